@@ -1,0 +1,160 @@
+"""Codice fiscale: validation, derived attributes and pseudonymisation.
+
+Everything is vectorised in Polars so a national-scale file never loops in
+Python. The full code never leaves this module: callers get a pseudonym,
+the sex and the year of birth, and (for rejected rows) a masked form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+# Omocodia: digits in positions 7,8,10,11,13,14,15 may be replaced by letters.
+OMOCODIA = "LMNPQRSTUV"
+_OMOCODIA_POS = (6, 7, 9, 10, 12, 13, 14)
+CF_PATTERN = (
+    r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}"
+    r"[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$"
+)
+# Anything shaped like a codice fiscale inside free text (used to scrub and to test).
+CF_ANYWHERE = re.compile(
+    r"[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}"
+    r"[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z]"
+)
+
+_ODD = {
+    **dict(zip("0123456789", [1, 0, 5, 7, 9, 13, 15, 17, 19, 21])),
+    **dict(
+        zip(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23],
+        )
+    ),
+}
+_EVEN = {
+    **{str(d): d for d in range(10)},
+    **{chr(ord("A") + i): i for i in range(26)},
+}
+MONTHS = "ABCDEHLMPRST"
+
+
+def check_character(first15: str) -> str:
+    """The 16th character for the first 15 (the official algorithm)."""
+    total = sum((_ODD if i % 2 == 0 else _EVEN)[c] for i, c in enumerate(first15.upper()))
+    return chr(ord("A") + total % 26)
+
+
+def normalise_expr(col: str) -> pl.Expr:
+    """Upper case, no spaces: how a codice fiscale is compared."""
+    return pl.col(col).str.to_uppercase().str.replace_all(r"\s+", "")
+
+
+def is_valid_format_expr(cf: pl.Expr) -> pl.Expr:
+    return cf.str.contains(CF_PATTERN).fill_null(False)
+
+
+def check_ok_expr(cf: pl.Expr) -> pl.Expr:
+    """True where the 16th character matches the first 15 (format assumed valid)."""
+    total = pl.lit(0, dtype=pl.Int32)
+    for i in range(15):
+        table = _ODD if i % 2 == 0 else _EVEN
+        total = total + cf.str.slice(i, 1).replace_strict(table, default=0, return_dtype=pl.Int32)
+    letters = {chr(ord("A") + i): i for i in range(26)}
+    actual = cf.str.slice(15, 1).replace_strict(letters, default=-1, return_dtype=pl.Int32)
+    return actual == total % 26
+
+
+def _decode_digits(expr: pl.Expr) -> pl.Expr:
+    """Undo omocodia on a slice of the code."""
+    for digit, letter in enumerate(OMOCODIA):
+        expr = expr.str.replace_all(letter, str(digit), literal=True)
+    return expr
+
+
+def derive_expr(cf: pl.Expr, reference_year: int | None = None) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(sesso, anno_nascita, birth-date-is-real) from a well-formed code.
+
+    The century is chosen so the person is 0–99 years old in `reference_year`
+    (the year of the load): nobody receiving services is 100+ born in the
+    future. The third expression is False for impossible dates (31 February).
+    """
+    ref = reference_year or date.today().year
+    yy = _decode_digits(cf.str.slice(6, 2)).cast(pl.Int32, strict=False)
+    month = cf.str.slice(8, 1).replace_strict(
+        {m: i + 1 for i, m in enumerate(MONTHS)}, default=None, return_dtype=pl.Int32
+    )
+    dd = _decode_digits(cf.str.slice(9, 2)).cast(pl.Int32, strict=False)
+    sesso = pl.when(dd > 40).then(pl.lit("F")).otherwise(pl.lit("M"))
+    day = pl.when(dd > 40).then(dd - 40).otherwise(dd)
+    century_cut = ref % 100
+    year = pl.when(yy <= century_cut).then(2000 + yy).otherwise(1900 + yy)
+    real = pl.date(year, month, pl.lit(1)).dt.month_end().dt.day() >= day
+    real = real & (day >= 1) & month.is_not_null()
+    return sesso, year, real.fill_null(False)
+
+
+def mask(value: str | None) -> str | None:
+    """What a rejected row keeps of a codice fiscale: 3 characters, then stars."""
+    if value is None:
+        return None
+    v = str(value).strip()
+    return v[:3] + "*" * max(len(v) - 3, 0) if v else v
+
+
+def scrub_text(value: str | None) -> str | None:
+    """Mask anything shaped like a codice fiscale inside free text."""
+    if value is None:
+        return None
+    return CF_ANYWHERE.sub(lambda m: mask(m.group(0)), value)
+
+
+# --- pseudonymisation -------------------------------------------------------
+
+SECRET_BYTES = 32  # 256 bits
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """Read the HMAC key; create it (owner-only) on first use."""
+    path = Path(path)
+    if path.exists():
+        key = bytes.fromhex(path.read_text().strip())
+        if len(key) < SECRET_BYTES:
+            raise ValueError(
+                f"La chiave di pseudonimizzazione {path} è troppo corta "
+                f"({len(key) * 8} bit, ne servono almeno {SECRET_BYTES * 8})."
+            )
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(SECRET_BYTES)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key.hex())
+    return key
+
+
+def pseudonym(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def pseudonym_expr(expr: pl.Expr, key: bytes, namespace: str) -> pl.Expr:
+    """HMAC-SHA-256 of namespace + value, as hex; null stays null.
+
+    The namespace keeps a person's pseudonym and a household's apart even if
+    the same text were used for both.
+    """
+    prefix = namespace + ":"
+    return expr.map_batches(
+        lambda s: pl.Series(
+            [None if v is None else pseudonym(key, prefix + v) for v in s.to_list()],
+            dtype=pl.String,
+        ),
+        return_dtype=pl.String,
+    )

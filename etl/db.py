@@ -1,0 +1,292 @@
+"""The warehouse: schema, the writer's connection, readers' snapshots.
+
+DuckDB lets one process write, or several read, never both at once. So:
+
+* a writer (`python -m etl load`, an upload) opens the file read-write with
+  `writer()`, waiting up to `PDZ_LOCK_WAIT` seconds for readers to let go;
+* the dashboard never keeps the file open: `snapshot()` copies the
+  warehouse into an in-memory database in one short read-only visit, and the
+  app swaps snapshots when `version()` changes. Users see old data until a
+  load commits and new data after, and never a lock error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from etl import settings
+
+SCHEMA_VERSION = "1"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (
+    chiave VARCHAR PRIMARY KEY,
+    valore VARCHAR
+);
+CREATE TABLE IF NOT EXISTS caricamenti (
+    batch_id VARCHAR PRIMARY KEY,
+    file VARCHAR,
+    tabella VARCHAR,
+    sha256 VARCHAR,
+    status VARCHAR,
+    rows_read BIGINT,
+    rows_loaded BIGINT,
+    rows_rejected BIGINT,
+    started_at TIMESTAMP,
+    ended_at TIMESTAMP,
+    error VARCHAR,
+    fonte VARCHAR,
+    utente VARCHAR
+);
+CREATE TABLE IF NOT EXISTS scarti (
+    batch_id VARCHAR,
+    file VARCHAR,
+    riga BIGINT,
+    colonna VARCHAR,
+    motivo VARCHAR,
+    valore VARCHAR,
+    dati VARCHAR
+);
+CREATE TABLE IF NOT EXISTS prestazioni (
+    fonte VARCHAR NOT NULL,
+    id_prestazione VARCHAR NOT NULL,
+    persona_id VARCHAR NOT NULL,
+    sesso VARCHAR,
+    anno_nascita INTEGER,
+    comune VARCHAR NOT NULL,
+    intervento VARCHAR NOT NULL,
+    area VARCHAR NOT NULL,
+    data_richiesta DATE,
+    data_inizio DATE NOT NULL,
+    data_fine DATE,
+    ore DOUBLE,
+    importo_euro DOUBLE,
+    esito VARCHAR,
+    nucleo_id VARCHAR,
+    batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS operatori (
+    id_operatore VARCHAR NOT NULL,
+    profilo VARCHAR NOT NULL,
+    sub_ambito VARCHAR NOT NULL,
+    fte DOUBLE NOT NULL,
+    contratto VARCHAR,
+    data_inizio DATE,
+    data_fine DATE,
+    batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sedi (
+    id_sede VARCHAR NOT NULL,
+    nome VARCHAR,
+    tipo VARCHAR NOT NULL,
+    comune VARCHAR NOT NULL,
+    indirizzo VARCHAR,
+    lat DOUBLE,
+    lon DOUBLE,
+    sub_ambito VARCHAR,
+    batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS obiettivi (
+    indicatore VARCHAR NOT NULL,
+    territorio VARCHAR NOT NULL,
+    anno INTEGER NOT NULL,
+    tipo VARCHAR NOT NULL,
+    valore DOUBLE,
+    batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sub_ambiti (
+    comune VARCHAR NOT NULL,
+    sub_ambito VARCHAR NOT NULL,
+    nome_sub_ambito VARCHAR,
+    pilota BOOLEAN,
+    data_avvio_pilota DATE,
+    provvisorio BOOLEAN,
+    batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS comuni (
+    comune VARCHAR PRIMARY KEY,
+    nome VARCHAR,
+    cod_catastale VARCHAR,
+    provincia VARCHAR,
+    sigla_provincia VARCHAR,
+    chiave VARCHAR
+);
+CREATE TABLE IF NOT EXISTS popolazione (
+    comune VARCHAR,
+    eta INTEGER,
+    sesso VARCHAR,
+    residenti BIGINT,
+    anno INTEGER
+);
+CREATE TABLE IF NOT EXISTS interventi (
+    intervento VARCHAR PRIMARY KEY,
+    area VARCHAR,
+    descrizione VARCHAR,
+    misura_ore BOOLEAN
+);
+"""
+
+
+def _connect_with_wait(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"Il database {path} è in uso da un altro processo e non si è liberato "
+                    f"entro {wait_seconds:.0f} secondi. Riprovare tra poco."
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+class WarehouseBusy(RuntimeError):
+    """The warehouse stayed locked by another process for too long."""
+
+
+@contextmanager
+def writer(db: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The read-write connection: schema and reference data ensured."""
+    path = Path(db or settings.db_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect_with_wait(path, False, float(settings.setting("lock_wait_seconds")))
+    try:
+        ensure_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def reader(db: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short read-only connection for command-line reads."""
+    path = Path(db or settings.db_path())
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Il database {path} non esiste: caricare dei file con `python -m etl load` "
+            "o creare i dati dimostrativi con `python -m etl demo`."
+        )
+    con = _connect_with_wait(path, True, float(settings.setting("lock_wait_seconds")))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def version(db: Path | str | None = None) -> tuple:
+    """Changes whenever a commit reaches the file (the database or its WAL)."""
+    path = Path(db or settings.db_path())
+    out = []
+    for p in (path, Path(str(path) + ".wal")):
+        try:
+            st = p.stat()
+            out.append((st.st_mtime_ns, st.st_size))
+        except FileNotFoundError:
+            out.append(None)
+    return tuple(out)
+
+
+def snapshot(db: Path | str | None = None, wait_seconds: float = 2.0) -> duckdb.DuckDBPyConnection:
+    """An in-memory copy of the warehouse; the file is open only during the copy.
+
+    Raises WarehouseBusy when a load holds the file for longer than
+    `wait_seconds`: the caller keeps serving its previous snapshot.
+    """
+    path = Path(db or settings.db_path())
+    src = _connect_with_wait(path, True, wait_seconds)
+    mem = duckdb.connect(":memory:")
+    try:
+        tables = [r[0] for r in src.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()]
+        for name in tables:
+            arrow = src.sql(f'SELECT * FROM "{name}"').to_arrow_table()  # names come from the catalog
+            mem.register("_snap", arrow)
+            mem.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _snap')
+            mem.unregister("_snap")
+    finally:
+        src.close()
+    return mem
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and refresh reference data when its files changed."""
+    con.execute(DDL)
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (chiave) DO UPDATE SET valore = excluded.valore",
+        [SCHEMA_VERSION],
+    )
+    refresh_reference(con)
+
+
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT valore FROM meta WHERE chiave = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute(
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (chiave) DO UPDATE SET valore = excluded.valore",
+        [key, value],
+    )
+
+
+def refresh_reference(con: duckdb.DuckDBPyConnection, force: bool = False) -> None:
+    """Comuni, population, catalogue and (unless uploaded) sub-ambiti from data files."""
+    from etl import territory  # territory loads geopop lazily
+
+    fingerprint = territory.ambito_files_hash() + ":" + _file_hash(settings.INTERVENTI_FILE)
+    if not force and get_meta(con, "reference_hash") == fingerprint:
+        return
+    frames = {
+        "_ref_comuni": territory.comuni(),
+        "_ref_interventi": _read_interventi(),
+    }
+    frames["_ref_pop"] = territory.population(frames["_ref_comuni"]["comune"].to_list())
+    frames["_ref_sub"] = territory.sub_ambiti_file()
+    for name, frame in frames.items():
+        con.register(name, frame)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM comuni")
+        con.execute(
+            "INSERT INTO comuni SELECT comune, nome, cod_catastale, provincia, sigla_provincia, chiave FROM _ref_comuni"
+        )
+        con.execute("DELETE FROM popolazione")
+        con.execute("INSERT INTO popolazione SELECT comune, eta, sesso, residenti, anno FROM _ref_pop")
+        con.execute("DELETE FROM interventi")
+        con.execute("INSERT INTO interventi SELECT intervento, area, descrizione, misura_ore FROM _ref_interventi")
+        uploaded = con.execute("SELECT count(*) FROM sub_ambiti WHERE batch_id IS NOT NULL").fetchone()[0]
+        if not uploaded:
+            con.execute("DELETE FROM sub_ambiti")
+            con.execute(
+                "INSERT INTO sub_ambiti SELECT comune, sub_ambito, nome_sub_ambito, pilota, "
+                "data_avvio_pilota, provvisorio, NULL FROM _ref_sub"
+            )
+        set_meta(con, "reference_hash", fingerprint)
+        set_meta(con, "popolazione_anno", str(settings.geopop_year()))
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
+def _file_hash(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _read_interventi():
+    import polars as pl
+
+    return pl.read_csv(settings.INTERVENTI_FILE).with_columns(pl.col("misura_ore").cast(pl.Boolean))

