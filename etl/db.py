@@ -225,9 +225,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     refresh_reference(con)
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """First value of the first row (None if no row).
+
+    DuckDB 2 keeps a result pending after `execute().fetchone()` and then
+    refuses `con.sql()`: always fetch everything.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute("SELECT valore FROM meta WHERE chiave = ?", [key]).fetchone()
-    return row[0] if row else None
+    return scalar(con, "SELECT valore FROM meta WHERE chiave = ?", [key])
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
@@ -262,7 +271,7 @@ def refresh_reference(con: duckdb.DuckDBPyConnection, force: bool = False) -> No
         con.execute("INSERT INTO popolazione SELECT comune, eta, sesso, residenti, anno FROM _ref_pop")
         con.execute("DELETE FROM interventi")
         con.execute("INSERT INTO interventi SELECT intervento, area, descrizione, misura_ore FROM _ref_interventi")
-        uploaded = con.execute("SELECT count(*) FROM sub_ambiti WHERE batch_id IS NOT NULL").fetchone()[0]
+        uploaded = scalar(con, "SELECT count(*) FROM sub_ambiti WHERE batch_id IS NOT NULL")
         if not uploaded:
             con.execute("DELETE FROM sub_ambiti")
             con.execute(
@@ -290,3 +299,8 @@ def _read_interventi():
     import polars as pl
 
     return pl.read_csv(settings.INTERVENTI_FILE).with_columns(pl.col("misura_ore").cast(pl.Boolean))
+
+
+def query_pl(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
+    """Run a parameterised query and return a Polars frame (DuckDB 2 has no execute().pl())."""
+    return con.sql(sql, params=params).pl()

@@ -1,0 +1,433 @@
+"""Loading files into the warehouse: one transaction per file.
+
+read → normalise → validate → pseudonymise → stage → upsert → log, all
+inside one DuckDB transaction: a crash (even `kill -9`) leaves the
+warehouse as it was. The same content loaded twice is a `duplicate` and
+changes nothing; a new file repeating a key updates the earlier row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from etl import codice_fiscale as cf
+from etl import db as warehouse
+from etl import settings
+from etl.readers import ROW, ReadError, SourceFile, open_source
+from etl.schemas import TABLES, TableSpec, infer_table, match_columns
+from etl.validate import Context, rejected_rows_json, validate_batch
+
+Progress = Callable[[int, int | None], None]  # rows done, rows expected (None if unknown)
+
+MSG_DUPLICATE_KEY = "chiave duplicata nel file ({chiave}): la stessa chiave compare in più righe"
+
+# Columns stored per table (the warehouse schema in etl/db.py), in order.
+STORED = {
+    "prestazioni": [
+        "fonte", "id_prestazione", "persona_id", "sesso", "anno_nascita", "comune", "intervento", "area",
+        "data_richiesta", "data_inizio", "data_fine", "ore", "importo_euro", "esito", "nucleo_id",
+    ],
+    "operatori": ["id_operatore", "profilo", "sub_ambito", "fte", "contratto", "data_inizio", "data_fine"],
+    "sedi": ["id_sede", "nome", "tipo", "comune", "indirizzo", "lat", "lon", "sub_ambito"],
+    "obiettivi": ["indicatore", "territorio", "anno", "tipo", "valore"],
+    "sub_ambiti": ["comune", "sub_ambito", "nome_sub_ambito", "pilota", "data_avvio_pilota", "provvisorio"],
+}  # fmt: skip
+KEYS = {
+    "prestazioni": ["fonte", "id_prestazione"],
+    "operatori": ["id_operatore"],
+    "sedi": ["id_sede"],
+    "obiettivi": ["indicatore", "territorio", "anno", "tipo"],
+    "sub_ambiti": ["comune"],
+}
+
+
+@dataclass
+class LoadResult:
+    file: str
+    table: str | None
+    batch_id: str | None
+    status: str  # loaded | duplicate | failed
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    error: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_json(self) -> dict:
+        out = {k: v for k, v in asdict(self).items() if k not in ("ignored_columns", "seconds")}
+        if out["error"] is None:
+            out.pop("error")
+        return out
+
+    def summary_it(self) -> str:
+        """One paragraph in Italian for people."""
+        name = Path(self.file).name
+        if self.status == "duplicate":
+            return f"{name}: contenuto già caricato in precedenza, nessuna modifica al database."
+        if self.status == "failed":
+            return f"{name}: caricamento non riuscito, nessuna modifica al database. Motivo: {self.error}"
+        text = (
+            f"{name}: lette {fmt_int(self.rows_read)} righe della tabella {self.table}, "
+            f"caricate {fmt_int(self.rows_loaded)}, scartate {fmt_int(self.rows_rejected)}"
+        )
+        if self.rows_rejected:
+            text += f" (vedere i motivi con `python -m etl rejected --batch {self.batch_id}`)"
+        text += f", in {self.seconds:.1f} secondi."
+        if self.ignored_columns:
+            text += " Colonne non previste e ignorate: " + ", ".join(self.ignored_columns) + "."
+        return text
+
+
+def fmt_int(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_files(
+    paths: Iterable[Path | str],
+    table: str | None = None,
+    db: Path | str | None = None,
+    progress: Progress | None = None,
+    user: str | None = None,
+    display_names: dict[str, str] | None = None,
+) -> list[LoadResult]:
+    """Load each file in its own transaction; one writer connection for all."""
+    paths = [Path(p) for p in paths]
+    results = []
+    with warehouse.writer(db) as con:
+        for path in paths:
+            name = (display_names or {}).get(str(path), path.name)
+            results.append(load_file(con, path, table=table, progress=progress, user=user, display_name=name))
+    return results
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str | None = None,
+    progress: Progress | None = None,
+    user: str | None = None,
+    display_name: str | None = None,
+) -> LoadResult:
+    started = datetime.now()
+    t0 = time.perf_counter()
+    name = display_name or path.name
+    result = LoadResult(file=name, table=table, batch_id=None, status="failed")
+    try:
+        sha = file_sha256(path)
+        source = open_source(path, table_hint=table)
+        spec = _choose_table(source, table)
+        result.table = spec.name
+        if _already_loaded(con, sha, spec.name):
+            result.status = "duplicate"
+            result.seconds = time.perf_counter() - t0
+            return result
+        result.batch_id = _new_batch_id(started)
+        _load_in_transaction(con, source, spec, sha, result, started, progress, user)
+    except (ReadError, LoadRefused) as exc:
+        result.error = str(exc)
+        _log_failure(con, result, started, user, sha if "sha" in locals() else None)
+    except Exception as exc:  # anything unexpected: nothing loaded, the reason logged
+        result.error = f"errore imprevisto durante il caricamento ({type(exc).__name__}: {str(exc)[:300]})"
+        _log_failure(con, result, started, user, sha if "sha" in locals() else None)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+class LoadRefused(ValueError):
+    """The file is readable but cannot be loaded as a whole (message in Italian)."""
+
+
+def _choose_table(source: SourceFile, table: str | None) -> TableSpec:
+    if table:
+        if table not in TABLES:
+            raise LoadRefused(f"tabella «{table}» sconosciuta (tabelle: {', '.join(TABLES)})")
+        spec = TABLES[table]
+    else:
+        inferred = infer_table(source.columns)
+        if inferred is None:
+            raise ReadError(
+                f"non riesco a capire quale tabella contiene {source.path.name}: le intestazioni "
+                f"({', '.join(source.columns[:12])}) non corrispondono alle colonne obbligatorie di nessuna tabella "
+                f"({'; '.join(t + ': ' + ', '.join(s.required) for t, s in TABLES.items())}). "
+                "Controllare la riga di intestazione o indicare la tabella con --table."
+            )
+        spec = TABLES[inferred]
+    mapping, _ = match_columns(spec, source.columns)
+    missing = [c for c in spec.required if c not in mapping.values()]
+    if missing:
+        raise ReadError(
+            f"mancano colonne obbligatorie per la tabella {spec.label}: {', '.join(missing)} "
+            f"(intestazioni trovate: {', '.join(source.columns)})"
+        )
+    return spec
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, sha: str, table: str) -> bool:
+    n = warehouse.scalar(
+        con, "SELECT count(*) FROM caricamenti WHERE sha256 = ? AND tabella = ? AND status = 'loaded'", [sha, table]
+    )
+    return n > 0
+
+
+def _new_batch_id(started: datetime) -> str:
+    return started.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+
+
+def build_context(con: duckdb.DuckDBPyConnection) -> Context:
+    from etl import territory
+
+    comuni = con.execute("SELECT comune, chiave FROM comuni").fetchall()
+    italy = territory.italy_municipalities()
+    from etl.normalize import comune_key
+
+    info = settings.ambito_info()
+    return Context(
+        comune_codes={c for c, _ in comuni},
+        comune_keys={k: c for c, k in comuni},
+        italy_codes=set(italy["comune"].to_list()),
+        italy_keys={comune_key(n) for n in italy["nome"].to_list()},
+        interventi=dict(con.execute("SELECT intervento, area FROM interventi").fetchall()),
+        sub_ambiti={r[0] for r in con.execute("SELECT DISTINCT sub_ambito FROM sub_ambiti").fetchall()},
+        indicatori=_indicator_ids(),
+        anno_baseline=int(info.get("anno_baseline", 2024)),
+        anni_piano=tuple(int(a) for a in info.get("anni_piano", [2025, 2026, 2027])),
+        reference_year=date.today().year,
+    )
+
+
+def _indicator_ids() -> set[str] | None:
+    """Ids of the indicator catalog, to check `obiettivi` (None if not available)."""
+    try:
+        from indicators.catalog import indicator_ids
+    except ImportError:
+        return None
+    return set(indicator_ids())
+
+
+def _load_in_transaction(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    spec: TableSpec,
+    sha: str,
+    result: LoadResult,
+    started: datetime,
+    progress: Progress | None,
+    user: str | None,
+) -> None:
+    ctx = build_context(con)
+    key = cf.load_or_create_secret(settings.secret_path(_db_file(con)))
+    mapping, unknown = match_columns(spec, source.columns)
+    result.ignored_columns = unknown
+    stored = STORED[spec.name]
+    expected = _expected_rows(source)
+    bar = _progress_bar(expected, source.path.name)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        columns = ", ".join([*stored, "batch_id"])
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _staging AS SELECT {columns}, NULL::BIGINT AS _riga FROM {spec.name} LIMIT 0"
+        )
+        rows_read = 0
+        for batch in source.batches():
+            batch = batch.rename({h: c for h, c in mapping.items() if h in batch.columns}).select(
+                [ROW, *[c for c in mapping.values()]]
+            )
+            rows_read += batch.height
+            good, errors = validate_batch(spec, batch, ctx)
+            if spec.name == "prestazioni":
+                good = _pseudonymise(good, key)
+            good = good.with_columns(pl.lit(result.batch_id).alias("batch_id"))
+            con.register("_good", good.select([*stored, "batch_id", ROW]))
+            con.execute(f"INSERT INTO _staging SELECT {columns}, _riga FROM _good")
+            con.unregister("_good")
+            if errors.height:
+                _store_errors(con, spec, batch, errors, result)
+            if progress:
+                progress(rows_read, expected)
+            if bar is not None:
+                bar.update(batch.height)
+        _reject_duplicate_keys(con, spec, result)
+        if spec.replace_all:
+            _check_complete_cover(con, spec)
+        loaded = warehouse.scalar(con, "SELECT count(*) FROM _staging")
+        rejected = warehouse.scalar(con, "SELECT count(DISTINCT riga) FROM scarti WHERE batch_id = ?", [result.batch_id])
+        _upsert(con, spec)
+        _fault_injection_pause()
+        result.rows_read, result.rows_loaded, result.rows_rejected = rows_read, loaded, rejected
+        if rows_read == 0:
+            raise LoadRefused("il file non contiene righe di dati sotto l'intestazione")
+        con.execute(
+            "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, NULL, ?, ?)",
+            [
+                result.batch_id, result.file, spec.name, sha, rows_read, loaded, rejected,
+                started, datetime.now(), _sources_of(con, spec), user,
+            ],
+        )  # fmt: skip
+        con.execute("DROP TABLE _staging")
+        con.execute("COMMIT")
+        result.status = "loaded"
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _db_file(con: duckdb.DuckDBPyConnection) -> Path:
+    path = warehouse.scalar(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    return Path(path)
+
+
+def _pseudonymise(good: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """Replace codice fiscale and id_nucleo with HMAC pseudonyms (hashing each distinct value once)."""
+    out = good
+    for source, target, namespace in (("codice_fiscale", "persona_id", "persona"), ("id_nucleo", "nucleo_id", "nucleo")):
+        uniques = out.select(pl.col(source).unique().drop_nulls())
+        hashed = uniques.with_columns(cf.pseudonym_expr(pl.col(source), key, namespace).alias(target))
+        out = out.join(hashed, on=source, how="left").drop(source)
+    return out.rename({"comune_residenza": "comune"})
+
+
+def _store_errors(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, batch: pl.DataFrame, errors: pl.DataFrame, result: LoadResult
+) -> None:
+    rows = rejected_rows_json(spec, batch, errors[ROW].unique())
+    frame = errors.join(rows, on=ROW, how="left").select(
+        pl.lit(result.batch_id).alias("batch_id"),
+        pl.lit(result.file).alias("file"),
+        pl.col(ROW).alias("riga"),
+        "colonna",
+        "motivo",
+        "valore",
+        "dati",
+    )
+    con.register("_errors", frame)
+    con.execute("INSERT INTO scarti SELECT * FROM _errors")
+    con.unregister("_errors")
+
+
+def _reject_duplicate_keys(con: duckdb.DuckDBPyConnection, spec: TableSpec, result: LoadResult) -> None:
+    """Rows sharing a key inside one file are all rejected: which one is right is the office's call."""
+    keys = KEYS[spec.name]
+    key_list = ", ".join(keys)
+    shown_key = " || ' / ' || ".join(f"CAST({k} AS VARCHAR)" for k in keys)
+    dup = warehouse.query_pl(
+        con,
+        f"""
+        SELECT _riga, {shown_key} AS chiave FROM _staging
+        WHERE ({key_list}) IN (SELECT ({key_list}) FROM _staging GROUP BY ALL HAVING count(*) > 1)
+        ORDER BY _riga
+        """,
+    )
+    if dup.height == 0:
+        return
+    frame = dup.select(
+        pl.lit(result.batch_id).alias("batch_id"),
+        pl.lit(result.file).alias("file"),
+        pl.col("_riga").alias("riga"),
+        pl.lit(keys[-1]).alias("colonna"),
+        pl.format(MSG_DUPLICATE_KEY.replace("{chiave}", "{}"), pl.col("chiave")).alias("motivo"),
+        pl.col("chiave").alias("valore"),
+        pl.lit(None, dtype=pl.String).alias("dati"),
+    )
+    con.register("_dups", frame)
+    con.execute("INSERT INTO scarti SELECT * FROM _dups")
+    con.execute("DELETE FROM _staging WHERE _riga IN (SELECT riga FROM _dups)")
+    con.unregister("_dups")
+
+
+def _check_complete_cover(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+    """The sub-ambito table must place every comune of the ambito exactly once."""
+    missing = [
+        r[0]
+        for r in con.execute(
+            "SELECT c.nome FROM comuni c WHERE c.comune NOT IN (SELECT comune FROM _staging) ORDER BY c.nome"
+        ).fetchall()
+    ]
+    if missing:
+        raise LoadRefused(
+            "la tabella dei sub-ambiti deve assegnare ogni comune dell'ambito a un sub-ambito; mancano: "
+            + ", ".join(missing)
+            + ". Nessuna modifica: resta in uso la composizione precedente."
+        )
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+    keys = KEYS[spec.name]
+    cols = ", ".join([*STORED[spec.name], "batch_id"])
+    if spec.replace_all:
+        con.execute(f"DELETE FROM {spec.name}")
+    else:
+        match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        con.execute(f"DELETE FROM {spec.name} t WHERE EXISTS (SELECT 1 FROM _staging s WHERE {match})")
+    con.execute(f"INSERT INTO {spec.name} ({cols}) SELECT {cols} FROM _staging")
+
+
+def _sources_of(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> str | None:
+    if spec.name != "prestazioni":
+        return None
+    rows = con.execute("SELECT DISTINCT fonte FROM _staging ORDER BY 1").fetchall()
+    return ",".join(r[0] for r in rows) or None
+
+
+def _log_failure(
+    con: duckdb.DuckDBPyConnection, result: LoadResult, started: datetime, user: str | None, sha: str | None
+) -> None:
+    result.status = "failed"
+    result.rows_read = result.rows_loaded = result.rows_rejected = 0
+    result.batch_id = result.batch_id or _new_batch_id(started)
+    try:
+        con.execute(
+            "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'failed', 0, 0, 0, ?, ?, ?, NULL, ?)",
+            [result.batch_id, result.file, result.table, sha, started, datetime.now(), result.error, user],
+        )
+    except duckdb.Error:
+        pass  # the log is best effort for a failed file; the result still says why
+
+
+def _expected_rows(source: SourceFile) -> int | None:
+    if source.kind != "csv":
+        return None
+    n = 0
+    with open(source.path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            n += chunk.count(b"\n")
+    return max(n - 1, 0)
+
+
+def _progress_bar(expected: int | None, name: str):
+    if expected is None or expected < 200_000 or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=expected, unit=" righe", desc=name, file=sys.stderr, leave=False)
+
+
+def _fault_injection_pause() -> None:
+    """For the crash test only: pause inside the open transaction when asked."""
+    pause = os.environ.get("PDZ_TEST_PAUSE_IN_TRANSACTION")
+    if pause:
+        print("PDZ_IN_TRANSACTION", file=sys.stderr, flush=True)
+        time.sleep(float(pause))

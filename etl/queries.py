@@ -1,0 +1,47 @@
+"""Named read queries about loads and data quality (CLI and the Dati e qualità page)."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from etl.db import get_meta, query_pl
+
+
+def rejected_rows(con: duckdb.DuckDBPyConnection, batch_id: str | None = None) -> pl.DataFrame:
+    """One row per problem: file, row, column, reason, value as written (codice fiscale masked)."""
+    return query_pl(
+        con,
+        "SELECT batch_id, file, riga, colonna, motivo, valore FROM scarti "
+        "WHERE ? IS NULL OR batch_id = ? ORDER BY batch_id, riga, colonna",
+        [batch_id, batch_id],
+    )
+
+
+def load_history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.DataFrame:
+    return query_pl(
+        con,
+        "SELECT batch_id, file, tabella, status, rows_read, rows_loaded, rows_rejected, started_at, ended_at, "
+        "error, fonte, utente FROM caricamenti ORDER BY ended_at DESC, batch_id DESC LIMIT ?",
+        [limit],
+    )
+
+
+def freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per table and source: last successful load and the latest date in the data."""
+    return query_pl(
+        con,
+        """
+        WITH loads AS (
+            SELECT tabella, unnest(string_split(coalesce(fonte, '-'), ',')) AS fonte, ended_at
+            FROM caricamenti WHERE status = 'loaded'
+        )
+        SELECT l.tabella, l.fonte, max(l.ended_at) AS ultimo_caricamento,
+               (SELECT max(data_inizio) FROM prestazioni p WHERE p.fonte = l.fonte) AS ultima_data_inizio
+        FROM loads l GROUP BY l.tabella, l.fonte ORDER BY l.tabella, l.fonte
+        """,
+    )
+
+
+def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    return get_meta(con, "demo") == "true"

@@ -1,0 +1,234 @@
+"""Readers: any accepted file becomes batches of text columns plus `_riga`.
+
+Every value is read as text; normalisation and validation come later, so a
+malformed value is reported, never silently coerced. `_riga` is the row as a
+person sees it in a spreadsheet: the header is row 1, the first record row 2.
+Fully blank rows are not records and are skipped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from etl.normalize import header_key
+
+ROW = "_riga"
+BATCH_ROWS = 250_000
+
+
+class ReadError(ValueError):
+    """The file cannot be read at all: nothing is loaded from it."""
+
+
+@dataclass
+class SourceFile:
+    """An opened input: its columns (as written) and a batch iterator."""
+
+    path: Path
+    kind: str  # csv | xlsx | parquet
+    columns: list[str]
+    _batches: object
+    encoding: str = "utf-8"
+    separator: str = ","
+    sheet: str | None = None
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        return self._batches()
+
+
+def detect_kind(path: Path, head: bytes) -> str:
+    suffix = path.suffix.lower()
+    if head.startswith(b"PK\x03\x04"):
+        if suffix in (".xlsx", ".xlsm", ""):
+            return "xlsx"
+        raise ReadError(f"Il file {path.name} è un archivio compresso, non un CSV/XLSX/Parquet leggibile.")
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReadError(
+            f"Il file {path.name} è nel vecchio formato Excel (.xls): salvarlo come .xlsx o .csv e ricaricarlo."
+        )
+    if head.startswith(b"%PDF"):
+        raise ReadError(f"Il file {path.name} è un PDF: servono file CSV, XLSX o Parquet.")
+    if suffix in (".xlsx", ".xlsm", ".parquet"):
+        raise ReadError(f"Il file {path.name} ha estensione {suffix} ma il contenuto non corrisponde al formato.")
+    if b"\x00" in head[:4096]:
+        raise ReadError(f"Il file {path.name} non è un file di testo (CSV) né un XLSX o Parquet.")
+    return "csv"
+
+
+def open_source(path: Path | str, table_hint: str | None = None) -> SourceFile:
+    path = Path(path)
+    if not path.exists():
+        raise ReadError(f"Il file {path} non esiste.")
+    if path.stat().st_size == 0:
+        raise ReadError(f"Il file {path.name} è vuoto.")
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    kind = detect_kind(path, head)
+    if kind == "csv":
+        return _open_csv(path, head)
+    if kind == "xlsx":
+        return _open_xlsx(path, table_hint)
+    return _open_parquet(path)
+
+
+# --- CSV ---------------------------------------------------------------------
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _transcode_cp1252(path: Path) -> Path:
+    """Windows-1252 → a UTF-8 temporary copy, streamed."""
+    tmp = tempfile.NamedTemporaryFile(prefix="pdz_", suffix=".csv", delete=False)
+    with open(path, encoding="cp1252", errors="replace", newline="") as src, open(
+        tmp.name, "w", encoding="utf-8", newline=""
+    ) as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+    return Path(tmp.name)
+
+
+def _sniff_separator(first_line: str) -> str:
+    counts = {sep: first_line.count(sep) for sep in (";", ",", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def _open_csv(path: Path, head: bytes) -> SourceFile:
+    encoding = "utf-8" if _is_utf8(path) else "cp1252"
+    text_path = path if encoding == "utf-8" else _transcode_cp1252(path)
+    with open(text_path, encoding="utf-8-sig", newline="") as fh:
+        first = ""
+        for line in fh:
+            if line.strip():
+                first = line
+                break
+    if not first:
+        raise ReadError(f"Il file {path.name} non contiene righe.")
+    sep = _sniff_separator(first)
+    try:
+        lf = pl.scan_csv(
+            text_path,
+            separator=sep,
+            infer_schema=False,
+            encoding="utf8",
+            truncate_ragged_lines=False,
+            raise_if_empty=True,
+        )
+        columns = lf.collect_schema().names()
+    except Exception as exc:  # polars raises several error types for unreadable text
+        raise ReadError(f"Il file {path.name} non è un CSV leggibile: {_short(exc)}") from exc
+    columns = [c.replace("\ufeff", "") for c in columns]
+    renames = dict(zip(lf.collect_schema().names(), columns))
+
+    def batches() -> Iterator[pl.DataFrame]:
+        offset = 2
+        try:
+            for batch in lf.rename(renames).collect_batches(chunk_size=BATCH_ROWS):
+                n = batch.height
+                batch = batch.with_columns(pl.int_range(offset, offset + n, dtype=pl.Int64).alias(ROW))
+                offset += n
+                yield _drop_blank(batch)
+        except pl.exceptions.ComputeError as exc:
+            raise ReadError(f"Il file {path.name} non è un CSV leggibile: {_short(exc)}") from exc
+
+    return SourceFile(path, "csv", columns, batches, encoding=encoding, separator=sep)
+
+
+# --- XLSX --------------------------------------------------------------------
+
+
+def _open_xlsx(path: Path, table_hint: str | None) -> SourceFile:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+        names = reader.sheet_names
+    except Exception as exc:
+        raise ReadError(f"Il file {path.name} non è un XLSX leggibile: {_short(exc)}") from exc
+    if not names:
+        raise ReadError(f"Il file {path.name} non ha fogli.")
+    sheet = names[0]
+    if table_hint:
+        for name in names:
+            if header_key(name) == header_key(table_hint):
+                sheet = name
+                break
+    try:
+        df = pl.read_excel(
+            path,
+            sheet_name=sheet,
+            infer_schema_length=0,
+            drop_empty_rows=False,
+            drop_empty_cols=False,
+            raise_if_empty=False,
+        )
+    except Exception as exc:
+        raise ReadError(f"Il foglio «{sheet}» di {path.name} non è leggibile: {_short(exc)}") from exc
+    df = df.select([c for c in df.columns if not c.startswith("__UNNAMED__")])
+    df = df.with_columns(pl.all().cast(pl.String)).with_columns(
+        pl.int_range(2, 2 + df.height, dtype=pl.Int64).alias(ROW)
+    )
+
+    def batches() -> Iterator[pl.DataFrame]:
+        for start in range(0, df.height, BATCH_ROWS):
+            yield _drop_blank(df.slice(start, BATCH_ROWS))
+
+    return SourceFile(path, "xlsx", [c for c in df.columns if c != ROW], batches, sheet=sheet)
+
+
+# --- Parquet -----------------------------------------------------------------
+
+
+def _open_parquet(path: Path) -> SourceFile:
+    try:
+        lf = pl.scan_parquet(path)
+        schema = lf.collect_schema()
+    except Exception as exc:
+        raise ReadError(f"Il file {path.name} non è un Parquet leggibile: {_short(exc)}") from exc
+    as_text = [
+        (pl.col(c).dt.strftime("%Y-%m-%d") if dtype in (pl.Date, pl.Datetime) else pl.col(c).cast(pl.String)).alias(c)
+        for c, dtype in schema.items()
+    ]
+
+    def batches() -> Iterator[pl.DataFrame]:
+        offset = 2
+        for batch in lf.select(as_text).collect_batches(chunk_size=BATCH_ROWS):
+            n = batch.height
+            yield _drop_blank(batch.with_columns(pl.int_range(offset, offset + n, dtype=pl.Int64).alias(ROW)))
+            offset += n
+
+    return SourceFile(path, "parquet", list(schema.names()), batches)
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def _drop_blank(batch: pl.DataFrame) -> pl.DataFrame:
+    cols = [c for c in batch.columns if c != ROW]
+    if not cols:
+        return batch
+    blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cols])
+    return batch.filter(~blank)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

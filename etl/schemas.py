@@ -1,0 +1,182 @@
+"""What each input table looks like (DATA_CONTRACT.md section 2).
+
+A column has a kind that decides how it is parsed and checked:
+text, code (upper-cased, from a closed list), date, decimal, integer,
+bool, comune (ISTAT code or name of a comune of the ambito),
+codice_fiscale, intervento (from data/interventi.csv), sub_ambito.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from etl.normalize import header_key
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str = "text"
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    default: str | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    min_exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    label: str  # Italian, for messages
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    # date pairs that must be ordered: (earlier, later, reason)
+    date_order: tuple[tuple[str, str, str], ...] = field(default=())
+    # replace: the file is the whole table (the sub-ambito composition)
+    replace_all: bool = False
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def header_map(self) -> dict[str, str]:
+        """Normalised header → canonical column name (names and aliases)."""
+        out: dict[str, str] = {}
+        for c in self.columns:
+            for alias in (c.name, *c.aliases):
+                out[header_key(alias)] = c.name
+        return out
+
+
+ESITI = ("IN_CORSO", "CONCLUSO", "INTERROTTO", "ASSUNZIONE")
+PROFILI = ("ASSISTENTE_SOCIALE", "EDUCATORE", "PSICOLOGO", "AMMINISTRATIVO", "ALTRO")
+CONTRATTI = ("INDETERMINATO", "DETERMINATO", "ALTRO")
+
+PRESTAZIONI = TableSpec(
+    name="prestazioni",
+    label="prestazioni",
+    columns=(
+        Column("id_prestazione", required=True, aliases=("id", "codice prestazione", "id intervento")),
+        Column("fonte", default="cartella_sociale", aliases=("sistema", "sistema fonte", "origine")),
+        Column("codice_fiscale", "codice_fiscale", required=True, aliases=("cf", "cod fiscale", "codicefisc")),
+        Column("comune_residenza", "comune", required=True, aliases=("comune", "comune di residenza", "residenza")),
+        Column("intervento", "intervento", required=True, aliases=("codice intervento", "tipo intervento")),
+        Column("data_richiesta", "date", aliases=("data domanda", "data della richiesta")),
+        Column("data_inizio", "date", required=True, aliases=("inizio", "data avvio", "data di inizio")),
+        Column("data_fine", "date", aliases=("fine", "data di fine", "data chiusura")),
+        Column("ore", "decimal", min_value=0, aliases=("ore erogate", "numero ore")),
+        Column("importo_euro", "decimal", min_value=0, aliases=("importo", "importo €", "importo eur", "euro")),
+        Column("esito", "code", values=ESITI),
+        Column("id_nucleo", aliases=("nucleo", "id nucleo familiare", "nucleo familiare")),
+    ),
+    key=("fonte", "id_prestazione"),
+    date_order=(
+        ("data_richiesta", "data_inizio", "data della richiesta successiva alla data di inizio"),
+        ("data_inizio", "data_fine", "data di fine precedente alla data di inizio"),
+    ),
+)
+
+OPERATORI = TableSpec(
+    name="operatori",
+    label="operatori",
+    columns=(
+        Column("id_operatore", required=True, aliases=("operatore", "id")),
+        Column("profilo", "code", required=True, values=PROFILI, aliases=("qualifica", "profilo professionale")),
+        Column("sub_ambito", "sub_ambito", required=True, aliases=("subambito", "equipe")),
+        Column("fte", "decimal", required=True, min_value=0, max_value=1, min_exclusive=True, aliases=("fte", "tempo")),
+        Column("contratto", "code", values=CONTRATTI, aliases=("tipo contratto",)),
+        Column("data_inizio", "date", aliases=("inizio", "data assunzione")),
+        Column("data_fine", "date", aliases=("fine", "data cessazione")),
+    ),
+    key=("id_operatore",),
+    date_order=(("data_inizio", "data_fine", "data di fine precedente alla data di inizio"),),
+)
+
+SEDI = TableSpec(
+    name="sedi",
+    label="sedi",
+    columns=(
+        Column("id_sede", required=True, aliases=("sede", "id")),
+        Column("nome", aliases=("denominazione",)),
+        Column("tipo", "code", required=True, values=("HUB", "SPOKE"), aliases=("tipologia",)),
+        Column("comune", "comune", required=True),
+        Column("indirizzo", aliases=("via",)),
+        Column("lat", "decimal", min_value=-90, max_value=90, aliases=("latitudine",)),
+        Column("lon", "decimal", min_value=-180, max_value=180, aliases=("longitudine", "lng")),
+        Column("sub_ambito", "sub_ambito", aliases=("subambito",)),
+    ),
+    key=("id_sede",),
+)
+
+OBIETTIVI = TableSpec(
+    name="obiettivi",
+    label="obiettivi",
+    columns=(
+        Column("indicatore", "indicatore", required=True, aliases=("id indicatore", "codice indicatore")),
+        Column("territorio", "territorio", required=True),
+        Column("anno", "integer", required=True),
+        Column("tipo", "code", required=True, values=("BASELINE", "TARGET")),
+        Column("valore", "decimal", required=True),
+    ),
+    key=("indicatore", "territorio", "anno", "tipo"),
+)
+
+SUB_AMBITI = TableSpec(
+    name="sub_ambiti",
+    label="sub-ambiti",
+    columns=(
+        Column("comune", "comune", required=True),
+        Column("sub_ambito", required=True, aliases=("subambito", "codice sub ambito")),
+        Column("nome_sub_ambito", aliases=("nome", "denominazione")),
+        Column("pilota", "bool", default="false"),
+        Column("data_avvio_pilota", "date", aliases=("avvio pilota",)),
+        Column("provvisorio", "bool", default="false"),
+    ),
+    key=("comune",),
+    replace_all=True,
+)
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI)}
+
+
+def match_columns(spec: TableSpec, headers: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Map file headers to canonical names; returns (file header → column, unknown headers)."""
+    hmap = spec.header_map()
+    mapping: dict[str, str] = {}
+    unknown: list[str] = []
+    taken: set[str] = set()
+    # exact canonical names win over aliases
+    for h in headers:
+        key = header_key(h)
+        if key in {header_key(c.name) for c in spec.columns} and hmap[key] not in taken:
+            mapping[h] = hmap[key]
+            taken.add(hmap[key])
+    for h in headers:
+        if h in mapping:
+            continue
+        target = hmap.get(header_key(h))
+        if target and target not in taken:
+            mapping[h] = target
+            taken.add(target)
+        else:
+            unknown.append(h)
+    return mapping, unknown
+
+
+def infer_table(headers: list[str]) -> str | None:
+    """The table whose required columns the headers cover best (all of them), or None."""
+    best, best_score = None, -1.0
+    for spec in TABLES.values():
+        mapping, _ = match_columns(spec, headers)
+        found = set(mapping.values())
+        if not set(spec.required) <= found:
+            continue
+        score = len(found) / len(spec.columns) + len(spec.required) / 100
+        if score > best_score:
+            best, best_score = spec.name, score
+    return best

@@ -1,0 +1,270 @@
+"""Validation that loses nothing: every row is parsed or rejected with reasons.
+
+`validate_batch` turns a batch of text columns (already renamed to the
+table's canonical names, plus `_riga`) into
+  * `good`: parsed, typed rows with no problem, and
+  * `errors`: one row per problem: `_riga`, `colonna`, `motivo` (Italian),
+    `valore` (as written, codice fiscale masked).
+A row with at least one problem is rejected whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from etl import codice_fiscale as cf
+from etl.normalize import (
+    blank_to_null,
+    comune_key_expr,
+    parse_bool_expr,
+    parse_date_expr,
+    parse_decimal_expr,
+)
+from etl.readers import ROW
+from etl.schemas import Column, TableSpec
+
+ERROR_SCHEMA = {ROW: pl.Int64, "colonna": pl.String, "motivo": pl.String, "valore": pl.String}
+
+MSG_REQUIRED = "valore obbligatorio mancante"
+MSG_CF_FORMAT = "codice fiscale malformato: servono 16 caratteri nel formato del codice fiscale italiano"
+MSG_CF_CHECK = "codice fiscale con carattere di controllo errato"
+MSG_CF_DATE = "codice fiscale con data di nascita impossibile"
+MSG_DATE = "data non valida (formati accettati: 2025-03-01, 01/03/2025, 1/3/2025)"
+MSG_NUMBER = "numero non valido (esempi accettati: 1234,5 1.234,5 1234.5)"
+MSG_INTEGER = "numero intero non valido"
+MSG_BOOL = "valore non valido: usare sì o no"
+MSG_COMUNE_OUT = "comune non appartenente all'ambito"
+MSG_COMUNE_UNKNOWN = "comune sconosciuto (né codice ISTAT né nome di un comune italiano)"
+MSG_INTERVENTO = "codice intervento sconosciuto (non presente nel catalogo degli interventi)"
+MSG_SUB_AMBITO = "sub-ambito sconosciuto"
+MSG_INDICATORE = "indicatore sconosciuto (non presente nel catalogo degli indicatori)"
+MSG_TERRITORIO = "territorio sconosciuto: usare AMBITO o il codice di un sub-ambito"
+MSG_ID_CF = "l'identificativo ha la forma di un codice fiscale: usare un codice che non identifichi la persona"
+MSG_BASELINE_YEAR = "la baseline si riferisce all'anno {anno}"
+MSG_TARGET_YEAR = "gli obiettivi (TARGET) si riferiscono agli anni del piano {anni}"
+
+
+def msg_negative(column: str) -> str:
+    return {"ore": "ore negative non ammesse", "importo_euro": "importo negativo non ammesso"}.get(
+        column, "valore negativo non ammesso"
+    )
+
+
+def msg_range(col: Column) -> str:
+    if col.name == "fte":
+        return "FTE fuori intervallo: deve essere maggiore di 0 e al massimo 1"
+    return f"valore fuori intervallo (da {col.min_value:g} a {col.max_value:g})"
+
+
+def msg_code(col: Column) -> str:
+    return "valore non ammesso (ammessi: " + ", ".join(col.values) + ")"
+
+
+@dataclass
+class Context:
+    """Reference data the checks need, read once per load."""
+
+    comune_codes: set[str]  # ISTAT codes of the ambito, 6 digits
+    comune_keys: dict[str, str]  # name key -> ISTAT code, for the ambito
+    italy_codes: set[str]
+    italy_keys: set[str]
+    interventi: dict[str, str]  # code -> area
+    sub_ambiti: set[str]
+    indicatori: set[str] | None
+    anno_baseline: int
+    anni_piano: tuple[int, ...]
+    reference_year: int
+
+
+def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
+    raw = _complete_columns(spec, batch)
+    parsed_exprs: list[pl.Expr] = []
+    checks: list[tuple[pl.Expr, str, str]] = []  # (is_problem, column, reason)
+
+    for col in spec.columns:
+        v = pl.col(col.name)
+        if col.required:
+            checks.append((v.is_null(), col.name, MSG_REQUIRED))
+        parsed, col_checks = _parse_column(col, v, ctx, spec)
+        parsed_exprs.append(parsed.alias(col.name))
+        checks.extend(col_checks)
+
+    df = raw.with_columns(parsed_exprs)
+    # Row-level checks on parsed values.
+    row_checks: list[tuple[pl.Expr, str, str]] = []
+    for earlier, later, reason in spec.date_order:
+        row_checks.append((pl.col(later) < pl.col(earlier), later, reason))
+    if spec.name == "obiettivi":
+        anni = ", ".join(str(a) for a in ctx.anni_piano)
+        row_checks += [
+            (
+                (pl.col("tipo") == "BASELINE") & (pl.col("anno") != ctx.anno_baseline),
+                "anno",
+                MSG_BASELINE_YEAR.format(anno=ctx.anno_baseline),
+            ),
+            (
+                (pl.col("tipo") == "TARGET") & ~pl.col("anno").is_in(list(ctx.anni_piano)),
+                "anno",
+                MSG_TARGET_YEAR.format(anni=anni),
+            ),
+        ]
+
+    raw_text = raw.select([ROW, *[c.name for c in spec.columns]])
+    problem_frames = []
+    labels = [(c[1], c[2]) for c in checks] + [(c[1], c[2]) for c in row_checks]
+    flags = pl.concat(
+        [
+            raw.select([c[0].fill_null(False).alias(f"_p{i}") for i, c in enumerate(checks)]),
+            df.select([c[0].fill_null(False).alias(f"_p{len(checks) + i}") for i, c in enumerate(row_checks)]),
+        ],
+        how="horizontal",
+    )
+    for i, (column, reason) in enumerate(labels):
+        hit = flags[f"_p{i}"]
+        if not hit.any():
+            continue
+        problem_frames.append(
+            raw_text.filter(hit).select(
+                pl.col(ROW),
+                pl.lit(column).alias("colonna"),
+                pl.lit(reason).alias("motivo"),
+                _shown_value(spec.column(column), pl.col(column)).alias("valore"),
+            )
+        )
+    errors = pl.concat(problem_frames) if problem_frames else pl.DataFrame(schema=ERROR_SCHEMA)
+    any_problem = pl.any_horizontal([pl.col(f"_p{i}") for i in range(len(labels))]) if labels else pl.lit(False)
+    bad = flags.select(any_problem.alias("bad"))["bad"] if labels else pl.Series([False] * df.height)
+    good = df.filter(~bad)
+    good = _derive(spec, good, ctx)
+    return good, errors.sort(ROW)
+
+
+def rejected_rows_json(spec: TableSpec, batch: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """The rejected rows as JSON text (codice fiscale masked, free text scrubbed), by `_riga`."""
+    raw = _complete_columns(spec, batch).filter(pl.col(ROW).is_in(rows.implode()))
+    shown = raw.select(
+        pl.col(ROW), pl.struct([_shown_value(c, pl.col(c.name)).alias(c.name) for c in spec.columns]).alias("dati")
+    )
+    return shown.with_columns(pl.col("dati").struct.json_encode())
+
+
+# --- per column -----------------------------------------------------------
+
+
+def _complete_columns(spec: TableSpec, batch: pl.DataFrame) -> pl.DataFrame:
+    exprs = []
+    for col in spec.columns:
+        if col.name in batch.columns:
+            e = blank_to_null(pl.col(col.name).cast(pl.String))
+        else:
+            e = pl.lit(None, dtype=pl.String)
+        if col.default is not None:
+            e = e.fill_null(pl.lit(col.default))
+        exprs.append(e.alias(col.name))
+    return batch.select(pl.col(ROW), *exprs)
+
+
+def _shown_value(col: Column, v: pl.Expr) -> pl.Expr:
+    """What a rejected value looks like in the report: never a full codice fiscale."""
+    if col.kind == "codice_fiscale":
+        return pl.when(v.is_null()).then(None).otherwise(v.str.slice(0, 3) + pl.lit("*************"))
+    return v.map_batches(
+        lambda s: pl.Series([cf.scrub_text(x) for x in s.to_list()], dtype=pl.String), return_dtype=pl.String
+    ) if col.kind == "text" else v
+
+
+def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tuple[pl.Expr, list]:
+    present = v.is_not_null()
+    checks: list[tuple[pl.Expr, str, str]] = []
+    kind = col.kind
+    if kind == "text":
+        if col.name.startswith("id_") and col.name != "id_nucleo":
+            checks.append((present & v.str.to_uppercase().str.contains(cf.CF_ANYWHERE.pattern), col.name, MSG_ID_CF))
+            return v, checks
+        if col.name == "id_nucleo":
+            return v, checks
+        return _scrubbed(v), checks
+    if kind == "code":
+        up = v.str.to_uppercase().str.replace_all(r"[\s-]+", "_")
+        checks.append((present & ~up.is_in(list(col.values)), col.name, msg_code(col)))
+        return up, checks
+    if kind == "date":
+        d = parse_date_expr(v)
+        checks.append((present & d.is_null(), col.name, MSG_DATE))
+        return d, checks
+    if kind in ("decimal", "integer"):
+        x = parse_decimal_expr(v)
+        checks.append((present & x.is_null(), col.name, MSG_NUMBER if kind == "decimal" else MSG_INTEGER))
+        if kind == "integer":
+            checks.append((present & x.is_not_null() & (x != x.round(0)), col.name, MSG_INTEGER))
+            x = x.cast(pl.Int32, strict=False)
+        if col.min_value is not None and col.max_value is None:
+            checks.append((x < col.min_value, col.name, msg_negative(col.name)))
+        if col.min_value is not None and col.max_value is not None:
+            low = (x <= col.min_value) if col.min_exclusive else (x < col.min_value)
+            checks.append((low | (x > col.max_value), col.name, msg_range(col)))
+        return x, checks
+    if kind == "bool":
+        b = parse_bool_expr(v)
+        checks.append((present & b.is_null(), col.name, MSG_BOOL))
+        return b, checks
+    if kind == "comune":
+        code, known_in_italy = _comune_expr(v, ctx)
+        checks.append((present & code.is_null() & known_in_italy, col.name, MSG_COMUNE_OUT))
+        checks.append((present & code.is_null() & ~known_in_italy, col.name, MSG_COMUNE_UNKNOWN))
+        return code, checks
+    if kind == "codice_fiscale":
+        norm = v.str.to_uppercase().str.replace_all(r"\s+", "")
+        fmt_ok = cf.is_valid_format_expr(norm)
+        _, _, real = cf.derive_expr(norm, ctx.reference_year)
+        checks.append((present & ~fmt_ok, col.name, MSG_CF_FORMAT))
+        checks.append((present & fmt_ok & ~cf.check_ok_expr(norm), col.name, MSG_CF_CHECK))
+        checks.append((present & fmt_ok & cf.check_ok_expr(norm) & ~real, col.name, MSG_CF_DATE))
+        return norm, checks
+    if kind == "intervento":
+        up = v.str.to_uppercase().str.strip_chars()
+        checks.append((present & ~up.is_in(list(ctx.interventi)), col.name, MSG_INTERVENTO))
+        return up, checks
+    if kind == "sub_ambito":
+        up = v.str.to_uppercase()
+        checks.append((present & ~up.is_in(sorted(ctx.sub_ambiti)), col.name, MSG_SUB_AMBITO))
+        return up, checks
+    if kind == "indicatore":
+        low = v.str.to_lowercase()
+        if ctx.indicatori is not None:
+            checks.append((present & ~low.is_in(sorted(ctx.indicatori)), col.name, MSG_INDICATORE))
+        return low, checks
+    if kind == "territorio":
+        up = v.str.to_uppercase()
+        checks.append((present & ~up.is_in(["AMBITO", *sorted(ctx.sub_ambiti)]), col.name, MSG_TERRITORIO))
+        return up, checks
+    raise ValueError(f"unknown column kind {kind}")
+
+
+def _scrubbed(v: pl.Expr) -> pl.Expr:
+    return v.map_batches(
+        lambda s: pl.Series([cf.scrub_text(x) for x in s.to_list()], dtype=pl.String), return_dtype=pl.String
+    )
+
+
+def _comune_expr(v: pl.Expr, ctx: Context) -> tuple[pl.Expr, pl.Expr]:
+    """(ISTAT code if the comune is in the ambito else null, known anywhere in Italy)."""
+    s = v.str.strip_chars()
+    is_code = s.str.contains(r"^\d{4,6}$")
+    padded = s.str.zfill(6)
+    key = comune_key_expr(s)
+    by_code = pl.when(is_code & padded.is_in(sorted(ctx.comune_codes))).then(padded)
+    by_name = key.replace_strict(ctx.comune_keys, default=None, return_dtype=pl.String)
+    code = pl.when(is_code).then(by_code).otherwise(by_name)
+    known = pl.when(is_code).then(padded.is_in(sorted(ctx.italy_codes))).otherwise(key.is_in(sorted(ctx.italy_keys)))
+    return code, known.fill_null(False)
+
+
+def _derive(spec: TableSpec, good: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    if spec.name == "prestazioni":
+        sesso, anno, _ = cf.derive_expr(pl.col("codice_fiscale"), ctx.reference_year)
+        area = pl.col("intervento").replace_strict(ctx.interventi, default=None, return_dtype=pl.String)
+        return good.with_columns(sesso.alias("sesso"), anno.alias("anno_nascita"), area.alias("area"))
+    return good
