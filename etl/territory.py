@@ -85,7 +85,12 @@ def _geopop(year: int):
 
 def italy_municipalities(year: int | None = None) -> pl.DataFrame:
     """All Italian comuni known to ISTAT: comune, nome, cod_catastale, provincia, regione."""
-    g = _geopop(year or settings.geopop_year())
+    return _italy_municipalities(year or settings.geopop_year())
+
+
+@lru_cache(maxsize=2)
+def _italy_municipalities(year: int) -> pl.DataFrame:
+    g = _geopop(year)
     m = g.italy_municipalities.reset_index()
     return pl.DataFrame(
         {
@@ -115,7 +120,14 @@ def population(codes: list[str] | None = None, year: int | None = None) -> pl.Da
 
     Columns: comune, eta, sesso ('M'/'F'), residenti, anno (ISTAT year).
     """
-    year = year or settings.geopop_year()
+    df = _population_all(year or settings.geopop_year())
+    if codes is not None:
+        df = df.filter(pl.col("comune").is_in(codes))
+    return df
+
+
+@lru_cache(maxsize=2)
+def _population_all(year: int) -> pl.DataFrame:
     pop = _geopop(year).population_df.reset_index()
     df = pl.DataFrame(
         {
@@ -125,8 +137,6 @@ def population(codes: list[str] | None = None, year: int | None = None) -> pl.Da
             "F": pop["F"].astype("int64").tolist(),
         }
     )
-    if codes is not None:
-        df = df.filter(pl.col("comune").is_in(codes))
     return (
         df.unpivot(index=["comune", "eta"], on=["M", "F"], variable_name="sesso", value_name="residenti")
         .with_columns(pl.lit(year, dtype=pl.Int32).alias("anno"), pl.col("residenti").cast(pl.Int64))

@@ -1,0 +1,47 @@
+"""Shared fixtures: a fresh warehouse per test, synthetic codici fiscali, literal files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from etl.codice_fiscale import MONTHS, check_character
+
+
+def make_cf(letters: str = "RSSMRA", year: int = 1985, month: int = 12, day: int = 10, female: bool = False,
+            belfiore: str = "D142") -> str:
+    """A synthetic, well-formed codice fiscale (D142 = Crema)."""
+    first15 = f"{letters}{year % 100:02d}{MONTHS[month - 1]}{day + (40 if female else 0):02d}{belfiore}"
+    return first15 + check_character(first15)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A warehouse path of this test only (and PDZ_DB/PDZ_SECRET pointing at it)."""
+    path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("PDZ_DB", str(path))
+    monkeypatch.setenv("PDZ_SECRET", str(tmp_path / "secret.key"))
+    return path
+
+
+def write_csv(path: Path, header: list[str], rows: list[list], sep: str = ",", encoding: str = "utf-8") -> Path:
+    with open(path, "w", newline="", encoding=encoding) as fh:
+        w = csv.writer(fh, delimiter=sep)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+PRESTAZIONI_HEADER = [
+    "id_prestazione", "codice_fiscale", "comune_residenza", "intervento", "data_richiesta", "data_inizio",
+    "data_fine", "ore", "importo_euro", "esito", "id_nucleo",
+]  # fmt: skip
+
+
+def prestazione(id_: str, cf: str | None = None, comune: str = "019035", intervento: str = "SAD",
+                richiesta: str = "", inizio: str = "2025-03-01", fine: str = "", ore: str = "", importo: str = "",
+                esito: str = "", nucleo: str = "") -> list[str]:
+    return [id_, make_cf() if cf is None else cf, comune, intervento, richiesta, inizio, fine, ore, importo, esito,
+            nucleo]

@@ -1,0 +1,107 @@
+"""Each rejection reason, with a literal row, through the real loader."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from etl import validate as v
+from etl.loader import load_files
+from tests.conftest import PRESTAZIONI_HEADER, make_cf, prestazione, write_csv
+
+GOOD_CF = make_cf()
+WRONG_CHECK = GOOD_CF[:15] + ("A" if GOOD_CF[15] != "A" else "B")
+
+CASES = [
+    # (row, column, reason)
+    (prestazione("r1", cf=""), "codice_fiscale", v.MSG_REQUIRED),
+    (prestazione("r2", cf="RSSMRA85T10"), "codice_fiscale", v.MSG_CF_FORMAT),
+    (prestazione("r3", cf=WRONG_CHECK), "codice_fiscale", v.MSG_CF_CHECK),
+    (prestazione("r4", cf=make_cf(month=2, day=30)), "codice_fiscale", v.MSG_CF_DATE),
+    (prestazione("r5", comune="Milano"), "comune_residenza", v.MSG_COMUNE_OUT),
+    (prestazione("r6", comune="015146"), "comune_residenza", v.MSG_COMUNE_OUT),  # Milano by ISTAT code
+    (prestazione("r7", comune="Atlantide"), "comune_residenza", v.MSG_COMUNE_UNKNOWN),
+    (prestazione("r8", intervento="MASSAGGIO"), "intervento", v.MSG_INTERVENTO),
+    (prestazione("r9", inizio="2025-03-10", fine="2025-03-01"), "data_fine",
+     "data di fine precedente alla data di inizio"),
+    (prestazione("r10", richiesta="2025-04-01", inizio="2025-03-01"), "data_inizio",
+     "data della richiesta successiva alla data di inizio"),
+    (prestazione("r11", ore="-2"), "ore", "ore negative non ammesse"),
+    (prestazione("r12", importo="-10,5"), "importo_euro", "importo negativo non ammesso"),
+    (prestazione("r13", inizio="31/02/2025"), "data_inizio", v.MSG_DATE),
+    (prestazione("r14", inizio="domani"), "data_inizio", v.MSG_DATE),
+    (prestazione("r15", inizio=""), "data_inizio", v.MSG_REQUIRED),
+    (prestazione("", ), "id_prestazione", v.MSG_REQUIRED),
+    (prestazione("r17", ore="tre"), "ore", v.MSG_NUMBER),
+    (prestazione("r18", esito="FORSE"), "esito", "valore non ammesso (ammessi: IN_CORSO, CONCLUSO, INTERROTTO, ASSUNZIONE)"),
+    (prestazione(GOOD_CF), "id_prestazione", v.MSG_ID_CF),
+]  # fmt: skip
+
+
+def _scarti(db_path):
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute("SELECT riga, colonna, motivo, valore FROM scarti ORDER BY riga, colonna").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("row,column,reason", CASES, ids=[c[0][0] or "no-id" for c in CASES])
+def test_each_reason_rejects_the_row_with_column_and_reason(tmp_path, db_path, row, column, reason):
+    good = prestazione("ok1")
+    f = write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER, [good, row])
+    [res] = load_files([f], db=db_path)
+    assert res.status == "loaded"
+    assert (res.rows_read, res.rows_loaded, res.rows_rejected) == (2, 1, 1)
+    scarti = _scarti(db_path)
+    assert (3, column, reason) in [(r[0], r[1], r[2]) for r in scarti], scarti
+    assert all(r[0] == 3 for r in scarti)  # the good row (line 2) is not blamed
+
+
+def test_duplicate_key_inside_file_rejects_every_occurrence(tmp_path, db_path):
+    rows = [prestazione("a"), prestazione("dup", ore="1"), prestazione("b"), prestazione("dup", ore="2")]
+    f = write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER, rows)
+    [res] = load_files([f], db=db_path)
+    assert (res.rows_read, res.rows_loaded, res.rows_rejected) == (4, 2, 2)
+    scarti = _scarti(db_path)
+    assert [r[0] for r in scarti] == [3, 5]
+    assert all(r[2].startswith("chiave duplicata nel file (cartella_sociale / dup)") for r in scarti)
+
+
+def test_a_row_with_several_problems_is_rejected_once_with_every_reason(tmp_path, db_path):
+    row = prestazione("x", cf="NONVALIDO", comune="Atlantide", intervento="BOH", ore="-1")
+    f = write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER, [row])
+    [res] = load_files([f], db=db_path)
+    assert (res.rows_read, res.rows_loaded, res.rows_rejected) == (1, 0, 1)
+    assert {r[1] for r in _scarti(db_path)} == {"codice_fiscale", "comune_residenza", "intervento", "ore"}
+
+
+def test_rejected_rows_keep_no_full_codice_fiscale(tmp_path, db_path):
+    f = write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER, [prestazione("x", cf=WRONG_CHECK)])
+    load_files([f], db=db_path)
+    con = duckdb.connect(str(db_path), read_only=True)
+    valore, dati = con.execute("SELECT valore, dati FROM scarti").fetchall()[0]
+    con.close()
+    assert valore == WRONG_CHECK[:3] + "*" * 13
+    assert WRONG_CHECK not in dati and WRONG_CHECK[:3] + "*" * 13 in dati
+
+
+def test_accepted_spellings_of_dates_decimals_and_comuni(tmp_path, db_path):
+    header = PRESTAZIONI_HEADER
+    rows = [
+        prestazione("d1", inizio="2025-03-01", ore="1234.5", comune="Crema"),
+        prestazione("d2", inizio="01/03/2025", ore="1.234,5", comune="19035"),
+        prestazione("d3", inizio="1/3/2025", ore="1234,5", comune="RIVOLTA D'ADDA"),
+        prestazione("d4", inizio="2025-03-01", ore="", comune="Rivolta d’Adda"),
+        prestazione("d5", inizio="2025-03-01", comune="Credera-Rubbiano"),
+        prestazione("d6", inizio="2025-03-01", comune="credera rubbiano"),
+    ]
+    f = write_csv(tmp_path / "p.csv", header, rows, sep=";")
+    [res] = load_files([f], db=db_path)
+    assert (res.rows_loaded, res.rows_rejected) == (6, 0)
+    con = duckdb.connect(str(db_path), read_only=True)
+    got = con.execute("SELECT id_prestazione, comune, data_inizio, ore FROM prestazioni ORDER BY 1").fetchall()
+    con.close()
+    assert [g[1] for g in got] == ["019035", "019035", "019084", "019084", "019034", "019034"]
+    assert {str(g[2]) for g in got} == {"2025-03-01"}
+    assert [g[3] for g in got[:3]] == [1234.5, 1234.5, 1234.5]
