@@ -204,7 +204,12 @@ def snapshot(db: Path | str | None = None, wait_seconds: float = 2.0) -> duckdb.
     src = _connect_with_wait(path, True, wait_seconds)
     mem = duckdb.connect(":memory:")
     try:
-        tables = [r[0] for r in src.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()]
+        tables = [
+            r[0]
+            for r in src.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        ]
         for name in tables:
             arrow = src.sql(f'SELECT * FROM "{name}"').to_arrow_table()  # names come from the catalog
             mem.register("_snap", arrow)

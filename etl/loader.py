@@ -30,7 +30,7 @@ from etl.validate import Context, rejected_rows_json, validate_batch
 
 Progress = Callable[[int, int | None], None]  # rows done, rows expected (None if unknown)
 
-MSG_DUPLICATE_KEY = "chiave duplicata nel file ({chiave}): la stessa chiave compare in più righe"
+MSG_DUPLICATE_KEY = "chiave duplicata nel file: la stessa chiave compare in più righe (tutte scartate)"
 
 # Columns stored per table (the warehouse schema in etl/db.py), in order.
 STORED = {
@@ -271,7 +271,9 @@ def _load_in_transaction(
         if spec.replace_all:
             _check_complete_cover(con, spec)
         loaded = warehouse.scalar(con, "SELECT count(*) FROM _staging")
-        rejected = warehouse.scalar(con, "SELECT count(DISTINCT riga) FROM scarti WHERE batch_id = ?", [result.batch_id])
+        rejected = warehouse.scalar(
+            con, "SELECT count(DISTINCT riga) FROM scarti WHERE batch_id = ?", [result.batch_id]
+        )
         _upsert(con, spec)
         _fault_injection_pause()
         result.rows_read, result.rows_loaded, result.rows_rejected = rows_read, loaded, rejected
@@ -303,7 +305,10 @@ def _db_file(con: duckdb.DuckDBPyConnection) -> Path:
 def _pseudonymise(good: pl.DataFrame, key: bytes) -> pl.DataFrame:
     """Replace codice fiscale and id_nucleo with HMAC pseudonyms (hashing each distinct value once)."""
     out = good
-    for source, target, namespace in (("codice_fiscale", "persona_id", "persona"), ("id_nucleo", "nucleo_id", "nucleo")):
+    for source, target, namespace in (
+        ("codice_fiscale", "persona_id", "persona"),
+        ("id_nucleo", "nucleo_id", "nucleo"),
+    ):
         uniques = out.select(pl.col(source).unique().drop_nulls())
         hashed = uniques.with_columns(cf.pseudonym_expr(pl.col(source), key, namespace).alias(target))
         out = out.join(hashed, on=source, how="left").drop(source)
@@ -348,7 +353,7 @@ def _reject_duplicate_keys(con: duckdb.DuckDBPyConnection, spec: TableSpec, resu
         pl.lit(result.file).alias("file"),
         pl.col("_riga").alias("riga"),
         pl.lit(keys[-1]).alias("colonna"),
-        pl.format(MSG_DUPLICATE_KEY.replace("{chiave}", "{}"), pl.col("chiave")).alias("motivo"),
+        pl.lit(MSG_DUPLICATE_KEY).alias("motivo"),
         pl.col("chiave").alias("valore"),
         pl.lit(None, dtype=pl.String).alias("dati"),
     )

@@ -97,9 +97,10 @@ def _is_utf8(path: Path) -> bool:
 def _transcode_cp1252(path: Path) -> Path:
     """Windows-1252 → a UTF-8 temporary copy, streamed."""
     tmp = tempfile.NamedTemporaryFile(prefix="pdz_", suffix=".csv", delete=False)
-    with open(path, encoding="cp1252", errors="replace", newline="") as src, open(
-        tmp.name, "w", encoding="utf-8", newline=""
-    ) as dst:
+    with (
+        open(path, encoding="cp1252", errors="replace", newline="") as src,
+        open(tmp.name, "w", encoding="utf-8", newline="") as dst,
+    ):
         while chunk := src.read(1 << 20):
             dst.write(chunk)
     return Path(tmp.name)

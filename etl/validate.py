@@ -170,9 +170,13 @@ def _shown_value(col: Column, v: pl.Expr) -> pl.Expr:
     """What a rejected value looks like in the report: never a full codice fiscale."""
     if col.kind == "codice_fiscale":
         return pl.when(v.is_null()).then(None).otherwise(v.str.slice(0, 3) + pl.lit("*************"))
-    return v.map_batches(
-        lambda s: pl.Series([cf.scrub_text(x) for x in s.to_list()], dtype=pl.String), return_dtype=pl.String
-    ) if col.kind == "text" else v
+    return (
+        v.map_batches(
+            lambda s: pl.Series([cf.scrub_text(x) for x in s.to_list()], dtype=pl.String), return_dtype=pl.String
+        )
+        if col.kind == "text"
+        else v
+    )
 
 
 def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tuple[pl.Expr, list]:

@@ -10,8 +10,14 @@ import pytest
 from etl.codice_fiscale import MONTHS, check_character
 
 
-def make_cf(letters: str = "RSSMRA", year: int = 1985, month: int = 12, day: int = 10, female: bool = False,
-            belfiore: str = "D142") -> str:
+def make_cf(
+    letters: str = "RSSMRA",
+    year: int = 1985,
+    month: int = 12,
+    day: int = 10,
+    female: bool = False,
+    belfiore: str = "D142",
+) -> str:
     """A synthetic, well-formed codice fiscale (D142 = Crema)."""
     first15 = f"{letters}{year % 100:02d}{MONTHS[month - 1]}{day + (40 if female else 0):02d}{belfiore}"
     return first15 + check_character(first15)
@@ -40,8 +46,29 @@ PRESTAZIONI_HEADER = [
 ]  # fmt: skip
 
 
-def prestazione(id_: str, cf: str | None = None, comune: str = "019035", intervento: str = "SAD",
-                richiesta: str = "", inizio: str = "2025-03-01", fine: str = "", ore: str = "", importo: str = "",
-                esito: str = "", nucleo: str = "") -> list[str]:
-    return [id_, make_cf() if cf is None else cf, comune, intervento, richiesta, inizio, fine, ore, importo, esito,
-            nucleo]
+def prestazione(
+    id_: str,
+    cf: str | None = None,
+    comune: str = "019035",
+    intervento: str = "SAD",
+    richiesta: str = "",
+    inizio: str = "2025-03-01",
+    fine: str = "",
+    ore: str = "",
+    importo: str = "",
+    esito: str = "",
+    nucleo: str = "",
+) -> list[str]:
+    return [
+        id_,
+        make_cf() if cf is None else cf,
+        comune,
+        intervento,
+        richiesta,
+        inizio,
+        fine,
+        ore,
+        importo,
+        esito,
+        nucleo,
+    ]

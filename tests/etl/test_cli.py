@@ -12,8 +12,9 @@ from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
 
 
 def run(*args, env_db=None):
-    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "etl", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=180
+    )
 
 
 def test_load_json_status_and_rejected(tmp_path):

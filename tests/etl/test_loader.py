@@ -107,8 +107,10 @@ def test_codice_fiscale_never_stored_anywhere(tmp_path, db_path):
 
 def test_sex_and_year_of_birth_derived_then_pseudonym_is_stable(tmp_path, db_path):
     cf = make_cf("VRDLCU", 1941, 5, 7, female=True)
-    load_files([write_csv(tmp_path / "a.csv", PRESTAZIONI_HEADER, [prestazione("1", cf=cf), prestazione("2", cf=cf)])],
-               db=db_path)
+    load_files(
+        [write_csv(tmp_path / "a.csv", PRESTAZIONI_HEADER, [prestazione("1", cf=cf), prestazione("2", cf=cf)])],
+        db=db_path,
+    )
     con = duckdb.connect(str(db_path), read_only=True)
     rows = con.execute("SELECT DISTINCT sesso, anno_nascita, persona_id FROM prestazioni").fetchall()
     con.close()

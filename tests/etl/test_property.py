@@ -20,8 +20,17 @@ cells = {
     "free": st.text(max_size=8),
 }
 row = st.tuples(
-    cells["id"], cells["cf"], cells["comune"], cells["intervento"], cells["date"], cells["date"], cells["date"],
-    cells["num"], cells["num"], cells["esito"], cells["free"],
+    cells["id"],
+    cells["cf"],
+    cells["comune"],
+    cells["intervento"],
+    cells["date"],
+    cells["date"],
+    cells["date"],
+    cells["num"],
+    cells["num"],
+    cells["esito"],
+    cells["free"],
 ).map(list)
 
 

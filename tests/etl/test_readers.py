@@ -40,7 +40,12 @@ def test_headers_match_regardless_of_case_accents_and_spaces(tmp_path, db_path):
 
 def test_blank_lines_are_not_records_and_row_numbers_follow_the_file(tmp_path, db_path):
     f = tmp_path / "p.csv"
-    lines = [",".join(PRESTAZIONI_HEADER), ",".join(prestazione("1")), ",,,,,,,,,,", ",".join(prestazione("2", ore="x"))]
+    lines = [
+        ",".join(PRESTAZIONI_HEADER),
+        ",".join(prestazione("1")),
+        ",,,,,,,,,,",
+        ",".join(prestazione("2", ore="x")),
+    ]
     f.write_text("\n".join(lines) + "\n")
     [res] = load_files([f], db=db_path)
     assert (res.rows_read, res.rows_loaded, res.rows_rejected) == (2, 1, 1)
@@ -114,8 +119,9 @@ def test_unreadable_files_fail_whole_with_a_message(tmp_path, db_path, content, 
 
 def test_missing_required_column_names_it(tmp_path, db_path):
     header = [h for h in PRESTAZIONI_HEADER if h != "data_inizio"]
-    f = write_csv(tmp_path / "p.csv", header, [[c for h, c in zip(PRESTAZIONI_HEADER, prestazione("1"))
-                                                  if h != "data_inizio"]])
+    f = write_csv(
+        tmp_path / "p.csv", header, [[c for h, c in zip(PRESTAZIONI_HEADER, prestazione("1")) if h != "data_inizio"]]
+    )
     [res] = load_files([f], table="prestazioni", db=db_path)
     assert res.status == "failed"
     assert "mancano colonne obbligatorie" in res.error and "data_inizio" in res.error
@@ -135,8 +141,9 @@ def test_unknown_columns_are_listed_not_silently_dropped(tmp_path, db_path):
 
 
 def test_open_source_reports_separator_and_encoding(tmp_path):
-    f = write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER, [prestazione("1", comune="Rivolta d’Adda")], sep=";",
-                  encoding="cp1252")
+    f = write_csv(
+        tmp_path / "p.csv", PRESTAZIONI_HEADER, [prestazione("1", comune="Rivolta d’Adda")], sep=";", encoding="cp1252"
+    )
     src = open_source(f)
     assert (src.kind, src.separator, src.encoding) == ("csv", ";", "cp1252")
     with pytest.raises(ReadError):

@@ -51,8 +51,9 @@ def test_population_is_istat_by_age_and_sex():
 def test_another_ambito_works_by_changing_data_files_only(tmp_path, db_path, monkeypatch):
     folder = tmp_path / "ambito_milano_sud"
     folder.mkdir()
-    (folder / "ambito.toml").write_text('nome = "Ambito di prova"\ncapofila = "Rozzano"\nanno_baseline = 2024\n'
-                                        "anni_piano = [2025, 2026, 2027]\n")
+    (folder / "ambito.toml").write_text(
+        'nome = "Ambito di prova"\ncapofila = "Rozzano"\nanno_baseline = 2024\nanni_piano = [2025, 2026, 2027]\n'
+    )
     with open(folder / "comuni.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerows([["comune", "nome"], ["015189", "Rozzano"], ["015146", "Milano"]])
@@ -62,8 +63,11 @@ def test_another_ambito_works_by_changing_data_files_only(tmp_path, db_path, mon
                      ["015189", "S1", "Sud", "false", "", "true"], ["015146", "S2", "Città", "true", "2025-01-01",
                                                                       "false"]])  # fmt: skip
     monkeypatch.setenv("PDZ_AMBITO_DIR", str(folder))
-    f = write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER,
-                  [prestazione("1", comune="Milano"), prestazione("2", comune="Crema"), prestazione("3", comune="15189")])
+    f = write_csv(
+        tmp_path / "p.csv",
+        PRESTAZIONI_HEADER,
+        [prestazione("1", comune="Milano"), prestazione("2", comune="Crema"), prestazione("3", comune="15189")],
+    )
     [res] = load_files([f], db=db_path)
     assert (res.rows_loaded, res.rows_rejected) == (2, 1)
     con = duckdb.connect(str(db_path), read_only=True)
@@ -74,8 +78,11 @@ def test_another_ambito_works_by_changing_data_files_only(tmp_path, db_path, mon
 
 def test_uploaded_sub_ambiti_replace_the_provisional_table_only_when_complete(tmp_path, db_path):
     sub = territory.sub_ambiti_file()
-    partial = write_csv(tmp_path / "sub.csv", ["comune", "sub_ambito", "nome_sub_ambito"],
-                        [[c, "X1", "Uno"] for c in sub["comune"].to_list()[:10]])
+    partial = write_csv(
+        tmp_path / "sub.csv",
+        ["comune", "sub_ambito", "nome_sub_ambito"],
+        [[c, "X1", "Uno"] for c in sub["comune"].to_list()[:10]],
+    )
     [res] = load_files([partial], table="sub_ambiti", db=db_path)
     assert res.status == "failed" and "mancano" in res.error
     full = write_csv(tmp_path / "sub2.csv", ["comune", "sub_ambito", "nome_sub_ambito", "pilota"],

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from etl import validate as v
-from etl.loader import load_files
+from etl.loader import MSG_DUPLICATE_KEY, load_files
 from tests.conftest import PRESTAZIONI_HEADER, make_cf, prestazione, write_csv
 
 GOOD_CF = make_cf()
@@ -33,7 +33,8 @@ CASES = [
     (prestazione("r15", inizio=""), "data_inizio", v.MSG_REQUIRED),
     (prestazione("", ), "id_prestazione", v.MSG_REQUIRED),
     (prestazione("r17", ore="tre"), "ore", v.MSG_NUMBER),
-    (prestazione("r18", esito="FORSE"), "esito", "valore non ammesso (ammessi: IN_CORSO, CONCLUSO, INTERROTTO, ASSUNZIONE)"),
+    (prestazione("r18", esito="FORSE"), "esito",
+     "valore non ammesso (ammessi: IN_CORSO, CONCLUSO, INTERROTTO, ASSUNZIONE)"),
     (prestazione(GOOD_CF), "id_prestazione", v.MSG_ID_CF),
 ]  # fmt: skip
 
@@ -65,7 +66,7 @@ def test_duplicate_key_inside_file_rejects_every_occurrence(tmp_path, db_path):
     assert (res.rows_read, res.rows_loaded, res.rows_rejected) == (4, 2, 2)
     scarti = _scarti(db_path)
     assert [r[0] for r in scarti] == [3, 5]
-    assert all(r[2].startswith("chiave duplicata nel file (cartella_sociale / dup)") for r in scarti)
+    assert all(r[2] == MSG_DUPLICATE_KEY and r[3] == "cartella_sociale / dup" for r in scarti)
 
 
 def test_a_row_with_several_problems_is_rejected_once_with_every_reason(tmp_path, db_path):
