@@ -132,6 +132,7 @@ def load_file(
     t0 = time.perf_counter()
     name = display_name or path.name
     result = LoadResult(file=name, table=table, batch_id=None, status="failed")
+    source: SourceFile | None = None
     try:
         sha = file_sha256(path)
         source = open_source(path, table_hint=table)
@@ -149,6 +150,9 @@ def load_file(
     except Exception as exc:  # anything unexpected: nothing loaded, the reason logged
         result.error = f"errore imprevisto durante il caricamento ({type(exc).__name__}: {str(exc)[:300]})"
         _log_failure(con, result, started, user, sha if "sha" in locals() else None)
+    finally:
+        if source is not None:
+            source.close()
     result.seconds = time.perf_counter() - t0
     return result
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -37,9 +37,14 @@ class SourceFile:
     encoding: str = "utf-8"
     separator: str = ","
     sheet: str | None = None
+    temp_files: list[Path] = field(default_factory=list)
 
     def batches(self) -> Iterator[pl.DataFrame]:
         return self._batches()
+
+    def close(self) -> None:
+        for tmp in self.temp_files:
+            tmp.unlink(missing_ok=True)
 
 
 def detect_kind(path: Path, head: bytes) -> str:
@@ -58,8 +63,17 @@ def detect_kind(path: Path, head: bytes) -> str:
         raise ReadError(f"Il file {path.name} è un PDF: servono file CSV, XLSX o Parquet.")
     if suffix in (".xlsx", ".xlsm", ".parquet"):
         raise ReadError(f"Il file {path.name} ha estensione {suffix} ma il contenuto non corrisponde al formato.")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "csv"  # UTF-16 text, as Excel saves "Testo Unicode"
     if b"\x00" in head[:4096]:
-        raise ReadError(f"Il file {path.name} non è un file di testo (CSV) né un XLSX o Parquet.")
+        nul_share = head[:4096].count(b"\x00") / max(len(head[:4096]), 1)
+        if nul_share > 0.2:
+            raise ReadError(f"Il file {path.name} non è un file di testo (CSV) né un XLSX o Parquet.")
+        line = head[: head.index(b"\x00")].count(b"\n") + 1
+        raise ReadError(
+            f"Il file {path.name} contiene un carattere nullo (byte 0) alla riga {line}: "
+            "correggere o riesportare il file e ricaricarlo."
+        )
     return "csv"
 
 
@@ -94,11 +108,12 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def _transcode_cp1252(path: Path) -> Path:
-    """Windows-1252 → a UTF-8 temporary copy, streamed."""
+def _transcode(path: Path, encoding: str) -> Path:
+    """Windows-1252 or UTF-16 → a UTF-8 temporary copy, streamed (removed by `SourceFile.close`)."""
     tmp = tempfile.NamedTemporaryFile(prefix="pdz_", suffix=".csv", delete=False)
+    tmp.close()
     with (
-        open(path, encoding="cp1252", errors="replace", newline="") as src,
+        open(path, encoding=encoding, errors="replace", newline="") as src,
         open(tmp.name, "w", encoding="utf-8", newline="") as dst,
     ):
         while chunk := src.read(1 << 20):
@@ -113,8 +128,11 @@ def _sniff_separator(first_line: str) -> str:
 
 
 def _open_csv(path: Path, head: bytes) -> SourceFile:
-    encoding = "utf-8" if _is_utf8(path) else "cp1252"
-    text_path = path if encoding == "utf-8" else _transcode_cp1252(path)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8" if _is_utf8(path) else "cp1252"
+    text_path = path if encoding == "utf-8" else _transcode(path, encoding)
     with open(text_path, encoding="utf-8-sig", newline="") as fh:
         first = ""
         for line in fh:
@@ -150,7 +168,8 @@ def _open_csv(path: Path, head: bytes) -> SourceFile:
         except pl.exceptions.ComputeError as exc:
             raise ReadError(f"Il file {path.name} non è un CSV leggibile: {_short(exc)}") from exc
 
-    return SourceFile(path, "csv", columns, batches, encoding=encoding, separator=sep)
+    temp = [text_path] if text_path != path else []
+    return SourceFile(path, "csv", columns, batches, encoding=encoding, separator=sep, temp_files=temp)
 
 
 # --- XLSX --------------------------------------------------------------------

@@ -17,7 +17,7 @@ cells = {
     "date": st.sampled_from(["", "2025-03-01", "01/03/2025", "31/02/2025", "2024-13-01", "ieri", "1/1/2024"]),
     "num": st.sampled_from(["", "1", "-1", "1,5", "1.234,5", "abc", "0"]),
     "esito": st.sampled_from(["", "CONCLUSO", "ASSUNZIONE", "forse"]),
-    "free": st.text(max_size=8),
+    "free": st.text(st.characters(exclude_categories=["Cc", "Cs"]), max_size=8),
 }
 row = st.tuples(
     cells["id"],

@@ -20,7 +20,7 @@ def _comuni_loaded(db_path) -> list[str]:
         con.close()
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
 @pytest.mark.parametrize("sep", [",", ";"])
 def test_csv_encodings_and_separators(tmp_path, db_path, encoding, sep):
     rows = [prestazione("1", comune="Rivolta d’Adda"), prestazione("2", comune="Crèma")]
@@ -107,6 +107,7 @@ def test_parquet(tmp_path, db_path):
         (b"%PDF-1.4 blah", "relazione.csv", "è un PDF"),
         (b"PK\x03\x04rubbish", "finto.xlsx", "non è un XLSX leggibile"),
         (b"solo testo senza senso", "finto.parquet", "il contenuto non corrisponde"),
+        (b"a,b\n1,2\n3,\x004\n", "nullo.csv", "carattere nullo (byte 0) alla riga 3"),
     ],
 )
 def test_unreadable_files_fail_whole_with_a_message(tmp_path, db_path, content, name, expected):
