@@ -45,3 +45,19 @@ def freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return get_meta(con, "demo") == "true"
+
+
+def batch_filter(batch_ids: list[str]) -> pl.Expr:
+    return pl.col("batch_id").is_in(batch_ids)
+
+
+def reject_reasons(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """How many rows each reason rejected, per table and column."""
+    return query_pl(
+        con,
+        """
+        SELECT c.tabella, s.colonna, s.motivo, count(DISTINCT (s.batch_id, s.riga)) AS righe
+        FROM scarti s JOIN caricamenti c USING (batch_id)
+        GROUP BY ALL ORDER BY righe DESC, c.tabella, s.colonna
+        """,
+    )

@@ -1,0 +1,31 @@
+-- record_share: share of the records of $interventi with the event in the year that satisfy a
+-- condition: start within $giorni_max days of the request and/or $esito (NULL = no condition).
+-- $richiede_data_richiesta: records without data_richiesta are left out of numerator and denominator.
+-- Records are unique ((fonte, id_prestazione)), so counts add up across territories.
+WITH anni AS (
+    SELECT a AS anno, make_date(a, 1, 1) AS d0, least(make_date(a, 12, 31), $as_of::DATE) AS d1
+    FROM unnest($anni::INTEGER[]) AS t(a)
+),
+righe AS (
+    SELECT a.anno, p.comune, s.sub_ambito,
+           ($giorni_max::INTEGER IS NULL OR date_diff('day', p.data_richiesta, p.data_inizio) <= $giorni_max::INTEGER)
+           AND ($esito::VARCHAR IS NULL OR p.esito = $esito::VARCHAR) AS ok
+    FROM prestazioni AS p
+    JOIN anni AS a ON CASE $evento::VARCHAR
+        WHEN 'attivo' THEN p.data_inizio <= a.d1 AND (p.data_fine IS NULL OR p.data_fine >= a.d0)
+        WHEN 'inizio' THEN p.data_inizio BETWEEN a.d0 AND a.d1
+        WHEN 'fine' THEN p.data_fine BETWEEN a.d0 AND a.d1
+        ELSE false END
+    LEFT JOIN sub_ambiti AS s ON s.comune = p.comune
+    WHERE list_contains($interventi::VARCHAR[], p.intervento)
+      AND (NOT $richiede_data_richiesta::BOOLEAN OR p.data_richiesta IS NOT NULL)
+)
+SELECT anno,
+       CASE WHEN grouping(comune) = 0 THEN 'comune' WHEN grouping(sub_ambito) = 0 THEN 'sub_ambito'
+            ELSE 'ambito' END AS livello,
+       CASE WHEN grouping(comune) = 0 THEN comune WHEN grouping(sub_ambito) = 0 THEN sub_ambito
+            ELSE 'AMBITO' END AS territorio,
+       (count(*) FILTER (WHERE ok))::DOUBLE AS numeratore,
+       count(*)::DOUBLE AS denominatore
+FROM righe
+GROUP BY GROUPING SETS ((anno, comune), (anno, sub_ambito), (anno))

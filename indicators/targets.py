@@ -1,0 +1,374 @@
+"""Baselines, targets, status and projection of the indicators (the rule is also in indicators/README.md).
+
+Baselines (2024) and targets (2025-2027) come from the `obiettivi` table, per
+indicator and territory ('AMBITO' or a sub-ambito code). The target editor
+writes them through `set_target`, the one sanctioned write outside `etl/`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from functools import lru_cache
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from etl import settings
+from etl.db import query_pl
+from indicators.definitions import Indicator, by_id
+
+RAGGIUNTO = "raggiunto"
+IN_LINEA = "in linea"
+A_RISCHIO = "a rischio"
+NON_IN_LINEA = "non in linea"
+SENZA_OBIETTIVO = "senza obiettivo"
+NON_CALCOLABILE = "non calcolabile"
+STATI = (RAGGIUNTO, IN_LINEA, A_RISCHIO, NON_IN_LINEA, SENZA_OBIETTIVO, NON_CALCOLABILE)
+
+RISK_SHARE = 0.5  # "a rischio": behind the expected value by at most half of the progress expected so far
+HOLD_SHARE = 0.05  # for a target equal to the baseline (hold the level): 5% of the target
+PROJECTION_LEVEL = 0.80  # prediction interval of the projection
+
+TARGET_COLUMNS = (
+    "baseline", "obiettivo", "obiettivo_finale", "atteso", "stato", "proiezione_2027", "proiezione_min",
+    "proiezione_max", "obiettivo_atteso",
+)  # fmt: skip
+
+
+# --- the plan ---------------------------------------------------------------------
+
+
+def plan_years() -> tuple[int, tuple[int, ...]]:
+    """(baseline year, plan years) from ambito.toml: (2024, (2025, 2026, 2027)) for the Cremasco."""
+    info = settings.ambito_info()
+    return int(info.get("anno_baseline", 2024)), tuple(int(a) for a in info.get("anni_piano", [2025, 2026, 2027]))
+
+
+def final_year() -> int:
+    return max(plan_years()[1])
+
+
+def plan_fraction(when: date, baseline_year: int | None = None, last_year: int | None = None) -> float:
+    """Share of the plan elapsed at `when`: 0 on 31/12 of the baseline year, 1 on 31/12 of the last year."""
+    b, years = plan_years()
+    start = date(baseline_year or b, 12, 31)
+    end = date(last_year or max(years), 12, 31)
+    return min(max((when - start).days / (end - start).days, 0.0), 1.0)
+
+
+def reference_date(anno: int, as_of: date | None) -> date:
+    """31 December of the year, or `as_of` for the year to date."""
+    end = date(anno, 12, 31)
+    return as_of if as_of is not None and as_of < end else end
+
+
+# --- status -----------------------------------------------------------------------
+
+
+def _missing(x: float | None) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def expected_value(baseline: float, target: float, fraction: float) -> float:
+    """Where the indicator should be when `fraction` of the plan has elapsed (straight line)."""
+    return baseline + fraction * (target - baseline)
+
+
+def status(value: float | None, baseline: float | None, target: float | None, direzione: str, fraction: float) -> str:
+    """The status of a value against the plan.
+
+    With B = baseline (2024), T = final target (2027), f = share of the plan elapsed
+    (0 at 31/12/2024, 1 at 31/12/2027; for the year to date, at the date of the data),
+    E = B + f * (T - B) the expected value, s = +1 when higher is better (`alto`), -1 otherwise:
+
+    - ``raggiunto``:    s * (v - T) >= 0             (the final target is already met)
+    - ``in linea``:     s * (v - E) >= 0             (at or ahead of the straight line B -> T)
+    - ``a rischio``:    s * (v - E) >= -tolerance    (behind, by at most the tolerance)
+    - ``non in linea``: otherwise
+    - ``senza obiettivo`` when B or T is missing; ``non calcolabile`` when the value is missing
+      (denominator 0, or a cell suppressed for the audience).
+
+    tolerance = half of the progress expected so far, 0.5 * |E - B|; when the target equals the
+    baseline (hold the level), 5% of |T|. So in the baseline year (f = 0) a value worse than the
+    baseline is ``non in linea``.
+    """
+    if _missing(baseline) or _missing(target):
+        return SENZA_OBIETTIVO
+    if _missing(value):
+        return NON_CALCOLABILE
+    s = 1.0 if direzione == "alto" else -1.0
+    eps = 1e-9 * max(1.0, abs(target), abs(baseline))
+    expected = expected_value(baseline, target, fraction)
+    if s * (value - target) >= -eps:
+        return RAGGIUNTO
+    if s * (value - expected) >= -eps:
+        return IN_LINEA
+    tolerance = RISK_SHARE * abs(expected - baseline) if abs(target - baseline) > eps else HOLD_SHARE * abs(target)
+    if s * (value - expected) >= -tolerance - eps:
+        return A_RISCHIO
+    return NON_IN_LINEA
+
+
+# --- projection -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def t_quantile(p: float, dof: int) -> float:
+    """Quantile of Student's t with `dof` degrees of freedom (0.5 < p < 1), by bisection on its CDF."""
+    if not 0.5 < p < 1 or dof < 1:
+        raise ValueError("t_quantile: serve 0,5 < p < 1 e almeno 1 grado di libertà")
+    log_c = math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2) - 0.5 * math.log(dof * math.pi)
+
+    def cdf(x: float) -> float:
+        t = np.linspace(0.0, x, 4001)
+        pdf = np.exp(log_c - (dof + 1) / 2 * np.log1p(t * t / dof))
+        h = x / 4000
+        return 0.5 + h / 3 * (pdf[0] + pdf[-1] + 4 * pdf[1:-1:2].sum() + 2 * pdf[2:-1:2].sum())
+
+    lo, hi = 0.0, 1.0
+    while cdf(hi) < p:
+        lo, hi = hi, hi * 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if cdf(mid) < p else (lo, mid)
+    return (lo + hi) / 2
+
+
+def projection(
+    years: list[int],
+    values: list[float],
+    target_year: int | None = None,
+    level: float = PROJECTION_LEVEL,
+    lower: float | None = 0.0,
+    upper: float | None = None,
+) -> tuple[float | None, float | None, float | None]:
+    """Linear trend of the complete years projected to 31/12 of `target_year`, with a prediction interval.
+
+    Least squares on (year, value); the interval is y0 +- t(1 - (1-level)/2, n-2) * s * sqrt(1 + 1/n +
+    (x0 - mean x)^2 / Sxx). With 2 points the line is exact and the interval unknown (None, None);
+    with fewer than 2 points nothing is projected. Results are clamped to [lower, upper].
+    """
+    target_year = target_year or final_year()
+    pts = [(float(y), float(v)) for y, v in zip(years, values) if not _missing(v)]
+    n = len(pts)
+    if n < 2:
+        return None, None, None
+    x = np.array([p[0] for p in pts])
+    y = np.array([p[1] for p in pts])
+    xm = x.mean()
+    sxx = float(((x - xm) ** 2).sum())
+    if sxx == 0:
+        return None, None, None
+    slope = float(((x - xm) * (y - y.mean())).sum() / sxx)
+    intercept = float(y.mean() - slope * xm)
+    central = intercept + slope * target_year
+
+    def clamp(v: float | None) -> float | None:
+        if v is None:
+            return None
+        if lower is not None:
+            v = max(v, lower)
+        if upper is not None:
+            v = min(v, upper)
+        return v
+
+    if n < 3:
+        return clamp(central), None, None
+    resid = y - (intercept + slope * x)
+    s = math.sqrt(float((resid**2).sum()) / (n - 2))
+    half = t_quantile(1 - (1 - level) / 2, n - 2) * s * math.sqrt(1 + 1 / n + (target_year - xm) ** 2 / sxx)
+    return clamp(central), clamp(central - half), clamp(central + half)
+
+
+def meets_target(value: float | None, target: float | None, direzione: str) -> bool | None:
+    """Whether `value` is at or beyond the target in the good direction (None when either is missing)."""
+    if _missing(value) or _missing(target):
+        return None
+    s = 1.0 if direzione == "alto" else -1.0
+    return s * (value - target) >= -1e-9 * max(1.0, abs(target))
+
+
+# --- the obiettivi table ----------------------------------------------------------
+
+
+def load_targets(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """indicatore, territorio, anno, tipo, valore (the last written row per key)."""
+    return query_pl(
+        con,
+        """
+        SELECT indicatore, territorio, anno::INTEGER AS anno, upper(tipo) AS tipo, arg_max(valore, rowid) AS valore
+        FROM obiettivi GROUP BY ALL ORDER BY indicatore, territorio, anno, tipo
+        """,
+    )
+
+
+def target_table(targets: pl.DataFrame) -> pl.DataFrame:
+    """Per indicator and territory: baseline, the target of each plan year and the final target."""
+    b_year, years = plan_years()
+    last = max(years)
+    rows: dict[tuple[str, str], dict] = {}
+    for r in targets.iter_rows(named=True):
+        d = rows.setdefault((r["indicatore"], r["territorio"]), {"baseline": None, "targets": {}})
+        if r["tipo"] == "BASELINE" and r["anno"] == b_year:
+            d["baseline"] = r["valore"]
+        elif r["tipo"] == "TARGET" and r["anno"] in years:
+            d["targets"][r["anno"]] = r["valore"]
+    out = []
+    for (ind, terr), d in rows.items():
+        final = d["targets"].get(last)
+        if final is None and d["targets"]:
+            final = d["targets"][max(d["targets"])]
+        out.append({"indicatore": ind, "territorio": terr, "baseline": d["baseline"], "obiettivo_finale": final,
+                    **{f"obiettivo_{a}": d["targets"].get(a) for a in years}})  # fmt: skip
+    schema = {"indicatore": pl.String, "territorio": pl.String, "baseline": pl.Float64, "obiettivo_finale": pl.Float64}
+    schema |= {f"obiettivo_{a}": pl.Float64 for a in years}
+    return pl.DataFrame(out, schema=schema)
+
+
+def with_targets(
+    values: pl.DataFrame,
+    targets: pl.DataFrame,
+    as_of: date | None = None,
+    entries: dict[str, Indicator] | None = None,
+) -> pl.DataFrame:
+    """The tidy table with baseline, obiettivo (of the row's year), obiettivo_finale, atteso, stato,
+    proiezione_2027, proiezione_min, proiezione_max, obiettivo_atteso.
+
+    `values` may be suppressed: suppressed or null values give ``non calcolabile`` and are left out
+    of the projection (which uses the complete, published years only).
+    """
+    entries = entries or by_id()
+    b_year, years = plan_years()
+    last = max(years)
+    tt = target_table(targets)
+    df = values.join(tt, on=["indicatore", "territorio"], how="left")
+
+    # Projection per indicator and territory, from the complete published years.
+    proj_rows = []
+    complete = df.filter(~pl.col("parziale") & pl.col("valore").is_not_null() & ~pl.col("soppresso"))
+    for (ind, terr), g in complete.group_by(["indicatore", "territorio"], maintain_order=True):
+        entry = entries.get(ind)
+        upper = 100.0 if entry is not None and entry.unita.strip() == "%" else None
+        c, lo, hi = projection(g["anno"].to_list(), g["valore"].to_list(), last, upper=upper)
+        proj_rows.append((ind, terr, c, lo, hi))
+    proj = pl.DataFrame(
+        proj_rows,
+        schema={"indicatore": pl.String, "territorio": pl.String, "proiezione_2027": pl.Float64,
+                "proiezione_min": pl.Float64, "proiezione_max": pl.Float64},
+        orient="row",
+    )  # fmt: skip
+    df = df.join(proj, on=["indicatore", "territorio"], how="left")
+
+    stati, attesi, obiettivi, atteso_ok = [], [], [], []
+    for r in df.select(["indicatore", "anno", "valore", "baseline", "obiettivo_finale", "proiezione_2027",
+                        *[f"obiettivo_{a}" for a in years]]).iter_rows(named=True):  # fmt: skip
+        entry = entries.get(r["indicatore"])
+        direzione = entry.direzione if entry else "alto"
+        obiettivi.append(r.get(f"obiettivo_{r['anno']}"))
+        if r["anno"] < b_year or entry is None:
+            stati.append(SENZA_OBIETTIVO)
+            attesi.append(None)
+        else:
+            f = plan_fraction(reference_date(r["anno"], as_of), b_year, last)
+            stati.append(status(r["valore"], r["baseline"], r["obiettivo_finale"], direzione, f))
+            attesi.append(
+                None
+                if _missing(r["baseline"]) or _missing(r["obiettivo_finale"])
+                else expected_value(r["baseline"], r["obiettivo_finale"], f)
+            )
+        atteso_ok.append(meets_target(r["proiezione_2027"], r["obiettivo_finale"], direzione))
+    return df.rename({f"obiettivo_{a}": f"target_{a}" for a in years}).with_columns(
+        pl.Series("obiettivo", obiettivi, dtype=pl.Float64),
+        pl.Series("atteso", attesi, dtype=pl.Float64),
+        pl.Series("stato", stati, dtype=pl.String),
+        pl.Series("obiettivo_atteso", atteso_ok, dtype=pl.Boolean),
+    )
+
+
+# --- the target editor ------------------------------------------------------------
+
+
+def _validate(con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str, anno: int, tipo: str) -> str:
+    entries = by_id()
+    if indicatore not in entries:
+        raise ValueError(f"Indicatore sconosciuto: «{indicatore}». Usare un indicatore del catalogo.")
+    entry = entries[indicatore]
+    subs = [r[0] for r in con.execute("SELECT DISTINCT sub_ambito FROM sub_ambiti ORDER BY 1").fetchall()]
+    if territorio != "AMBITO" and territorio not in subs:
+        raise ValueError(
+            f"Territorio sconosciuto: «{territorio}». Usare AMBITO o un codice di sub-ambito ({', '.join(subs)})."
+        )
+    livello = "ambito" if territorio == "AMBITO" else "sub_ambito"
+    if livello not in entry.livelli:
+        raise ValueError(f"L'indicatore «{indicatore}» non è calcolato a livello di {livello.replace('_', '-')}.")
+    b_year, years = plan_years()
+    if isinstance(anno, bool) or not isinstance(anno, int) or not b_year <= anno <= max(years):
+        raise ValueError(f"Anno non valido: {anno}. Gli obiettivi riguardano gli anni dal {b_year} al {max(years)}.")
+    tipo_norm = str(tipo).strip().upper()
+    if tipo_norm not in ("BASELINE", "TARGET"):
+        raise ValueError(f"Tipo non valido: «{tipo}». Usare BASELINE o TARGET.")
+    if tipo_norm == "BASELINE" and anno != b_year:
+        raise ValueError(f"La baseline si riferisce solo al {b_year}, non al {anno}.")
+    if tipo_norm == "TARGET" and anno not in years:
+        raise ValueError(
+            f"Gli obiettivi (TARGET) riguardano gli anni del piano {', '.join(map(str, years))}, non il {anno}."
+        )
+    return tipo_norm
+
+
+def check_target(
+    con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str, anno: int, tipo: str, valore: float | None
+) -> str:
+    """The checks of `set_target` without writing; returns the normalised tipo. `valore` None = a deletion."""
+    tipo = _validate(con, indicatore, territorio, anno, tipo)
+    if valore is None:
+        return tipo
+    if isinstance(valore, bool) or not isinstance(valore, int | float) or not math.isfinite(valore):
+        raise ValueError(f"Valore non valido: «{valore}». Serve un numero (per esempio 12,5).")
+    if valore < 0:
+        raise ValueError(f"Valore non valido: {valore}. Gli indicatori non possono essere negativi.")
+    if by_id()[indicatore].unita.strip() == "%" and valore > 100:
+        raise ValueError(f"Valore non valido: {valore}. Una percentuale non può superare 100.")
+    return tipo
+
+
+def set_target(
+    con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str, anno: int, tipo: str, valore: float
+) -> None:
+    """Write one baseline or target into `obiettivi` (replacing the previous value for the same key).
+
+    Raises ValueError with an Italian message for an unknown indicator or territory, a year outside
+    the plan (baseline year .. last plan year), BASELINE not in the baseline year or TARGET not in a
+    plan year, a value that is not a finite number, negative, or above 100 for a percentage.
+    """
+    if valore is None:
+        raise ValueError("Valore non valido: vuoto. Serve un numero (per esempio 12,5); per togliere un obiettivo "
+                         "usare remove_target.")  # fmt: skip
+    tipo = check_target(con, indicatore, territorio, anno, tipo, valore)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "DELETE FROM obiettivi WHERE indicatore = ? AND territorio = ? AND anno = ? AND upper(tipo) = ?",
+            [indicatore, territorio, anno, tipo],
+        )
+        con.execute(
+            "INSERT INTO obiettivi (indicatore, territorio, anno, tipo, valore, batch_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [indicatore, territorio, anno, tipo, float(valore), "editor"],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def remove_target(con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str, anno: int, tipo: str) -> int:
+    """Delete one baseline or target (same validation as `set_target`); returns the rows removed."""
+    tipo = _validate(con, indicatore, territorio, anno, tipo)
+    before = con.execute("SELECT count(*) FROM obiettivi").fetchall()[0][0]
+    con.execute(
+        "DELETE FROM obiettivi WHERE indicatore = ? AND territorio = ? AND anno = ? AND upper(tipo) = ?",
+        [indicatore, territorio, anno, tipo],
+    )
+    return before - con.execute("SELECT count(*) FROM obiettivi").fetchall()[0][0]

@@ -1,0 +1,5 @@
+"""Area page: see pages/area.py."""
+
+from pages import area
+
+area.render("anziani")

@@ -1,0 +1,58 @@
+"""One page per area: for each indicator a map, the trend against targets, a ranking.
+
+`app.py` registers `render(area)` once per area, so the six pages share this file.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from indicators import api, charts, maps, views
+from pages import common
+
+LEVELS = {"comune": "Comuni", "sub_ambito": "Sub-ambiti"}
+
+
+def render(area: str) -> None:
+    f = common.frame()
+    st.title(common.AREAS[area])
+    common.banners(f)
+    level = st.segmented_control(
+        "Mappa per", list(LEVELS), format_func=LEVELS.get, default="comune", key="livello", bind="query-params",
+        required=True,
+    )  # fmt: skip
+    territorio, nome = common.selected_territory(f)
+    sub = common.sub_ambiti_table(f)
+    sedi = common.sedi(f)
+    for entry in [e for e in api.catalog() if e.area == area]:
+        st.divider()
+        st.subheader(entry.nome)
+        st.caption(entry.descrizione)
+        entry_level = level if level in entry.livelli else "sub_ambito"
+        values = views.level_values(f.table, f.territories, entry.id, f.year, entry_level)
+        left, right = st.columns([3, 2])
+        with left:
+            highlight = f.comune if entry_level == "comune" else f.sub_ambito
+            fig = maps.choropleth(
+                values, sub, entry_level, entry.unita, entry.direzione, highlight=highlight,
+                sedi=sedi if area == "organizzazione" else None, height=460,
+            )  # fmt: skip
+            key = f"map_{entry.id}_{entry_level}"
+            st.plotly_chart(
+                fig, key=key, on_select=common.map_selection_callback(key, entry_level), selection_mode="points",
+                config={"scrollZoom": False},
+            )  # fmt: skip
+            st.caption(f"{LEVELS[entry_level]}, anno {f.year}. Clic su un territorio per selezionarlo.")
+        with right:
+            rows = views.series(f.table, entry.id, territorio)
+            baseline, targets, projection = views.plan_targets(rows)
+            st.plotly_chart(
+                charts.trend(rows, entry.unita, baseline, targets, projection, title=nome, height=420),
+                key=f"trend_{entry.id}",
+            )
+            cell = views.cell(f.table, entry.id, territorio, f.year)
+            if cell:
+                st.markdown(common.reading(cell, f.year))
+        with st.expander(f"Classifica dei {LEVELS[entry_level].lower()} ({f.year})"):
+            ranked = views.ranking(values, entry.direzione)
+            st.dataframe(common.ranking_table(ranked, entry), hide_index=True, width="stretch")

@@ -1,0 +1,37 @@
+"""Comune (for a mayor): the comune against its sub-ambito and the ambito on every indicator."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from indicators import views
+from pages import common
+
+f = common.frame()
+if not f.comune:
+    st.title("Comune")
+    common.banners(f)
+    st.info("Scegliere un comune nella barra laterale (oppure con un clic sulla mappa di una pagina d'area).")
+    st.stop()
+
+row = f.territories.filter(pl.col("comune") == f.comune).row(0, named=True)
+st.title(f"Comune di {row['nome']}")
+common.banners(f)
+st.caption(
+    f"Codice ISTAT {row['comune']} · {common.fmt.number(row['residenti'])} residenti · "
+    f"sub-ambito {row['nome_sub_ambito']} ({row['sub_ambito']})"
+)
+comparison = views.territory_comparison(f.table, f.year, f.comune, row["sub_ambito"])
+for area, label in common.AREAS.items():
+    rows = comparison.filter(pl.col("area") == area)
+    if rows.height == 0:
+        continue
+    st.subheader(label)
+    st.dataframe(
+        common.comparison_table(rows, row["nome_sub_ambito"], with_comune=True, comune_name=row["nome"]),
+        hide_index=True,
+        width="stretch",
+    )
+if f.is_public:
+    st.caption(common.fmt.SUPPRESSED_HELP)

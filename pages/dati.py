@@ -1,0 +1,64 @@
+"""Dati e qualità: upload files, see what was rejected and why, load history, freshness."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from etl import queries as etl_queries
+from pages import common, upload
+
+f = common.frame()
+st.title("Dati e qualità")
+common.banners(f)
+
+if f.is_public:
+    st.info("Il caricamento dei dati e il dettaglio degli scarti sono disponibili nella vista Ufficio di Piano.")
+    st.stop()
+
+st.subheader("Carica file")
+st.caption(
+    "CSV (separatore , o ;), XLSX o Parquet: prestazioni, operatori, sedi, obiettivi o sub-ambiti. "
+    "La tabella viene riconosciuta dalle intestazioni; ogni riga viene caricata o scartata con il motivo."
+)
+files = st.file_uploader("File da caricare", accept_multiple_files=True, key="upload_files")
+if files and st.button("Carica", type="primary"):
+    results = upload.load_uploaded(files)
+    st.session_state["last_batches"] = [r.batch_id for r in results if r.batch_id]
+    for r in results:
+        (st.success if r.status == "loaded" and not r.rows_rejected else st.warning)(r.summary_it())
+
+last = st.session_state.get("last_batches") or []
+version, con = common.connection()
+if last:
+    st.subheader("Righe scartate nell'ultimo caricamento")
+    rejected = etl_queries.rejected_rows(con).filter(etl_queries.batch_filter(last))
+    if rejected.height:
+        st.dataframe(common.italian_table(rejected.drop("batch_id")), hide_index=True, width="stretch")
+        st.download_button(
+            "Scarica le righe scartate (CSV)",
+            rejected.write_csv(separator=";"),
+            file_name="righe_scartate.csv",
+            mime="text/csv",
+        )
+    else:
+        st.success("Nessuna riga scartata.")
+
+st.subheader("Qualità per caricamento")
+history = etl_queries.load_history(con)
+st.dataframe(common.italian_table(history.drop("batch_id")), hide_index=True, width="stretch")
+
+st.subheader("Motivi di scarto (tutti i caricamenti)")
+reasons = etl_queries.reject_reasons(con)
+if reasons.height:
+    st.dataframe(common.italian_table(reasons), hide_index=True, width="stretch")
+    st.download_button(
+        "Scarica tutte le righe scartate (CSV)",
+        etl_queries.rejected_rows(con).write_csv(separator=";"),
+        file_name="tutte_le_righe_scartate.csv",
+        mime="text/csv",
+    )
+else:
+    st.write("Nessuna riga scartata finora.")
+
+st.subheader("Aggiornamento per fonte")
+st.dataframe(common.italian_table(etl_queries.freshness(con)), hide_index=True, width="stretch")

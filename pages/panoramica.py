@@ -1,0 +1,36 @@
+"""Panoramica: every objective's status against its 2025–2027 target, at a glance."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from indicators import views
+from pages import common
+
+f = common.frame()
+territorio, nome = common.selected_territory(f)
+st.title(f"Panoramica — {nome}")
+common.banners(f)
+
+ov = views.overview(f.table, f.year, territorio)
+counts = views.status_counts(ov)
+cols = st.columns(4)
+for col, (stato, n) in zip(cols, counts.items(), strict=True):
+    col.metric(f"{common.STATUS_ICON[stato]} {stato.capitalize()}", n)
+st.caption(
+    f"Stato degli obiettivi nel {f.year} rispetto al percorso previsto dalla baseline 2024 all'obiettivo 2027 "
+    "(regole nella pagina Obiettivi e indicatori)."
+)
+
+behind = views.furthest_behind(ov)
+if behind.height:
+    st.subheader("Dove siamo più indietro")
+    for row in behind.iter_rows(named=True):
+        st.markdown(f"- {common.STATUS_ICON.get(row['stato'], '⚪')} **{row['nome']}**: {common.reading(row, f.year)}")
+
+for area, label in common.AREAS.items():
+    rows = ov.filter(ov["area"] == area)
+    if rows.height == 0:
+        continue
+    st.subheader(label)
+    st.dataframe(common.overview_table(rows, f.year), hide_index=True, width="stretch")

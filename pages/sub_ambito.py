@@ -1,0 +1,57 @@
+"""Sub-ambito: its comuni with hub and spokes, population, équipe, social workers vs LEPS, indicators."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from indicators import charts, maps, views
+from pages import common
+
+f = common.frame()
+subs = f.territories.select("sub_ambito", "nome_sub_ambito", "pilota", "provvisorio").unique("sub_ambito")
+code = f.sub_ambito or subs.sort("sub_ambito")["sub_ambito"][0]
+info = subs.filter(pl.col("sub_ambito") == code).row(0, named=True)
+st.title(f"Sub-ambito {info['nome_sub_ambito']} ({code})")
+common.banners(f)
+if not f.sub_ambito:
+    st.info("Scegliere un sub-ambito nella barra laterale; è mostrato il primo.")
+
+comuni = f.territories.filter(pl.col("sub_ambito") == code)
+left, right = st.columns([3, 2])
+with left:
+    values = comuni.select(
+        pl.col("comune").alias("territorio"), "nome", pl.col("residenti").cast(pl.Float64).alias("valore"),
+        pl.lit(False).alias("soppresso"),
+    )  # fmt: skip
+    sub_table = common.sub_ambiti_table(f)
+    sedi = common.sedi(f).filter(pl.col("sub_ambito") == code)
+    st.plotly_chart(
+        maps.choropleth(values, sub_table.filter(pl.col("sub_ambito") == code), "comune", "residenti", sedi=sedi),
+        key="sub_map",
+    )
+    st.caption(
+        f"{comuni.height} comuni, {common.fmt.number(comuni['residenti'].sum())} residenti (ISTAT). "
+        + ("Sub-ambito pilota del nuovo modello." if info["pilota"] else "Non ancora nel pilota.")
+    )
+with right:
+    pyramid = common.population_pyramid(f, comuni["comune"].to_list())
+    st.plotly_chart(charts.population_pyramid(pyramid, title="Popolazione per età e sesso"), key="pyramid")
+
+st.subheader("Équipe multidisciplinare")
+staff = common.equipe(f)
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(charts.equipe(staff, title="FTE per profilo e sub-ambito"), key="equipe")
+with right:
+    per_as = views.level_values(f.table, f.territories, "org_residenti_per_as", f.year, "sub_ambito")
+    st.plotly_chart(
+        charts.residents_per_worker(per_as, title=f"Residenti per assistente sociale ({f.year})"), key="per_as"
+    )
+own = staff.filter(pl.col("sub_ambito") == code)
+st.dataframe(common.italian_table(own.drop("sub_ambito"), {"fte": 1}), hide_index=True, width="stretch")
+st.caption("Sedi: " + (", ".join(f"{r['nome']} ({r['tipo']})" for r in sedi.iter_rows(named=True)) or "nessuna"))
+
+st.subheader(f"Indicatori del sub-ambito rispetto all'ambito ({f.year})")
+comparison = views.territory_comparison(f.table, f.year, "-", code)
+st.dataframe(common.comparison_table(comparison, f.name_of(code), with_comune=False), hide_index=True, width="stretch")

@@ -1,0 +1,184 @@
+"""Status against the plan, projection to 2027 and the target editor, on literal numbers."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import polars as pl
+import pytest
+
+from indicators import targets
+from indicators.targets import (
+    A_RISCHIO,
+    IN_LINEA,
+    NON_CALCOLABILE,
+    NON_IN_LINEA,
+    RAGGIUNTO,
+    SENZA_OBIETTIVO,
+    plan_fraction,
+    projection,
+    set_target,
+    status,
+    t_quantile,
+)
+
+F2025 = 365 / 1095  # 31/12/2024 -> 31/12/2025 over 31/12/2024 -> 31/12/2027
+F2026 = 730 / 1095
+
+
+def test_plan_fraction():
+    assert plan_fraction(date(2024, 12, 31)) == 0
+    assert plan_fraction(date(2025, 12, 31)) == pytest.approx(1 / 3)
+    assert plan_fraction(date(2026, 12, 31)) == pytest.approx(2 / 3)
+    assert plan_fraction(date(2027, 12, 31)) == 1
+    assert plan_fraction(date(2026, 7, 1)) == pytest.approx(547 / 1095)  # 365 + 182 days
+    assert plan_fraction(date(2023, 6, 1)) == 0 and plan_fraction(date(2029, 1, 1)) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (17.0, RAGGIUNTO),  # beyond T = 16
+        (16.0, RAGGIUNTO),
+        (12.0, IN_LINEA),  # E = 10 + 1/3 * 6 = 12
+        (13.0, IN_LINEA),
+        (11.5, A_RISCHIO),  # 0.5 below E; tolerance = 0.5 * (12 - 10) = 1
+        (11.0, A_RISCHIO),  # exactly at the tolerance
+        (10.9, NON_IN_LINEA),
+        (9.0, NON_IN_LINEA),  # worse than the baseline
+        (None, NON_CALCOLABILE),
+    ],
+)
+def test_status_higher_is_better(value, expected):
+    assert status(value, 10.0, 16.0, "alto", F2025) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (70.0, RAGGIUNTO),  # T = 70, lower is better
+        (65.0, RAGGIUNTO),
+        (80.0, IN_LINEA),  # E = 100 + 2/3 * (70 - 100) = 80
+        (85.0, A_RISCHIO),  # tolerance = 0.5 * |80 - 100| = 10
+        (90.0, A_RISCHIO),
+        (91.0, NON_IN_LINEA),
+        (float("nan"), NON_CALCOLABILE),
+    ],
+)
+def test_status_lower_is_better(value, expected):
+    assert status(value, 100.0, 70.0, "basso", F2026) == expected
+
+
+def test_status_hold_target_and_missing():
+    assert status(50.0, 50.0, 50.0, "alto", F2025) == RAGGIUNTO
+    assert status(48.0, 50.0, 50.0, "alto", F2025) == A_RISCHIO  # within 5% of 50 = 2.5
+    assert status(47.0, 50.0, 50.0, "alto", F2025) == NON_IN_LINEA
+    assert status(10.0, None, 16.0, "alto", F2025) == SENZA_OBIETTIVO
+    assert status(10.0, 10.0, None, "alto", F2025) == SENZA_OBIETTIVO
+    assert status(9.9, 10.0, 16.0, "alto", 0.0) == NON_IN_LINEA  # baseline year: E = B, no tolerance
+    assert status(10.0, 10.0, 16.0, "alto", 0.0) == IN_LINEA
+
+
+def test_t_quantile_matches_tables():
+    assert t_quantile(0.9, 1) == pytest.approx(3.0777, abs=1e-3)
+    assert t_quantile(0.9, 2) == pytest.approx(1.8856, abs=1e-3)
+    assert t_quantile(0.9, 10) == pytest.approx(1.3722, abs=1e-3)
+    assert t_quantile(0.975, 5) == pytest.approx(2.5706, abs=1e-3)
+    assert t_quantile(0.9, 1000) == pytest.approx(1.2824, abs=1e-3)
+
+
+def test_projection_by_hand():
+    # exact line 10, 12, 14 -> 2027: 18, no residual -> interval collapses
+    c, lo, hi = projection([2023, 2024, 2025], [10, 12, 14], 2027)
+    assert (c, lo, hi) == pytest.approx((18.0, 18.0, 18.0))
+    # 10, 13, 13, 16 in 2022..2025: mean x 2023.5, mean y 13, Sxx = 5, Sxy = 9 -> slope 1.8;
+    # 2027: 13 + 1.8 * 3.5 = 19.3; residuals -0.3, 0.9, -0.9, 0.3 -> SSR 1.8, s = sqrt(1.8 / 2);
+    # half width = t(0.9, 2) * s * sqrt(1 + 1/4 + 3.5^2 / 5)
+    c, lo, hi = projection([2022, 2023, 2024, 2025], [10, 13, 13, 16], 2027)
+    half = 1.885618 * math.sqrt(0.9) * math.sqrt(1 + 0.25 + 3.5**2 / 5)
+    assert c == pytest.approx(19.3)
+    assert lo == pytest.approx(19.3 - half, abs=1e-4) and hi == pytest.approx(19.3 + half, abs=1e-4)
+    assert projection([2024, 2025], [10, 11], 2027) == (pytest.approx(13.0), None, None)  # 2 points: no interval
+    assert projection([2025], [10], 2027) == (None, None, None)
+    assert projection([2023, 2024, 2025], [10, 5, 0], 2027)[0] == 0.0  # clamped at 0
+    assert projection([2023, 2024, 2025], [90, 95, 99], 2027, upper=100.0)[0] == 100.0
+
+
+def _values(rows):
+    return pl.DataFrame(
+        [("anziani_sad_copertura_65", "anziani", lv, t, y, None, None, v, p, False) for lv, t, y, v, p in rows],
+        schema={"indicatore": pl.String, "area": pl.String, "livello": pl.String, "territorio": pl.String,
+                "anno": pl.Int32, "numeratore": pl.Float64, "denominatore": pl.Float64, "valore": pl.Float64,
+                "parziale": pl.Boolean, "soppresso": pl.Boolean},
+        orient="row",
+    )  # fmt: skip
+
+
+def test_with_targets_status_and_projection():
+    values = _values([("ambito", "AMBITO", 2023, 9.0, False), ("ambito", "AMBITO", 2024, 10.0, False),
+                      ("ambito", "AMBITO", 2025, 12.5, False), ("ambito", "AMBITO", 2026, 11.0, True),
+                      ("comune", "019035", 2025, 3.0, False)])  # fmt: skip
+    obiettivi = pl.DataFrame(
+        {"indicatore": ["anziani_sad_copertura_65"] * 4, "territorio": ["AMBITO"] * 4,
+         "anno": [2024, 2025, 2026, 2027], "tipo": ["BASELINE", "TARGET", "TARGET", "TARGET"],
+         "valore": [10.0, 12.0, 14.0, 16.0]}
+    )  # fmt: skip
+    out = targets.with_targets(values, obiettivi, as_of=date(2026, 7, 1))
+    by_year = {r["anno"]: r for r in out.filter(pl.col("territorio") == "AMBITO").iter_rows(named=True)}
+    assert by_year[2023]["stato"] == SENZA_OBIETTIVO  # before the plan
+    assert by_year[2024]["stato"] == IN_LINEA  # at the baseline, f = 0
+    assert by_year[2025]["stato"] == IN_LINEA  # 12.5 >= E 12
+    assert by_year[2025]["obiettivo"] == 12.0 and by_year[2025]["atteso"] == pytest.approx(12.0)
+    # year to date on 1/7/2026: f = 547/1095, E = 10 + 6 f = 12.997; tolerance 0.5 (E - 10) = 1.499; 11 < E - 1.499
+    assert by_year[2026]["atteso"] == pytest.approx(10 + 6 * 547 / 1095)
+    assert by_year[2026]["stato"] == NON_IN_LINEA
+    # projection from the complete years 2023-2025 (9, 10, 12.5): slope 3.5 / 2 = 1.75; 10.5 + 1.75 * 3 = 15.75 < 16
+    assert by_year[2025]["proiezione_2027"] == pytest.approx(15.75)
+    assert by_year[2025]["obiettivo_atteso"] is False
+    assert by_year[2025]["proiezione_min"] < 15.75 < by_year[2025]["proiezione_max"]
+    assert by_year[2025]["baseline"] == 10.0 and by_year[2025]["obiettivo_finale"] == 16.0
+    comune = out.filter(pl.col("territorio") == "019035").row(0, named=True)
+    assert comune["stato"] == SENZA_OBIETTIVO and comune["obiettivo"] is None
+
+
+# --- the target editor ----------------------------------------------------------------------
+
+
+def _rows(con):
+    return con.execute("SELECT indicatore, territorio, anno, tipo, valore FROM obiettivi ORDER BY ALL").fetchall()
+
+
+def test_set_target_writes_and_replaces(con):
+    set_target(con, "anziani_sad_copertura_65", "SA1", 2027, "TARGET", 2.5)
+    set_target(con, "anziani_sad_copertura_65", "SA1", 2027, "target", 3)  # same key: replaced
+    set_target(con, "anziani_sad_copertura_65", "AMBITO", 2024, "BASELINE", 1.5)
+    assert _rows(con) == [("anziani_sad_copertura_65", "AMBITO", 2024, "BASELINE", 1.5),
+                          ("anziani_sad_copertura_65", "SA1", 2027, "TARGET", 3.0)]  # fmt: skip
+    assert targets.remove_target(con, "anziani_sad_copertura_65", "SA1", 2027, "TARGET") == 1
+    assert len(_rows(con)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("inesistente", "SA1", 2027, "TARGET", 1.0), "Indicatore sconosciuto"),
+        (("anziani_sad_copertura_65", "SA9", 2027, "TARGET", 1.0), "Territorio sconosciuto"),
+        (("anziani_sad_copertura_65", "019035", 2027, "TARGET", 1.0), "Territorio sconosciuto"),
+        (("anziani_sad_copertura_65", "SA1", 2023, "BASELINE", 1.0), "Anno non valido"),
+        (("anziani_sad_copertura_65", "SA1", 2028, "TARGET", 1.0), "Anno non valido"),
+        (("anziani_sad_copertura_65", "SA1", 2025, "BASELINE", 1.0), "baseline si riferisce solo al 2024"),
+        (("anziani_sad_copertura_65", "SA1", 2024, "TARGET", 1.0), "anni del piano"),
+        (("anziani_sad_copertura_65", "SA1", 2027, "OBIETTIVO", 1.0), "Tipo non valido"),
+        (("anziani_sad_copertura_65", "SA1", 2027, "TARGET", float("nan")), "Valore non valido"),
+        (("anziani_sad_copertura_65", "SA1", 2027, "TARGET", float("inf")), "Valore non valido"),
+        (("anziani_sad_copertura_65", "SA1", 2027, "TARGET", "12"), "Valore non valido"),
+        (("anziani_sad_copertura_65", "SA1", 2027, "TARGET", None), "Valore non valido"),
+        (("anziani_sad_copertura_65", "SA1", 2027, "TARGET", -1.0), "negativi"),
+        (("poverta_adi_valutati_120gg", "SA1", 2027, "TARGET", 101.0), "percentuale"),
+    ],
+)
+def test_set_target_rejects(con, args, message):
+    with pytest.raises(ValueError, match=message):
+        set_target(con, *args)
+    assert _rows(con) == []
