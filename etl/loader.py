@@ -71,8 +71,8 @@ class LoadResult:
             out.pop("error")
         return out
 
-    def summary_it(self) -> str:
-        """One paragraph in Italian for people."""
+    def summary_it(self, where_rejected: str | None = None) -> str:
+        """One paragraph in Italian for people (`where_rejected`: where to read the reasons)."""
         name = Path(self.file).name
         if self.status == "duplicate":
             return f"{name}: contenuto già caricato in precedenza, nessuna modifica al database."
@@ -83,8 +83,8 @@ class LoadResult:
             f"caricate {fmt_int(self.rows_loaded)}, scartate {fmt_int(self.rows_rejected)}"
         )
         if self.rows_rejected:
-            text += f" (vedere i motivi con `python -m etl rejected --batch {self.batch_id}`)"
-        text += f", in {self.seconds:.1f} secondi."
+            text += f" ({where_rejected or f'vedere i motivi con `python -m etl rejected --batch {self.batch_id}`'})"
+        text += f", in {self.seconds:.1f} secondi.".replace(".", ",", 1)
         if self.ignored_columns:
             text += " Colonne non previste e ignorate: " + ", ".join(self.ignored_columns) + "."
         return text

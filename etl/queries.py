@@ -51,13 +51,15 @@ def batch_filter(batch_ids: list[str]) -> pl.Expr:
     return pl.col("batch_id").is_in(batch_ids)
 
 
-def reject_reasons(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """How many rows each reason rejected, per table and column."""
+def reject_reasons(con: duckdb.DuckDBPyConnection, batch_ids: list[str] | None = None) -> pl.DataFrame:
+    """How many rows each reason rejected, per file and column (all loads, or the given ones)."""
     return query_pl(
         con,
         """
-        SELECT c.tabella, s.colonna, s.motivo, count(DISTINCT (s.batch_id, s.riga)) AS righe
-        FROM scarti s JOIN caricamenti c USING (batch_id)
-        GROUP BY ALL ORDER BY righe DESC, c.tabella, s.colonna
+        SELECT s.file, s.colonna, s.motivo, count(DISTINCT (s.batch_id, s.riga)) AS righe
+        FROM scarti s
+        WHERE ?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], s.batch_id)
+        GROUP BY ALL ORDER BY righe DESC, s.file, s.colonna
         """,
+        [batch_ids, batch_ids],
     )

@@ -114,7 +114,8 @@ def trend(
             fig.add_trace(
                 go.Scatter(
                     x=[x0, projection_year, projection_year, x0], y=[y0, high, low, y0], fill="toself",
-                    fillcolor="rgba(239,108,0,0.15)", line={"width": 0}, mode="lines", name="Intervallo della proiezione",
+                    fillcolor="rgba(239,108,0,0.15)", line={"width": 0}, mode="lines",
+                    name="Intervallo della proiezione",
                     hoverinfo="skip",
                 )
             )  # fmt: skip

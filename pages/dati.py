@@ -25,7 +25,9 @@ if files and st.button("Carica", type="primary"):
     results = upload.load_uploaded(files)
     st.session_state["last_batches"] = [r.batch_id for r in results if r.batch_id]
     for r in results:
-        (st.success if r.status == "loaded" and not r.rows_rejected else st.warning)(r.summary_it())
+        (st.success if r.status == "loaded" and not r.rows_rejected else st.warning)(
+            r.summary_it(where_rejected="motivi qui sotto")
+        )
 
 last = st.session_state.get("last_batches") or []
 version, con = common.connection()
@@ -33,6 +35,7 @@ if last:
     st.subheader("Righe scartate nell'ultimo caricamento")
     rejected = etl_queries.rejected_rows(con).filter(etl_queries.batch_filter(last))
     if rejected.height:
+        st.table(common.italian_table(etl_queries.reject_reasons(con, last)))
         st.dataframe(common.italian_table(rejected.drop("batch_id")), hide_index=True, width="stretch")
         st.download_button(
             "Scarica le righe scartate (CSV)",
