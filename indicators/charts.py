@@ -78,6 +78,16 @@ def trend(
             textposition="top center", hovertemplate="%{x}: %{y:" + d3 + "} " + unita + "<extra></extra>",
         )
     )  # fmt: skip
+    hidden = v.filter(pl.col("soppresso").fill_null(False))
+    if hidden.height:  # suppressed years: an explicit marker on the axis, never a zero or a silent gap
+        fig.add_trace(
+            go.Scatter(
+                x=hidden["anno"].to_list(), y=[0] * hidden.height, mode="markers+text", name=fmt.SUPPRESSED_HELP,
+                marker={"symbol": "x-thin-open", "size": 12, "color": "#9e9e9e"}, text=[fmt.SUPPRESSED] * hidden.height,
+                textposition="top center", textfont={"color": "#757575"},
+                hovertemplate="%{x}: dato non pubblicabile<extra></extra>",
+            )
+        )  # fmt: skip
     partial = shown.filter(pl.col("parziale").fill_null(False))
     if partial.height:
         fig.add_trace(
@@ -127,7 +137,8 @@ def trend(
                 )
             )  # fmt: skip
     fig.update_xaxes(dtick=1, tickformat="d")
-    fig.update_yaxes(title={"text": unita}, tickformat=d3, rangemode="tozero")
+    top = max([y for t in fig.data for y in (t.y or []) if y is not None] or [1])
+    fig.update_yaxes(title={"text": unita}, tickformat=d3, range=[0, top * 1.18 or 1])
     return _layout(fig, title, height)
 
 
