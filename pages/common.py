@@ -21,15 +21,7 @@ from etl import settings
 from indicators import api, fmt, profiles, views
 
 AUDIENCES = {"pubblico": "Pubblica", "ufficio": "Ufficio di Piano"}
-AREAS = {
-    "poverta": "Povertà",
-    "casa": "Casa",
-    "anziani": "Anziani e domiciliarità",
-    "giovani": "Giovani e minori",
-    "famiglia": "Famiglia",
-    "lavoro": "Lavoro",
-    "organizzazione": "Organizzazione dei servizi",
-}
+AREAS = {e.area: e.nome_area for e in api.catalog()}  # area code -> Italian name, from the catalog
 STATUS_ICON = views.STATUS_ICON
 _build_lock = threading.Lock()
 

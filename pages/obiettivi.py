@@ -35,8 +35,7 @@ with tab_editor:
     options = ["AMBITO", *subs["sub_ambito"].to_list()]
     terr = st.selectbox("Territorio", options, format_func=f.name_of)
     current = api.plan_rows(f.con, ind, terr)
-    verso = "più alto è meglio" if entries[ind].direzione == "alto" else "più basso è meglio"
-    st.caption(f"Unità: {entries[ind].unita}. Direzione: {verso}.")
+    st.caption(f"Unità: {entries[ind].unita}. Direzione: {api.DIRECTION_LABELS[entries[ind].direzione]}.")
     edited = st.data_editor(
         current.to_pandas(),
         hide_index=True,
