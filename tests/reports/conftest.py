@@ -1,0 +1,44 @@
+"""One small demo warehouse per test module, read through the public table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from etl import db as warehouse
+from etl.demo_build import build_demo
+from indicators import api
+
+CHROMIUM = "/usr/bin/chromium"
+FOCUS = "SA2"
+
+
+def require_browser() -> None:
+    """Skip only on a machine without Chromium and outside CI (PDZ_REQUIRE_BROWSER unset)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("PDZ_REQUIRE_BROWSER"):
+            pytest.fail("Chromium (/usr/bin/chromium) is required here: apt-get install chromium")
+        pytest.skip("Chromium not installed (apt-get install chromium): PDF and PPTX images need it; CI runs these")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("reports") / "w.duckdb"
+    build_demo(path, scale=0.2)
+    return path
+
+
+@pytest.fixture(scope="module")
+def public_table(demo_db: Path) -> pl.DataFrame:
+    with warehouse.reader(demo_db) as con:
+        return api.indicator_table(con, "pubblico")
+
+
+@pytest.fixture(scope="module")
+def report_year(public_table: pl.DataFrame) -> int:
+    """The last year without partial rows, computed here independently of the report code."""
+    partial = public_table.group_by("anno").agg(pl.col("parziale").any().alias("p"))
+    return int(partial.filter(~pl.col("p"))["anno"].max())

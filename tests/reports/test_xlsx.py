@@ -1,0 +1,177 @@
+"""The XLSX for Regione Lombardia, read back with openpyxl and compared cell by cell with the engine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from etl import db as warehouse
+from etl.settings import REPO_ROOT
+from indicators import api, fmt
+from indicators.reports import build_report, common
+from indicators.reports.xlsx import COMUNI_SHEET, HEADER_ROW, METADATA_SHEET, sheet_name
+from tests.reports.conftest import FOCUS
+
+HEADER = HEADER_ROW + 1  # 1-based row of the column headers
+
+
+@pytest.fixture(scope="module")
+def workbook(demo_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("xlsx") / "regione.xlsx"
+    with warehouse.reader(demo_db) as con:
+        path = build_report(con, "xlsx", out, territory=FOCUS)
+    assert path == out
+    return openpyxl.load_workbook(out)
+
+
+def _areas() -> dict[str, list]:
+    out: dict[str, list] = {}
+    for e in api.catalog():
+        out.setdefault(e.nome_area, []).append(e)
+    return out
+
+
+def _header(ws) -> dict[str, int]:
+    return {ws.cell(HEADER, c).value: c for c in range(1, ws.max_column + 1) if ws.cell(HEADER, c).value}
+
+
+def _expected_cell(table: pl.DataFrame, indicatore: str, territorio: str, anno: int):
+    rows = table.filter(
+        (pl.col("indicatore") == indicatore) & (pl.col("territorio") == territorio) & (pl.col("anno") == anno)
+    )
+    assert rows.height == 1, (indicatore, territorio, anno)
+    return rows.row(0, named=True)
+
+
+def _check_value(cell, expected: dict) -> str:
+    """The cell holds the engine's value as a number, 'n.p.' if suppressed, 'n.d.' if missing."""
+    if expected["soppresso"]:
+        assert cell.value == fmt.SUPPRESSED, (cell.coordinate, cell.value)
+        return "np"
+    if expected["valore"] is None:
+        assert cell.value == common.NOT_AVAILABLE, (cell.coordinate, cell.value)
+        return "nd"
+    assert isinstance(cell.value, int | float) and not isinstance(cell.value, bool), (cell.coordinate, cell.value)
+    assert cell.value == pytest.approx(expected["valore"], rel=1e-9, abs=1e-9)
+    assert cell.number_format in ("#,##0", "#,##0.0")
+    return "number"
+
+
+def test_every_area_sheet_and_the_metadata_sheet_are_present(workbook):
+    names = workbook.sheetnames
+    assert names[0] == METADATA_SHEET and names[-1] == COMUNI_SHEET
+    used: set[str] = {METADATA_SHEET.casefold(), COMUNI_SHEET.casefold()}
+    expected = [sheet_name(area, used) for area in _areas()]
+    assert names[1:-1] == expected
+    assert len(expected) == 7
+
+
+def test_area_sheets_hold_the_engine_values_for_every_year_territory_and_indicator(workbook, public_table):
+    years = sorted(public_table["anno"].unique().to_list())
+    kinds: dict[str, int] = {}
+    for area, entries in _areas().items():
+        ws = workbook[sheet_name(area, set())]
+        cols = _header(ws)
+        year_cols = {y: next(c for h, c in cols.items() if h.startswith(f"Valore {y}")) for y in years}
+        seen = set()
+        for r in range(HEADER + 1, ws.max_row + 1):
+            indicatore, territorio = ws.cell(r, cols["Codice indicatore"]).value, ws.cell(r, cols["Territorio"]).value
+            seen.add((indicatore, territorio))
+            for y, c in year_cols.items():
+                kind = _check_value(ws.cell(r, c), _expected_cell(public_table, indicatore, territorio, y))
+                kinds[kind] = kinds.get(kind, 0) + 1
+        subs = public_table.filter(pl.col("livello") == "sub_ambito")["territorio"].unique().to_list()
+        assert seen == {(e.id, t) for e in entries for t in [*subs, "AMBITO"]}
+    assert kinds.get("np", 0) > 0, "the demo at scale 0.2 has suppressed sub-ambito cells: they must be n.p."
+    assert kinds.get("number", 0) > 0
+
+
+def test_targets_status_and_projection_columns(workbook, public_table, report_year):
+    ws = workbook[sheet_name(api.indicator("anziani_sad_copertura_65").nome_area, set())]
+    cols = _header(ws)
+    assert f"Stato {report_year}" in cols
+    for r in range(HEADER + 1, ws.max_row + 1):
+        indicatore, territorio = ws.cell(r, cols["Codice indicatore"]).value, ws.cell(r, cols["Territorio"]).value
+        exp = _expected_cell(public_table, indicatore, territorio, report_year)
+        assert ws.cell(r, cols[f"Stato {report_year}"]).value == (exp["stato"] or "senza obiettivo")
+        for header, key in (("Baseline 2024", "baseline"), ("Obiettivo 2027", "target_2027"),
+                            ("Proiezione al 31/12/2027", "proiezione_2027")):  # fmt: skip
+            value = ws.cell(r, cols[header]).value
+            if exp[key] is None:
+                assert value == "–"
+            else:
+                assert value == pytest.approx(exp[key])
+
+
+def test_layout_frozen_header_autofilter_widths(workbook):
+    for name in workbook.sheetnames[1:]:
+        ws = workbook[name]
+        assert ws.freeze_panes == f"B{HEADER + 1}"
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith(f"A{HEADER}")
+        assert ws.column_dimensions["A"].width >= 30
+        assert ws.cell(3, 1).value == common.DEMO_LABEL
+
+
+def test_comuni_sheet_values(workbook, public_table, report_year):
+    ws = workbook[COMUNI_SHEET]
+    cols = _header(ws)
+    col = next(c for h, c in cols.items() if h == f"Valore {report_year}")
+    checked = 0
+    for r in range(HEADER + 1, ws.max_row + 1):
+        exp = _expected_cell(public_table, ws.cell(r, cols["Codice indicatore"]).value,
+                             ws.cell(r, cols["Comune (ISTAT)"]).value, report_year)  # fmt: skip
+        _check_value(ws.cell(r, col), exp)
+        checked += 1
+    assert checked == 48 * sum(1 for e in api.catalog() if "comune" in e.livelli)
+
+
+def test_metadata_sheet_has_demo_label_k_and_number_format_note(workbook, report_year):
+    ws = workbook[METADATA_SHEET]
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    joined = "\n".join(texts)
+    assert common.DEMO_LABEL in texts
+    assert "k = 3" in joined and "k = 5" in joined
+    assert "#,##0.0" in joined and "n.p." in joined
+    assert "PROVVISORIA" in joined
+    rows = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
+    assert rows["Anno dello stato"] == str(report_year)
+    assert {e.id for e in api.catalog()} <= set(texts)
+
+
+def test_cli_writes_the_xlsx_and_rejects_an_unknown_territory(demo_db: Path, tmp_path: Path):
+    out = tmp_path / "cli.xlsx"
+    cmd = [sys.executable, "-m", "indicators", "report", "--format", "xlsx", "--out", str(out), "--db", str(demo_db)]
+    done = subprocess.run([*cmd, "--territory", "019035", "--year", "2024"], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ws = openpyxl.load_workbook(out)[METADATA_SHEET]
+    rows = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
+    assert rows["Anno dello stato"] == "2024" and rows["Territorio scelto"] == "Comune di Crema"
+    bad = subprocess.run([*cmd, "--territory", "XX9"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "Territorio sconosciuto" in bad.stderr
+
+
+def test_territory_and_year_resolution(demo_db: Path, public_table, report_year):
+    with warehouse.reader(demo_db) as con:
+        ctx = common.prepare(con, "019035")
+        assert (ctx.territory, ctx.territory_level, ctx.parent_sub_ambito) == ("019035", "comune", "SA1")
+        assert ctx.year == report_year and not ctx.is_partial_year
+        assert common.prepare(con, "sa2").territory == "SA2"
+        assert common.prepare(con, "19035").territory == "019035"
+        with pytest.raises(common.ReportError, match="Anno 1990 non disponibile"):
+            common.prepare(con, None, 1990)
+    assert common.last_complete_year(public_table) == report_year
+    assert report_year < public_table["anno"].max()  # the demo has a partial current year: it is not the default
+
+
+def test_sheet_names_are_valid_and_unique():
+    used: set[str] = set()
+    a = sheet_name("Lavoro e inclusione lavorativa nel territorio", used)
+    b = sheet_name("Lavoro e inclusione lavorativa nel territorio", used)
+    assert len(a) <= 31 and len(b) <= 31 and a != b
+    assert sheet_name("Casa/abitare: [x]", used) == "Casa-abitare- -x-"
