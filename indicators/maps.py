@@ -33,6 +33,8 @@ def _geo(codes: tuple[str, ...], groups: tuple[tuple[str, str], ...]) -> tuple[d
     group_of = dict(groups)
     gdf = gdf.assign(sub_ambito=[group_of.get(c) for c in gdf.index])
     dissolved = gdf.dropna(subset=["sub_ambito"]).dissolve("sub_ambito")
+    # Simplified comuni leave slivers between neighbours: close them so a sub-ambito has no false holes.
+    dissolved["geometry"] = dissolved.geometry.to_crs(32632).buffer(80).buffer(-80).to_crs(4326)
     sub = json.loads(dissolved.to_json())
     bounds = gdf.total_bounds  # minx, miny, maxx, maxy
     view = {
@@ -158,9 +160,9 @@ def _outline(fig: go.Figure, geo: dict, color: str, width: float) -> None:
         geom = feature["geometry"]
         polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
         for poly in polys:
-            for ring in poly:
-                lons.extend([p[0] for p in ring] + [None])
-                lats.extend([p[1] for p in ring] + [None])
+            ring = poly[0]  # the exterior ring only: interior rings are slivers, not borders
+            lons.extend([p[0] for p in ring] + [None])
+            lats.extend([p[1] for p in ring] + [None])
     fig.add_trace(
         go.Scattermap(lat=lats, lon=lons, mode="lines", line={"color": color, "width": width}, hoverinfo="skip",
                       showlegend=False)

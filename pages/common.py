@@ -293,3 +293,34 @@ def equipe(f: Frame) -> pl.DataFrame:
     """Staff active on 31 Dec of the selected year (or today for the current year)."""
     on = min(date(f.year, 12, 31), date.today())
     return _equipe(f.version, str(db_path()), on)
+
+
+REPORT_LABELS = {
+    "pdf": "Relazione (PDF)",
+    "pptx": "Presentazione (PowerPoint)",
+    "xlsx": "Tabelle per la Regione (Excel)",
+}
+
+
+def report_downloads(f: Frame, territorio: str) -> None:
+    """The three reports for a territory and year, generated when clicked (public view, always)."""
+    from indicators import reports
+
+    path = db_path()
+
+    def maker(fmt: str):
+        def make() -> bytes:
+            _, con = _snapshots().get(path)
+            return reports.report_bytes(con.cursor(), fmt, territory=territorio, year=f.year)
+
+        return make
+
+    with st.expander(f"Scarica i report per {f.name_of(territorio)} ({f.year})", icon=":material/download:"):
+        st.caption(
+            "Sempre con il segreto statistico applicato. Il PDF e la presentazione richiedono circa mezzo minuto."
+        )
+        for col, (fmt, label) in zip(st.columns(3), REPORT_LABELS.items(), strict=True):
+            col.download_button(
+                label, data=maker(fmt), file_name=reports.default_filename(fmt, territorio, f.year),
+                mime=reports.MIME_TYPES[fmt], key=f"report_{fmt}", on_click="ignore",
+            )  # fmt: skip

@@ -18,6 +18,7 @@ if not f.comune:
 row = f.territories.filter(pl.col("comune") == f.comune).row(0, named=True)
 st.title(f"Comune di {row['nome']}")
 common.banners(f)
+common.report_downloads(f, f.comune)
 st.caption(
     f"Codice ISTAT {row['comune']} · {common.fmt.number(row['residenti'])} residenti · "
     f"sub-ambito {row['nome_sub_ambito']} ({row['sub_ambito']})"

@@ -11,6 +11,7 @@ f = common.frame()
 territorio, nome = common.selected_territory(f)
 st.title(f"Panoramica — {nome}")
 common.banners(f)
+common.report_downloads(f, territorio)
 
 ov = views.overview(f.table, f.year, territorio)
 counts = views.status_counts(ov)

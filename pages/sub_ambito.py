@@ -16,6 +16,7 @@ st.title(f"Sub-ambito {info['nome_sub_ambito']} ({code})")
 common.banners(f)
 if not f.sub_ambito:
     st.info("Scegliere un sub-ambito nella barra laterale; è mostrato il primo.")
+common.report_downloads(f, code)
 
 comuni = f.territories.filter(pl.col("sub_ambito") == code)
 left, right = st.columns([3, 2])

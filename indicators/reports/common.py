@@ -360,25 +360,6 @@ def _fit_zoom(geo: dict, width: int, height: int) -> tuple[dict, float]:
     return {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}, zoom
 
 
-def _outer_outline(fig: go.Figure, sub_geo: dict) -> None:
-    """Draw the sub-ambito borders from exterior rings only.
-
-    The dissolved sub-ambiti keep slivers between simplified comuni as interior rings, which
-    `maps._outline` draws as stray black dashes inside a sub-ambito: in print they look like borders.
-    """
-    lats: list[float | None] = []
-    lons: list[float | None] = []
-    for feature in sub_geo["features"]:
-        geom = feature["geometry"]
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        for poly in polys:
-            lons.extend([p[0] for p in poly[0]] + [None])
-            lats.extend([p[1] for p in poly[0]] + [None])
-    for trace in fig.data:
-        if trace.type == "scattermap" and trace.mode == "lines" and trace.line.color == maps.OUTLINE_COLOR:
-            trace.update(lat=lats, lon=lons)
-
-
 def map_figure(ctx: ReportContext, entry: definitions.Indicator) -> go.Figure:
     """The map of one indicator for the report year, with the focus territory outlined."""
     level = ctx.map_level(entry)
@@ -391,8 +372,7 @@ def map_figure(ctx: ReportContext, entry: definitions.Indicator) -> go.Figure:
         values, ctx.sub_table, level, entry.unita, entry.direzione, highlight=highlight,
         sedi=ctx.sedi if entry.area == "organizzazione" else None, height=height,
     )  # fmt: skip
-    comuni_geo, sub_geo, _ = maps.geojson(ctx.sub_table)
-    _outer_outline(fig, sub_geo)
+    comuni_geo, _, _ = maps.geojson(ctx.sub_table)
     colorbar_px = 130  # the colorbar and its title take the right edge (automargin)
     center, zoom = _fit_zoom(comuni_geo, width - colorbar_px - 10, height - 20)
     fig.update_layout(

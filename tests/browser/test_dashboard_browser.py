@@ -191,3 +191,30 @@ def test_upload_with_a_bad_row_shows_its_reason(server, browser):
     _shot(page, "dati_upload")
     body = page.inner_text("body")
     assert "comune sconosciuto" in body
+
+
+def test_report_download_from_the_dashboard_carries_the_engine_values(server, browser, warehouse):
+    import openpyxl
+
+    from etl import db as wh
+    from indicators import api
+
+    base, tmp = server
+    page = _open(browser, f"{base}/?anno=2025")
+    page.get_by_text(re.compile(r"^Scarica i report per")).click()
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Tabelle per la Regione (Excel)").click()
+    target = tmp / download.value.suggested_filename
+    download.value.save_as(target)
+    assert target.name.endswith(".xlsx")
+    with wh.reader(warehouse[0]) as con:
+        table = api.indicator_table(con, audience="pubblico")
+    expected = table.filter(
+        (table["indicatore"] == "anziani_sad_copertura_65")
+        & (table["territorio"] == "AMBITO")
+        & (table["anno"] == 2025)
+    )["valore"][0]
+    wb = openpyxl.load_workbook(target, data_only=True)
+    numbers = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, float)]
+    assert any(abs(n - expected) < 1e-6 for n in numbers)
+    page.close()
