@@ -60,8 +60,8 @@ class _Snapshots:
             current = self.by_path.get(str(path))
             if current and current[0] == version:
                 return current
-            try:
-                fresh = (version, warehouse.snapshot(path))
+            try:  # with a previous snapshot to fall back on, do not make users wait for a long load
+                fresh = (version, warehouse.snapshot(path, wait_seconds=0.3 if current else 30.0))
             except warehouse.WarehouseBusy:
                 if current:  # a load is committing: keep serving the previous data
                     return current
