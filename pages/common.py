@@ -18,7 +18,9 @@ import streamlit as st
 from etl import db as warehouse
 from etl import queries as etl_queries
 from etl import settings
+from etl.users import ROLES, Access
 from indicators import api, fmt, profiles, views
+from pages import access as auth
 
 AUDIENCES = {"pubblico": "Pubblica", "ufficio": "Ufficio di Piano"}
 AREAS = {e.area: e.nome_area for e in api.catalog()}  # area code -> Italian name, from the catalog
@@ -48,26 +50,37 @@ def ensure_warehouse() -> None:
 
 
 class _Snapshots:
-    """The current in-memory snapshot per warehouse file, swapped when the file changes."""
+    """The current in-memory snapshot per warehouse file, swapped when its data changes.
+
+    The key handed to the caches is the warehouse's data version (`meta.data_version`):
+    a write that changes no data (an audit entry) touches the file but keeps the key,
+    the snapshot and every cached table.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.by_path: dict[str, tuple[tuple, duckdb.DuckDBPyConnection]] = {}
+        self.by_path: dict[str, dict] = {}
 
     def get(self, path: Path) -> tuple[tuple, duckdb.DuckDBPyConnection]:
-        version = warehouse.version(path)
+        stat = warehouse.version(path)
         with self.lock:
             current = self.by_path.get(str(path))
-            if current and current[0] == version:
-                return current
+            if current and current["stat"] == stat:
+                return current["key"], current["con"]
             try:
-                fresh = (version, warehouse.snapshot(path))
+                if current and current["data_version"] is not None:
+                    if warehouse.data_version(path) == current["data_version"]:
+                        current["stat"] = stat  # only the audit log changed
+                        return current["key"], current["con"]
+                con = warehouse.snapshot(path)
             except warehouse.WarehouseBusy:
                 if current:  # a load is committing: keep serving the previous data
-                    return current
+                    return current["key"], current["con"]
                 raise
-            self.by_path[str(path)] = fresh
-            return fresh
+            data_version = warehouse.get_meta(con, "data_version")
+            key = ("data", data_version) if data_version else stat
+            self.by_path[str(path)] = {"stat": stat, "data_version": data_version, "key": key, "con": con}
+            return key, con
 
 
 @st.cache_resource
@@ -80,6 +93,12 @@ def connection() -> tuple[tuple, duckdb.DuckDBPyConnection]:
     ensure_warehouse()
     version, con = _snapshots().get(db_path())
     return version, con.cursor()
+
+
+# Cached frames that hold no indicator value and no count of persons (public reference data:
+# territory, ISTAT population, staff, sites): the only caches without `audience` in their key.
+# tests/test_auth.py fails when another cached function lacks an `audience` parameter.
+AUDIENCE_FREE_CACHES = {"territories", "_sub_ambiti", "_sedi", "_pyramid", "_equipe"}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -100,7 +119,7 @@ def territories(version: tuple, path: str) -> pl.DataFrame:
 
 @dataclass
 class Frame:
-    """What every page gets: connection, filters and the tables for this audience."""
+    """What every page gets: who is looking, connection, filters and the tables for this audience."""
 
     con: duckdb.DuckDBPyConnection
     version: tuple
@@ -110,6 +129,12 @@ class Frame:
     comune: str | None
     table: pl.DataFrame
     territories: pl.DataFrame
+    access: Access | None = None
+
+    @property
+    def own_comune(self) -> str | None:
+        """A sindaco's comune (preselected and outlined on maps)."""
+        return self.access.comune if self.access else None
 
     @property
     def is_public(self) -> bool:
@@ -126,35 +151,88 @@ class Frame:
         return hit["nome_sub_ambito"][0] if hit.height else territorio
 
 
-def leave_legacy_multipage_mode() -> None:
+ROUTED_KEY = "pdz_routed"  # set by app.py: this session has been through the router at least once
+
+
+def leave_legacy_multipage_mode(rerun: bool = True) -> bool:
     """Hand a deep link on the first request after start-up to the router in app.py.
 
     Streamlit treats a `pages/` folder beside the main script as a legacy
     multipage app until `st.navigation` has run once in the process; the very
     first request, if it is a deep link (/poverta?anno=2025), would run the
     page file without app.py (no router, no shared frame). We switch that mode
-    off and rerun: the same URL then goes through `st.navigation`.
+    off and rerun: the same URL then goes through `st.navigation`. app.py itself
+    passes `rerun=False` (it is the router). Returns True when the mode was on.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
+        if rerun:
+            st.rerun()
+        return True
+    return False
+
+
+def current_access() -> Access:
+    """The access of this session; anything else (login, no role, no account yet) is shown and the run stops.
+
+    Every page goes through this (via `frame` or `require`), not only app.py: a page opened
+    by URL never runs for a session that may not see it.
+    """
+    # A page run without the router (legacy mode, see above) goes back through app.py; but a session
+    # without access that has already been routed gets its gate here, at once: a rerun would drop the
+    # click of the login form that started this run (AppTest starts every run in legacy mode).
+    legacy = leave_legacy_multipage_mode(rerun=False)
+    _, con = connection()
+    result = auth.current_access(auth.is_demo_warehouse(con))
+    if not isinstance(result, Access):
+        if legacy and not st.session_state.get(ROUTED_KEY):
+            st.rerun()
+        auth.gate_screen(result)
+        st.stop()
+    if legacy:
         st.rerun()
+    return result
 
 
-def frame() -> Frame:
-    """Sidebar filters (in the URL, so a view can be shared as a link) and the data they select."""
-    leave_legacy_multipage_mode()
+def require(*roles: str, page: str = "") -> Access:
+    """The guard at the top of a restricted page: other roles get a refusal (logged) and the run stops."""
+    access = current_access()
+    if roles and access.ruolo not in roles:
+        allowed = ", ".join(ROLES[r] for r in roles)
+        message = f"La pagina {page} è riservata a: {allowed}. Il ruolo {access.ruolo_label} non vi ha accesso."
+        st.title("Pagina riservata")
+        st.error(message, icon=":material/block:")
+        auth.refuse(access, page, message)
+        st.stop()
+    return access
+
+
+def frame(*roles: str, page: str = "") -> Frame:
+    """Sidebar filters (in the URL, so a view can be shared as a link) and the data they select.
+
+    The view (audience) comes from the role, never from the URL alone: only the Ufficio di
+    Piano has the choice; everyone else gets the public table, whatever `?vista=` says.
+    """
+    access = require(*roles, page=page)
     version, con = connection()
     path = str(db_path())
     terr = territories(version, path)
-    with st.sidebar:
-        audience = st.radio(
-            "Vista", list(AUDIENCES), format_func=AUDIENCES.get, key="vista", bind="query-params",
-            help="Pubblica (Assemblea dei Sindaci, Regione): segreto statistico applicato, i conteggi sotto soglia "
-            "sono indicati con n.p. Ufficio di Piano: dati completi, caricamenti e obiettivi.",
-        )  # fmt: skip
+    if len(access.audiences) > 1:
+        with st.sidebar:
+            audience = st.radio(
+                "Vista", list(access.audiences), format_func=AUDIENCES.get, key="vista", bind="query-params",
+                help="Pubblica (Assemblea dei Sindaci, Regione): segreto statistico applicato, i conteggi sotto "
+                "soglia sono indicati con n.p. Ufficio di Piano: dati completi, caricamenti e obiettivi.",
+            )  # fmt: skip
+    else:
+        audience = access.audiences[0]
+    if audience not in access.audiences:  # never: the radio offers only the allowed views
+        audience = "pubblico"
     table = indicator_table(version, audience, path)
+    if not access.sees_comuni:
+        table = table.filter(pl.col("livello").is_in(list(access.levels)))
     years = sorted(table["anno"].unique().to_list(), reverse=True) or [date.today().year]
     subs = terr.select("sub_ambito", "nome_sub_ambito").unique().sort("sub_ambito")
     sub_names = dict(zip(subs["sub_ambito"], subs["nome_sub_ambito"]))
@@ -167,13 +245,17 @@ def frame() -> Frame:
             "Sub-ambito", [None, *sub_names], key="sub_ambito", bind="query-params",
             format_func=lambda s: "Tutto l'ambito" if s is None else f"{s} · {sub_names[s]}",
         )  # fmt: skip
-        comuni = terr if sub is None else terr.filter(pl.col("sub_ambito") == sub)
-        names = dict(zip(comuni["comune"], comuni["nome"]))
-        comune = st.selectbox(
-            "Comune", [None, *sorted(names, key=names.get)], key="comune", bind="query-params",
-            format_func=lambda c: "Tutti i comuni" if c is None else names.get(c, c),
-        )  # fmt: skip
-    return Frame(con, version, audience, int(year), sub, comune, table, terr)
+        comune = None
+        if access.sees_comuni:
+            comuni = terr if sub is None else terr.filter(pl.col("sub_ambito") == sub)
+            names = dict(zip(comuni["comune"], comuni["nome"]))
+            options = [None, *sorted(names, key=names.get)]
+            own = access.comune if access.comune in options else None
+            comune = st.selectbox(
+                "Comune", options, index=options.index(own), key="comune", bind="query-params",
+                format_func=lambda c: "Tutti i comuni" if c is None else names.get(c, c),
+            )  # fmt: skip
+    return Frame(con, version, audience, int(year), sub, comune, table, terr, access)
 
 
 def _default_year_index(table: pl.DataFrame, years: list[int]) -> int:
@@ -189,7 +271,14 @@ def _year_label(table: pl.DataFrame):
 
 
 def banners(f: Frame) -> None:
-    """Demo data, provisional sub-ambiti, data freshness, audience."""
+    """Open demo access, demo data, provisional sub-ambiti, data freshness, audience."""
+    if f.access is not None and f.access.fonte == "demo":
+        st.error(
+            "**Accesso dimostrativo aperto**: nessun account è configurato, quindi chiunque raggiunga questo "
+            "indirizzo vede tutto, come l'Ufficio di Piano. Vale solo per il database dimostrativo: per i dati reali "
+            "creare gli account (`python -m etl users add NOME --role ufficio_di_piano`).",
+            icon=":material/lock_open:",
+        )
     if etl_queries.is_demo(f.con):
         st.warning(
             "**Dati dimostrativi**: persone e interventi sono sintetici, generati per mostrare il funzionamento. "
@@ -203,8 +292,13 @@ def banners(f: Frame) -> None:
             icon=":material/map:",
         )
     last = profiles.data_date(f.con)
+    who = ""
+    if f.access is not None and f.access.fonte != "demo":
+        who = f" · Accesso: {f.access.ruolo_label}"
+        if f.own_comune:
+            who += f" di {f.name_of(f.own_comune)}"
     st.caption(
-        f"Dati aggiornati al {fmt.day(last)} · Vista: {AUDIENCES[f.audience]}"
+        f"Dati aggiornati al {fmt.day(last)} · Vista: {AUDIENCES[f.audience]}{who}"
         + (f" · {fmt.SUPPRESSED_HELP}" if f.is_public else "")
     )
 
@@ -293,3 +387,25 @@ def equipe(f: Frame) -> pl.DataFrame:
     """Staff active on 31 Dec of the selected year (or today for the current year)."""
     on = min(date(f.year, 12, 31), date.today())
     return _equipe(f.version, str(db_path()), on)
+
+
+# --- audit and downloads ----------------------------------------------------------------
+
+
+def audit_action(who: Frame | Access | None, azione: str, oggetto: str | None, esito: str = "ok",
+                 dettaglio: str | None = None) -> None:  # fmt: skip
+    """Write one audit entry for the session's user (through etl: pages never write the warehouse)."""
+    from etl import audit
+
+    access = who.access if isinstance(who, Frame) else who
+    audit.record(azione, access.utente if access else None, access.ruolo if access else None, oggetto, esito,
+                 dettaglio, db=db_path())  # fmt: skip
+
+
+def download_button(who: Frame | Access, label: str, data, file_name: str, mime: str, what: str, **kwargs) -> None:
+    """`st.download_button` that logs the download (who, which file, what it held) in the audit."""
+
+    def logged() -> None:
+        audit_action(who, "esportazione", file_name, "ok", what)
+
+    st.download_button(label, data, file_name=file_name, mime=mime, on_click=logged, **kwargs)
