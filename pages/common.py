@@ -7,6 +7,8 @@ No SQL and no business rules here: those live in `etl/` and `indicators/`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,7 +20,7 @@ import streamlit as st
 from etl import db as warehouse
 from etl import queries as etl_queries
 from etl import settings
-from etl.users import ROLES, Access
+from etl.users import ROLES, Access, ambito_comuni
 from indicators import api, fmt, profiles, views
 from pages import access as auth
 
@@ -151,9 +153,6 @@ class Frame:
         return hit["nome_sub_ambito"][0] if hit.height else territorio
 
 
-ROUTED_KEY = "pdz_routed"  # set by app.py: this session has been through the router at least once
-
-
 def leave_legacy_multipage_mode(rerun: bool = True) -> bool:
     """Hand a deep link on the first request after start-up to the router in app.py.
 
@@ -180,20 +179,42 @@ def current_access() -> Access:
     Every page goes through this (via `frame` or `require`), not only app.py: a page opened
     by URL never runs for a session that may not see it.
     """
-    # A page run without the router (legacy mode, see above) goes back through app.py; but a session
-    # without access that has already been routed gets its gate here, at once: a rerun would drop the
-    # click of the login form that started this run (AppTest starts every run in legacy mode).
-    legacy = leave_legacy_multipage_mode(rerun=False)
+    # A page file run without the router (legacy mode, see above): run the router now, in this
+    # same run (it resolves the same URL and runs this page again, through the guard), then stop.
+    # Not st.rerun(): a rerun drops the click that started the run (a login, a logout), and
+    # AppTest starts every run in legacy mode.
+    if leave_legacy_multipage_mode(rerun=False):
+        from pages import router
+
+        router.run()
+        st.stop()
     _, con = connection()
     result = auth.current_access(auth.is_demo_warehouse(con))
     if not isinstance(result, Access):
-        if legacy and not st.session_state.get(ROUTED_KEY):
-            st.rerun()
         auth.gate_screen(result)
         st.stop()
-    if legacy:
-        st.rerun()
+    # Drawn by the page, not by the router before `st.navigation`: a widget's id includes the
+    # script hash it is drawn under, which is the page's in every kind of run.
+    with shared_widgets():
+        auth.sidebar_identity(result, ambito_comuni().get(result.comune) if result.comune else None)
     return result
+
+
+@contextmanager
+def shared_widgets() -> Iterator[None]:
+    """Draw widgets as the router's, not the page's: the same widget (and its URL parameter) on every page.
+
+    Streamlit keys a widget by the script it is drawn under and, on a page change, drops URL
+    parameters bound to another page's widgets; the shared filters belong to every page.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        yield
+        return
+    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
+        yield
 
 
 def require(*roles: str, page: str = "") -> Access:
@@ -220,7 +241,7 @@ def frame(*roles: str, page: str = "") -> Frame:
     path = str(db_path())
     terr = territories(version, path)
     if len(access.audiences) > 1:
-        with st.sidebar:
+        with st.sidebar, shared_widgets():
             audience = st.radio(
                 "Vista", list(access.audiences), format_func=AUDIENCES.get, key="vista", bind="query-params",
                 help="Pubblica (Assemblea dei Sindaci, Regione): segreto statistico applicato, i conteggi sotto "
@@ -236,7 +257,7 @@ def frame(*roles: str, page: str = "") -> Frame:
     years = sorted(table["anno"].unique().to_list(), reverse=True) or [date.today().year]
     subs = terr.select("sub_ambito", "nome_sub_ambito").unique().sort("sub_ambito")
     sub_names = dict(zip(subs["sub_ambito"], subs["nome_sub_ambito"]))
-    with st.sidebar:
+    with st.sidebar, shared_widgets():
         year = st.selectbox(
             "Anno", years, index=_default_year_index(table, years), key="anno", bind="query-params",
             format_func=_year_label(table),
