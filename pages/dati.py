@@ -21,9 +21,9 @@ st.caption(
     "La tabella viene riconosciuta dalle intestazioni; ogni riga viene caricata o scartata con il motivo. "
     f"Estensioni ammesse: {', '.join(upload.ALLOWED)}; al massimo {upload.max_mb()} MB per file."
 )
-files = st.file_uploader(
-    "File da caricare", accept_multiple_files=True, key="upload_files", type=[e.lstrip(".") for e in upload.ALLOWED]
-)
+# No `type=` filter: Streamlit would refuse another extension with an English exception; the
+# server-side check (etl/uploads.py) refuses it with a message in Italian and logs it.
+files = st.file_uploader("File da caricare", accept_multiple_files=True, key="upload_files")
 if files and st.button("Carica", type="primary"):
     refused, results = upload.load_uploaded(files, f.access)
     st.session_state["last_batches"] = [r.batch_id for r in results if r.batch_id]

@@ -331,3 +331,51 @@ def test_concurrent_office_and_sindaco_sessions_never_share_numbers(site, tables
     assert "n.p." not in office_cells and mayor_cells.count("n.p.") >= 1
     assert [v for f in office_again.dataframe for v in f.value[name]] == office_cells
     assert office_cells != mayor_cells
+
+
+# --- uploads through the page: the server refuses what the browser filter would let through ------
+
+
+def test_upload_page_refuses_bad_files_on_the_server_and_logs_every_refusal(site, tmp_path, monkeypatch):
+    import zipfile
+
+    from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(site, db)
+    shutil.copy(site.parent / "users.toml", tmp_path / "users.toml")
+    monkeypatch.setenv("PDZ_DB", str(db))
+    monkeypatch.setenv("PDZ_MAX_UPLOAD_MB", "0.05")
+    good = write_csv(tmp_path / "buono.csv", PRESTAZIONI_HEADER, [prestazione("UP1")]).read_bytes()
+    big = write_csv(tmp_path / "grande.csv", PRESTAZIONI_HEADER, [prestazione(str(i)) for i in range(2000)])
+    bomb = tmp_path / "bomba.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"0" * (30 * 1024 * 1024))
+    at = run_as("ufficio", "pages/dati.py", vista="Ufficio di Piano")
+    at.get("file_uploader")[0].set_value(
+        [
+            ("programma.exe", b"MZ\x90\x00", "application/octet-stream"),
+            ("finto.csv", bomb.read_bytes(), "text/csv"),
+            ("grande.csv", big.read_bytes(), "text/csv"),
+            ("bomba.xlsx", bomb.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("buono.csv", good, "text/csv"),
+        ]
+    )
+    at.run()
+    next(b for b in at.button if b.label == "Carica").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("programma.exe: estensione «.exe» non ammessa" in e for e in errors)
+    assert any(e.startswith("finto.csv: il contenuto non corrisponde") for e in errors)
+    assert any(e.startswith("grande.csv: il file pesa") for e in errors)
+    assert any("bomba.xlsx" in e and "zip bomb" in e for e in errors)
+    assert any("buono.csv: lette 1 righe" in s.value for s in at.success)
+    log = audit.entries(db, utente="ufficio")
+    refused = log.filter(pl.col("azione") == "caricamento_rifiutato")
+    assert sorted(refused["oggetto"].to_list()) == ["bomba.xlsx", "finto.csv", "grande.csv", "programma.exe"]
+    assert set(refused["esito"]) == {"rifiutato"}
+    loaded = log.filter(pl.col("azione") == "caricamento").row(0, named=True)
+    assert loaded["oggetto"] == "buono.csv" and loaded["esito"] == "ok"
+    with warehouse.reader(db) as con:
+        assert warehouse.scalar(con, "SELECT utente FROM caricamenti WHERE file = 'buono.csv'") == "ufficio"
