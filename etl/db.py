@@ -187,7 +187,14 @@ def writer(
         ensure_schema(con)
         yield con
         if data:
-            set_meta(con, "data_version", uuid.uuid4().hex)
+            try:
+                set_meta(con, "data_version", uuid.uuid4().hex)
+            except duckdb.ConnectionException:  # the caller closed the connection: mark on a fresh one
+                again = _connect_with_wait(path, False, wait)
+                try:
+                    set_meta(again, "data_version", uuid.uuid4().hex)
+                finally:
+                    again.close()
     finally:
         con.close()
 

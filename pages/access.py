@@ -109,7 +109,7 @@ def users_file_problem() -> str | None:
 # --- the session ----------------------------------------------------------------------
 
 
-def _expire(record: dict, fonte: str) -> None:
+def _expire(record: dict) -> None:
     ruolo = record.get("ruolo")
     audit.record("sessione_scaduta", record.get("utente"), ruolo, esito="ok", db=settings.db_path())
     st.session_state.pop(SESSION_KEY, None)
@@ -134,7 +134,7 @@ def _session_identity(is_demo: bool) -> tuple[str, str] | None:
             last = activity.last_seen.get(email)
             if last is not None and now - last > timeout:  # a new tab after a long pause: the cookie is stale
                 activity.last_seen.pop(email, None)
-                _expire({"utente": email}, "oidc")
+                _expire({"utente": email})
                 st.logout()
                 return None
             record = {"utente": email, "fonte": "oidc", "dal": now, "ultimo": now}
@@ -143,7 +143,7 @@ def _session_identity(is_demo: bool) -> tuple[str, str] | None:
             audit.record("login", email, account.ruolo if account else None, "oidc", db=settings.db_path())
         elif now - float(record.get("ultimo", now)) > timeout:
             activity.last_seen.pop(email, None)
-            _expire(record, "oidc")
+            _expire(record)
             st.logout()
             return None
         record["ultimo"] = now
@@ -152,7 +152,7 @@ def _session_identity(is_demo: bool) -> tuple[str, str] | None:
     if not record or not record.get("utente") or record.get("fonte", "locale") != "locale":
         return None
     if now - float(record.get("ultimo", now)) > timeout:
-        _expire(record, "locale")
+        _expire(record)
         return None
     record["ultimo"] = now
     return str(record["utente"]), "locale"

@@ -33,6 +33,7 @@ def _area(code: str, icon: str) -> Entry:
 PAGES: dict[str, list[Entry]] = {
     "Piano di Zona": [
         Entry("pages/panoramica.py", "Panoramica", ":material/traffic:", "panoramica", ALL),
+        Entry("pages/obiettivi.py", "Obiettivi e indicatori", ":material/flag:", "obiettivi", ALL),
         Entry("pages/esporta.py", "Esporta i dati", ":material/download:", "esporta", ALL),
     ],
     "Obiettivi per area": [
@@ -50,7 +51,6 @@ PAGES: dict[str, list[Entry]] = {
     ],
     "Ufficio di Piano": [
         Entry("pages/dati.py", "Dati e qualità", ":material/upload_file:", "dati", OFFICE),
-        Entry("pages/obiettivi.py", "Obiettivi e indicatori", ":material/flag:", "obiettivi", ALL),
         Entry("pages/registro.py", "Registro accessi", ":material/manage_search:", "registro", OFFICE),
     ],
 }

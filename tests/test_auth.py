@@ -26,12 +26,18 @@ from pages import menu
 TIMEOUT = 90
 PASSWORD = "una-password-di-prova"
 CREMA = "019035"
+OIDC_MAYOR = "sindaco@comune.crema.cr.it"
+OIDC_SECRETS = {
+    "redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "pdz",
+    "client_secret": "s", "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration",
+}  # fmt: skip
 
 
 def _write_accounts(path) -> None:
     users.add_user("ufficio", "ufficio_di_piano", password=PASSWORD, path=path)
     users.add_user("sindaco.crema", "sindaco", "Crema", password=PASSWORD, path=path)
     users.add_user("regione", "regione", password=PASSWORD, path=path)
+    users.add_user(OIDC_MAYOR, "sindaco", "019035", path=path)  # an OIDC identity: no password
     # hand-edited entries the dashboard must refuse (fail closed)
     accounts = users.load_accounts(path)
     hashed = accounts["ufficio"].password
@@ -379,3 +385,52 @@ def test_upload_page_refuses_bad_files_on_the_server_and_logs_every_refusal(site
     assert loaded["oggetto"] == "buono.csv" and loaded["esito"] == "ok"
     with warehouse.reader(db) as con:
         assert warehouse.scalar(con, "SELECT utente FROM caricamenti WHERE file = 'buono.csv'") == "ufficio"
+
+
+# --- OIDC (st.login): AppTest's `user` plays the provider's identity -----------------------------
+
+
+def run_oidc(user: dict, page: str = "pages/panoramica.py", **query) -> AppTest:
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.secrets["auth"] = OIDC_SECRETS
+    at.user = user
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    if page != "pages/panoramica.py":
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_oidc_identity_gets_the_role_of_its_email(site):
+    at = run_oidc({"is_logged_in": True, "email": "Sindaco@Comune.Crema.cr.it", "email_verified": True},
+                  "pages/comune.py", vista="Ufficio di Piano")  # fmt: skip
+    assert at.title[0].value == "Comune di Crema"
+    assert len(at.radio) == 0 and "Vista: Pubblica" in texts(at)
+    assert "login" in set(audit.entries(site, utente=OIDC_MAYOR)["azione"])
+
+
+def test_oidc_without_login_shows_the_provider_button_and_no_password_form(site):
+    at = run_oidc({"is_logged_in": False})
+    assert [b.label for b in at.button] == ["Accedi"]
+    assert len(at.text_input) == 0 and len(at.metric) == 0
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        {"is_logged_in": True, "email": "qualcuno@example.org", "email_verified": True},  # no entry: denied
+        {"is_logged_in": True, "email": OIDC_MAYOR, "email_verified": False},  # unverified email: not an identity
+        {"email": OIDC_MAYOR},  # no login flag at all (AppTest's default user)
+    ],
+)
+def test_oidc_fails_closed(site, user):
+    at = run_oidc(user)
+    assert len(at.metric) == 0 and len(at.dataframe) == 0 and len(at.selectbox) == 0
+
+
+def test_a_local_password_does_not_open_an_oidc_identity(site):
+    assert users.authenticate(OIDC_MAYOR, "", site.parent / "users.toml") is None
+    at = run_as(OIDC_MAYOR)  # a forged local session for an OIDC-only entry
+    assert len(at.metric) == 0 and [t.label for t in at.text_input] == ["Nome utente", "Password"]
