@@ -36,9 +36,14 @@ export = (
     .join(labels, on="territorio", how="left", maintain_order="left")
     .sort("indicatore", "livello", "territorio", "anno")
 )
+export = export.select(*keys[:3], "nome_territorio", *keys[3:])
 view = "pubblica (segreto statistico applicato)" if f.is_public else "Ufficio di Piano (dati completi)"
-st.caption(f"{export.height} righe, vista {view}. Le celle non pubblicabili hanno `soppresso = true` e valori vuoti.")
-st.dataframe(common.italian_table(export.head(200)), hide_index=True, width="stretch")
+st.caption(
+    f"{export.height} righe, vista {view}. Le celle non pubblicabili hanno `soppresso = true` e valori vuoti. "
+    "CSV con separatore ; e virgola decimale (Excel in italiano)."
+)
+preview = export.head(200).with_columns(pl.col("anno").cast(pl.String))
+st.dataframe(common.italian_table(preview, {"numeratore": 0, "denominatore": 0}), hide_index=True, width="stretch")
 
 what = f"indicatori, vista {f.audience}, livelli {', '.join(chosen or allowed)}, " + (
     "tutti gli anni" if all_years else f"anno {f.year}"
@@ -47,8 +52,8 @@ suffix = "tutti_gli_anni" if all_years else str(f.year)
 left, right = st.columns(2)
 with left:
     common.download_button(
-        f, "Scarica CSV", export.write_csv(separator=";"), f"indicatori_{f.audience}_{suffix}.csv", "text/csv", what,
-        icon=":material/download:", key="exp_csv",
+        f, "Scarica CSV", export.write_csv(separator=";", decimal_comma=True),
+        f"indicatori_{f.audience}_{suffix}.csv", "text/csv", what, icon=":material/download:", key="exp_csv",
     )  # fmt: skip
 with right:
     buffer = io.BytesIO()

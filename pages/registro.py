@@ -23,7 +23,9 @@ with c1:
 with c2:
     who = st.text_input("Utente contiene", key="reg_utente")
 with c3:
-    actions = st.multiselect("Azioni", list(audit.ACTIONS), format_func=audit.ACTIONS.get, key="reg_azioni")
+    actions = st.multiselect(
+        "Azioni", list(audit.ACTIONS), format_func=audit.ACTIONS.get, key="reg_azioni", placeholder="Tutte"
+    )
 with c4:
     outcome = st.selectbox("Esito", [None, "ok", "rifiutato", "fallito"], key="reg_esito",
                            format_func=lambda e: "Tutti" if e is None else e)  # fmt: skip
@@ -32,7 +34,8 @@ start, end = (period[0], period[-1]) if isinstance(period, (tuple, list)) and pe
 log = audit.entries(common.db_path(), dal=start, al=end, utente=who, azioni=actions or None, esito=outcome)
 failed = log.filter(log["azione"] == "login_fallito").height
 st.caption(f"{log.height} voci" + (f", di cui {failed} accessi non riusciti" if failed else "") + ".")
-st.dataframe(common.italian_table(log), hide_index=True, width="stretch")
+shown = log.with_columns(log["azione"].replace_strict(audit.ACTIONS, default=log["azione"]).alias("azione"))
+st.dataframe(common.italian_table(shown), hide_index=True, width="stretch")
 common.download_button(
     access, "Scarica il registro (CSV)", log.write_csv(separator=";"), "registro_accessi.csv", "text/csv",
     f"registro accessi ({log.height} voci)",

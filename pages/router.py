@@ -61,6 +61,6 @@ def run() -> None:
         with st.sidebar:
             info = settings.ambito_info()
             st.markdown(f"**{info.get('nome', '')}**  \n{info.get('piano', '')}")
-        st.navigation(pages_for(current)).run()
+        st.navigation(pages_for(current), expanded=True).run()
     else:
         st.navigation(gate_pages(current), position="hidden").run()
