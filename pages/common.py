@@ -291,21 +291,26 @@ def _year_label(table: pl.DataFrame):
     return lambda y: f"{y} (da inizio anno)" if y in partial else str(y)
 
 
-def banners(f: Frame) -> None:
-    """Open demo access, demo data, provisional sub-ambiti, data freshness, audience."""
-    if f.access is not None and f.access.fonte == "demo":
+def access_notices(access: Access | None, con: duckdb.DuckDBPyConnection) -> None:
+    """Open demo access, demo data: on every page, whatever it shows."""
+    if access is not None and access.fonte == "demo":
         st.error(
             "**Accesso dimostrativo aperto**: nessun account è configurato, quindi chiunque raggiunga questo "
             "indirizzo vede tutto, come l'Ufficio di Piano. Vale solo per il database dimostrativo: per i dati reali "
             "creare gli account (`python -m etl users add NOME --role ufficio_di_piano`).",
             icon=":material/lock_open:",
         )
-    if etl_queries.is_demo(f.con):
+    if etl_queries.is_demo(con):
         st.warning(
             "**Dati dimostrativi**: persone e interventi sono sintetici, generati per mostrare il funzionamento. "
             "Non descrivono persone reali.",
             icon=":material/science:",
         )
+
+
+def banners(f: Frame) -> None:
+    """Open demo access, demo data, provisional sub-ambiti, data freshness, audience."""
+    access_notices(f.access, f.con)
     if profiles.is_provisional(f.con):
         st.info(
             "La composizione dei sub-ambiti è **provvisoria** (raggruppamento geografico) finché l'Ufficio di Piano "

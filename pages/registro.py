@@ -11,6 +11,7 @@ from pages import common
 
 access = common.require("ufficio_di_piano", page="Registro accessi")
 st.title("Registro accessi")
+common.access_notices(access, common.connection()[1])
 st.caption(
     "Chi ha fatto che cosa e quando: accessi (riusciti e non), uscite, sessioni scadute, pagine negate, "
     "caricamenti e file rifiutati, modifiche degli obiettivi, esportazioni. Le voci non si modificano dal cruscotto."

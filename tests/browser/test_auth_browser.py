@@ -17,7 +17,7 @@ import pytest
 from etl import db as warehouse_db
 from etl import users
 from indicators import api, views
-from tests.browser.test_dashboard_browser import _require_browser, _settle, _shot, _start_server
+from tests.browser.test_dashboard_browser import _require_browser, _settle, _shot, _start_server, choose_in_sidebar
 
 pytestmark = pytest.mark.browser
 
@@ -169,12 +169,10 @@ def test_concurrent_office_and_sindaco_sessions_never_see_each_others_numbers(re
         assert public_reading in mayor_readings and office_reading not in mayor_readings
         # each session reruns after the other's: still its own numbers
         for page in (office, mayor):
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Anno").click()
-            page.get_by_role("option", name="2024", exact=True).click()
+            choose_in_sidebar(page, "Anno", "2024")
             page.get_by_text(re.compile(r"^Nel 2024")).first.wait_for(timeout=60_000)
         for page in (office, mayor):
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Anno").click()
-            page.get_by_role("option", name="2025", exact=True).click()
+            choose_in_sidebar(page, "Anno", "2025")
             _settle(page)
         assert office_reading in _readings(office) and public_reading in _readings(mayor)
     finally:
