@@ -1,4 +1,4 @@
-"""`python -m etl`: load, demo, status, rejected (DATA_CONTRACT.md section 5)."""
+"""`python -m etl`: load, demo, status, rejected (DATA_CONTRACT.md section 5), users."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from etl import db as warehouse
 from etl import settings
 from etl.loader import fmt_int, load_files
 from etl.schemas import TABLES
+from etl.users import ROLES as USER_ROLES
+from etl.users import UsersError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,10 +39,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", help="solo questo caricamento")
     p.add_argument("--out", type=Path, help="file CSV di destinazione (altrimenti a video)")
 
+    p = sub.add_parser("users", help="account del cruscotto: add, remove, reset, list")
+    users_sub = p.add_subparsers(dest="users_command", required=True)
+    u = users_sub.add_parser("add", help="aggiunge un account")
+    u.add_argument("username", help="nome utente (per l'accesso OIDC: l'email)")
+    u.add_argument("--role", "--ruolo", dest="role", required=True, choices=sorted(USER_ROLES))
+    u.add_argument("--comune", help="per il ruolo sindaco: codice ISTAT o nome del comune")
+    u.add_argument("--password-stdin", action="store_true", help="legge la password dalla prima riga dell'input")
+    u.add_argument("--oidc", action="store_true", help="nessuna password: identità OIDC (username = email)")
+    u = users_sub.add_parser("reset", help="imposta una nuova password")
+    u.add_argument("username")
+    u.add_argument("--password-stdin", action="store_true")
+    u = users_sub.add_parser("remove", help="elimina un account")
+    u.add_argument("username")
+    u = users_sub.add_parser("list", help="elenca gli account (mai le password)")
+    u.add_argument("--json", action="store_true")
+    for u in users_sub.choices.values():
+        u.add_argument("--users-file", type=Path, help="file degli utenti (default: PDZ_USERS o users.toml)")
+        u.add_argument("--db", type=Path, help="database per il registro accessi (default: PDZ_DB)")
+
     args = parser.parse_args(argv)
+    commands = {"load": cmd_load, "demo": cmd_demo, "status": cmd_status, "rejected": cmd_rejected, "users": cmd_users}
     try:
-        return {"load": cmd_load, "demo": cmd_demo, "status": cmd_status, "rejected": cmd_rejected}[args.command](args)
-    except (warehouse.WarehouseBusy, FileNotFoundError) as exc:
+        return commands[args.command](args)
+    except (warehouse.WarehouseBusy, FileNotFoundError, UsersError) as exc:
         print(f"Errore: {exc}", file=sys.stderr)
         return 1
 
@@ -107,3 +129,76 @@ def cmd_rejected(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(df.write_csv())
     return 0
+
+
+# --- users -------------------------------------------------------------------------
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From the first line of standard input (--password-stdin) or a prompt typed twice; never argv."""
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise UsersError("Nessuna password ricevuta sullo standard input.")
+        return password
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise UsersError("Nessun terminale per chiedere la password: usare --password-stdin.")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Ripetere la password: "):
+        raise UsersError("Le due password non coincidono.")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from etl import users
+
+    path = args.users_file or settings.users_path(args.db)
+    action = args.users_command
+    if action == "list":
+        accounts = users.load_accounts(path)
+        rows = [
+            {"utente": a.utente, "ruolo": a.ruolo, "comune": a.comune, "accesso": "password" if a.is_local else "oidc",
+             "creato": a.creato, "aggiornato": a.aggiornato}
+            for a in accounts.values()
+        ]  # fmt: skip
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+            return 0
+        if not rows:
+            print(f"Nessun account in {path}.")
+            return 0
+        names = users.ambito_comuni()
+        for r in sorted(rows, key=lambda r: r["utente"]):
+            where = f" ({names.get(r['comune'], r['comune'])})" if r["comune"] else ""
+            print(f"{r['utente']:<40} {r['ruolo']}{where} [{r['accesso']}]")
+        return 0
+    if action == "add":
+        password = None if args.oidc else _read_password(args)
+        account = users.add_user(args.username, args.role, args.comune, password, path)
+        detail = f"ruolo {account.ruolo}" + (f", comune {account.comune}" if account.comune else "")
+        print(f"Account «{account.utente}» creato ({detail}) in {path}.")
+    elif action == "reset":
+        account = users.reset_password(args.username, _read_password(args), path)
+        detail = "password reimpostata"
+        print(f"Password di «{account.utente}» reimpostata.")
+    else:
+        users.remove_user(args.username, path)
+        detail = "account eliminato"
+        print(f"Account «{users.normalize_username(args.username)}» eliminato.")
+    _audit_users(args, action, detail)
+    return 0
+
+
+def _audit_users(args: argparse.Namespace, action: str, detail: str) -> None:
+    """Account changes go in the audit log when the warehouse exists (never create it from here)."""
+    import getpass
+
+    from etl import audit
+
+    db = Path(args.db or settings.db_path())
+    if db.exists():
+        who = f"riga di comando ({getpass.getuser()})"
+        audit.record("utenti", who, None, f"{action} {args.username}", "ok", detail, db=db)

@@ -8,11 +8,17 @@ DuckDB lets one process write, or several read, never both at once. So:
   warehouse into an in-memory database in one short read-only visit, and the
   app swaps snapshots when `version()` changes. Users see old data until a
   load commits and new data after, and never a lock error.
+
+Writes that change no data (the audit log) pass `data=False` to `writer()`:
+they leave `meta.data_version` alone, so the dashboard keeps its snapshot
+and its cached indicator tables (a login must not recompute them). The
+audit table is never copied into snapshots: it is read on demand.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,6 +129,15 @@ CREATE TABLE IF NOT EXISTS popolazione (
     residenti BIGINT,
     anno INTEGER
 );
+CREATE TABLE IF NOT EXISTS audit (
+    quando TIMESTAMP NOT NULL,
+    utente VARCHAR,
+    ruolo VARCHAR,
+    azione VARCHAR NOT NULL,
+    oggetto VARCHAR,
+    esito VARCHAR NOT NULL,
+    dettaglio VARCHAR
+);
 CREATE TABLE IF NOT EXISTS interventi (
     intervento VARCHAR PRIMARY KEY,
     area VARCHAR,
@@ -152,15 +167,45 @@ class WarehouseBusy(RuntimeError):
     """The warehouse stayed locked by another process for too long."""
 
 
+NOT_SNAPSHOTTED = ("audit",)  # read on demand by the pages that need it, never kept in memory
+
+
 @contextmanager
-def writer(db: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The read-write connection: schema and reference data ensured."""
+def writer(
+    db: Path | str | None = None, data: bool = True, wait_seconds: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The read-write connection: schema and reference data ensured.
+
+    `data=False` for writes that change no data the dashboard shows (the audit log): the
+    data version stays, so readers keep their snapshot. `wait_seconds` overrides PDZ_LOCK_WAIT.
+    """
     path = Path(db or settings.db_path())
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect_with_wait(path, False, float(settings.setting("lock_wait_seconds")))
+    wait = float(settings.setting("lock_wait_seconds")) if wait_seconds is None else wait_seconds
+    con = _connect_with_wait(path, False, wait)
     try:
         ensure_schema(con)
         yield con
+        if data:
+            try:
+                set_meta(con, "data_version", uuid.uuid4().hex)
+            except duckdb.ConnectionException:  # the caller closed the connection: mark on a fresh one
+                again = _connect_with_wait(path, False, wait)
+                try:
+                    set_meta(again, "data_version", uuid.uuid4().hex)
+                finally:
+                    again.close()
+    finally:
+        con.close()
+
+
+def data_version(db: Path | str | None = None, wait_seconds: float = 2.0) -> str | None:
+    """The data version written by the last data write (None for a warehouse older than the key)."""
+    path = Path(db or settings.db_path())
+    con = _connect_with_wait(path, True, wait_seconds)
+    try:
+        exists = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
+        return get_meta(con, "data_version") if exists else None
     finally:
         con.close()
 
@@ -209,6 +254,7 @@ def snapshot(db: Path | str | None = None, wait_seconds: float = 2.0) -> duckdb.
             for r in src.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
             ).fetchall()
+            if r[0] not in NOT_SNAPSHOTTED
         ]
         for name in tables:
             arrow = src.sql(f'SELECT * FROM "{name}"').to_arrow_table()  # names come from the catalog

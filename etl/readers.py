@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from etl import settings
 from etl.normalize import header_key
 
 ROW = "_riga"
@@ -175,9 +176,68 @@ def _open_csv(path: Path, head: bytes) -> SourceFile:
 # --- XLSX --------------------------------------------------------------------
 
 
+XLSX_MAX_ENTRIES = 2000  # a workbook has tens of parts; thousands means something else
+XLSX_MAX_RATIO = 200  # uncompressed / compressed, per part larger than XLSX_RATIO_FROM
+XLSX_RATIO_FROM = 4 * 1024 * 1024
+
+
+def check_xlsx_archive(path: Path, shown: str | None = None) -> None:
+    """Refuse a zip bomb before any reader decompresses it.
+
+    Reads the central directory (entries, declared sizes, ratios), then
+    decompresses each part in chunks, counting real bytes: a part that
+    inflates past its declared size or past the total limit stops at once.
+    """
+    import zipfile
+
+    name = shown or path.name
+    limit = settings.max_xlsx_uncompressed_bytes()
+    mb = f"{limit / 1024 / 1024:.0f}"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > XLSX_MAX_ENTRIES:
+                raise ReadError(
+                    f"Il file {name} contiene {len(infos)} parti compresse (al massimo {XLSX_MAX_ENTRIES}): "
+                    "non è un normale foglio XLSX e non viene aperto."
+                )
+            names = {i.filename for i in infos}
+            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+                raise ReadError(f"Il file {name} è un archivio compresso ma non un foglio Excel XLSX.")
+            declared = sum(i.file_size for i in infos)
+            if declared > limit:
+                raise ReadError(
+                    f"Il file {name} una volta decompresso occuperebbe {declared / 1024 / 1024:.0f} MB, oltre il "
+                    f"limite di {mb} MB: non viene aperto (possibile «zip bomb»)."
+                )
+            for i in infos:
+                if i.file_size > XLSX_RATIO_FROM and i.file_size > XLSX_MAX_RATIO * max(i.compress_size, 1):
+                    raise ReadError(
+                        f"Il file {name} ha una parte compressa {i.file_size // max(i.compress_size, 1)} volte "
+                        f"(al massimo {XLSX_MAX_RATIO}): non viene aperto (possibile «zip bomb»)."
+                    )
+            total = 0
+            for i in infos:
+                with zf.open(i) as member:
+                    seen = 0
+                    while chunk := member.read(1 << 20):
+                        seen += len(chunk)
+                        total += len(chunk)
+                        if seen > i.file_size or total > limit:
+                            raise ReadError(
+                                f"Il file {name} si decomprime oltre le dimensioni dichiarate o oltre {mb} MB: "
+                                "non viene aperto (possibile «zip bomb»)."
+                            )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
+        if isinstance(exc, ReadError):
+            raise
+        raise ReadError(f"Il file {name} non è un XLSX leggibile (archivio danneggiato: {_short(exc)}).") from exc
+
+
 def _open_xlsx(path: Path, table_hint: str | None) -> SourceFile:
     import fastexcel
 
+    check_xlsx_archive(path)
     try:
         reader = fastexcel.read_excel(str(path))
         names = reader.sheet_names

@@ -75,6 +75,32 @@ SETTINGS: dict[str, Setting] = {
             "30",
             "How long a load waits for the dashboard to release the warehouse.",
         ),
+        Setting(
+            "users",
+            "PDZ_USERS",
+            "",
+            "Path of the users file (accounts, roles, password hashes; default: users.toml beside the "
+            "warehouse). Outside git; managed with `python -m etl users`.",
+        ),
+        Setting(
+            "idle_timeout_hours",
+            "PDZ_IDLE_TIMEOUT_HOURS",
+            "8",
+            "Hours without activity after which a dashboard session must log in again.",
+        ),
+        Setting(
+            "max_upload_mb",
+            "PDZ_MAX_UPLOAD_MB",
+            "200",
+            "Largest file accepted by the dashboard upload, in MB (keep server.maxUploadSize in "
+            ".streamlit/config.toml equal).",
+        ),
+        Setting(
+            "max_xlsx_uncompressed_mb",
+            "PDZ_MAX_XLSX_MB",
+            "1000",
+            "Largest total uncompressed size of an XLSX archive, in MB (guard against zip bombs).",
+        ),
     ]
 }
 
@@ -92,6 +118,25 @@ def secret_path(db: Path | None = None) -> Path:
     if explicit:
         return Path(explicit)
     return (db or db_path()).resolve().parent / "secret.key"
+
+
+def users_path(db: Path | None = None) -> Path:
+    explicit = setting("users")
+    if explicit:
+        return Path(explicit)
+    return (db or db_path()).resolve().parent / "users.toml"
+
+
+def idle_timeout_seconds() -> float:
+    return float(setting("idle_timeout_hours")) * 3600
+
+
+def max_upload_bytes() -> int:
+    return int(float(setting("max_upload_mb")) * 1024 * 1024)
+
+
+def max_xlsx_uncompressed_bytes() -> int:
+    return int(float(setting("max_xlsx_uncompressed_mb")) * 1024 * 1024)
 
 
 def ambito_dir() -> Path:

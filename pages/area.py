@@ -14,13 +14,17 @@ LEVELS = {"comune": "Comuni", "sub_ambito": "Sub-ambiti"}
 
 
 def render(area: str) -> None:
-    f = common.frame()
+    f = common.frame(page=common.AREAS[area])
     st.title(common.AREAS[area])
     common.banners(f)
-    level = st.segmented_control(
-        "Mappa per", list(LEVELS), format_func=LEVELS.get, default="comune", key="livello", bind="query-params",
-        required=True,
-    )  # fmt: skip
+    levels = [lv for lv in LEVELS if lv in f.access.levels]
+    if len(levels) > 1:
+        level = st.segmented_control(
+            "Mappa per", levels, format_func=LEVELS.get, default=levels[0], key="livello", bind="query-params",
+            required=True,
+        )  # fmt: skip
+    else:  # the Regione: sub-ambiti only
+        level = levels[0]
     territorio, nome = common.selected_territory(f)
     sub = common.sub_ambiti_table(f)
     sedi = common.sedi(f)
@@ -32,7 +36,7 @@ def render(area: str) -> None:
         values = views.level_values(f.table, f.territories, entry.id, f.year, entry_level)
         left, right = st.columns([3, 2])
         with left:
-            highlight = f.comune if entry_level == "comune" else f.sub_ambito
+            highlight = (f.comune or f.own_comune) if entry_level == "comune" else f.sub_ambito
             fig = maps.choropleth(
                 values, sub, entry_level, entry.unita, entry.direzione, highlight=highlight,
                 sedi=sedi if area == "organizzazione" else None, height=460,
@@ -42,7 +46,8 @@ def render(area: str) -> None:
                 fig, key=key, on_select=common.map_selection_callback(key, entry_level), selection_mode="points",
                 config={"scrollZoom": False},
             )  # fmt: skip
-            st.caption(f"{LEVELS[entry_level]}, anno {f.year}. Clic su un territorio per selezionarlo.")
+            own = f" Contorno rosso: {f.name_of(highlight)}." if highlight else ""
+            st.caption(f"{LEVELS[entry_level]}, anno {f.year}. Clic su un territorio per selezionarlo.{own}")
         with right:
             rows = views.series(f.table, entry.id, territorio)
             baseline, targets, projection = views.plan_targets(rows)

@@ -7,6 +7,8 @@ No SQL and no business rules here: those live in `etl/` and `indicators/`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,7 +20,9 @@ import streamlit as st
 from etl import db as warehouse
 from etl import queries as etl_queries
 from etl import settings
+from etl.users import ROLES, Access, ambito_comuni
 from indicators import api, fmt, profiles, views
+from pages import access as auth
 
 AUDIENCES = {"pubblico": "Pubblica", "ufficio": "Ufficio di Piano"}
 AREAS = {e.area: e.nome_area for e in api.catalog()}  # area code -> Italian name, from the catalog
@@ -48,26 +52,37 @@ def ensure_warehouse() -> None:
 
 
 class _Snapshots:
-    """The current in-memory snapshot per warehouse file, swapped when the file changes."""
+    """The current in-memory snapshot per warehouse file, swapped when its data changes.
+
+    The key handed to the caches is the warehouse's data version (`meta.data_version`):
+    a write that changes no data (an audit entry) touches the file but keeps the key,
+    the snapshot and every cached table.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.by_path: dict[str, tuple[tuple, duckdb.DuckDBPyConnection]] = {}
+        self.by_path: dict[str, dict] = {}
 
     def get(self, path: Path) -> tuple[tuple, duckdb.DuckDBPyConnection]:
-        version = warehouse.version(path)
+        stat = warehouse.version(path)
         with self.lock:
             current = self.by_path.get(str(path))
-            if current and current[0] == version:
-                return current
-            try:  # with a previous snapshot to fall back on, do not make users wait for a long load
-                fresh = (version, warehouse.snapshot(path, wait_seconds=0.3 if current else 30.0))
+            if current and current["stat"] == stat:
+                return current["key"], current["con"]
+            try:
+                if current and current["data_version"] is not None:
+                    if warehouse.data_version(path) == current["data_version"]:
+                        current["stat"] = stat  # only the audit log changed
+                        return current["key"], current["con"]
+                con = warehouse.snapshot(path, wait_seconds=0.3 if current else 30.0)  # fallback: no wait
             except warehouse.WarehouseBusy:
                 if current:  # a load is committing: keep serving the previous data
-                    return current
+                    return current["key"], current["con"]
                 raise
-            self.by_path[str(path)] = fresh
-            return fresh
+            data_version = warehouse.get_meta(con, "data_version")
+            key = ("data", data_version) if data_version else stat
+            self.by_path[str(path)] = {"stat": stat, "data_version": data_version, "key": key, "con": con}
+            return key, con
 
 
 @st.cache_resource
@@ -80,6 +95,12 @@ def connection() -> tuple[tuple, duckdb.DuckDBPyConnection]:
     ensure_warehouse()
     version, con = _snapshots().get(db_path())
     return version, con.cursor()
+
+
+# Cached frames that hold no indicator value and no count of persons (public reference data:
+# territory, ISTAT population, staff, sites): the only caches without `audience` in their key.
+# tests/test_auth.py fails when another cached function lacks an `audience` parameter.
+AUDIENCE_FREE_CACHES = {"territories", "_sub_ambiti", "_sedi", "_pyramid", "_equipe"}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -100,7 +121,7 @@ def territories(version: tuple, path: str) -> pl.DataFrame:
 
 @dataclass
 class Frame:
-    """What every page gets: connection, filters and the tables for this audience."""
+    """What every page gets: who is looking, connection, filters and the tables for this audience."""
 
     con: duckdb.DuckDBPyConnection
     version: tuple
@@ -110,6 +131,12 @@ class Frame:
     comune: str | None
     table: pl.DataFrame
     territories: pl.DataFrame
+    access: Access | None = None
+
+    @property
+    def own_comune(self) -> str | None:
+        """A sindaco's comune (preselected and outlined on maps)."""
+        return self.access.comune if self.access else None
 
     @property
     def is_public(self) -> bool:
@@ -126,39 +153,111 @@ class Frame:
         return hit["nome_sub_ambito"][0] if hit.height else territorio
 
 
-def leave_legacy_multipage_mode() -> None:
+def leave_legacy_multipage_mode(rerun: bool = True) -> bool:
     """Hand a deep link on the first request after start-up to the router in app.py.
 
     Streamlit treats a `pages/` folder beside the main script as a legacy
     multipage app until `st.navigation` has run once in the process; the very
     first request, if it is a deep link (/poverta?anno=2025), would run the
     page file without app.py (no router, no shared frame). We switch that mode
-    off and rerun: the same URL then goes through `st.navigation`.
+    off and rerun: the same URL then goes through `st.navigation`. app.py itself
+    passes `rerun=False` (it is the router). Returns True when the mode was on.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        if rerun:
+            st.rerun()
+        return True
+    return False
 
 
-def frame() -> Frame:
-    """Sidebar filters (in the URL, so a view can be shared as a link) and the data they select."""
-    leave_legacy_multipage_mode()
+def current_access() -> Access:
+    """The access of this session; anything else (login, no role, no account yet) is shown and the run stops.
+
+    Every page goes through this (via `frame` or `require`), not only app.py: a page opened
+    by URL never runs for a session that may not see it.
+    """
+    # A page file run without the router (legacy mode, see above): run the router now, in this
+    # same run (it resolves the same URL and runs this page again, through the guard), then stop.
+    # Not st.rerun(): a rerun drops the click that started the run (a login, a logout), and
+    # AppTest starts every run in legacy mode.
+    if leave_legacy_multipage_mode(rerun=False):
+        from pages import router
+
+        router.run()
+        st.stop()
+    _, con = connection()
+    result = auth.current_access(auth.is_demo_warehouse(con))
+    if not isinstance(result, Access):
+        auth.gate_screen(result)
+        st.stop()
+    # Drawn by the page, not by the router before `st.navigation`: a widget's id includes the
+    # script hash it is drawn under, which is the page's in every kind of run.
+    with shared_widgets():
+        auth.sidebar_identity(result, ambito_comuni().get(result.comune) if result.comune else None)
+    return result
+
+
+@contextmanager
+def shared_widgets() -> Iterator[None]:
+    """Draw widgets as the router's, not the page's: the same widget (and its URL parameter) on every page.
+
+    Streamlit keys a widget by the script it is drawn under and, on a page change, drops URL
+    parameters bound to another page's widgets; the shared filters belong to every page.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        yield
+        return
+    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
+        yield
+
+
+def require(*roles: str, page: str = "") -> Access:
+    """The guard at the top of a restricted page: other roles get a refusal (logged) and the run stops."""
+    access = current_access()
+    if roles and access.ruolo not in roles:
+        allowed = ", ".join(ROLES[r] for r in roles)
+        message = f"La pagina {page} è riservata a: {allowed}. Il ruolo {access.ruolo_label} non vi ha accesso."
+        st.title("Pagina riservata")
+        st.error(message, icon=":material/block:")
+        auth.refuse(access, page, message)
+        st.stop()
+    return access
+
+
+def frame(*roles: str, page: str = "") -> Frame:
+    """Sidebar filters (in the URL, so a view can be shared as a link) and the data they select.
+
+    The view (audience) comes from the role, never from the URL alone: only the Ufficio di
+    Piano has the choice; everyone else gets the public table, whatever `?vista=` says.
+    """
+    access = require(*roles, page=page)
     version, con = connection()
     path = str(db_path())
     terr = territories(version, path)
-    with st.sidebar:
-        audience = st.radio(
-            "Vista", list(AUDIENCES), format_func=AUDIENCES.get, key="vista", bind="query-params",
-            help="Pubblica (Assemblea dei Sindaci, Regione): segreto statistico applicato, i conteggi sotto soglia "
-            "sono indicati con n.p. Ufficio di Piano: dati completi, caricamenti e obiettivi.",
-        )  # fmt: skip
+    if len(access.audiences) > 1:
+        with st.sidebar, shared_widgets():
+            audience = st.radio(
+                "Vista", list(access.audiences), format_func=AUDIENCES.get, key="vista", bind="query-params",
+                help="Pubblica (Assemblea dei Sindaci, Regione): segreto statistico applicato, i conteggi sotto "
+                "soglia sono indicati con n.p. Ufficio di Piano: dati completi, caricamenti e obiettivi.",
+            )  # fmt: skip
+    else:
+        audience = access.audiences[0]
+    if audience not in access.audiences:  # never: the radio offers only the allowed views
+        audience = "pubblico"
     table = indicator_table(version, audience, path)
+    if not access.sees_comuni:
+        table = table.filter(pl.col("livello").is_in(list(access.levels)))
     years = sorted(table["anno"].unique().to_list(), reverse=True) or [date.today().year]
     subs = terr.select("sub_ambito", "nome_sub_ambito").unique().sort("sub_ambito")
     sub_names = dict(zip(subs["sub_ambito"], subs["nome_sub_ambito"]))
-    with st.sidebar:
+    with st.sidebar, shared_widgets():
         year = st.selectbox(
             "Anno", years, index=_default_year_index(table, years), key="anno", bind="query-params",
             format_func=_year_label(table),
@@ -167,13 +266,17 @@ def frame() -> Frame:
             "Sub-ambito", [None, *sub_names], key="sub_ambito", bind="query-params",
             format_func=lambda s: "Tutto l'ambito" if s is None else f"{s} · {sub_names[s]}",
         )  # fmt: skip
-        comuni = terr if sub is None else terr.filter(pl.col("sub_ambito") == sub)
-        names = dict(zip(comuni["comune"], comuni["nome"]))
-        comune = st.selectbox(
-            "Comune", [None, *sorted(names, key=names.get)], key="comune", bind="query-params",
-            format_func=lambda c: "Tutti i comuni" if c is None else names.get(c, c),
-        )  # fmt: skip
-    return Frame(con, version, audience, int(year), sub, comune, table, terr)
+        comune = None
+        if access.sees_comuni:
+            comuni = terr if sub is None else terr.filter(pl.col("sub_ambito") == sub)
+            names = dict(zip(comuni["comune"], comuni["nome"]))
+            options = [None, *sorted(names, key=names.get)]
+            own = access.comune if access.comune in options else None
+            comune = st.selectbox(
+                "Comune", options, index=options.index(own), key="comune", bind="query-params",
+                format_func=lambda c: "Tutti i comuni" if c is None else names.get(c, c),
+            )  # fmt: skip
+    return Frame(con, version, audience, int(year), sub, comune, table, terr, access)
 
 
 def _default_year_index(table: pl.DataFrame, years: list[int]) -> int:
@@ -188,14 +291,26 @@ def _year_label(table: pl.DataFrame):
     return lambda y: f"{y} (da inizio anno)" if y in partial else str(y)
 
 
-def banners(f: Frame) -> None:
-    """Demo data, provisional sub-ambiti, data freshness, audience."""
-    if etl_queries.is_demo(f.con):
+def access_notices(access: Access | None, con: duckdb.DuckDBPyConnection) -> None:
+    """Open demo access, demo data: on every page, whatever it shows."""
+    if access is not None and access.fonte == "demo":
+        st.error(
+            "**Accesso dimostrativo aperto**: nessun account è configurato, quindi chiunque raggiunga questo "
+            "indirizzo vede tutto, come l'Ufficio di Piano. Vale solo per il database dimostrativo: per i dati reali "
+            "creare gli account (`python -m etl users add NOME --role ufficio_di_piano`).",
+            icon=":material/lock_open:",
+        )
+    if etl_queries.is_demo(con):
         st.warning(
             "**Dati dimostrativi**: persone e interventi sono sintetici, generati per mostrare il funzionamento. "
             "Non descrivono persone reali.",
             icon=":material/science:",
         )
+
+
+def banners(f: Frame) -> None:
+    """Open demo access, demo data, provisional sub-ambiti, data freshness, audience."""
+    access_notices(f.access, f.con)
     if profiles.is_provisional(f.con):
         st.info(
             "La composizione dei sub-ambiti è **provvisoria** (raggruppamento geografico) finché l'Ufficio di Piano "
@@ -203,8 +318,13 @@ def banners(f: Frame) -> None:
             icon=":material/map:",
         )
     last = profiles.data_date(f.con)
+    who = ""
+    if f.access is not None and f.access.fonte != "demo":
+        who = f" · Accesso: {f.access.ruolo_label}"
+        if f.own_comune:
+            who += f" di {f.name_of(f.own_comune)}"
     st.caption(
-        f"Dati aggiornati al {fmt.day(last)} · Vista: {AUDIENCES[f.audience]}"
+        f"Dati aggiornati al {fmt.day(last)} · Vista: {AUDIENCES[f.audience]}{who}"
         + (f" · {fmt.SUPPRESSED_HELP}" if f.is_public else "")
     )
 
@@ -295,6 +415,28 @@ def equipe(f: Frame) -> pl.DataFrame:
     return _equipe(f.version, str(db_path()), on)
 
 
+# --- audit and downloads ----------------------------------------------------------------
+
+
+def audit_action(who: Frame | Access | None, azione: str, oggetto: str | None, esito: str = "ok",
+                 dettaglio: str | None = None) -> None:  # fmt: skip
+    """Write one audit entry for the session's user (through etl: pages never write the warehouse)."""
+    from etl import audit
+
+    access = who.access if isinstance(who, Frame) else who
+    audit.record(azione, access.utente if access else None, access.ruolo if access else None, oggetto, esito,
+                 dettaglio, db=db_path())  # fmt: skip
+
+
+def download_button(who: Frame | Access, label: str, data, file_name: str, mime: str, what: str, **kwargs) -> None:
+    """`st.download_button` that logs the download (who, which file, what it held) in the audit."""
+
+    def logged() -> None:
+        audit_action(who, "esportazione", file_name, "ok", what)
+
+    st.download_button(label, data, file_name=file_name, mime=mime, on_click=logged, **kwargs)
+
+
 REPORT_LABELS = {
     "pdf": "Relazione (PDF)",
     "pptx": "Presentazione (PowerPoint)",
@@ -320,7 +462,8 @@ def report_downloads(f: Frame, territorio: str) -> None:
             "Sempre con il segreto statistico applicato. Il PDF e la presentazione richiedono circa mezzo minuto."
         )
         for col, (fmt, label) in zip(st.columns(3), REPORT_LABELS.items(), strict=True):
-            col.download_button(
-                label, data=maker(fmt), file_name=reports.default_filename(fmt, territorio, f.year),
-                mime=reports.MIME_TYPES[fmt], key=f"report_{fmt}", on_click="ignore",
-            )  # fmt: skip
+            with col:
+                download_button(
+                    f, label, maker(fmt), reports.default_filename(fmt, territorio, f.year), reports.MIME_TYPES[fmt],
+                    what=f"report {fmt} {territorio} {f.year}", key=f"report_{fmt}",
+                )  # fmt: skip

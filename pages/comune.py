@@ -8,7 +8,7 @@ import streamlit as st
 from indicators import views
 from pages import common
 
-f = common.frame()
+f = common.frame("ufficio_di_piano", "sindaco", page="Comune")
 if not f.comune:
     st.title("Comune")
     common.banners(f)

@@ -7,7 +7,7 @@ import streamlit as st
 from etl import queries as etl_queries
 from pages import common, upload
 
-f = common.frame()
+f = common.frame("ufficio_di_piano", page="Dati e qualità")
 st.title("Dati e qualità")
 common.banners(f)
 
@@ -18,12 +18,17 @@ if f.is_public:
 st.subheader("Carica file")
 st.caption(
     "CSV (separatore , o ;), XLSX o Parquet: prestazioni, operatori, sedi, obiettivi o sub-ambiti. "
-    "La tabella viene riconosciuta dalle intestazioni; ogni riga viene caricata o scartata con il motivo."
+    "La tabella viene riconosciuta dalle intestazioni; ogni riga viene caricata o scartata con il motivo. "
+    f"Estensioni ammesse: {', '.join(upload.ALLOWED)}; al massimo {upload.max_mb()} MB per file."
 )
+# No `type=` filter: Streamlit would refuse another extension with an English exception; the
+# server-side check (etl/uploads.py) refuses it with a message in Italian and logs it.
 files = st.file_uploader("File da caricare", accept_multiple_files=True, key="upload_files")
 if files and st.button("Carica", type="primary"):
-    results = upload.load_uploaded(files)
+    refused, results = upload.load_uploaded(files, f.access)
     st.session_state["last_batches"] = [r.batch_id for r in results if r.batch_id]
+    for message in refused:
+        st.error(message, icon=":material/block:")
     for r in results:
         (st.success if r.status == "loaded" and not r.rows_rejected else st.warning)(
             r.summary_it(where_rejected="motivi qui sotto")
@@ -37,12 +42,10 @@ if last:
     if rejected.height:
         st.table(common.italian_table(etl_queries.reject_reasons(con, last)))
         st.dataframe(common.italian_table(rejected.drop("batch_id")), hide_index=True, width="stretch")
-        st.download_button(
-            "Scarica le righe scartate (CSV)",
-            rejected.write_csv(separator=";"),
-            file_name="righe_scartate.csv",
-            mime="text/csv",
-        )
+        common.download_button(
+            f, "Scarica le righe scartate (CSV)", rejected.write_csv(separator=";"), "righe_scartate.csv",
+            "text/csv", f"righe scartate dei caricamenti {', '.join(last)}",
+        )  # fmt: skip
     else:
         st.success("Nessuna riga scartata.")
 
@@ -54,12 +57,10 @@ st.subheader("Motivi di scarto (tutti i caricamenti)")
 reasons = etl_queries.reject_reasons(con)
 if reasons.height:
     st.dataframe(common.italian_table(reasons), hide_index=True, width="stretch")
-    st.download_button(
-        "Scarica tutte le righe scartate (CSV)",
-        etl_queries.rejected_rows(con).write_csv(separator=";"),
-        file_name="tutte_le_righe_scartate.csv",
-        mime="text/csv",
-    )
+    common.download_button(
+        f, "Scarica tutte le righe scartate (CSV)", etl_queries.rejected_rows(con).write_csv(separator=";"),
+        "tutte_le_righe_scartate.csv", "text/csv", "tutte le righe scartate",
+    )  # fmt: skip
 else:
     st.write("Nessuna riga scartata finora.")
 

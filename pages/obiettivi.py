@@ -8,7 +8,7 @@ import streamlit as st
 from indicators import api
 from pages import common
 
-f = common.frame()
+f = common.frame(page="Obiettivi e indicatori")
 st.title("Obiettivi e indicatori")
 common.banners(f)
 
@@ -23,9 +23,12 @@ with tab_catalog:
         st.subheader(label)
         for entry in entries:
             with st.expander(f"{entry.nome} — {entry.unita}"):
-                st.markdown(api.scheda(entry.id, f.con))
+                st.markdown(api.scheda(entry.id, None if f.is_public else f.con))
 
 with tab_editor:
+    if not f.access.is_office:
+        st.info("La modifica degli obiettivi è riservata all'Ufficio di Piano.")
+        st.stop()
     if f.is_public:
         st.info("La modifica degli obiettivi è riservata alla vista Ufficio di Piano.")
         st.stop()
@@ -46,6 +49,10 @@ with tab_editor:
     if st.button("Salva gli obiettivi", type="primary"):
         changes = pl.from_pandas(edited)
         errors = api.save_plan_rows(common.db_path(), ind, terr, changes)
+        common.audit_action(
+            f, "obiettivi", f"{ind} · {terr}", "rifiutato" if errors else "ok",
+            "; ".join(errors) if errors else f"{changes.height} righe salvate",
+        )  # fmt: skip
         if errors:
             for message in errors:
                 st.error(message)

@@ -7,7 +7,7 @@ import streamlit as st
 from indicators import views
 from pages import common
 
-f = common.frame()
+f = common.frame(page="Panoramica")
 territorio, nome = common.selected_territory(f)
 st.title(f"Panoramica — {nome}")
 common.banners(f)

@@ -8,7 +8,7 @@ import streamlit as st
 from indicators import charts, maps, views
 from pages import common
 
-f = common.frame()
+f = common.frame(page="Sub-ambito")
 subs = f.territories.select("sub_ambito", "nome_sub_ambito", "pilota", "provvisorio").unique("sub_ambito")
 code = f.sub_ambito or subs.sort("sub_ambito")["sub_ambito"][0]
 info = subs.filter(pl.col("sub_ambito") == code).row(0, named=True)
@@ -21,16 +21,25 @@ common.report_downloads(f, code)
 comuni = f.territories.filter(pl.col("sub_ambito") == code)
 left, right = st.columns([3, 2])
 with left:
-    values = comuni.select(
-        pl.col("comune").alias("territorio"), "nome", pl.col("residenti").cast(pl.Float64).alias("valore"),
-        pl.lit(False).alias("soppresso"),
-    )  # fmt: skip
     sub_table = common.sub_ambiti_table(f)
     sedi = common.sedi(f).filter(pl.col("sub_ambito") == code)
-    st.plotly_chart(
-        maps.choropleth(values, sub_table.filter(pl.col("sub_ambito") == code), "comune", "residenti", sedi=sedi),
-        key="sub_map",
-    )
+    if f.access.sees_comuni:
+        values = comuni.select(
+            pl.col("comune").alias("territorio"), "nome", pl.col("residenti").cast(pl.Float64).alias("valore"),
+            pl.lit(False).alias("soppresso"),
+        )  # fmt: skip
+        fig = maps.choropleth(values, sub_table.filter(pl.col("sub_ambito") == code), "comune", "residenti", sedi=sedi)
+    else:  # the Regione: sub-ambiti only, this one outlined
+        values = (
+            f.territories.group_by("sub_ambito")
+            .agg(
+                pl.col("nome_sub_ambito").first().alias("nome"),
+                pl.col("residenti").sum().cast(pl.Float64).alias("valore"),
+            )
+            .select(pl.col("sub_ambito").alias("territorio"), "nome", "valore", pl.lit(False).alias("soppresso"))
+        )
+        fig = maps.choropleth(values, sub_table, "sub_ambito", "residenti", highlight=code, sedi=sedi)
+    st.plotly_chart(fig, key="sub_map")
     st.caption(
         f"{comuni.height} comuni, {common.fmt.number(comuni['residenti'].sum())} residenti (ISTAT). "
         + ("Sub-ambito pilota del nuovo modello." if info["pilota"] else "Non ancora nel pilota.")

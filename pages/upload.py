@@ -1,4 +1,9 @@
-"""Uploaded files → the loader, with a progress bar. Streamlit glue only."""
+"""Uploaded files → server-side checks → the loader, with a progress bar. Streamlit glue only.
+
+The browser's `type=` filter is not trusted: every file goes through
+`etl.uploads.check_upload` (extension, size, content, XLSX archive) on the server,
+and each refusal or load is written in the audit log.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,52 @@ from pathlib import Path
 
 import streamlit as st
 
+from etl import settings
 from etl.loader import LoadResult, load_files
+from etl.uploads import ALLOWED, UploadRefused, check_name_and_size, check_upload, safe_name
+from etl.users import Access
 from pages import common
 
+__all__ = ["ALLOWED", "load_uploaded", "max_mb"]
 
-def load_uploaded(files) -> list[LoadResult]:
-    """Save each upload to a private temporary folder, load it, report progress."""
+
+def max_mb() -> int:
+    return int(settings.max_upload_bytes() // (1024 * 1024))
+
+
+def load_uploaded(files, access: Access) -> tuple[list[str], list[LoadResult]]:
+    """Save each upload to a private temporary folder, check it, load it, report progress.
+
+    Returns (Italian messages of the refused files, results of the loaded ones).
+    """
+    if not access.is_office:  # the page guard already refused; never load for another role
+        raise PermissionError("caricamenti riservati all'Ufficio di Piano")
     bar = st.progress(0.0, text="Caricamento in corso…")
     results: list[LoadResult] = []
+    refused: list[str] = []
     with tempfile.TemporaryDirectory(prefix="pdz_upload_") as tmp:
         for i, uploaded in enumerate(files):
-            safe_name = Path(uploaded.name).name or f"file_{i}"
-            path = Path(tmp) / f"{i:03d}_{safe_name}"
-            path.write_bytes(uploaded.getbuffer())
+            name = safe_name(uploaded.name)
+            path = Path(tmp) / f"{i:03d}_{Path(name).stem[:80]}{Path(name).suffix.lower()[:10]}"
+            try:
+                check_name_and_size(name, uploaded.size)  # before writing anything to disk
+                path.write_bytes(uploaded.getbuffer())
+                check_upload(path, name)
+            except UploadRefused as exc:
+                refused.append(str(exc))
+                common.audit_action(access, "caricamento_rifiutato", name, "rifiutato", str(exc))
+                continue
 
-            def progress(done: int, expected: int | None, i=i, name=safe_name) -> None:
+            def progress(done: int, expected: int | None, i=i, name=name) -> None:
                 share = min(done / expected, 1.0) if expected else 0.5
                 bar.progress((i + share) / len(files), text=f"{name}: {done:,} righe lette".replace(",", "."))
 
-            results += load_files([path], db=common.db_path(), progress=progress, display_names={str(path): safe_name})
+            loaded = load_files(
+                [path], db=common.db_path(), progress=progress, display_names={str(path): name}, user=access.utente
+            )
+            for r in loaded:
+                esito = "ok" if r.status in ("loaded", "duplicate") else "fallito"
+                common.audit_action(access, "caricamento", name, esito, r.summary_it())
+            results += loaded
     bar.progress(1.0, text="Caricamento completato")
-    return results
+    return refused, results

@@ -72,3 +72,9 @@ def prestazione(
         esito,
         nucleo,
     ]
+
+
+@pytest.fixture(autouse=True)
+def _no_users_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The users file is beside each test's warehouse unless a test sets PDZ_USERS itself."""
+    monkeypatch.delenv("PDZ_USERS", raising=False)

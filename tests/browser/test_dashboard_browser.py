@@ -24,7 +24,7 @@ from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = REPO_ROOT / "artifacts" / "screenshots"
 PAGES = ["", "poverta", "casa", "anziani", "giovani", "famiglia", "lavoro", "organizzazione", "sub_ambito", "comune",
-         "dati", "obiettivi"]  # fmt: skip
+         "dati", "obiettivi", "esporta", "registro"]  # fmt: skip
 
 pytestmark = pytest.mark.browser
 
@@ -114,6 +114,15 @@ def _settle(page, timeout_ms: int = 90_000) -> None:
     page.wait_for_timeout(1000)  # maps and charts paint after the script ends
 
 
+def choose_in_sidebar(page, label: str, option: str) -> None:
+    """Pick an option of a sidebar selectbox as a person would: scroll the sidebar to it, open it, click."""
+    select = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=label)
+    page.locator('[data-testid="stSidebarContent"]').evaluate("el => el.scrollTop = el.scrollHeight")
+    select.scroll_into_view_if_needed()
+    select.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
 def _shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -130,6 +139,7 @@ def test_every_page_opens_without_error(server, browser, path):
     assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")[:2000]
     body = page.inner_text("body")
     assert "Dati dimostrativi" in body
+    assert "Accesso dimostrativo aperto" in body  # no users file beside this demo warehouse
     page.close()
 
 
@@ -165,8 +175,7 @@ def test_changing_the_year_changes_map_and_trend_reading(server, browser):
     map_2025 = json.dumps(_plot_data(page, 0))
     reading_2025 = page.get_by_text(re.compile(r"^Nel 2025: ")).first.inner_text()
     # change the year in the sidebar, as a person would
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Anno").click()
-    page.get_by_role("option", name="2024", exact=True).click()
+    choose_in_sidebar(page, "Anno", "2024")
     page.get_by_text(re.compile(r"^Nel 2024: ")).first.wait_for(timeout=30_000)
     _settle(page)
     _shot(page, "anziani_2024_crema")

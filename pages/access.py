@@ -1,0 +1,338 @@
+"""Who is using this session, and what they may see: Streamlit glue over `etl.users`.
+
+Identity:
+* OIDC (`st.login`) when Streamlit secrets have an `[auth]` section: the identity is the
+  provider's verified email, and its role comes from the users file (keyed by email);
+* otherwise local accounts: the login form checks the argon2 hash in the users file and
+  puts `{"utente", "fonte", "dal", "ultimo"}` in `st.session_state[SESSION_KEY]`, on the
+  server, for this session only (a reload asks to log in again).
+
+The role is read again from the users file at every run: an account removed or changed by
+the Ufficio di Piano takes effect at the next click. Tests set the identity the way the
+login form does (`st.session_state[SESSION_KEY] = {"utente": ...}`, see tests/test_auth.py).
+
+Gates (no access): "login" (nobody logged in), "setup" (a real warehouse with no account
+and no OIDC), "denied" (an identity with no valid role, fail closed).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import streamlit as st
+
+from etl import audit, settings, users
+from etl import queries as etl_queries
+from etl.users import Access, Refusal
+
+SESSION_KEY = "pdz_auth"
+FLASH_KEY = "pdz_auth_flash"
+MAX_FAILURES = 5  # failed logins per user name within FAILURE_WINDOW lock that name for FAILURE_WINDOW
+FAILURE_WINDOW = 15 * 60
+
+
+@dataclass(frozen=True)
+class Gate:
+    """No access for this session: which screen to show instead of the dashboard."""
+
+    kind: str  # login | setup | denied
+    utente: str | None = None
+    motivo: str | None = None
+
+
+class _Activity:
+    """Process-wide memory of last activity (OIDC identities) and failed logins (local names)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last_seen: dict[str, float] = {}
+        self.failures: dict[str, list[float]] = {}
+
+    def failed(self, name: str, now: float) -> None:
+        with self.lock:
+            recent = [t for t in self.failures.get(name, []) if now - t < FAILURE_WINDOW]
+            self.failures[name] = [*recent, now]
+
+    def locked(self, name: str, now: float) -> bool:
+        with self.lock:
+            recent = [t for t in self.failures.get(name, []) if now - t < FAILURE_WINDOW]
+            self.failures[name] = recent
+            return len(recent) >= MAX_FAILURES
+
+    def clear(self, name: str) -> None:
+        with self.lock:
+            self.failures.pop(name, None)
+
+
+@st.cache_resource
+def _activity() -> _Activity:
+    return _Activity()
+
+
+# --- configuration ---------------------------------------------------------------------
+
+
+def oidc_settings() -> Mapping | None:
+    """The `[auth]` section of Streamlit secrets, or None (no secrets file, or no section)."""
+    try:
+        section = st.secrets.get("auth")
+    except (FileNotFoundError, KeyError, AttributeError, OSError):
+        return None
+    except Exception:  # a malformed secrets file: no OIDC (the local login still works)
+        return None
+    return section if isinstance(section, Mapping) and section else None
+
+
+def oidc_providers(section: Mapping) -> list[str]:
+    """Named providers (`[auth.name]`); [] means the unnamed default provider."""
+    return [name for name, value in section.items() if isinstance(value, Mapping)]
+
+
+def accounts() -> dict[str, users.Account]:
+    try:
+        return users.load_accounts()
+    except users.UsersError:
+        return {}  # unreadable file: nobody gets in (fail closed), the setup gate says why
+
+
+def users_file_problem() -> str | None:
+    try:
+        users.load_accounts()
+    except users.UsersError as exc:
+        return str(exc)
+    return None
+
+
+# --- the session ----------------------------------------------------------------------
+
+
+def _expire(record: dict) -> None:
+    ruolo = record.get("ruolo")
+    audit.record("sessione_scaduta", record.get("utente"), ruolo, esito="ok", db=settings.db_path())
+    st.session_state.pop(SESSION_KEY, None)
+    st.session_state[FLASH_KEY] = "Sessione scaduta per inattività: accedere di nuovo."
+
+
+def _session_identity(is_demo: bool) -> tuple[str, str] | None:
+    """(identity, source) of this session, None when nobody is logged in (after the idle check)."""
+    now = time.time()
+    timeout = settings.idle_timeout_seconds()
+    record = st.session_state.get(SESSION_KEY)
+    section = oidc_settings()
+    if section is not None:
+        if st.user.get("is_logged_in") is not True:
+            st.session_state.pop(SESSION_KEY, None)
+            return None
+        email = users.normalize_username(str(st.user.get("email") or ""))
+        if not email or st.user.get("email_verified") is False:
+            return None
+        activity = _activity()
+        if not record or record.get("utente") != email:
+            last = activity.last_seen.get(email)
+            if last is not None and now - last > timeout:  # a new tab after a long pause: the cookie is stale
+                activity.last_seen.pop(email, None)
+                _expire({"utente": email})
+                st.logout()
+                return None
+            record = {"utente": email, "fonte": "oidc", "dal": now, "ultimo": now}
+            st.session_state[SESSION_KEY] = record
+            account = accounts().get(email)
+            audit.record("login", email, account.ruolo if account else None, "oidc", db=settings.db_path())
+        elif now - float(record.get("ultimo", now)) > timeout:
+            activity.last_seen.pop(email, None)
+            _expire(record)
+            st.logout()
+            return None
+        record["ultimo"] = now
+        activity.last_seen[email] = now
+        return email, "oidc"
+    if not record or not record.get("utente") or record.get("fonte", "locale") != "locale":
+        return None
+    if now - float(record.get("ultimo", now)) > timeout:
+        _expire(record)
+        return None
+    record["ultimo"] = now
+    return str(record["utente"]), "locale"
+
+
+def current_access(is_demo: bool) -> Access | Gate:
+    """The access of this session, or the gate to show instead (fail closed)."""
+    section = oidc_settings()
+    if section is None and not settings.users_path().exists() and is_demo:
+        return Access("demo", "ufficio_di_piano", None, "demo")
+    identity = _session_identity(is_demo)
+    if identity is None:
+        if section is None and not accounts():
+            return Gate("setup", motivo=users_file_problem())
+        return Gate("login")
+    utente, fonte = identity
+    account = accounts().get(utente)
+    if fonte == "locale" and (account is None or not account.is_local):
+        st.session_state.pop(SESSION_KEY, None)  # the account was removed or changed: log in again
+        return Gate("login")
+    result = users.access_for(account, utente, fonte)
+    if isinstance(result, Refusal):
+        return Gate("denied", result.utente, result.motivo)
+    st.session_state[SESSION_KEY]["ruolo"] = result.ruolo
+    return result
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+def try_login(username: str, password: str) -> str | None:
+    """Check a local login; on success the session is logged in. Returns an Italian error or None."""
+    name = users.normalize_username(username)[:120]
+    now = time.time()
+    activity = _activity()
+    db = settings.db_path()
+    if not name or not password:
+        return "Inserire nome utente e password."
+    if activity.locked(name, now):
+        audit.record("login_fallito", name, None, "locale", "rifiutato", "troppi tentativi: accesso sospeso", db=db)
+        return (
+            f"Troppi tentativi non riusciti per questo utente: riprovare tra {FAILURE_WINDOW // 60} minuti "
+            "o chiedere all'Ufficio di Piano di reimpostare la password."
+        )
+    account = users.authenticate(name, password)
+    if account is None:
+        activity.failed(name, now)
+        audit.record("login_fallito", name, None, "locale", "rifiutato", "nome utente o password errati", db=db)
+        return "Nome utente o password non corretti."
+    activity.clear(name)
+    st.session_state[SESSION_KEY] = {"utente": name, "fonte": "locale", "dal": now, "ultimo": now,
+                                     "ruolo": account.ruolo}  # fmt: skip
+    audit.record("login", name, account.ruolo, "locale", db=db)
+    return None
+
+
+def logout(access: Access | None = None, utente: str | None = None) -> None:
+    """Close the session: audit, forget the identity and every filter, and for OIDC the cookie."""
+    who = access.utente if access else utente
+    audit.record("logout", who, access.ruolo if access else None, access.fonte if access else None,
+                 db=settings.db_path())  # fmt: skip
+    is_oidc = (access.fonte if access else None) == "oidc" or oidc_settings() is not None
+    if is_oidc:
+        _activity().last_seen.pop(who or "", None)
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.session_state[FLASH_KEY] = "Uscita eseguita."
+    if is_oidc:
+        st.logout()
+    else:
+        st.rerun()
+
+
+def refuse(access: Access | None, what: str, message: str) -> None:
+    """Log a refused page or action (the page then shows its message and stops)."""
+    audit.record("accesso_negato", access.utente if access else None, access.ruolo if access else None, what,
+                 "rifiutato", message, db=settings.db_path())  # fmt: skip
+
+
+def is_demo_warehouse(con) -> bool:
+    return etl_queries.is_demo(con)
+
+
+# --- screens -----------------------------------------------------------------------------
+
+
+def _flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.info(message, icon=":material/info:")
+
+
+def _ambito_title() -> None:
+    info = settings.ambito_info()
+    st.title(f"Monitoraggio del {info.get('piano', 'Piano di Zona')}")
+    st.caption(info.get("nome", ""))
+
+
+def login_screen() -> None:
+    """The login: OIDC button(s) when configured, else the form for local accounts."""
+    _ambito_title()
+    _flash()
+    section = oidc_settings()
+    if section is not None:
+        st.markdown("Per consultare il cruscotto accedere con l'account del proprio ente.")
+        providers = oidc_providers(section)
+        for name in providers or [None]:
+            label = "Accedi" if name is None else f"Accedi con {name}"
+            if st.button(label, type="primary", key=f"oidc_{name or 'default'}", icon=":material/login:"):
+                st.login(name) if name else st.login()
+        return
+    left, _ = st.columns([2, 3])
+    with left, st.form("login", clear_on_submit=True, enter_to_submit=True):
+        st.subheader("Accesso")
+        username = st.text_input("Nome utente", key="login_utente", autocomplete="username")
+        password = st.text_input("Password", type="password", key="login_password", autocomplete="current-password")
+        submitted = st.form_submit_button("Accedi", type="primary", icon=":material/login:")
+    if submitted:
+        error = try_login(username, password)
+        if error:
+            st.error(error, icon=":material/lock:")
+        else:
+            st.rerun()
+    st.caption(
+        "Gli account sono personali e li crea l'Ufficio di Piano. Password dimenticata: chiedere all'Ufficio di "
+        "Piano di reimpostarla. La sessione si chiude dopo "
+        f"{settings.setting('idle_timeout_hours')} ore di inattività."
+    )
+
+
+def setup_screen(problem: str | None) -> None:
+    """A real warehouse, no account and no OIDC: how to create the first Ufficio di Piano account."""
+    _ambito_title()
+    if problem:
+        st.error(problem, icon=":material/error:")
+    st.warning(
+        "**Nessun account configurato.** Il cruscotto contiene dati reali e non è consultabile finché l'Ufficio di "
+        "Piano non crea il primo account.",
+        icon=":material/lock:",
+    )
+    st.markdown(
+        "Sul server, nella cartella del progetto, creare l'account dell'Ufficio di Piano (la password viene "
+        "chiesta due volte e non compare a video):"
+    )
+    st.code("python -m etl users add NOME --role ufficio_di_piano", language="bash")
+    st.markdown(
+        f"Il file degli utenti è `{settings.users_path()}` (impostazione `PDZ_USERS`). In alternativa configurare "
+        "l'accesso OIDC nella sezione `[auth]` di `.streamlit/secrets.toml` (vedere il README). Poi ricaricare "
+        "questa pagina."
+    )
+
+
+def denied_screen(gate: Gate) -> None:
+    """Logged in, but no valid role: nothing of the dashboard, a reason, the way out."""
+    _ambito_title()
+    st.error(
+        f"**Accesso non consentito** per «{gate.utente}»: {gate.motivo}. Chiedere all'Ufficio di Piano di "
+        "assegnare un ruolo (Ufficio di Piano, sindaco con il suo comune, Regione).",
+        icon=":material/block:",
+    )
+    if st.button("Esci", icon=":material/logout:", key="logout_denied"):
+        logout(None, gate.utente)
+
+
+def gate_screen(gate: Gate) -> None:
+    if gate.kind == "setup":
+        setup_screen(gate.motivo)
+    elif gate.kind == "denied":
+        denied_screen(gate)
+    else:
+        login_screen()
+
+
+def sidebar_identity(access: Access, comune_name: str | None = None) -> None:
+    """Who is logged in, and the logout button."""
+    with st.sidebar:
+        if access.fonte == "demo":
+            st.caption("Accesso dimostrativo aperto (nessun account configurato)")
+            return
+        who = access.ruolo_label + (f" di {comune_name}" if comune_name else "")
+        st.markdown(f":material/person: **{access.utente}**  \n{who}")
+        if st.button("Esci", icon=":material/logout:", key="logout"):
+            logout(access)
