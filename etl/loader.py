@@ -1,19 +1,33 @@
 """Loading files into the warehouse: one transaction per file.
 
-read → normalise → validate → pseudonymise → stage → upsert → log, all
-inside one DuckDB transaction: a crash (even `kill -9`) leaves the
-warehouse as it was. The same content loaded twice is a `duplicate` and
-changes nothing; a new file repeating a key updates the earlier row.
+read → normalise → validate → pseudonymise → stage → upsert → log: every
+change to the warehouse happens inside one DuckDB transaction, so a crash
+(even `kill -9`) leaves the warehouse as it was. The same content loaded
+twice is a `duplicate` and changes nothing; a new file repeating a key
+updates the earlier row.
+
+Memory stays bounded whatever the size of the file: batches are staged in
+temporary tables of the writer's connection (never part of the warehouse),
+committed batch by batch so DuckDB can spill them to disk under
+`STAGING_MEMORY_LIMIT`; the transaction then moves them into the warehouse.
+(Inserts into a table inside an open DuckDB transaction stay in memory
+until the commit, whatever the memory limit: about 55 MB more for every
+250,000-row batch, 3.8 GiB for 5 million rows.) The next batch is
+read and validated in a thread while the current one is pseudonymised and
+staged (Polars releases the GIL).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +45,8 @@ from etl.validate import Context, rejected_rows_json, validate_batch
 Progress = Callable[[int, int | None], None]  # rows done, rows expected (None if unknown)
 
 MSG_DUPLICATE_KEY = "chiave duplicata nel file: la stessa chiave compare in più righe (tutte scartate)"
+# DuckDB's memory during a load (staging spills to disk beyond it); Polars' batches come on top.
+STAGING_MEMORY_LIMIT = "1GB"
 
 # Columns stored per table (the warehouse schema in etl/db.py), in order.
 STORED = {
@@ -245,61 +261,65 @@ def _load_in_transaction(
     stored = STORED[spec.name]
     expected = _expected_rows(source)
     bar = _progress_bar(expected, source.path.name)
-
-    con.execute("BEGIN TRANSACTION")
+    columns = ", ".join([*stored, "batch_id"])
+    con.execute(f"SET memory_limit = '{STAGING_MEMORY_LIMIT}'")
     try:
-        columns = ", ".join([*stored, "batch_id"])
+        # Staging: temporary tables of this connection, outside the transaction (see the module docstring).
         _create_staging(con, spec.name, stored)
+        con.execute("CREATE OR REPLACE TEMP TABLE _scarti_staging AS SELECT * FROM scarti LIMIT 0")
         rows_read = 0
-        for batch in source.batches():
-            batch = batch.rename({h: c for h, c in mapping.items() if h in batch.columns}).select(
-                [ROW, *[c for c in mapping.values()]]
+        with closing(_read_ahead(_validated_batches(source, spec, mapping, ctx))) as batches:
+            for batch, good, errors in batches:
+                rows_read += batch.height
+                if spec.name == "prestazioni":
+                    good = _pseudonymise(good, key)
+                good = good.with_columns(pl.lit(result.batch_id).alias("batch_id"))
+                con.register("_good", good.select([*stored, "batch_id", ROW]))
+                con.execute(f"INSERT INTO _staging SELECT {columns}, _riga FROM _good")
+                con.unregister("_good")
+                if errors.height:
+                    _store_errors(con, spec, batch, errors, result)
+                if progress:
+                    progress(rows_read, expected)
+                if bar is not None:
+                    bar.update(batch.height)
+
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("INSERT INTO scarti SELECT * FROM _scarti_staging")
+            _reject_duplicate_keys(con, spec, result)
+            if spec.replace_all:
+                _check_complete_cover(con, spec)
+            loaded = warehouse.scalar(con, "SELECT count(*) FROM _staging")
+            rejected = warehouse.scalar(
+                con, "SELECT count(DISTINCT riga) FROM scarti WHERE batch_id = ?", [result.batch_id]
             )
-            rows_read += batch.height
-            good, errors = validate_batch(spec, batch, ctx)
-            if spec.name == "prestazioni":
-                good = _pseudonymise(good, key)
-            good = good.with_columns(pl.lit(result.batch_id).alias("batch_id"))
-            con.register("_good", good.select([*stored, "batch_id", ROW]))
-            con.execute(f"INSERT INTO _staging SELECT {columns}, _riga FROM _good")
-            con.unregister("_good")
-            if errors.height:
-                _store_errors(con, spec, batch, errors, result)
-            if progress:
-                progress(rows_read, expected)
-            if bar is not None:
-                bar.update(batch.height)
-        _reject_duplicate_keys(con, spec, result)
-        if spec.replace_all:
-            _check_complete_cover(con, spec)
-        loaded = warehouse.scalar(con, "SELECT count(*) FROM _staging")
-        rejected = warehouse.scalar(
-            con, "SELECT count(DISTINCT riga) FROM scarti WHERE batch_id = ?", [result.batch_id]
-        )
-        _upsert(con, spec)
-        _fault_injection_pause()
-        result.rows_read, result.rows_loaded, result.rows_rejected = rows_read, loaded, rejected
-        if rows_read == 0:
-            raise LoadRefused("il file non contiene righe di dati sotto l'intestazione")
-        if rows_read != loaded + rejected:  # a safety net: never lose a row silently
-            raise LoadRefused(
-                f"conteggi incoerenti (lette {rows_read}, caricate {loaded}, scartate {rejected}): "
-                "caricamento annullato, nessuna modifica. Segnalare il problema."
-            )
-        con.execute(
-            "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, NULL, ?, ?)",
-            [
-                result.batch_id, result.file, spec.name, sha, rows_read, loaded, rejected,
-                started, datetime.now(), _sources_of(con, spec), user,
-            ],
-        )  # fmt: skip
-        con.execute("DROP TABLE _staging")
-        con.execute("COMMIT")
-        result.status = "loaded"
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            _upsert(con, spec)
+            _fault_injection_pause()
+            result.rows_read, result.rows_loaded, result.rows_rejected = rows_read, loaded, rejected
+            if rows_read == 0:
+                raise LoadRefused("il file non contiene righe di dati sotto l'intestazione")
+            if rows_read != loaded + rejected:  # a safety net: never lose a row silently
+                raise LoadRefused(
+                    f"conteggi incoerenti (lette {rows_read}, caricate {loaded}, scartate {rejected}): "
+                    "caricamento annullato, nessuna modifica. Segnalare il problema."
+                )
+            con.execute(
+                "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, NULL, ?, ?)",
+                [
+                    result.batch_id, result.file, spec.name, sha, rows_read, loaded, rejected,
+                    started, datetime.now(), _sources_of(con, spec), user,
+                ],
+            )  # fmt: skip
+            con.execute("COMMIT")
+            result.status = "loaded"
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     finally:
+        con.execute("DROP TABLE IF EXISTS _staging")
+        con.execute("DROP TABLE IF EXISTS _scarti_staging")
+        con.execute("RESET memory_limit")
         if bar is not None:
             bar.close()
 
@@ -307,8 +327,8 @@ def _load_in_transaction(
 def _create_staging(con: duckdb.DuckDBPyConnection, table: str, stored: list[str]) -> None:
     """An empty staging table with the target's column types, declared explicitly.
 
-    Not `CREATE TABLE AS SELECT ... LIMIT 0`: in DuckDB 2.0.0 a table made that way
-    inside a transaction silently loses every row once about 750,000 have been
+    Not `CREATE TABLE AS SELECT ... LIMIT 0`: in DuckDB 2.0.0 a table made that way and
+    filled inside a transaction silently loses every row once about 750,000 have been
     inserted (tests/etl/test_large_load.py keeps the workaround honest).
     """
     types = dict(
@@ -320,6 +340,63 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str, stored: list[str
     cols = ", ".join(f'"{c}" {types[c]}' for c in [*stored, "batch_id"])
     con.execute("DROP TABLE IF EXISTS _staging")
     con.execute(f"CREATE TEMP TABLE _staging ({cols}, _riga BIGINT)")
+
+
+def _validated_batches(
+    source: SourceFile, spec: TableSpec, mapping: dict[str, str], ctx: Context
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """(batch, good rows, errors) for each batch of the file, columns renamed to the table's names."""
+    for batch in source.batches():
+        batch = batch.rename({h: c for h, c in mapping.items() if h in batch.columns}).select(
+            [ROW, *[c for c in mapping.values()]]
+        )
+        good, errors = validate_batch(spec, batch, ctx)
+        yield batch, good, errors
+
+
+_DONE = object()
+
+
+def _read_ahead(items: Iterator) -> Iterator:
+    """The same items, the next one produced in a thread while the caller works on the current one.
+
+    An exception of the producer is raised in the caller, at the item where it happened. Closing
+    the iterator (or an exception in the caller) stops the producer after its current item.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(entry: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((True, _DONE))
+        except BaseException as exc:  # handed to the caller, raised there
+            put((False, exc))
+
+    worker = threading.Thread(target=produce, name="pdz-loader-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = handoff.get()
+            if not ok:
+                raise item
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _db_file(con: duckdb.DuckDBPyConnection) -> Path:
@@ -354,7 +431,7 @@ def _store_errors(
         "dati",
     )
     con.register("_errors", frame)
-    con.execute("INSERT INTO scarti SELECT * FROM _errors")
+    con.execute("INSERT INTO _scarti_staging SELECT * FROM _errors")
     con.unregister("_errors")
 
 

@@ -6,6 +6,11 @@ table's canonical names, plus `_riga`) into
   * `errors`: one row per problem: `_riga`, `colonna`, `motivo` (Italian),
     `valore` (as written, codice fiscale masked).
 A row with at least one problem is rejected whole.
+
+Each column is parsed once per batch (the checks read the parsed value, never
+parse again), and the common spellings of dates and numbers take a fast path
+whose results are identical to the general parser's (`_parse_dates`,
+`_parse_decimals`; the other rows go through the general parser).
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ from etl.readers import ROW
 from etl.schemas import Column, TableSpec
 
 ERROR_SCHEMA = {ROW: pl.Int64, "colonna": pl.String, "motivo": pl.String, "valore": pl.String}
+
+# Working columns of one batch (never returned): parsed values and codice fiscale helpers.
+_PARSED = "__parsed__"
+CF_FORMAT_OK, CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO = (
+    "__cf_format_ok", "__cf_check_ok", "__cf_date_ok", "__cf_sesso", "__cf_anno",
+)  # fmt: skip
+_CF_HELPERS = (CF_FORMAT_OK, CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO)
 
 MSG_REQUIRED = "valore obbligatorio mancante"
 MSG_CF_FORMAT = "codice fiscale malformato: servono 16 caratteri nel formato del codice fiscale italiano"
@@ -88,10 +100,15 @@ def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[
         if col.required:
             checks.append((v.is_null(), col.name, MSG_REQUIRED))
         parsed, col_checks = _parse_column(col, v, ctx, spec)
-        parsed_exprs.append(parsed.alias(col.name))
+        parsed_exprs.append(parsed.alias(_parsed(col.name)))
         checks.extend(col_checks)
 
-    df = raw.with_columns(parsed_exprs)
+    work = _parse_all(spec, raw, parsed_exprs, ctx)
+    df = work.select(
+        pl.col(ROW),
+        *[pl.col(_parsed(c.name)).alias(c.name) for c in spec.columns],
+        *[pl.col(h) for h in _CF_HELPERS if h in work.columns],
+    )
     # Row-level checks on parsed values.
     row_checks: list[tuple[pl.Expr, str, str]] = []
     for earlier, later, reason in spec.date_order:
@@ -116,7 +133,7 @@ def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[
     labels = [(c[1], c[2]) for c in checks] + [(c[1], c[2]) for c in row_checks]
     flags = pl.concat(
         [
-            raw.select([c[0].fill_null(False).alias(f"_p{i}") for i, c in enumerate(checks)]),
+            work.select([c[0].fill_null(False).alias(f"_p{i}") for i, c in enumerate(checks)]),
             df.select([c[0].fill_null(False).alias(f"_p{len(checks) + i}") for i, c in enumerate(row_checks)]),
         ],
         how="horizontal",
@@ -137,7 +154,7 @@ def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[
     any_problem = pl.any_horizontal([pl.col(f"_p{i}") for i in range(len(labels))]) if labels else pl.lit(False)
     bad = flags.select(any_problem.alias("bad"))["bad"] if labels else pl.Series([False] * df.height)
     good = df.filter(~bad)
-    good = _derive(spec, good, ctx)
+    good = _derive(spec, good, ctx).drop([h for h in _CF_HELPERS if h in df.columns])
     return good, errors.sort(ROW)
 
 
@@ -148,6 +165,104 @@ def rejected_rows_json(spec: TableSpec, batch: pl.DataFrame, rows: pl.Series) ->
         pl.col(ROW), pl.struct([_shown_value(c, pl.col(c.name)).alias(c.name) for c in spec.columns]).alias("dati")
     )
     return shown.with_columns(pl.col("dati").struct.json_encode())
+
+
+# --- parsing each column once ------------------------------------------------
+
+
+def _parsed(name: str) -> str:
+    """The working column holding the parsed value of `name`."""
+    return _PARSED + name
+
+
+def _parse_all(spec: TableSpec, raw: pl.DataFrame, parsed_exprs: list[pl.Expr], ctx: Context) -> pl.DataFrame:
+    """`raw` plus each column's parsed value (`_parsed(name)`) and the codice fiscale helpers, computed once."""
+    fast = {"date": _parse_dates, "decimal": _parse_decimals}
+    work = raw.with_columns([e for c, e in zip(spec.columns, parsed_exprs) if c.kind not in fast])
+    work = work.with_columns([fast[c.kind](raw[c.name]).alias(_parsed(c.name)) for c in spec.columns if c.kind in fast])
+    for col in spec.columns:
+        if col.kind == "codice_fiscale":  # one per table at most (prestazioni)
+            norm = pl.col(_parsed(col.name))
+            work = work.with_columns(
+                cf.is_valid_format_expr(norm).alias(CF_FORMAT_OK),
+                cf.check_ok_expr(norm).alias(CF_CHECK_OK),
+            )
+            work = _with_birth(work, _parsed(col.name), ctx.reference_year)
+    return work
+
+
+def _with_birth(work: pl.DataFrame, column: str, reference_year: int) -> pl.DataFrame:
+    """Sex, year of birth and birth-date check of each code, derived once per distinct birth part.
+
+    `cf.derive_expr` reads only characters 7-11 of the code (year, month, day): it runs on the
+    distinct values of that slice, placed at the same positions, and the result is joined back.
+    """
+    key = "__cf_birth"
+    work = work.with_columns(pl.col(column).str.slice(6, 5).alias(key))
+    births = work.select(pl.col(key).unique())
+    sesso, anno, real = cf.derive_expr(pl.lit("______") + pl.col(key), reference_year)
+    births = births.with_columns(sesso.alias(CF_SESSO), anno.alias(CF_ANNO), real.alias(CF_DATE_OK))
+    return work.join(births, on=key, how="left", nulls_equal=True, maintain_order="left").drop(key)
+
+
+def _general_on(s: pl.Series, rows: pl.Series, parse, fast: pl.Series) -> pl.Series:
+    """`fast` with the rows at `rows` replaced by the general parser's result on them."""
+    if rows.len() == 0:
+        return fast
+    general = pl.DataFrame({"v": s.gather(rows)}).select(parse(pl.col("v")))
+    return fast.scatter(rows, general.to_series())
+
+
+def _parse_dates(s: pl.Series) -> pl.Series:
+    """`parse_date_expr` on a column; 2025-03-01 and 01/03/2025 (two-digit day and month) via to_date.
+
+    For those two spellings the general parser gives the calendar date when it exists and the year is
+    1900–2100, else null: so does to_date with the year range. Any other text goes to the general parser.
+    """
+    v = pl.col("v")
+    iso = v.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    ita = v.str.contains(r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$")
+    date = (
+        pl.when(iso)
+        .then(v.str.to_date("%Y-%m-%d", strict=False))
+        .when(ita)
+        .then(v.str.to_date("%d/%m/%Y", strict=False))
+    )
+    out = pl.DataFrame({"v": s}).select(
+        pl.when(date.dt.year().is_between(1900, 2100)).then(date).alias("d"),
+        (v.is_not_null() & ~iso.fill_null(False) & ~ita.fill_null(False)).alias("general"),
+    )
+    return _general_on(s, out["general"].arg_true(), parse_date_expr, out["d"])
+
+
+def _parse_decimals(s: pl.Series) -> pl.Series:
+    """`parse_decimal_expr` on a column; plain 1234, 1234.5 and 1234,5 via a direct cast.
+
+    For those spellings the general parser removes nothing, turns the only comma into a point and
+    casts: the same cast. Any other text (signs, thousands, €, spaces) goes to the general parser.
+    """
+    v = pl.col("v")
+    point = v.str.contains(r"^[0-9]+(\.[0-9]+)?$")
+    comma = v.str.contains(r"^[0-9]+,[0-9]+$")
+    out = pl.DataFrame({"v": s}).select(
+        pl.when(point)
+        .then(v.cast(pl.Float64, strict=False))
+        .when(comma)
+        .then(v.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False))
+        .alias("x"),
+        (v.is_not_null() & ~point.fill_null(False) & ~comma.fill_null(False)).alias("general"),
+    )
+    return _general_on(s, out["general"].arg_true(), parse_decimal_expr, out["x"])
+
+
+def _scrub_series(s: pl.Series) -> pl.Series:
+    """`cf.scrub_text` on every value; each distinct value scrubbed once."""
+    values = s.to_list()
+    distinct = set(values)
+    if len(distinct) * 2 > len(values):
+        return pl.Series([cf.scrub_text(x) for x in values], dtype=pl.String)
+    mapping = {x: cf.scrub_text(x) for x in distinct}
+    return pl.Series([mapping[x] for x in values], dtype=pl.String)
 
 
 # --- per column -----------------------------------------------------------
@@ -170,13 +285,7 @@ def _shown_value(col: Column, v: pl.Expr) -> pl.Expr:
     """What a rejected value looks like in the report: never a full codice fiscale."""
     if col.kind == "codice_fiscale":
         return pl.when(v.is_null()).then(None).otherwise(v.str.slice(0, 3) + pl.lit("*************"))
-    return (
-        v.map_batches(
-            lambda s: pl.Series([cf.scrub_text(x) for x in s.to_list()], dtype=pl.String), return_dtype=pl.String
-        )
-        if col.kind == "text"
-        else v
-    )
+    return v.map_batches(_scrub_series, return_dtype=pl.String) if col.kind == "text" else v
 
 
 def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tuple[pl.Expr, list]:
@@ -194,21 +303,24 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         up = v.str.to_uppercase().str.replace_all(r"[\s-]+", "_")
         checks.append((present & ~up.is_in(list(col.values)), col.name, msg_code(col)))
         return up, checks
+    # Checks read the parsed value (`parsed`) where the column is parsed once (dates, decimals).
+    parsed = pl.col(_parsed(col.name))
     if kind == "date":
         d = parse_date_expr(v)
-        checks.append((present & d.is_null(), col.name, MSG_DATE))
+        checks.append((present & parsed.is_null(), col.name, MSG_DATE))
         return d, checks
     if kind in ("decimal", "integer"):
         x = parse_decimal_expr(v)
-        checks.append((present & x.is_null(), col.name, MSG_NUMBER if kind == "decimal" else MSG_INTEGER))
+        value = parsed if kind == "decimal" else x
+        checks.append((present & value.is_null(), col.name, MSG_NUMBER if kind == "decimal" else MSG_INTEGER))
         if kind == "integer":
             checks.append((present & x.is_not_null() & (x != x.round(0)), col.name, MSG_INTEGER))
-            x = x.cast(pl.Int32, strict=False)
+            x = value = x.cast(pl.Int32, strict=False)
         if col.min_value is not None and col.max_value is None:
-            checks.append((x < col.min_value, col.name, msg_negative(col.name)))
+            checks.append((value < col.min_value, col.name, msg_negative(col.name)))
         if col.min_value is not None and col.max_value is not None:
-            low = (x <= col.min_value) if col.min_exclusive else (x < col.min_value)
-            checks.append((low | (x > col.max_value), col.name, msg_range(col)))
+            low = (value <= col.min_value) if col.min_exclusive else (value < col.min_value)
+            checks.append((low | (value > col.max_value), col.name, msg_range(col)))
         return x, checks
     if kind == "bool":
         b = parse_bool_expr(v)
@@ -220,12 +332,12 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         checks.append((present & code.is_null() & ~known_in_italy, col.name, MSG_COMUNE_UNKNOWN))
         return code, checks
     if kind == "codice_fiscale":
+        # format, check character and birth date of the normalised code: helper columns (`_parse_all`)
         norm = v.str.to_uppercase().str.replace_all(r"\s+", "")
-        fmt_ok = cf.is_valid_format_expr(norm)
-        _, _, real = cf.derive_expr(norm, ctx.reference_year)
+        fmt_ok, check_ok, real = pl.col(CF_FORMAT_OK), pl.col(CF_CHECK_OK), pl.col(CF_DATE_OK)
         checks.append((present & ~fmt_ok, col.name, MSG_CF_FORMAT))
-        checks.append((present & fmt_ok & ~cf.check_ok_expr(norm), col.name, MSG_CF_CHECK))
-        checks.append((present & fmt_ok & cf.check_ok_expr(norm) & ~real, col.name, MSG_CF_DATE))
+        checks.append((present & fmt_ok & ~check_ok, col.name, MSG_CF_CHECK))
+        checks.append((present & fmt_ok & check_ok & ~real, col.name, MSG_CF_DATE))
         return norm, checks
     if kind == "intervento":
         up = v.str.to_uppercase().str.strip_chars()
@@ -248,9 +360,7 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
 
 
 def _scrubbed(v: pl.Expr) -> pl.Expr:
-    return v.map_batches(
-        lambda s: pl.Series([cf.scrub_text(x) for x in s.to_list()], dtype=pl.String), return_dtype=pl.String
-    )
+    return v.map_batches(_scrub_series, return_dtype=pl.String)
 
 
 def _comune_expr(v: pl.Expr, ctx: Context) -> tuple[pl.Expr, pl.Expr]:
@@ -268,7 +378,8 @@ def _comune_expr(v: pl.Expr, ctx: Context) -> tuple[pl.Expr, pl.Expr]:
 
 def _derive(spec: TableSpec, good: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     if spec.name == "prestazioni":
-        sesso, anno, _ = cf.derive_expr(pl.col("codice_fiscale"), ctx.reference_year)
+        # sex and year of birth were derived once from the same normalised code (`_parse_all`)
+        sesso, anno = pl.col(CF_SESSO), pl.col(CF_ANNO)
         area = pl.col("intervento").replace_strict(ctx.interventi, default=None, return_dtype=pl.String)
         return good.with_columns(sesso.alias("sesso"), anno.alias("anno_nascita"), area.alias("area"))
     return good
