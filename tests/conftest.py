@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,24 @@ def prestazione(
 def _no_users_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The users file is beside each test's warehouse unless a test sets PDZ_USERS itself."""
     monkeypatch.delenv("PDZ_USERS", raising=False)
+
+
+@contextmanager
+def demo_warehouse_env(tmp: Path, prepare: Callable[[Path], None] | None = None) -> Iterator[Path]:
+    """A small demo warehouse in `tmp`, with PDZ_DB/PDZ_SECRET pointing at it for the block (module fixtures)."""
+    from etl.demo_build import build_demo
+
+    db = tmp / "warehouse.duckdb"
+    build_demo(db, scale=0.2)
+    if prepare:
+        prepare(tmp)
+    old = {k: os.environ.get(k) for k in ("PDZ_DB", "PDZ_SECRET")}
+    os.environ.update({"PDZ_DB": str(db), "PDZ_SECRET": str(tmp / "secret.key")})
+    try:
+        yield db
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,25 +9,15 @@ from streamlit.testing.v1 import AppTest
 from etl import db as warehouse
 from etl.settings import REPO_ROOT
 from indicators import api, views
+from tests.conftest import demo_warehouse_env
 
 TIMEOUT = 90
 
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    from etl.demo_build import build_demo
-
-    tmp = tmp_path_factory.mktemp("app")
-    db = tmp / "warehouse.duckdb"
-    build_demo(db, scale=0.2)
-    old = {k: os.environ.get(k) for k in ("PDZ_DB", "PDZ_SECRET")}
-    os.environ.update({"PDZ_DB": str(db), "PDZ_SECRET": str(tmp / "secret.key")})
-    yield db
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with demo_warehouse_env(tmp_path_factory.mktemp("app")) as db:
+        yield db
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ production, so a test exercises the real mapping (and can't grant itself a role)
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 
@@ -22,6 +21,7 @@ from etl.settings import REPO_ROOT
 from indicators import api, views
 from pages import access as auth
 from pages import menu
+from tests.conftest import demo_warehouse_env
 
 TIMEOUT = 90
 PASSWORD = "una-password-di-prova"
@@ -50,20 +50,8 @@ def _write_accounts(path) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A demo warehouse with a users file beside it (so no open demo access)."""
-    from etl.demo_build import build_demo
-
-    tmp = tmp_path_factory.mktemp("auth")
-    db = tmp / "warehouse.duckdb"
-    build_demo(db, scale=0.2)
-    _write_accounts(tmp / "users.toml")
-    old = {k: os.environ.get(k) for k in ("PDZ_DB", "PDZ_SECRET")}
-    os.environ.update({"PDZ_DB": str(db), "PDZ_SECRET": str(tmp / "secret.key")})
-    yield db
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with demo_warehouse_env(tmp_path_factory.mktemp("auth"), lambda tmp: _write_accounts(tmp / "users.toml")) as db:
+        yield db
 
 
 @pytest.fixture(scope="module")

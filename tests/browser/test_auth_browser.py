@@ -46,23 +46,6 @@ def real_site(tmp_path_factory):
     proc.wait(timeout=20)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.test_dashboard_browser import CHROMIUM
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-first-run"],
-        )  # fmt: skip
-        yield b
-        b.close()
-
-
 def _context_page(browser):
     """A browser context of its own: its own cookies, its own Streamlit session."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="it-IT")

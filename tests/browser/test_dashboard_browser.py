@@ -82,21 +82,6 @@ def server(warehouse):
     proc.wait(timeout=20)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-first-run"],
-        )  # fmt: skip
-        yield b
-        b.close()
-
-
 def _open(browser, url: str):
     page = browser.new_page(viewport={"width": 1500, "height": 1000}, locale="it-IT")
     page.goto(url)
