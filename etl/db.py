@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,6 +28,15 @@ import duckdb
 from etl import settings
 
 SCHEMA_VERSION = "1"
+
+# The service records summarised per source: what the dates shown and used by the indicators need.
+# A view of the warehouse; a table in a dashboard snapshot (which leaves the records out).
+RECORDS_BY_SOURCE = "prestazioni_per_fonte"
+RECORDS_BY_SOURCE_SQL = """
+SELECT fonte, count(*) AS righe, min(data_inizio) AS prima_data_inizio, max(data_inizio) AS ultima_data_inizio,
+       min(data_fine) AS prima_data_fine
+FROM prestazioni GROUP BY fonte
+"""
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -168,6 +177,23 @@ class WarehouseBusy(RuntimeError):
 
 
 NOT_SNAPSHOTTED = ("audit",)  # read on demand by the pages that need it, never kept in memory
+# The service records: at regional or national scale (millions of rows) far too large to copy into
+# the dashboard's memory. A snapshot taken with `summarise` leaves them out and keeps what the
+# pages need instead (the view `prestazioni_per_fonte`, the indicator values computed during the visit).
+RECORDS = "prestazioni"
+
+Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """True when the connection's main schema has a table or view of that name."""
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+            [name],
+        )
+    )
 
 
 @contextmanager
@@ -239,8 +265,14 @@ def version(db: Path | str | None = None) -> tuple:
     return tuple(out)
 
 
-def snapshot(db: Path | str | None = None, wait_seconds: float = 2.0) -> duckdb.DuckDBPyConnection:
+def snapshot(
+    db: Path | str | None = None, wait_seconds: float = 2.0, summarise: Summarise | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory copy of the warehouse; the file is open only during the copy.
+
+    With `summarise`, the service records are not copied: `summarise(source, copy)` runs during
+    the same read-only visit and writes into the copy what its readers need instead (views such
+    as `prestazioni_per_fonte` are copied as tables, so they still answer).
 
     Raises WarehouseBusy when a load holds the file for longer than
     `wait_seconds`: the caller keeps serving its previous snapshot.
@@ -254,13 +286,15 @@ def snapshot(db: Path | str | None = None, wait_seconds: float = 2.0) -> duckdb.
             for r in src.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
             ).fetchall()
-            if r[0] not in NOT_SNAPSHOTTED
+            if r[0] not in NOT_SNAPSHOTTED and not (summarise is not None and r[0] == RECORDS)
         ]
         for name in tables:
             arrow = src.sql(f'SELECT * FROM "{name}"').to_arrow_table()  # names come from the catalog
             mem.register("_snap", arrow)
             mem.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _snap')
             mem.unregister("_snap")
+        if summarise is not None:
+            summarise(src, mem)
     finally:
         src.close()
     return mem
@@ -269,6 +303,7 @@ def snapshot(db: Path | str | None = None, wait_seconds: float = 2.0) -> duckdb.
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and refresh reference data when its files changed."""
     con.execute(DDL)
+    con.execute(f"CREATE OR REPLACE VIEW {RECORDS_BY_SOURCE} AS {RECORDS_BY_SOURCE_SQL}")
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (chiave) DO UPDATE SET valore = excluded.valore",
         [SCHEMA_VERSION],
@@ -284,6 +319,14 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     """
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def records_by_source(con: duckdb.DuckDBPyConnection):
+    """fonte, righe, prima_data_inizio, ultima_data_inizio, prima_data_fine: from the records when the
+    connection has them (any warehouse, also one older than the view), else from the snapshot's table."""
+    if has_table(con, RECORDS):
+        return query_pl(con, RECORDS_BY_SOURCE_SQL)
+    return query_pl(con, f"SELECT * FROM {RECORDS_BY_SOURCE}")
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:

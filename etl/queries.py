@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from etl.db import get_meta, query_pl
+from etl.db import get_meta, query_pl, records_by_source
 
 
 def rejected_rows(con: duckdb.DuckDBPyConnection, batch_id: str | None = None) -> pl.DataFrame:
@@ -29,18 +29,19 @@ def load_history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.DataFra
 
 def freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Per table and source: last successful load and the latest date in the data."""
-    return query_pl(
+    loads = query_pl(
         con,
         """
         WITH loads AS (
             SELECT tabella, unnest(string_split(coalesce(fonte, '-'), ',')) AS fonte, ended_at
             FROM caricamenti WHERE status = 'loaded'
         )
-        SELECT l.tabella, l.fonte, max(l.ended_at) AS ultimo_caricamento,
-               (SELECT max(data_inizio) FROM prestazioni p WHERE p.fonte = l.fonte) AS ultima_data_inizio
+        SELECT l.tabella, l.fonte, max(l.ended_at) AS ultimo_caricamento
         FROM loads l GROUP BY l.tabella, l.fonte ORDER BY l.tabella, l.fonte
         """,
     )
+    dates = records_by_source(con).select("fonte", "ultima_data_inizio")
+    return loads.join(dates, on="fonte", how="left", maintain_order="left")
 
 
 def is_demo(con: duckdb.DuckDBPyConnection) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from etl.db import query_pl
+from etl.db import RECORDS, get_meta, has_table, query_pl, records_by_source
 from indicators.definitions import Indicator, catalog
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -64,9 +64,7 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame
 
 def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
     """The date of the data: the latest data_inizio in prestazioni, else today."""
-    rows = con.execute("SELECT max(data_inizio) FROM prestazioni").fetchall()
-    latest = rows[0][0] if rows else None
-    return latest or date.today()
+    return records_by_source(con)["ultima_data_inizio"].max() or date.today()
 
 
 def default_years(con: duckdb.DuckDBPyConnection, as_of: date) -> list[int]:
@@ -78,8 +76,8 @@ def default_years(con: duckdb.DuckDBPyConnection, as_of: date) -> list[int]:
     them (false zeros). The first year is therefore max(year of min(data_inizio), year of
     min(data_fine)).
     """
-    rows = con.execute("SELECT min(data_inizio), min(data_fine) FROM prestazioni").fetchall()
-    first_start, first_end = rows[0] if rows else (None, None)
+    sources = records_by_source(con)
+    first_start, first_end = sources["prima_data_inizio"].min(), sources["prima_data_fine"].min()
     first = max(d.year for d in (first_start, first_end) if d is not None) if first_start else as_of.year
     return list(range(min(first, as_of.year), as_of.year + 1))
 
@@ -241,6 +239,41 @@ MEASURES: dict[str, Callable[[Context, Indicator], pl.DataFrame]] = {
 
 # --- the tidy table -----------------------------------------------------------------
 
+# A dashboard snapshot holds no service records (etl.db.snapshot with `summarise`): it carries the
+# values computed from the warehouse during the snapshot's visit, with their date in `meta`.
+PUBLISHED = "valori_indicatori"
+PUBLISHED_AS_OF = "valori_data"
+
+
+def publish_values(source: duckdb.DuckDBPyConnection, snapshot: duckdb.DuckDBPyConnection) -> None:
+    """etl.db.snapshot's `summarise`: every indicator value, computed on the warehouse, into the snapshot."""
+    as_of = default_as_of(source)
+    values = indicator_values(source, as_of=as_of)
+    snapshot.register("_valori", values)
+    snapshot.execute(f"CREATE OR REPLACE TABLE {PUBLISHED} AS SELECT * FROM _valori")
+    snapshot.unregister("_valori")
+    snapshot.execute("DELETE FROM meta WHERE chiave = ?", [PUBLISHED_AS_OF])  # a copy: no key constraint
+    snapshot.execute("INSERT INTO meta VALUES (?, ?)", [PUBLISHED_AS_OF, as_of.isoformat()])
+
+
+def _published_values(
+    con: duckdb.DuckDBPyConnection, years: list[int] | None, as_of: date | None, wanted: set[str] | None
+) -> pl.DataFrame:
+    if not has_table(con, PUBLISHED):
+        raise ValueError("Questa copia del database non contiene né le prestazioni né i valori degli indicatori.")
+    published_as_of = date.fromisoformat(get_meta(con, PUBLISHED_AS_OF))
+    if as_of is not None and as_of != published_as_of:
+        raise ValueError(
+            f"Questa copia del database ha i valori al {published_as_of:%d/%m/%Y}, non al {as_of:%d/%m/%Y}: "
+            "per un'altra data serve il database completo."
+        )
+    out = query_pl(con, f"SELECT * FROM {PUBLISHED}").cast(SCHEMA)
+    if years:
+        out = out.filter(pl.col("anno").is_in(sorted(set(years))))
+    if wanted is not None:
+        out = out.filter(pl.col("indicatore").is_in(sorted(wanted)))
+    return out
+
 
 def empty_table() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMA)
@@ -261,9 +294,11 @@ def indicator_values(
     `as_of` (the date of the data) defaults to the latest data_inizio, or today; `years` to every
     year from the earliest data_inizio to the year of `as_of`. `indicators` restricts to some ids.
     """
+    wanted = set(indicators) if indicators is not None else None
+    if not has_table(con, RECORDS):
+        return _published_values(con, years, as_of, wanted)
     as_of = as_of or default_as_of(con)
     years = sorted(set(years)) if years else default_years(con, as_of)
-    wanted = set(indicators) if indicators is not None else None
     ctx = Context(con=con, years=years, as_of=as_of)
     partial_years = [y for y in years if is_partial(y, as_of)]
     frames = []

@@ -10,7 +10,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from etl.db import query_pl
+from etl.db import query_pl, records_by_source
 
 AGE_BANDS = [(a, a + 4) for a in range(0, 85, 5)] + [(85, 100)]  # uniform 5-year bands, 85+ last
 
@@ -91,5 +91,4 @@ def sedi(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def data_date(con: duckdb.DuckDBPyConnection) -> date | None:
     """The latest start date in the service records: 'dati aggiornati al'."""
-    rows = con.execute("SELECT max(data_inizio) FROM prestazioni").fetchall()
-    return rows[0][0] if rows else None
+    return records_by_source(con)["ultima_data_inizio"].max()

@@ -22,6 +22,7 @@ from etl import queries as etl_queries
 from etl import settings
 from etl.users import ROLES, Access, ambito_comuni
 from indicators import api, fmt, profiles, views
+from indicators.engine import publish_values
 from pages import access as auth
 
 AUDIENCES = {"pubblico": "Pubblica", "ufficio": "Ufficio di Piano"}
@@ -74,7 +75,9 @@ class _Snapshots:
                     if warehouse.data_version(path) == current["data_version"]:
                         current["stat"] = stat  # only the audit log changed
                         return current["key"], current["con"]
-                con = warehouse.snapshot(path, wait_seconds=0.3 if current else 30.0)  # fallback: no wait
+                con = warehouse.snapshot(  # fallback: no wait
+                    path, wait_seconds=0.3 if current else 30.0, summarise=publish_values
+                )
             except warehouse.WarehouseBusy:
                 if current:  # a load is committing: keep serving the previous data
                     return current["key"], current["con"]

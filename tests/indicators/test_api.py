@@ -125,3 +125,30 @@ def test_target_columns_and_status_rule_text(con):
     assert r["obiettivo_finale"] == 0.45  # no 2027 target: the latest one
     text = api.status_rule_text()
     assert "## Come si calcola lo stato" in text and "E = B + f × (T − B)" in text and "80%" in text
+
+
+def test_dashboard_snapshot_holds_values_not_records(con, wh_path):
+    """The dashboard's snapshot leaves the records out: same table, same dates, a clear refusal otherwise."""
+    from datetime import date
+
+    from etl import db as warehouse
+    from etl.queries import freshness
+    from indicators import engine, profiles
+
+    _data(con)
+    con.execute("CHECKPOINT")
+    expected = {a: api.indicator_table(con, audience=a) for a in api.AUDIENCES}
+    dates = freshness(con)
+    con.close()
+
+    snap = warehouse.snapshot(wh_path, summarise=engine.publish_values)
+    assert not warehouse.has_table(snap, "prestazioni")
+    for audience, table in expected.items():
+        assert api.indicator_table(snap, audience=audience).equals(table)
+    assert cell(expected["ufficio"], "anziani_sad_copertura_65", CREMA, 2025)["numeratore"] == 6
+    assert profiles.data_date(snap) == date(2025, 12, 31)
+    assert freshness(snap).equals(dates)
+    only = engine.indicator_values(snap, years=[2024], indicators=["anziani_sad_copertura_65"])
+    assert set(only["anno"]) == {2024} and set(only["indicatore"]) == {"anziani_sad_copertura_65"}
+    with pytest.raises(ValueError, match="al 31/12/2025"):
+        engine.indicator_values(snap, as_of=date(2025, 6, 30))
