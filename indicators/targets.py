@@ -245,46 +245,88 @@ def with_targets(
     tt = target_table(targets)
     df = values.join(tt, on=["indicatore", "territorio"], how="left")
 
-    # Projection per indicator and territory, from the complete published years.
-    proj_rows = []
-    complete = df.filter(~pl.col("parziale") & pl.col("valore").is_not_null() & ~pl.col("soppresso"))
-    for (ind, terr), g in complete.group_by(["indicatore", "territorio"], maintain_order=True):
-        entry = entries.get(ind)
-        upper = 100.0 if entry is not None and entry.unita.strip() == "%" else None
-        c, lo, hi = projection(g["anno"].to_list(), g["valore"].to_list(), last, upper=upper)
-        proj_rows.append((ind, terr, c, lo, hi))
-    proj = pl.DataFrame(
-        proj_rows,
-        schema={"indicatore": pl.String, "territorio": pl.String, "proiezione_2027": pl.Float64,
-                "proiezione_min": pl.Float64, "proiezione_max": pl.Float64},
-        orient="row",
-    )  # fmt: skip
-    df = df.join(proj, on=["indicatore", "territorio"], how="left")
+    df = df.join(_projections(df, entries, last), on=["indicatore", "territorio"], how="left")
+    return _with_status(df, entries, as_of, b_year, years)
 
-    stati, attesi, obiettivi, atteso_ok = [], [], [], []
-    for r in df.select(["indicatore", "anno", "valore", "baseline", "obiettivo_finale", "proiezione_2027",
-                        *[f"obiettivo_{a}" for a in years]]).iter_rows(named=True):  # fmt: skip
-        entry = entries.get(r["indicatore"])
-        direzione = entry.direzione if entry else "alto"
-        obiettivi.append(r.get(f"obiettivo_{r['anno']}"))
-        if r["anno"] < b_year or entry is None:
-            stati.append(SENZA_OBIETTIVO)
-            attesi.append(None)
-        else:
-            f = plan_fraction(reference_date(r["anno"], as_of), b_year, last)
-            stati.append(status(r["valore"], r["baseline"], r["obiettivo_finale"], direzione, f))
-            attesi.append(
-                None
-                if _missing(r["baseline"]) or _missing(r["obiettivo_finale"])
-                else expected_value(r["baseline"], r["obiettivo_finale"], f)
-            )
-        atteso_ok.append(meets_target(r["proiezione_2027"], r["obiettivo_finale"], direzione))
-    return df.rename({f"obiettivo_{a}": f"target_{a}" for a in years}).with_columns(
-        pl.Series("obiettivo", obiettivi, dtype=pl.Float64),
-        pl.Series("atteso", attesi, dtype=pl.Float64),
-        pl.Series("stato", stati, dtype=pl.String),
-        pl.Series("obiettivo_atteso", atteso_ok, dtype=pl.Boolean),
+
+def _projections(df: pl.DataFrame, entries: dict[str, Indicator], last: int) -> pl.DataFrame:
+    """`projection()` for every indicator and territory at once (complete, published years only).
+
+    The same arithmetic as `projection()`, as Polars expressions: a regional or national table has
+    tens of thousands of territories (tests/indicators/test_targets.py compares the two)."""
+    x, y = pl.col("anno").cast(pl.Float64), pl.col("valore")
+    xm, ym = x.mean(), y.mean()
+    sxx = ((x - xm) ** 2).sum()
+    slope = ((x - xm) * (y - ym)).sum() / sxx
+    intercept = ym - slope * xm
+    fits = (
+        df.filter(~pl.col("parziale") & pl.col("valore").is_not_null() & ~pl.col("valore").is_nan()
+                  & ~pl.col("soppresso"))  # fmt: skip
+        .group_by(["indicatore", "territorio"])
+        .agg(
+            pl.len().alias("n"),
+            xm.alias("xm"),
+            sxx.alias("sxx"),
+            (intercept + slope * last).alias("central"),
+            ((y - (intercept + slope * x)) ** 2).sum().alias("sse"),
+        )
+        .filter((pl.col("n") >= 2) & (pl.col("sxx") > 0))
     )
+    dofs = range(1, int(fits["n"].max() or 2) - 1)
+    t = pl.col("n").sub(2).replace_strict(
+        {d: t_quantile(1 - (1 - PROJECTION_LEVEL) / 2, d) for d in dofs}, default=None, return_dtype=pl.Float64
+    )
+    half = (
+        t * (pl.col("sse") / (pl.col("n") - 2)).sqrt()
+        * (1 + 1 / pl.col("n") + (last - pl.col("xm")) ** 2 / pl.col("sxx")).sqrt()
+    )  # fmt: skip
+    half = pl.when(pl.col("n") >= 3).then(half).otherwise(None)
+    percent = [i for i, e in entries.items() if e.unita.strip() == "%"]
+
+    def clamp(v: pl.Expr) -> pl.Expr:
+        return pl.when(pl.col("indicatore").is_in(percent)).then(v.clip(0.0, 100.0)).otherwise(v.clip(0.0))
+
+    return fits.select(
+        "indicatore",
+        "territorio",
+        clamp(pl.col("central")).alias("proiezione_2027"),
+        clamp(pl.col("central") - half).alias("proiezione_min"),
+        clamp(pl.col("central") + half).alias("proiezione_max"),
+    )
+
+
+def _with_status(
+    df: pl.DataFrame, entries: dict[str, Indicator], as_of: date | None, b_year: int, years: tuple[int, ...]
+) -> pl.DataFrame:
+    """`status()`, `expected_value()` and `meets_target()` on every row at once (same rules, as expressions)."""
+    last = max(years)
+    fractions = {a: plan_fraction(reference_date(a, as_of), b_year, last) for a in df["anno"].unique().to_list()}
+    known = pl.col("indicatore").is_in(list(entries))
+    sign = pl.col("indicatore").replace_strict(
+        {i: 1.0 if e.direzione == "alto" else -1.0 for i, e in entries.items()}, default=1.0, return_dtype=pl.Float64
+    )
+    f = pl.col("anno").replace_strict(fractions, default=0.0, return_dtype=pl.Float64)
+    v, b, tg = (pl.col(c).fill_nan(None) for c in ("valore", "baseline", "obiettivo_finale"))
+    eps = 1e-9 * pl.max_horizontal(pl.lit(1.0), tg.abs(), b.abs())
+    expected = b + f * (tg - b)
+    tolerance = pl.when((tg - b).abs() > eps).then(RISK_SHARE * (expected - b).abs()).otherwise(HOLD_SHARE * tg.abs())
+    stato = (
+        pl.when((pl.col("anno") < b_year) | ~known | b.is_null() | tg.is_null()).then(pl.lit(SENZA_OBIETTIVO))
+        .when(v.is_null()).then(pl.lit(NON_CALCOLABILE))
+        .when(sign * (v - tg) >= -eps).then(pl.lit(RAGGIUNTO))
+        .when(sign * (v - expected) >= -eps).then(pl.lit(IN_LINEA))
+        .when(sign * (v - expected) >= -tolerance - eps).then(pl.lit(A_RISCHIO))
+        .otherwise(pl.lit(NON_IN_LINEA))
+    )  # fmt: skip
+    atteso = pl.when((pl.col("anno") >= b_year) & known).then(expected)
+    proj = pl.col("proiezione_2027").fill_nan(None)
+    obiettivo = pl.coalesce([pl.when(pl.col("anno") == a).then(pl.col(f"obiettivo_{a}")) for a in years])
+    return df.with_columns(
+        obiettivo.cast(pl.Float64).alias("obiettivo"),
+        atteso.cast(pl.Float64).alias("atteso"),
+        stato.cast(pl.String).alias("stato"),
+        (sign * (proj - tg) >= -1e-9 * pl.max_horizontal(pl.lit(1.0), tg.abs())).alias("obiettivo_atteso"),
+    ).rename({f"obiettivo_{a}": f"target_{a}" for a in years})
 
 
 # --- the target editor ------------------------------------------------------------

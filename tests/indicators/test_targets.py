@@ -142,6 +142,64 @@ def test_with_targets_status_and_projection():
     assert comune["stato"] == SENZA_OBIETTIVO and comune["obiettivo"] is None
 
 
+def test_vectorised_table_follows_the_scalar_rules_row_by_row():
+    """with_targets computes status and projection as expressions for speed: it must agree with
+    status(), expected_value(), projection() and meets_target() on every row (random table)."""
+    import random
+
+    from indicators.definitions import by_id
+
+    rng = random.Random(11)
+    entries = by_id()
+    ids = ["anziani_sad_copertura_65", "poverta_adi_giorni_attesa", "lavoro_sil_assunzione"]  # %, days (lower), %
+    rows, obiettivi = [], []
+    for ind in ids:
+        for t in range(40):
+            terr = f"T{t}"
+            for year in range(2021, 2027):
+                if rng.random() < 0.15:
+                    continue  # a missing year
+                v = None if rng.random() < 0.1 else rng.uniform(0, 120)
+                rows.append((ind, "x", "comune", terr, year, None, None, v, year == 2026, rng.random() < 0.1))
+            if rng.random() < 0.8:
+                obiettivi.append((ind, terr, 2024, "BASELINE", rng.uniform(0, 100)))
+            for year in (2025, 2026, 2027):
+                if rng.random() < 0.8:
+                    obiettivi.append((ind, terr, year, "TARGET", rng.uniform(0, 100)))
+    values = pl.DataFrame(rows, schema=_values([]).schema, orient="row")
+    goals = pl.DataFrame(
+        obiettivi, schema={"indicatore": pl.String, "territorio": pl.String, "anno": pl.Int32, "tipo": pl.String,
+                           "valore": pl.Float64}, orient="row",
+    )  # fmt: skip
+    as_of = date(2026, 9, 30)
+    out = targets.with_targets(values, goals, as_of=as_of)
+    assert out.height == values.height
+    checked = 0
+    for (ind, terr), g in out.group_by(["indicatore", "territorio"]):
+        e = entries[ind]
+        ok = g.filter(~pl.col("parziale") & pl.col("valore").is_not_null() & ~pl.col("soppresso")).sort("anno")
+        expected_proj = targets.projection(ok["anno"].to_list(), ok["valore"].to_list(), 2027,
+                                           upper=100.0 if e.unita.strip() == "%" else None)  # fmt: skip
+        for r in g.iter_rows(named=True):
+            got = (r["proiezione_2027"], r["proiezione_min"], r["proiezione_max"])
+            for a, b in zip(got, expected_proj):
+                assert (a is None and b is None) or a == pytest.approx(b, rel=1e-9, abs=1e-9), (ind, terr, got)
+            f = targets.plan_fraction(targets.reference_date(r["anno"], as_of))
+            stato = SENZA_OBIETTIVO if r["anno"] < 2024 else targets.status(
+                r["valore"], r["baseline"], r["obiettivo_finale"], e.direzione, f)  # fmt: skip
+            assert r["stato"] == stato, (ind, terr, r)
+            if r["anno"] >= 2024 and r["baseline"] is not None and r["obiettivo_finale"] is not None:
+                assert r["atteso"] == pytest.approx(targets.expected_value(r["baseline"], r["obiettivo_finale"], f))
+            else:
+                assert r["atteso"] is None
+            assert r["obiettivo_atteso"] == targets.meets_target(r["proiezione_2027"], r["obiettivo_finale"],
+                                                                 e.direzione)  # fmt: skip
+            assert r["obiettivo"] == (r[f"target_{r['anno']}"] if r["anno"] in (2025, 2026, 2027) else None)
+            checked += 1
+    assert checked == values.height
+    assert {r for r in out["stato"]} >= {RAGGIUNTO, IN_LINEA, NON_IN_LINEA, SENZA_OBIETTIVO, NON_CALCOLABILE}
+
+
 # --- the target editor ----------------------------------------------------------------------
 
 
