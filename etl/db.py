@@ -286,11 +286,13 @@ def snapshot(
             for r in src.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
             ).fetchall()
-            if r[0] not in NOT_SNAPSHOTTED and not (summarise is not None and r[0] == RECORDS)
+            if r[0] not in NOT_SNAPSHOTTED and not (summarise is not None and r[0] in (RECORDS, RECORDS_BY_SOURCE))
         ]
-        for name in tables:
-            arrow = src.sql(f'SELECT * FROM "{name}"').to_arrow_table()  # names come from the catalog
-            mem.register("_snap", arrow)
+        queries = {name: f'SELECT * FROM "{name}"' for name in tables}  # names come from the catalog
+        if summarise is not None:  # from the records themselves: a warehouse older than the view has none
+            queries[RECORDS_BY_SOURCE] = RECORDS_BY_SOURCE_SQL
+        for name, query in queries.items():
+            mem.register("_snap", src.sql(query).to_arrow_table())
             mem.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _snap')
             mem.unregister("_snap")
         if summarise is not None:

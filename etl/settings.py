@@ -15,6 +15,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
+# Files the dashboard serves to browsers at /app/static/ (Streamlit's static serving, next to app.py):
+# generated at run time (map boundaries), never committed.
+STATIC_DIR = REPO_ROOT / "static"
 INTERVENTI_FILE = DATA_DIR / "interventi.csv"
 
 

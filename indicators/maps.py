@@ -3,11 +3,16 @@
 `px.choropleth_map(map_style="white-bg")` draws with MapLibre and no tiles.
 Geometries are simplified (about 60 m) so a page stays light; sub-ambiti are
 the dissolve of their comuni. Suppressed cells are grey with "n.p.".
+
+The dashboard passes `publish` (GeoJSON -> URL): the figure then names the
+boundaries by URL and the browser fetches them once, instead of every map of
+every rerun carrying them (1,500 comuni are megabytes). Reports embed them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 
 import plotly.graph_objects as go
@@ -40,8 +45,28 @@ def _geo(codes: tuple[str, ...], groups: tuple[tuple[str, str], ...]) -> tuple[d
     view = {
         "center": {"lon": float((bounds[0] + bounds[2]) / 2), "lat": float((bounds[1] + bounds[3]) / 2)},
         "zoom": _zoom_for(bounds),
+        "outline": _exterior_lines(sub),
     }
     return comuni, sub, view
+
+
+def _exterior_rings(geo: dict) -> list[list]:
+    """The exterior ring of every polygon (interior rings are slivers between simplified comuni, not borders)."""
+    rings = []
+    for feature in geo["features"]:
+        geom = feature["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        rings.extend(poly[0] for poly in polys)
+    return rings
+
+
+def _exterior_lines(geo: dict) -> dict:
+    """The borders of `geo` as one MultiLineString feature (a map layer draws them above the fill)."""
+    return {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {},
+                      "geometry": {"type": "MultiLineString", "coordinates": _exterior_rings(geo)}}],
+    }  # fmt: skip
 
 
 def _zoom_for(bounds) -> float:
@@ -68,15 +93,18 @@ def choropleth(
     highlight: str | None = None,
     sedi: pl.DataFrame | None = None,
     height: int = 520,
+    publish: Callable[[dict], str] | None = None,
 ) -> go.Figure:
     """Map of one indicator-year.
 
     `values`: territorio, nome, valore, soppresso (one row per comune or sub-ambito).
     `level`: 'comune' or 'sub_ambito'. `highlight`: a territory to outline in red.
     `sedi`: optional hub/spoke points (nome, tipo, lat, lon).
+    `publish`: GeoJSON -> URL the browser can fetch (the boundaries are then not embedded).
     """
     comuni_geo, sub_geo, view = geojson(sub_ambiti)
     geo = comuni_geo if level == "comune" else sub_geo
+    source = publish(geo) if publish else geo
     ids = [f["id"] for f in geo["features"]]
     df = pl.DataFrame({"territorio": ids}).join(values, on="territorio", how="left")
     decimals = fmt.decimals_for(unita)
@@ -86,7 +114,7 @@ def choropleth(
     fig = go.Figure()
     fig.add_trace(
         go.Choroplethmap(
-            geojson=geo,
+            geojson=source,
             locations=hidden["territorio"].to_list(),
             z=[0] * hidden.height,
             colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]],
@@ -104,7 +132,7 @@ def choropleth(
     if shown.height:
         fig.add_trace(
             go.Choroplethmap(
-                geojson=geo,
+                geojson=source,
                 locations=shown["territorio"].to_list(),
                 z=shown["valore"].to_list(),
                 colorscale=SCALE_UP if direzione == "alto" else SCALE_DOWN,
@@ -122,7 +150,12 @@ def choropleth(
                 name=title or "",
             )
         )
-    _outline(fig, sub_geo, OUTLINE_COLOR, 2.0)
+    layers = []
+    if publish:  # one line layer fetched by URL, drawn above the fill
+        layers.append({"sourcetype": "geojson", "source": publish(view["outline"]), "type": "line",
+                       "color": OUTLINE_COLOR, "line": {"width": 2.0}})  # fmt: skip
+    else:
+        _outline(fig, sub_geo, OUTLINE_COLOR, 2.0)
     if highlight:
         target = comuni_geo if highlight.isdigit() else sub_geo
         feature = [f for f in target["features"] if f["id"] == highlight]
@@ -141,7 +174,7 @@ def choropleth(
                     )
                 )  # fmt: skip
     fig.update_layout(
-        map={"style": "white-bg", "center": view["center"], "zoom": view["zoom"]},
+        map={"style": "white-bg", "center": view["center"], "zoom": view["zoom"], "layers": layers},
         margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
         height=height,
         separators=fmt.ITALIAN_SEPARATORS,
@@ -156,13 +189,9 @@ def _outline(fig: go.Figure, geo: dict, color: str, width: float) -> None:
     """Draw polygon outlines as lines (so they sit above the fill)."""
     lats: list[float | None] = []
     lons: list[float | None] = []
-    for feature in geo["features"]:
-        geom = feature["geometry"]
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        for poly in polys:
-            ring = poly[0]  # the exterior ring only: interior rings are slivers, not borders
-            lons.extend([p[0] for p in ring] + [None])
-            lats.extend([p[1] for p in ring] + [None])
+    for ring in _exterior_rings(geo):
+        lons.extend([p[0] for p in ring] + [None])
+        lats.extend([p[1] for p in ring] + [None])
     fig.add_trace(
         go.Scattermap(lat=lats, lon=lons, mode="lines", line={"color": color, "width": width}, hoverinfo="skip",
                       showlegend=False)

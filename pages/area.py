@@ -39,7 +39,7 @@ def render(area: str) -> None:
             highlight = (f.comune or f.own_comune) if entry_level == "comune" else f.sub_ambito
             fig = maps.choropleth(
                 values, sub, entry_level, entry.unita, entry.direzione, highlight=highlight,
-                sedi=sedi if area == "organizzazione" else None, height=460,
+                sedi=sedi if area == "organizzazione" else None, height=460, publish=common.published_geojson,
             )  # fmt: skip
             key = f"map_{entry.id}_{entry_level}"
             st.plotly_chart(

@@ -6,6 +6,8 @@ No SQL and no business rules here: those live in `etl/` and `indicators/`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -372,6 +374,32 @@ def sub_ambiti_table(f: Frame) -> pl.DataFrame:
 
 def sedi(f: Frame) -> pl.DataFrame:
     return _sedi(f.version, str(db_path()))
+
+
+_published: dict[int, tuple[dict, str]] = {}
+_published_lock = threading.Lock()
+PUBLISHED_URL = "app/static/geo/"  # relative to the page: works under any server.baseUrlPath
+
+
+def published_geojson(geo: dict) -> str:
+    """URL of a GeoJSON the browser fetches once (`maps.choropleth(publish=...)`), written to
+    settings.STATIC_DIR/geo/ under its content hash; the same object is serialised only once."""
+    with _published_lock:
+        hit = _published.get(id(geo))
+        if hit and hit[0] is geo:
+            return hit[1]
+        text = json.dumps(geo, separators=(",", ":"))
+        name = hashlib.sha256(text.encode()).hexdigest()[:24] + ".json"
+        path = settings.STATIC_DIR / "geo" / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        if len(_published) > 64:
+            _published.clear()
+        _published[id(geo)] = (geo, PUBLISHED_URL + name)
+        return PUBLISHED_URL + name
 
 
 def map_selection_callback(key: str, level: str):

@@ -123,3 +123,33 @@ def test_obiettivi_page_has_a_scheda_per_indicator_and_an_editor_for_the_office(
     assert [b.label for b in at.button] == ["Salva gli obiettivi"]  # the editor is there for the office
     public = run_page("pages/obiettivi.py")
     assert any("riservata alla vista Ufficio di Piano" in i.value for i in public.info)
+
+
+def test_area_maps_carry_the_engine_values_and_fetch_boundaries_by_url(demo_db, tables):
+    """Maps name their boundaries by URL (served from static/): the file holds every comune once,
+    and the coloured comuni carry the engine's values."""
+    import json
+
+    from etl.settings import STATIC_DIR
+
+    at = run_page("pages/anziani.py", anno="2025")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    hidden, shown = spec["data"][0], spec["data"][1]
+    url = shown["geojson"]
+    assert isinstance(url, str) and url.startswith("app/static/geo/") and hidden["geojson"] == url
+    geo = json.loads((STATIC_DIR / "geo" / url.rsplit("/", 1)[1]).read_text(encoding="utf-8"))
+    with warehouse.reader(demo_db) as con:
+        comuni = {r[0] for r in con.execute("SELECT comune FROM comuni").fetchall()}
+    assert [f["id"] for f in geo["features"]] and {f["id"] for f in geo["features"]} == comuni
+    assert set(hidden["locations"]) | set(shown["locations"]) == comuni
+    first = api.catalog()[[e.area for e in api.catalog()].index("anziani")]
+    expected = (
+        tables["pubblico"]
+        .filter((pl.col("indicatore") == first.id) & (pl.col("anno") == 2025) & (pl.col("livello") == "comune"))
+        .filter(pl.col("valore").is_not_null())
+    )
+    assert dict(zip(shown["locations"], shown["z"])) == pytest.approx(
+        dict(zip(expected["territorio"], expected["valore"]))
+    )
+    outline = spec["layout"]["map"]["layers"][0]["source"]
+    assert (STATIC_DIR / "geo" / outline.rsplit("/", 1)[1]).exists()
