@@ -15,6 +15,7 @@ import secrets
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 # Omocodia: digits in positions 7,8,10,11,13,14,15 may be replaced by letters.
@@ -140,6 +141,9 @@ def load_or_create_secret(path: Path) -> bytes:
     return key
 
 
+HMAC_BLOCK = 64  # SHA-256's block size in bytes
+
+
 def pseudonym(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
@@ -148,13 +152,28 @@ def pseudonym_expr(expr: pl.Expr, key: bytes, namespace: str) -> pl.Expr:
     """HMAC-SHA-256 of namespace + value, as hex; null stays null.
 
     The namespace keeps a person's pseudonym and a household's apart even if
-    the same text were used for both.
+    the same text were used for both. Equal to `pseudonym(key, namespace + ":" + value)`,
+    computed by DuckDB on the whole batch (vectorised, every core): in Python the HMAC
+    took over half of a large load.
     """
-    prefix = namespace + ":"
-    return expr.map_batches(
-        lambda s: pl.Series(
-            [None if v is None else pseudonym(key, prefix + v) for v in s.to_list()],
-            dtype=pl.String,
-        ),
-        return_dtype=pl.String,
-    )
+    return expr.map_batches(lambda s: pseudonyms(s, key, namespace), return_dtype=pl.String)
+
+
+def pseudonyms(values: pl.Series, key: bytes, namespace: str) -> pl.Series:
+    """`pseudonym(key, namespace + ":" + v)` for every v of a text column, in order (RFC 2104 HMAC
+    written with DuckDB's SHA-256: H((K ^ opad) || H((K ^ ipad) || message)))."""
+    if len(key) > HMAC_BLOCK:
+        key = hashlib.sha256(key).digest()
+    padded = key.ljust(HMAC_BLOCK, b"\0")
+    inner, outer = bytes(b ^ 0x36 for b in padded), bytes(b ^ 0x5C for b in padded)
+    con = duckdb.connect()
+    try:
+        con.register("_valori", pl.DataFrame({"v": values.cast(pl.String)}))
+        out = con.sql(
+            "SELECT CASE WHEN v IS NOT NULL THEN "
+            "sha256($outer::BLOB || unhex(sha256($inner::BLOB || encode($prefix || v)))) END AS h FROM _valori",
+            params={"inner": inner, "outer": outer, "prefix": namespace + ":"},
+        ).pl()
+    finally:
+        con.close()
+    return out["h"].alias(values.name)

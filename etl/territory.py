@@ -32,6 +32,11 @@ def istat_code(value: int | str) -> str:
     return f"{int(value):06d}"
 
 
+def _istat_codes(codes: pl.Expr) -> pl.Expr:
+    """`istat_code` on a column of integer or text codes."""
+    return codes.cast(pl.Int64).cast(pl.String).str.zfill(6)
+
+
 def ambito_files_hash(folder: Path | None = None) -> str:
     """Fingerprint of the territory files, so the warehouse knows when they change."""
     folder = Path(folder or settings.ambito_dir())
@@ -94,7 +99,7 @@ def _italy_municipalities(year: int) -> pl.DataFrame:
     m = g.italy_municipalities.reset_index()
     return pl.DataFrame(
         {
-            "comune": [istat_code(c) for c in m["municipality_code"]],
+            "comune": pl.select(_istat_codes(pl.lit(pl.Series(m["municipality_code"].tolist())))).to_series(),
             "nome": m["municipality"].tolist(),
             "cod_catastale": m["cadastral_code"].tolist(),
             "provincia": m["province"].tolist(),
@@ -123,25 +128,21 @@ def population(codes: list[str] | None = None, year: int | None = None) -> pl.Da
     df = _population_all(year or settings.geopop_year())
     if codes is not None:
         df = df.filter(pl.col("comune").is_in(codes))
-    return df
+    return df.sort("comune", "eta", "sesso")
 
 
 @lru_cache(maxsize=2)
 def _population_all(year: int) -> pl.DataFrame:
-    pop = _geopop(year).population_df.reset_index()
-    df = pl.DataFrame(
-        {
-            "comune": [istat_code(c) for c in pop["municipality_code"]],
-            "eta": pop["age"].astype("int32").tolist(),
-            "M": pop["M"].astype("int64").tolist(),
-            "F": pop["F"].astype("int64").tolist(),
-        }
+    pop = _geopop(year).population_df.reset_index()[["municipality_code", "age", "M", "F"]]
+    df = pl.from_pandas(pop).select(
+        _istat_codes(pl.col("municipality_code")).alias("comune"),
+        pl.col("age").cast(pl.Int32).alias("eta"),
+        pl.col("M").cast(pl.Int64),
+        pl.col("F").cast(pl.Int64),
     )
-    return (
-        df.unpivot(index=["comune", "eta"], on=["M", "F"], variable_name="sesso", value_name="residenti")
-        .with_columns(pl.lit(year, dtype=pl.Int32).alias("anno"), pl.col("residenti").cast(pl.Int64))
-        .sort("comune", "eta", "sesso")
-    )
+    return df.unpivot(
+        index=["comune", "eta"], on=["M", "F"], variable_name="sesso", value_name="residenti"
+    ).with_columns(pl.lit(year, dtype=pl.Int32).alias("anno"), pl.col("residenti").cast(pl.Int64))
 
 
 def geometries(codes: list[str], simplify_m: float = 0.0):

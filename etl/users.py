@@ -19,6 +19,7 @@ comune of the ambito gives no access at all (`access_for` returns a refusal).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -42,7 +43,12 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,119}$")
 MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()  # argon2id, 64 MiB, 3 passes (RFC 9106 second recommendation)
-_DUMMY_HASH = _hasher.hash("pdz-monitor: nessun utente con questo nome")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash verified for unknown users, so they take as long as known ones (made once, on first use)."""
+    return _hasher.hash("pdz-monitor: nessun utente con questo nome")
 
 
 class UsersError(ValueError):
@@ -59,7 +65,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

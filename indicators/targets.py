@@ -260,8 +260,9 @@ def _projections(df: pl.DataFrame, entries: dict[str, Indicator], last: int) -> 
     slope = ((x - xm) * (y - ym)).sum() / sxx
     intercept = ym - slope * xm
     fits = (
-        df.filter(~pl.col("parziale") & pl.col("valore").is_not_null() & ~pl.col("valore").is_nan()
-                  & ~pl.col("soppresso"))  # fmt: skip
+        df.filter(
+            ~pl.col("parziale") & pl.col("valore").is_not_null() & ~pl.col("valore").is_nan() & ~pl.col("soppresso")
+        )  # fmt: skip
         .group_by(["indicatore", "territorio"])
         .agg(
             pl.len().alias("n"),
@@ -273,8 +274,12 @@ def _projections(df: pl.DataFrame, entries: dict[str, Indicator], last: int) -> 
         .filter((pl.col("n") >= 2) & (pl.col("sxx") > 0))
     )
     dofs = range(1, int(fits["n"].max() or 2) - 1)
-    t = pl.col("n").sub(2).replace_strict(
-        {d: t_quantile(1 - (1 - PROJECTION_LEVEL) / 2, d) for d in dofs}, default=None, return_dtype=pl.Float64
+    t = (
+        pl.col("n")
+        .sub(2)
+        .replace_strict(
+            {d: t_quantile(1 - (1 - PROJECTION_LEVEL) / 2, d) for d in dofs}, default=None, return_dtype=pl.Float64
+        )
     )
     half = (
         t * (pl.col("sse") / (pl.col("n") - 2)).sqrt()

@@ -28,8 +28,14 @@ with left:
             pl.col("comune").alias("territorio"), "nome", pl.col("residenti").cast(pl.Float64).alias("valore"),
             pl.lit(False).alias("soppresso"),
         )  # fmt: skip
-        fig = maps.choropleth(values, sub_table.filter(pl.col("sub_ambito") == code), "comune", "residenti", sedi=sedi,
-                             publish=common.published_geojson)
+        fig = maps.choropleth(
+            values,
+            sub_table.filter(pl.col("sub_ambito") == code),
+            "comune",
+            "residenti",
+            sedi=sedi,
+            publish=common.published_geojson,
+        )
     else:  # the Regione: sub-ambiti only, this one outlined
         values = (
             f.territories.group_by("sub_ambito")
@@ -39,8 +45,9 @@ with left:
             )
             .select(pl.col("sub_ambito").alias("territorio"), "nome", "valore", pl.lit(False).alias("soppresso"))
         )
-        fig = maps.choropleth(values, sub_table, "sub_ambito", "residenti", highlight=code, sedi=sedi,
-                             publish=common.published_geojson)
+        fig = maps.choropleth(
+            values, sub_table, "sub_ambito", "residenti", highlight=code, sedi=sedi, publish=common.published_geojson
+        )
     st.plotly_chart(fig, key="sub_map")
     st.caption(
         f"{comuni.height} comuni, {common.fmt.number(comuni['residenti'].sum())} residenti (ISTAT). "
