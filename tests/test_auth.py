@@ -19,8 +19,8 @@ from etl import audit, users
 from etl import db as warehouse
 from etl.settings import REPO_ROOT
 from indicators import api, views
-from pages import access as auth
-from pages import menu
+from pages.shell import access as auth
+from pages.shell import menu
 from tests.conftest import demo_warehouse_env
 
 TIMEOUT = 90
@@ -293,7 +293,7 @@ def test_every_cached_frame_has_the_audience_in_its_key_or_holds_no_indicator():
     from streamlit.runtime.caching.cache_type import CacheType
     from streamlit.runtime.caching.cache_utils import CachedFunc
 
-    from pages import common
+    from pages.shell import common
 
     cached = {
         name: obj

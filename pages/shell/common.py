@@ -25,7 +25,7 @@ from etl import settings
 from etl.users import ROLES, Access, ambito_comuni
 from indicators import api, fmt, profiles, views
 from indicators.engine import publish_values
-from pages import access as auth
+from pages.shell import access as auth
 
 AUDIENCES = {"pubblico": "Pubblica", "ufficio": "Ufficio di Piano"}
 AREAS = {e.area: e.nome_area for e in api.catalog()}  # area code -> Italian name, from the catalog
@@ -189,7 +189,7 @@ def current_access() -> Access:
     # Not st.rerun(): a rerun drops the click that started the run (a login, a logout), and
     # AppTest starts every run in legacy mode.
     if leave_legacy_multipage_mode(rerun=False):
-        from pages import router
+        from pages.shell import router
 
         router.run()
         st.stop()

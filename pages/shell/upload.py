@@ -16,7 +16,7 @@ from etl import settings
 from etl.loader import LoadResult, load_files
 from etl.uploads import ALLOWED, UploadRefused, check_name_and_size, check_upload, safe_name
 from etl.users import Access
-from pages import common
+from pages.shell import common
 
 __all__ = ["ALLOWED", "load_uploaded", "max_mb"]
 

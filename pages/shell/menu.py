@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from etl.users import ROLES
-from pages.common import AREAS
+from pages.shell.common import AREAS
 
 ALL = tuple(ROLES)
 OFFICE = ("ufficio_di_piano",)
