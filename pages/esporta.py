@@ -49,17 +49,23 @@ what = f"indicatori, vista {f.audience}, livelli {', '.join(chosen or allowed)},
     "tutti gli anni" if all_years else f"anno {f.year}"
 )
 suffix = "tutti_gli_anni" if all_years else str(f.year)
-left, right = st.columns(2)
+
+
+def excel() -> bytes:
+    buffer = io.BytesIO()
+    export.write_excel(buffer, worksheet="indicatori")
+    return buffer.getvalue()
+
+
+left, right = st.columns(2)  # the files are written on click (a regional table takes seconds in Excel)
 with left:
     common.download_button(
-        f, "Scarica CSV", export.write_csv(separator=";", decimal_comma=True),
+        f, "Scarica CSV", lambda: export.write_csv(separator=";", decimal_comma=True),
         f"indicatori_{f.audience}_{suffix}.csv", "text/csv", what, icon=":material/download:", key="exp_csv",
     )  # fmt: skip
 with right:
-    buffer = io.BytesIO()
-    export.write_excel(buffer, worksheet="indicatori")
     common.download_button(
-        f, "Scarica Excel", buffer.getvalue(), f"indicatori_{f.audience}_{suffix}.xlsx",
+        f, "Scarica Excel", excel, f"indicatori_{f.audience}_{suffix}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", what, icon=":material/download:",
         key="exp_xlsx",
     )  # fmt: skip
