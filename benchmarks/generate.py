@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from etl.codice_fiscale import MONTHS, check_character
+from etl.codice_fiscale import MONTHS, check_tables
 
 HEADER = [
     "id_prestazione", "codice_fiscale", "comune_residenza", "intervento", "data_richiesta", "data_inizio",
@@ -91,19 +91,7 @@ def _uniform(person: np.ndarray, seed: int, stream: int) -> np.ndarray:
     return (_splitmix64(key) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
-def _check_tables() -> tuple[int, np.ndarray]:
-    """The check character as base + per-position contributions (mod 26), built from `check_character`."""
-    zero = "0" * 15
-    base = ord(check_character(zero)) - ord("A")
-    table = np.zeros((15, 128), dtype=np.int64)
-    for i in range(15):
-        for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-            code = zero[:i] + ch + zero[i + 1 :]
-            table[i, ord(ch)] = (ord(check_character(code)) - ord("A") - base) % 26
-    return base, table
-
-
-_CHECK = _check_tables()
+_CHECK = check_tables()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ the sex and the year of birth, and (for rejected rows) a masked form.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -16,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 
 # Omocodia: digits in positions 7,8,10,11,13,14,15 may be replaced by letters.
@@ -51,6 +53,24 @@ def check_character(first15: str) -> str:
     """The 16th character for the first 15 (the official algorithm)."""
     total = sum((_ODD if i % 2 == 0 else _EVEN)[c] for i, c in enumerate(first15.upper()))
     return chr(ord("A") + total % 26)
+
+
+@functools.cache
+def check_tables() -> tuple[int, np.ndarray]:
+    """The check character as base + sum of per-position contributions (mod 26), for vectorised
+    generators of synthetic codici fiscali (etl/demo.py, benchmarks/generate.py).
+
+    Built from `check_character` itself: the contribution of character c at
+    position i is what replacing a '0' by c there changes in the check.
+    """
+    zero = "0" * 15
+    base = ord(check_character(zero)) - ord("A")
+    table = np.zeros((15, 128), dtype=np.int64)
+    for i in range(15):
+        for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+            code = zero[:i] + ch + zero[i + 1 :]
+            table[i, ord(ch)] = (ord(check_character(code)) - ord("A") - base) % 26
+    return base, table
 
 
 def normalise_expr(col: str) -> pl.Expr:

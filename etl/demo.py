@@ -33,7 +33,8 @@ import numpy as np
 import polars as pl
 
 from etl import settings, territory
-from etl.codice_fiscale import MONTHS, check_character
+from etl.codice_fiscale import MONTHS
+from etl.codice_fiscale import check_tables as cf_check_tables
 from etl.normalize import comune_key
 
 DEMO_CUTOFF = date(2026, 10, 31)  # extraction date of the demo data (fixed: output is deterministic)
@@ -158,22 +159,6 @@ def _months_to_days(months: np.ndarray) -> np.ndarray:
 # --- codice fiscale -----------------------------------------------------------------
 
 
-def _check_tables() -> tuple[int, np.ndarray]:
-    """The check character as base + sum of per-position contributions (mod 26).
-
-    Built from `check_character` itself: the contribution of character c at
-    position i is what replacing a '0' by c there changes in the check.
-    """
-    zero = "0" * 15
-    base = ord(check_character(zero)) - ord("A")
-    table = np.zeros((15, 128), dtype=np.int64)
-    for i in range(15):
-        for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-            code = zero[:i] + ch + zero[i + 1 :]
-            table[i, ord(ch)] = (ord(check_character(code)) - ord("A") - base) % 26
-    return base, table
-
-
 def _codici_fiscali(rng: np.random.Generator, birth: np.ndarray, female: np.ndarray, belfiore: np.ndarray) -> pl.Series:
     """Vectorised synthetic codici fiscali. `birth`: days; `belfiore`: (n, 4) uint8."""
     n = birth.size
@@ -191,7 +176,7 @@ def _codici_fiscali(rng: np.random.Generator, birth: np.ndarray, female: np.ndar
     chars[:, 9] = ord("0") + day // 10
     chars[:, 10] = ord("0") + day % 10
     chars[:, 11:15] = belfiore
-    base, table = _check_tables()
+    base, table = cf_check_tables()
     total = base + table[np.arange(15)[None, :], chars[:, :15]].sum(axis=1)
     chars[:, 15] = ord("A") + total % 26
     return pl.Series(chars.view("S16").ravel()).cast(pl.String)
