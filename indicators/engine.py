@@ -1,7 +1,8 @@
 """The engine: the catalog's measures, computed from the warehouse into one tidy table.
 
 Each measure kind is ONE named, parameterised SQL file in `indicators/sql/`
-(parameters as `$name`, never formatted into the text). Counting uses
+(parameters as `$name`, never formatted into the text); the year windows and the
+events of a record are the macros of `_macros.sql`, shared by all of them. Counting uses
 GROUPING SETS ((comune), (sub_ambito), ()), so a person is counted once per
 territory and year: a person in two comuni counts in each comune and once in
 their sub-ambito and in the ambito.
@@ -55,7 +56,8 @@ def sql(name: str) -> str:
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
-    """Run the named query with its parameters; a Polars frame."""
+    """Run the named query with its parameters; a Polars frame (the shared macros created first)."""
+    con.execute(sql("_macros"))
     return query_pl(con, sql(name), params)
 
 

@@ -2,23 +2,16 @@
 -- per year, counted once per comune, sub-ambito and ambito (GROUPING SETS).
 -- $evento: 'attivo' (data_inizio <= end of window and (data_fine null or >= 1 Jan)),
 --          'inizio' (data_inizio in the year), 'fine' (data_fine in the year).
--- The window of a year is 1 Jan .. 31 Dec, or 1 Jan .. $as_of for the year to date.
+-- Years and events: the macros of _macros.sql.
 -- Age on 31 December = anno - anno_nascita; $eta_min / $eta_max NULL = no bound.
 -- $per_nucleo: count households (nucleo_id, else the person) instead of persons.
-WITH anni AS (
-    SELECT a AS anno, make_date(a, 1, 1) AS d0, least(make_date(a, 12, 31), $as_of::DATE) AS d1
-    FROM unnest($anni::INTEGER[]) AS t(a)
-),
+WITH anni AS (SELECT * FROM anni_finestra($anni, $as_of)),
 righe AS (
     SELECT a.anno, p.comune, s.sub_ambito,
            CASE WHEN $per_nucleo::BOOLEAN AND p.nucleo_id IS NOT NULL THEN 'N:' || p.nucleo_id
                 ELSE 'P:' || p.persona_id END AS unita
     FROM prestazioni AS p
-    JOIN anni AS a ON CASE $evento::VARCHAR
-        WHEN 'attivo' THEN p.data_inizio <= a.d1 AND (p.data_fine IS NULL OR p.data_fine >= a.d0)
-        WHEN 'inizio' THEN p.data_inizio BETWEEN a.d0 AND a.d1
-        WHEN 'fine' THEN p.data_fine BETWEEN a.d0 AND a.d1
-        ELSE false END
+    JOIN anni AS a ON evento_in_anno($evento::VARCHAR, p.data_inizio, p.data_fine, a.d0, a.d1)
     LEFT JOIN sub_ambiti AS s ON s.comune = p.comune
     WHERE list_contains($interventi::VARCHAR[], p.intervento)
       AND ($eta_min::INTEGER IS NULL OR a.anno - p.anno_nascita >= $eta_min::INTEGER)

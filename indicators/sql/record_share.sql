@@ -2,20 +2,13 @@
 -- condition: start within $giorni_max days of the request and/or $esito (NULL = no condition).
 -- $richiede_data_richiesta: records without data_richiesta are left out of numerator and denominator.
 -- Records are unique ((fonte, id_prestazione)), so counts add up across territories.
-WITH anni AS (
-    SELECT a AS anno, make_date(a, 1, 1) AS d0, least(make_date(a, 12, 31), $as_of::DATE) AS d1
-    FROM unnest($anni::INTEGER[]) AS t(a)
-),
+WITH anni AS (SELECT * FROM anni_finestra($anni, $as_of)),
 righe AS (
     SELECT a.anno, p.comune, s.sub_ambito,
            ($giorni_max::INTEGER IS NULL OR date_diff('day', p.data_richiesta, p.data_inizio) <= $giorni_max::INTEGER)
            AND ($esito::VARCHAR IS NULL OR p.esito = $esito::VARCHAR) AS ok
     FROM prestazioni AS p
-    JOIN anni AS a ON CASE $evento::VARCHAR
-        WHEN 'attivo' THEN p.data_inizio <= a.d1 AND (p.data_fine IS NULL OR p.data_fine >= a.d0)
-        WHEN 'inizio' THEN p.data_inizio BETWEEN a.d0 AND a.d1
-        WHEN 'fine' THEN p.data_fine BETWEEN a.d0 AND a.d1
-        ELSE false END
+    JOIN anni AS a ON evento_in_anno($evento::VARCHAR, p.data_inizio, p.data_fine, a.d0, a.d1)
     LEFT JOIN sub_ambiti AS s ON s.comune = p.comune
     WHERE list_contains($interventi::VARCHAR[], p.intervento)
       AND (NOT $richiede_data_richiesta::BOOLEAN OR p.data_richiesta IS NOT NULL)

@@ -1,9 +1,6 @@
 -- units_ratio: distinct persons or households with $num_interventi (event $num_evento) over distinct
 -- persons or households with $den_interventi (event $den_evento), per year and territory.
-WITH anni AS (
-    SELECT a AS anno, make_date(a, 1, 1) AS d0, least(make_date(a, 12, 31), $as_of::DATE) AS d1
-    FROM unnest($anni::INTEGER[]) AS t(a)
-),
+WITH anni AS (SELECT * FROM anni_finestra($anni, $as_of)),
 lati AS (
     SELECT 'N' AS lato, $num_interventi::VARCHAR[] AS interventi, $num_evento::VARCHAR AS evento
     UNION ALL
@@ -15,11 +12,7 @@ righe AS (
                 ELSE 'P:' || p.persona_id END AS unita
     FROM prestazioni AS p
     JOIN lati AS l ON list_contains(l.interventi, p.intervento)
-    JOIN anni AS a ON CASE l.evento
-        WHEN 'attivo' THEN p.data_inizio <= a.d1 AND (p.data_fine IS NULL OR p.data_fine >= a.d0)
-        WHEN 'inizio' THEN p.data_inizio BETWEEN a.d0 AND a.d1
-        WHEN 'fine' THEN p.data_fine BETWEEN a.d0 AND a.d1
-        ELSE false END
+    JOIN anni AS a ON evento_in_anno(l.evento, p.data_inizio, p.data_fine, a.d0, a.d1)
     LEFT JOIN sub_ambiti AS s ON s.comune = p.comune
 )
 SELECT anno,
