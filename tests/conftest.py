@@ -102,3 +102,14 @@ def demo_warehouse_env(tmp: Path, prepare: Callable[[Path], None] | None = None)
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def open_page(at, page: str, **query):
+    """Run app.py with the query in the URL, then switch to `page`; fail on any exception shown."""
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    if page != "pages/panoramica.py":
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from etl import db as warehouse
 from etl.settings import REPO_ROOT
 from indicators import api, views
-from tests.conftest import demo_warehouse_env
+from tests.conftest import demo_warehouse_env, open_page
 
 TIMEOUT = 90
 
@@ -28,13 +28,7 @@ def tables(demo_db):
 
 def run_page(page: str, **query) -> AppTest:
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    if page != "pages/panoramica.py":
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(at, page, **query)
 
 
 def test_panoramica_counts_statuses_like_the_engine(demo_db, tables):

@@ -21,7 +21,7 @@ from etl.settings import REPO_ROOT
 from indicators import api, views
 from pages.shell import access as auth
 from pages.shell import menu
-from tests.conftest import demo_warehouse_env
+from tests.conftest import demo_warehouse_env, open_page
 
 TIMEOUT = 90
 PASSWORD = "una-password-di-prova"
@@ -70,13 +70,7 @@ def login_as(at: AppTest, name: str | None, last_seen: float | None = None) -> A
 
 def run_as(name: str | None, page: str = "pages/panoramica.py", **query) -> AppTest:
     at = login_as(AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT), name)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    if page != "pages/panoramica.py":
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(at, page, **query)
 
 
 def texts(at: AppTest) -> str:
@@ -382,13 +376,7 @@ def run_oidc(user: dict, page: str = "pages/panoramica.py", **query) -> AppTest:
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
     at.secrets["auth"] = OIDC_SECRETS
     at.user = user
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    if page != "pages/panoramica.py":
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(at, page, **query)
 
 
 def test_oidc_identity_gets_the_role_of_its_email(site):

@@ -229,26 +229,21 @@ def prepare(
 # --- text -----------------------------------------------------------------------------
 
 
+def _missing_text(row: dict | None) -> str | None:
+    """'n.p.' for a suppressed cell, 'n.d.' when there is no value (never 0); None when there is one."""
+    if not row or (row.get("valore") is None and not row.get("soppresso")):
+        return NOT_AVAILABLE
+    return fmt.SUPPRESSED if row.get("soppresso") else None
+
+
 def value_text(row: dict | None, unita: str) -> str:
     """'12,3 %', 'n.p.' for a suppressed cell, 'n.d.' when there is no value (never 0)."""
-    if not row:
-        return NOT_AVAILABLE
-    if row.get("soppresso"):
-        return fmt.SUPPRESSED
-    if row.get("valore") is None:
-        return NOT_AVAILABLE
-    return fmt.with_unit(row["valore"], unita)
+    return _missing_text(row) or fmt.with_unit(row["valore"], unita)
 
 
 def value_number(row: dict | None, unita: str) -> str:
     """Like value_text, without the unit (for tables whose header carries it)."""
-    if not row:
-        return NOT_AVAILABLE
-    if row.get("soppresso"):
-        return fmt.SUPPRESSED
-    if row.get("valore") is None:
-        return NOT_AVAILABLE
-    return fmt.number(row["valore"], fmt.decimals_for(unita, row["valore"]))
+    return _missing_text(row) or fmt.number(row["valore"], fmt.decimals_for(unita, row["valore"]))
 
 
 def plain_number(value: float | None, unita: str) -> str:
