@@ -21,7 +21,7 @@ from pathlib import Path
 
 from benchmarks import generate, measure, report
 from benchmarks.scales import SCALES, Scale, comuni_of, parse_scales, sub_ambito_of, write_ambito_folder
-from etl.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 # Bytes per record, measured on this generator's files, to check the disk before a scale:
 # CSV ~92, our warehouse ~60, the DuckDB floor ~35, SQLite ~110 (with margin).

@@ -11,7 +11,7 @@ memory guard keeps what it printed):
 * {"kind": "app_cold", "seconds": s}: the first run of app.py in the process
   (it copies the warehouse into memory and computes the indicator tables);
 * {"kind": "page", "page": ..., "first": s, "runs": [s, ...], "exception": ...}:
-  each page of the menu (`pages/shell/menu.py`) through streamlit.testing.v1.AppTest,
+  each page of the menu (`ui/menu.py`) through streamlit.testing.v1.AppTest,
   as tests/test_app.py and tests/test_auth.py run them (app.py, the login in the
   session state, then switch_page); one run to warm up, then `repeat` timed runs.
 
@@ -28,9 +28,8 @@ import secrets
 import sys
 import time
 
-from etl import db as warehouse
-from etl import settings, users
-from etl.settings import REPO_ROOT
+from core import settings, users, warehouse
+from core.settings import REPO_ROOT
 
 ACCOUNT = "benchmark"
 OFFICE_VIEW = "Ufficio di Piano"  # the label, as tests/test_app.py puts it in the URL
@@ -43,8 +42,8 @@ def emit(obj: dict) -> None:
 
 
 def pages() -> list[str]:
-    """The pages of the menu, in its order (`pages/shell/menu.py`), the default page first."""
-    from pages.shell import menu
+    """The pages of the menu, in its order (`ui/menu.py`), the default page first."""
+    from ui import menu
 
     files = [e.file for e in menu.all_entries()]
     first = [e.file for e in menu.all_entries() if e.url_path == menu.DEFAULT]
@@ -62,7 +61,7 @@ def new_app(timeout: float):
     """An AppTest of app.py with the benchmark account logged in (what the login form stores)."""
     from streamlit.testing.v1 import AppTest
 
-    from pages.shell import access
+    from ui import access
 
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=timeout)
     now = time.time()

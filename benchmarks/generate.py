@@ -280,7 +280,7 @@ def write_operatori(path: Path, sub_ambiti: pl.DataFrame, comuni: pl.DataFrame) 
 
 def write_sedi(path: Path, sub_ambiti: pl.DataFrame, comuni: pl.DataFrame) -> Path:
     """A HUB in the most populous comune of each sub-ambito, SPOKEs in the next two (with coordinates)."""
-    from etl import territory
+    from core import territory
 
     ranked = (
         sub_ambiti.join(comuni.select("comune", "nome", "residenti"), on="comune", how="left")

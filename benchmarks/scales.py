@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import settings, territory
+from core import settings, territory
 
 
 @dataclass(frozen=True)

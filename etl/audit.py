@@ -1,7 +1,7 @@
 """The audit log: who did what, when, with which outcome (table `audit` of the warehouse).
 
 Pages never write the warehouse: they call `record()`. Each call is a short write
-through `etl.db.writer(data=False)` (the dashboard keeps its snapshot). If another
+through `core.warehouse.writer(data=False)` (the dashboard keeps its snapshot). If another
 process holds the file for longer than a few seconds (a long load from the command
 line), the entry waits in memory and is written with the next one: the dashboard
 never blocks a login on the log, and no entry is dropped while the process lives
@@ -17,8 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import db as warehouse
-from etl import settings
+from core import settings, warehouse
 
 # The actions written by the dashboard and the CLI.
 ACTIONS = {

@@ -7,12 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from etl import db as warehouse
-from etl import settings
+from core import settings, warehouse
+from core.users import ROLES as USER_ROLES
+from core.users import UsersError
 from etl.loader import fmt_int, load_files
 from etl.schemas import TABLES
-from etl.users import ROLES as USER_ROLES
-from etl.users import UsersError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,7 +77,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from etl.demo_build import build_demo
+    from demo.build import build_demo
 
     path = Path(args.db or settings.db_path())
     summary = build_demo(path, seed=args.seed, scale=args.scale)
@@ -153,7 +152,7 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    from etl import users
+    from core import users
 
     path = args.users_file or settings.users_path(args.db)
     action = args.users_command

@@ -58,7 +58,7 @@ def check_character(first15: str) -> str:
 @functools.cache
 def check_tables() -> tuple[int, np.ndarray]:
     """The check character as base + sum of per-position contributions (mod 26), for vectorised
-    generators of synthetic codici fiscali (etl/demo.py, benchmarks/generate.py).
+    generators of synthetic codici fiscali (demo/generate.py, benchmarks/generate.py).
 
     Built from `check_character` itself: the contribution of character c at
     position i is what replacing a '0' by c there changes in the check.

@@ -35,9 +35,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from core import settings, warehouse
 from etl import codice_fiscale as cf
-from etl import db as warehouse
-from etl import settings
 from etl.readers import ROW, ReadError, SourceFile, open_source
 from etl.schemas import TABLES, TableSpec, infer_table, match_columns
 from etl.validate import Context, rejected_rows_json, validate_batch
@@ -48,7 +47,7 @@ MSG_DUPLICATE_KEY = "chiave duplicata nel file: la stessa chiave compare in più
 # DuckDB's memory during a load (staging spills to disk beyond it); Polars' batches come on top.
 STAGING_MEMORY_LIMIT = "1GB"
 
-# Columns stored per table (the warehouse schema in etl/db.py), in order.
+# Columns stored per table (the warehouse schema in core/warehouse.py), in order.
 STORED = {
     "prestazioni": [
         "fonte", "id_prestazione", "persona_id", "sesso", "anno_nascita", "comune", "intervento", "area",
@@ -214,11 +213,11 @@ def _new_batch_id(started: datetime) -> str:
 
 
 def build_context(con: duckdb.DuckDBPyConnection) -> Context:
-    from etl import territory
+    from core import territory
 
     comuni = con.execute("SELECT comune, chiave FROM comuni").fetchall()
     italy = territory.italy_municipalities()
-    from etl.normalize import comune_key
+    from core.normalize import comune_key
 
     info = settings.ambito_info()
     return Context(

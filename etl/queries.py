@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from etl.db import get_meta, query_pl, records_by_source
+from core.warehouse import get_meta, query_pl, records_by_source
 
 
 def rejected_rows(con: duckdb.DuckDBPyConnection, batch_id: str | None = None) -> pl.DataFrame:

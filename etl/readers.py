@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import settings
-from etl.normalize import header_key
+from core import settings
+from core.normalize import header_key
 
 ROW = "_riga"
 BATCH_ROWS = 250_000

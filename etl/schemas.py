@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from etl.normalize import header_key
+from core.normalize import header_key
 
 
 @dataclass(frozen=True)

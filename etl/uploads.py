@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from etl import settings
+from core import settings
 from etl.readers import ReadError, check_xlsx_archive, detect_kind
 
 ALLOWED = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from etl import codice_fiscale as cf
-from etl.normalize import (
+from core.normalize import (
     blank_to_null,
     comune_key_expr,
     parse_bool_expr,
     parse_date_expr,
     parse_decimal_expr,
 )
+from etl import codice_fiscale as cf
 from etl.readers import ROW
 from etl.schemas import Column, TableSpec
 

@@ -14,7 +14,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from etl import settings
+from core import settings
 from indicators import definitions, targets
 from indicators.disclosure import suppress_small_cells
 from indicators.engine import default_as_of, indicator_values
@@ -177,7 +177,7 @@ def save_plan_rows(db, indicatore: str, territorio: str, rows: pl.DataFrame) -> 
     Every row is checked first (`targets.set_target` rules); with any error nothing is written and the
     Italian messages are returned. Returns [] on success. `db`: the warehouse path (a short write).
     """
-    from etl import db as warehouse
+    from core import warehouse
 
     parsed, errors = [], []
     with warehouse.writer(db) as con:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import db as warehouse
-from etl import settings
+from core import settings, warehouse
 
 CONTRACT_KEYS = ("indicatore", "livello", "territorio", "anno", "numeratore", "denominatore", "valore", "soppresso")
 EXTRA_KEYS = ("area", "parziale", "nome", "unita", "direzione", "stato", "obiettivo", "baseline")

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from etl import settings
+from core import settings
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 AREAS = ("poverta", "casa", "anziani", "giovani", "famiglia", "lavoro", "organizzazione")

@@ -47,7 +47,7 @@ def _count_spec(count_columns: Mapping[str, tuple[tuple[str, ...], bool]] | None
 
 
 def _default_hierarchy() -> dict[str, str]:
-    from etl import territory
+    from core import territory
 
     sub = territory.sub_ambiti_file()
     return dict(zip(sub["comune"].to_list(), sub["sub_ambito"].to_list()))

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from etl.db import RECORDS, get_meta, has_table, query_pl, records_by_source
+from core.warehouse import RECORDS, get_meta, has_table, query_pl, records_by_source
 from indicators.definitions import Indicator, catalog
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -241,14 +241,14 @@ MEASURES: dict[str, Callable[[Context, Indicator], pl.DataFrame]] = {
 
 # --- the tidy table -----------------------------------------------------------------
 
-# A dashboard snapshot holds no service records (etl.db.snapshot with `summarise`): it carries the
+# A dashboard snapshot holds no service records (core.warehouse.snapshot with `summarise`): it carries the
 # values computed from the warehouse during the snapshot's visit, with their date in `meta`.
 PUBLISHED = "valori_indicatori"
 PUBLISHED_AS_OF = "valori_data"
 
 
 def publish_values(source: duckdb.DuckDBPyConnection, snapshot: duckdb.DuckDBPyConnection) -> None:
-    """etl.db.snapshot's `summarise`: every indicator value, computed on the warehouse, into the snapshot."""
+    """core.warehouse.snapshot's `summarise`: every indicator value, computed on the warehouse, into the snapshot."""
     as_of = default_as_of(source)
     values = indicator_values(source, as_of=as_of)
     snapshot.register("_valori", values)

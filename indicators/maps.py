@@ -18,7 +18,7 @@ from functools import lru_cache
 import plotly.graph_objects as go
 import polars as pl
 
-from etl import territory
+from core import territory
 from indicators import fmt
 
 SIMPLIFY_M = 60

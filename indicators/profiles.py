@@ -10,7 +10,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from etl.db import query_pl, records_by_source
+from core.warehouse import query_pl, records_by_source
 
 AGE_BANDS = [(a, a + 4) for a in range(0, 85, 5)] + [(85, 100)]  # uniform 5-year bands, 85+ last
 

@@ -15,8 +15,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from etl import settings
-from etl.db import query_pl
+from core import settings
+from core.warehouse import query_pl
 from indicators.definitions import Indicator, by_id
 
 RAGGIUNTO = "raggiunto"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from indicators import api, charts, maps, views
-from pages.shell import common
+from ui import common
 
 LEVELS = {"comune": "Comuni", "sub_ambito": "Sub-ambiti"}
 

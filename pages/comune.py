@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from indicators import views
-from pages.shell import common
+from ui import common
 
 f = common.frame("ufficio_di_piano", "sindaco", page="Comune")
 if not f.comune:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from etl import queries as etl_queries
-from pages.shell import common, upload
+from ui import common, upload
 
 f = common.frame("ufficio_di_piano", page="Dati e qualità")
 st.title("Dati e qualità")

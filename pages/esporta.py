@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from indicators import cli as indicators_cli
-from pages.shell import common
+from ui import common
 
 f = common.frame(page="Esporta i dati")
 st.title("Esporta i dati")

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from indicators import api
-from pages.shell import common
+from ui import common
 
 f = common.frame(page="Obiettivi e indicatori")
 st.title("Obiettivi e indicatori")

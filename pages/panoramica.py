@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from indicators import views
-from pages.shell import common
+from ui import common
 
 f = common.frame(page="Panoramica")
 territorio, nome = common.selected_territory(f)

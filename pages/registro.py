@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from etl import audit
-from pages.shell import common
+from ui import common
 
 access = common.require("ufficio_di_piano", page="Registro accessi")
 st.title("Registro accessi")

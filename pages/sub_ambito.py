@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from indicators import charts, maps, views
-from pages.shell import common
+from ui import common
 
 f = common.frame(page="Sub-ambito")
 subs = f.territories.select("sub_ambito", "nome_sub_ambito", "pilota", "provvisorio").unique("sub_ambito")

@@ -86,7 +86,7 @@ def _no_users_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 @contextmanager
 def demo_warehouse_env(tmp: Path, prepare: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """A small demo warehouse in `tmp`, with PDZ_DB/PDZ_SECRET pointing at it for the block (module fixtures)."""
-    from etl.demo_build import build_demo
+    from demo.build import build_demo
 
     db = tmp / "warehouse.duckdb"
     build_demo(db, scale=0.2)

@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from etl import db as warehouse
-from etl.settings import REPO_ROOT
+from core import warehouse
+from core.settings import REPO_ROOT
 from indicators import api, views
 from tests.conftest import demo_warehouse_env, open_page
 
@@ -124,7 +124,7 @@ def test_area_maps_carry_the_engine_values_and_fetch_boundaries_by_url(demo_db, 
     and the coloured comuni carry the engine's values."""
     import json
 
-    from etl.settings import STATIC_DIR
+    from core.settings import STATIC_DIR
 
     at = run_page("pages/anziani.py", anno="2025")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)

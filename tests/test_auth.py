@@ -15,13 +15,13 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from etl import audit, users
-from etl import db as warehouse
-from etl.settings import REPO_ROOT
+from core import users, warehouse
+from core.settings import REPO_ROOT
+from etl import audit
 from indicators import api, views
-from pages.shell import access as auth
-from pages.shell import menu
 from tests.conftest import demo_warehouse_env, open_page
+from ui import access as auth
+from ui import menu
 
 TIMEOUT = 90
 PASSWORD = "una-password-di-prova"
@@ -287,7 +287,7 @@ def test_every_cached_frame_has_the_audience_in_its_key_or_holds_no_indicator():
     from streamlit.runtime.caching.cache_type import CacheType
     from streamlit.runtime.caching.cache_utils import CachedFunc
 
-    from pages.shell import common
+    from ui import common
 
     cached = {
         name: obj

@@ -15,9 +15,10 @@ import polars as pl
 import pytest
 import shapely
 
-from etl import demo, settings, territory
+from core import settings, territory
+from core.normalize import comune_key, header_key, parse_date_expr, parse_decimal_expr
+from demo import generate as demo
 from etl.codice_fiscale import CF_PATTERN, check_character, derive_expr
-from etl.normalize import comune_key, header_key, parse_date_expr, parse_decimal_expr
 
 SEED = 42
 CATALOGUE = pl.read_csv(settings.INTERVENTI_FILE)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from etl import settings
-from etl.settings import REPO_ROOT
+from core import settings
+from core.settings import REPO_ROOT
 
 
 def test_every_setting_is_in_the_readme_table_with_its_default():

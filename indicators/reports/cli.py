@@ -7,8 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from etl import db as warehouse
-from etl import settings
+from core import settings, warehouse
 from indicators import cli
 
 

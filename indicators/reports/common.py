@@ -13,8 +13,9 @@ import duckdb
 import plotly.graph_objects as go
 import polars as pl
 
-from etl import queries, settings
-from etl.db import get_meta
+from core import settings
+from core.warehouse import get_meta
+from etl import queries
 from indicators import api, charts, definitions, fmt, maps, profiles, views
 
 AMBITO = "AMBITO"

@@ -199,7 +199,7 @@ def metadata_rows(ctx: ReportContext) -> list[tuple[str, str]]:
 
 
 def ctx_k() -> tuple[int, int]:
-    from etl import settings
+    from core import settings
 
     return settings.k_min(), settings.k_min(minori=True)
 

@@ -14,8 +14,8 @@ from urllib.parse import quote_plus
 import polars as pl
 import pytest
 
-from etl import db as warehouse_db
-from etl import users
+from core import users
+from core import warehouse as warehouse_db
 from indicators import api, views
 from tests.browser.test_dashboard_browser import _require_browser, _settle, _shot, _start_server, choose_in_sidebar
 
@@ -28,7 +28,7 @@ PASSWORD = "password-di-prova-1"
 def real_site(tmp_path_factory):
     """A warehouse not marked as demo (so no open access), with three accounts beside it."""
     _require_browser()
-    from etl.demo_build import build_demo
+    from demo.build import build_demo
 
     tmp = tmp_path_factory.mktemp("browser_auth")
     db = tmp / "warehouse.duckdb"

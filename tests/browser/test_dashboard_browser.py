@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
 
 CHROMIUM = "/usr/bin/chromium"
@@ -64,7 +64,7 @@ def _start_server(db: Path, env: dict) -> tuple[subprocess.Popen, str]:
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     _require_browser()
-    from etl.demo_build import build_demo
+    from demo.build import build_demo
 
     tmp = tmp_path_factory.mktemp("browser")
     db = tmp / "warehouse.duckdb"
@@ -190,7 +190,7 @@ def test_upload_with_a_bad_row_shows_its_reason(server, browser):
 def test_report_download_from_the_dashboard_carries_the_engine_values(server, browser, warehouse):
     import openpyxl
 
-    from etl import db as wh
+    from core import warehouse as wh
     from indicators import api
 
     base, tmp = server

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
+from core import warehouse
 from etl import audit
-from etl import db as warehouse
 
 
 def test_record_and_filter(db_path):

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from etl.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from etl.demo import expected_rejections, generate_demo_files
+from demo.generate import expected_rejections, generate_demo_files
 from etl.loader import load_files
 
 

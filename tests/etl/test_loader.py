@@ -13,10 +13,10 @@ import time
 import duckdb
 import pytest
 
-from etl import db as warehouse
+from core import warehouse
+from core.settings import REPO_ROOT
 from etl.codice_fiscale import CF_ANYWHERE
 from etl.loader import load_files
-from etl.settings import REPO_ROOT
 from tests.conftest import PRESTAZIONI_HEADER, make_cf, prestazione, write_csv
 
 

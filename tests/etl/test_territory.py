@@ -6,7 +6,7 @@ import csv
 
 import duckdb
 
-from etl import territory
+from core import territory
 from etl.loader import load_files
 from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
 

@@ -98,8 +98,8 @@ def test_too_large_is_refused(tmp_path, monkeypatch):
 def test_max_upload_setting_matches_the_streamlit_config():
     import tomllib
 
-    from etl import settings
-    from etl.settings import REPO_ROOT
+    from core import settings
+    from core.settings import REPO_ROOT
 
     config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == int(settings.SETTINGS["max_upload_mb"].default)

@@ -11,8 +11,8 @@ import tomllib
 
 import pytest
 
-from etl import users
-from etl.settings import REPO_ROOT
+from core import users
+from core.settings import REPO_ROOT
 
 PASSWORD = "correct-horse-battery"
 
@@ -121,8 +121,8 @@ def test_users_cli_add_list_reset_remove(tmp_path):
 
 
 def test_users_cli_writes_the_audit_log_when_the_warehouse_exists(tmp_path):
+    from core import warehouse
     from etl import audit
-    from etl import db as warehouse
 
     db = tmp_path / "warehouse.duckdb"
     with warehouse.writer(db):

@@ -29,7 +29,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from etl import db as warehouse
+from core import warehouse
 
 CREMA, BAGNOLO, AGNADELLO, DOVERA = "019035", "019005", "019002", "019041"
 SUB = {CREMA: "SA1", BAGNOLO: "SA1", AGNADELLO: "SA2", DOVERA: "SA2"}

@@ -109,7 +109,7 @@ def test_plan_rows_and_save_plan_rows(con, wh_path):
     assert len(errors) == 1 and "2027 TARGET" in errors[0] and "negativi" in errors[0]  # nothing written
     cleared = pl.DataFrame({"anno": [2027], "tipo": ["TARGET"], "valore": ["2,5"]})
     assert api.save_plan_rows(wh_path, "anziani_sad_copertura_65", "SA1", cleared) == []
-    from etl import db as warehouse
+    from core import warehouse
 
     with warehouse.reader(wh_path) as ro:
         rows = api.plan_rows(ro, "anziani_sad_copertura_65", "SA1").rows()
@@ -131,7 +131,7 @@ def test_dashboard_snapshot_holds_values_not_records(con, wh_path):
     """The dashboard's snapshot leaves the records out: same table, same dates, a clear refusal otherwise."""
     from datetime import date
 
-    from etl import db as warehouse
+    from core import warehouse
     from etl.queries import freshness
     from indicators import engine, profiles
 

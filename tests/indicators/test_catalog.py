@@ -98,7 +98,7 @@ def test_malformed_entries_are_rejected():
 
 
 def _demo_builder():
-    for name in ("etl.demo", "etl.demo_build"):
+    for name in ("demo.generate", "demo.build"):
         try:
             mod = importlib.import_module(name)
         except ImportError:
@@ -112,11 +112,11 @@ def _demo_builder():
 def test_every_indicator_has_a_target_in_the_demo(tmp_path, monkeypatch):
     build_demo = _demo_builder()
     if build_demo is None:
-        pytest.skip("etl.demo non ha build_demo: il database dimostrativo non si può ancora costruire")
+        pytest.skip("demo.generate non ha build_demo: il database dimostrativo non si può ancora costruire")
     db = tmp_path / "demo.duckdb"
     monkeypatch.setenv("PDZ_SECRET", str(tmp_path / "secret.key"))
     build_demo(db, seed=7, scale=0.3)
-    from etl import db as warehouse
+    from core import warehouse
 
     with warehouse.reader(db) as con:
         with_target = {

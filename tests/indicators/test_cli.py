@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from etl import db as warehouse
+from core import warehouse
 from tests.indicators.conftest import BAGNOLO, CREMA, add, set_territory
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from etl import db as warehouse
-from etl.demo_build import build_demo
+from core import warehouse
+from demo.build import build_demo
 from indicators import api
 
 CHROMIUM = "/usr/bin/chromium"

@@ -15,7 +15,7 @@ from pptx import Presentation
 from pptx.util import Inches
 from pypdf import PdfReader
 
-from etl import db as warehouse
+from core import warehouse
 from indicators import api, fmt, views
 from indicators.reports import build_report, common
 from indicators.reports.slides import READING_NAME

@@ -10,8 +10,8 @@ import openpyxl
 import polars as pl
 import pytest
 
-from etl import db as warehouse
-from etl.settings import REPO_ROOT
+from core import warehouse
+from core.settings import REPO_ROOT
 from indicators import api, fmt
 from indicators.reports import build_report, common
 from indicators.reports.xlsx import COMUNI_SHEET, HEADER_ROW, METADATA_SHEET, sheet_name

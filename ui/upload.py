@@ -12,11 +12,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from etl import settings
+from core import settings
+from core.users import Access
 from etl.loader import LoadResult, load_files
 from etl.uploads import ALLOWED, UploadRefused, check_name_and_size, check_upload, safe_name
-from etl.users import Access
-from pages.shell import common
+from ui import common
 
 __all__ = ["ALLOWED", "load_uploaded", "max_mb"]
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from etl import settings
+from core import settings
 
 ROLES = {
     "ufficio_di_piano": "Ufficio di Piano",
@@ -173,7 +173,7 @@ def save_accounts(accounts: dict[str, Account], path: Path | None = None) -> Pat
 
 def ambito_comuni() -> dict[str, str]:
     """ISTAT code -> name of the ambito's comuni (from the ambito folder)."""
-    from etl import territory
+    from core import territory
 
     df = territory.comuni_file()
     return dict(zip(df["comune"].to_list(), df["nome"].to_list()))
@@ -181,8 +181,8 @@ def ambito_comuni() -> dict[str, str]:
 
 def resolve_comune(value: str) -> str:
     """An ISTAT code or a name of a comune of the ambito -> its 6-digit code (UsersError otherwise)."""
-    from etl import territory
-    from etl.normalize import comune_key
+    from core import territory
+    from core.normalize import comune_key
 
     comuni = ambito_comuni()
     text = (value or "").strip()

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl import settings
+from core import settings
 
 SCHEMA_VERSION = "1"
 
@@ -344,7 +344,7 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
 
 def refresh_reference(con: duckdb.DuckDBPyConnection, force: bool = False) -> None:
     """Comuni, population, catalogue and (unless uploaded) sub-ambiti from data files."""
-    from etl import territory  # territory loads geopop lazily
+    from core import territory  # territory loads geopop lazily
 
     fingerprint = territory.ambito_files_hash() + ":" + _file_hash(settings.INTERVENTI_FILE)
     if not force and get_meta(con, "reference_hash") == fingerprint:

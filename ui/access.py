@@ -1,4 +1,4 @@
-"""Who is using this session, and what they may see: Streamlit glue over `etl.users`.
+"""Who is using this session, and what they may see: Streamlit glue over `core.users`.
 
 Identity:
 * OIDC (`st.login`) when Streamlit secrets have an `[auth]` section: the identity is the
@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from etl import audit, settings, users
+from core import settings, users
+from core.users import Access, Refusal
+from etl import audit
 from etl import queries as etl_queries
-from etl.users import Access, Refusal
 
 SESSION_KEY = "pdz_auth"
 FLASH_KEY = "pdz_auth_flash"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import settings
-from etl.normalize import comune_key
+from core import settings
+from core.normalize import comune_key
 
 SUB_AMBITI_COLUMNS = [
     "comune",

@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from etl import settings, territory
+from core import settings, territory
+from core.normalize import comune_key
 from etl.codice_fiscale import MONTHS
 from etl.codice_fiscale import check_tables as cf_check_tables
-from etl.normalize import comune_key
 
 DEMO_CUTOFF = date(2026, 10, 31)  # extraction date of the demo data (fixed: output is deterministic)
 WINDOW_START = date(2023, 1, 1)  # the extraction covers records active from here to the cutoff
@@ -933,7 +933,7 @@ class _Generator:
         wb.set_properties(
             {
                 "title": "Prestazioni SIL - dati dimostrativi (sintetici)",
-                "author": "pdz-monitor etl.demo",
+                "author": "pdz-monitor demo.generate",
                 "comments": "Dati dimostrativi: nessun dato reale.",
                 "created": datetime.combine(self.cutoff_date, datetime.min.time()),
             }

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from etl.users import ROLES
-from pages.shell.common import AREAS
+from core.users import ROLES
+from ui.common import AREAS
 
 ALL = tuple(ROLES)
 OFFICE = ("ufficio_di_piano",)

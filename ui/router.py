@@ -1,6 +1,6 @@
 """The router: page config, who is logged in, `st.navigation` per role (run by app.py).
 
-The navigation is built per role (`pages/shell/menu.py`: who may open each page). A page a
+The navigation is built per role (`ui/menu.py`: who may open each page). A page a
 role may not use is left out of its menu and registered hidden, so that its
 URL opens the page's own guard (`common.require`), which refuses and stops,
 instead of silently falling back to the Panoramica. A session without access
@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from etl import settings
-from etl.settings import REPO_ROOT
-from etl.users import Access
-from pages.shell import access as auth
-from pages.shell import common, menu
+from core import settings
+from core.settings import REPO_ROOT
+from core.users import Access
+from ui import access as auth
+from ui import common, menu
 
 
 def pages_for(access: Access) -> dict[str, list[st.Page]]:
-    """The menu of a role (`pages/shell/menu.py`); the pages it may not use are registered hidden."""
+    """The menu of a role (`ui/menu.py`); the pages it may not use are registered hidden."""
 
     def page(e: menu.Entry, visible: bool) -> st.Page:
         return st.Page(

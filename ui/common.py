@@ -19,13 +19,12 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from etl import db as warehouse
+from core import settings, warehouse
+from core.users import ROLES, Access, ambito_comuni
 from etl import queries as etl_queries
-from etl import settings
-from etl.users import ROLES, Access, ambito_comuni
 from indicators import api, fmt, profiles, views
 from indicators.engine import publish_values
-from pages.shell import access as auth
+from ui import access as auth
 
 AUDIENCES = {"pubblico": "Pubblica", "ufficio": "Ufficio di Piano"}
 AREAS = {e.area: e.nome_area for e in api.catalog()}  # area code -> Italian name, from the catalog
@@ -48,7 +47,7 @@ def ensure_warehouse() -> None:
     with _build_lock:
         if path.exists():
             return
-        from etl.demo_build import build_demo
+        from demo.build import build_demo
 
         with st.spinner("Primo avvio: creo il database con i dati dimostrativi (circa un minuto)…"):
             build_demo(path)
@@ -189,7 +188,7 @@ def current_access() -> Access:
     # Not st.rerun(): a rerun drops the click that started the run (a login, a logout), and
     # AppTest starts every run in legacy mode.
     if leave_legacy_multipage_mode(rerun=False):
-        from pages.shell import router
+        from ui import router
 
         router.run()
         st.stop()

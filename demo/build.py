@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from etl import db as warehouse
-from etl.demo import generate_demo_files
+from core import warehouse
+from demo.generate import generate_demo_files
 from etl.loader import LoadResult, fmt_int, load_files
 
 # Demo targets: the improvement over the 2024 baseline planned for 2027, in the
