@@ -163,3 +163,13 @@ def _ambito_info(folder: str) -> dict:
 def ambito_info() -> dict:
     """Identity of the ambito (name, capofila, plan years) from ambito.toml."""
     return _ambito_info(str(ambito_dir()))
+
+
+def plan_years() -> tuple[int, tuple[int, ...]]:
+    """(baseline year, plan years) from ambito.toml: (2024, (2025, 2026, 2027)) for the Cremasco.
+
+    The one reading of the plan years: the loader's checks of an `obiettivi` file, the target
+    editor's (`etl/targets.py`) and the status of the indicators (`indicators/targets.py`) use it.
+    """
+    info = ambito_info()
+    return int(info.get("anno_baseline", 2024)), tuple(int(a) for a in info.get("anni_piano", [2025, 2026, 2027]))

@@ -2,7 +2,8 @@
 
 The warehouse is built beside the target path and moved into place when
 complete, so a dashboard never sees half a demo. A warehouse holding real
-data (any load not made by this builder) is never overwritten.
+data (any load not made by this builder) is never overwritten. Every write
+goes through etl (`load_files`, `record_meta`): etl/ is the one writer.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 
 from core import warehouse
 from demo.generate import generate_demo_files
-from etl.loader import LoadResult, fmt_int, load_files
+from etl.loader import LoadResult, fmt_int, load_files, record_meta
+from indicators.catalog import indicator_ids
 
 # Demo targets: the improvement over the 2024 baseline planned for 2027, in the
 # indicator's good direction (a rate up 15%, a waiting time down 15%).
@@ -41,13 +43,12 @@ def build_demo(db: Path | str, seed: int = 42, scale: float = 1.0) -> str:
     try:
         with tempfile.TemporaryDirectory(prefix="pdz_demo_") as tmp:
             files = generate_demo_files(Path(tmp), seed=seed, scale=scale)
-            results = load_files([f for f in files if f.suffix != ".json"], db=building)
-            with warehouse.writer(building) as con:
-                warehouse.set_meta(con, "demo", "true")
-                warehouse.set_meta(con, "demo_seed", str(seed))
-                warehouse.set_meta(con, "demo_scale", str(scale))
+            ids = indicator_ids()
+            results = load_files([f for f in files if f.suffix != ".json"], db=building, indicator_ids=ids)
+            record_meta(building, {"demo": "true", "demo_seed": str(seed), "demo_scale": str(scale)})
+            with warehouse.reader(building) as con:
                 targets = _write_demo_targets(con, Path(tmp) / "obiettivi_dimostrativi.csv")
-            results += load_files([targets], table="obiettivi", db=building)
+            results += load_files([targets], table="obiettivi", db=building, indicator_ids=ids)
             failed = [r for r in results if r.status == "failed"]
             if failed:
                 raise RuntimeError("; ".join(r.summary_it() for r in failed))

@@ -67,13 +67,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    results = load_files(args.files, table=args.table, db=args.db)
+    results = load_files(args.files, table=args.table, db=args.db, indicator_ids=catalog_indicator_ids())
     for r in results:
         if args.json:
             print(json.dumps(r.as_json(), ensure_ascii=False))
         else:
             print(r.summary_it())
     return 0 if all(r.status in ("loaded", "duplicate") for r in results) else 1
+
+
+def catalog_indicator_ids() -> list[str]:
+    """The catalog's indicator ids, handed to the loader to check an `obiettivi` file.
+
+    The CLI is a composition root (the contract fixes `python -m etl load`): the one place in etl/
+    that imports indicators/ (tests/test_architecture.py lists it), so the loader itself does not.
+    """
+    from indicators.catalog import indicator_ids
+
+    return indicator_ids()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -124,15 +124,30 @@ def load_files(
     progress: Progress | None = None,
     user: str | None = None,
     display_names: dict[str, str] | None = None,
+    indicator_ids: Iterable[str] | None = None,
 ) -> list[LoadResult]:
-    """Load each file in its own transaction; one writer connection for all."""
+    """Load each file in its own transaction; one writer connection for all.
+
+    `indicator_ids`: the catalog's indicator ids, to check an `obiettivi` file (None: not checked).
+    The caller hands them in (the CLI, the dashboard, the demo): etl/ never imports indicators/.
+    """
     paths = [Path(p) for p in paths]
     results = []
     with warehouse.writer(db) as con:
         for path in paths:
             name = (display_names or {}).get(str(path), path.name)
-            results.append(load_file(con, path, table=table, progress=progress, user=user, display_name=name))
+            results.append(
+                load_file(con, path, table=table, progress=progress, user=user, display_name=name,
+                          indicator_ids=indicator_ids)  # fmt: skip
+            )
     return results
+
+
+def record_meta(db: Path | str, values: dict[str, str]) -> None:
+    """Write keys of the warehouse's `meta` table in one short write (the demo builder marks its warehouse)."""
+    with warehouse.writer(db) as con:
+        for key, value in values.items():
+            warehouse.set_meta(con, key, value)
 
 
 def load_file(
@@ -142,6 +157,7 @@ def load_file(
     progress: Progress | None = None,
     user: str | None = None,
     display_name: str | None = None,
+    indicator_ids: Iterable[str] | None = None,
 ) -> LoadResult:
     started = datetime.now()
     t0 = time.perf_counter()
@@ -158,7 +174,7 @@ def load_file(
             result.seconds = time.perf_counter() - t0
             return result
         result.batch_id = _new_batch_id(started)
-        _load_in_transaction(con, source, spec, sha, result, started, progress, user)
+        _load_in_transaction(con, source, spec, sha, result, started, progress, user, indicator_ids)
     except (ReadError, LoadRefused) as exc:
         result.error = str(exc)
         _log_failure(con, result, started, user, sha if "sha" in locals() else None)
@@ -212,14 +228,14 @@ def _new_batch_id(started: datetime) -> str:
     return started.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
 
 
-def build_context(con: duckdb.DuckDBPyConnection) -> Context:
+def build_context(con: duckdb.DuckDBPyConnection, indicator_ids: Iterable[str] | None = None) -> Context:
     from core import territory
 
     comuni = con.execute("SELECT comune, chiave FROM comuni").fetchall()
     italy = territory.italy_municipalities()
     from core.normalize import comune_key
 
-    info = settings.ambito_info()
+    anno_baseline, anni_piano = settings.plan_years()
     return Context(
         comune_codes={c for c, _ in comuni},
         comune_keys={k: c for c, k in comuni},
@@ -227,20 +243,11 @@ def build_context(con: duckdb.DuckDBPyConnection) -> Context:
         italy_keys={comune_key(n) for n in italy["nome"].to_list()},
         interventi=dict(con.execute("SELECT intervento, area FROM interventi").fetchall()),
         sub_ambiti={r[0] for r in con.execute("SELECT DISTINCT sub_ambito FROM sub_ambiti").fetchall()},
-        indicatori=_indicator_ids(),
-        anno_baseline=int(info.get("anno_baseline", 2024)),
-        anni_piano=tuple(int(a) for a in info.get("anni_piano", [2025, 2026, 2027])),
+        indicatori=None if indicator_ids is None else set(indicator_ids),
+        anno_baseline=anno_baseline,
+        anni_piano=anni_piano,
         reference_year=date.today().year,
     )
-
-
-def _indicator_ids() -> set[str] | None:
-    """Ids of the indicator catalog, to check `obiettivi` (None if not available)."""
-    try:
-        from indicators.catalog import indicator_ids
-    except ImportError:
-        return None
-    return set(indicator_ids())
 
 
 def _load_in_transaction(
@@ -252,8 +259,9 @@ def _load_in_transaction(
     started: datetime,
     progress: Progress | None,
     user: str | None,
+    indicator_ids: Iterable[str] | None = None,
 ) -> None:
-    ctx = build_context(con)
+    ctx = build_context(con, indicator_ids)
     key = cf.load_or_create_secret(settings.secret_path(_db_file(con)))
     mapping, unknown = match_columns(spec, source.columns)
     result.ignored_columns = unknown

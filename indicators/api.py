@@ -39,6 +39,11 @@ def catalog() -> tuple[definitions.Indicator, ...]:
     return definitions.catalog()
 
 
+def area_names() -> dict[str, str]:
+    """Area code -> its Italian name (`nome_area`), in catalog order."""
+    return {e.area: e.nome_area for e in catalog()}
+
+
 def indicator(indicator_id: str) -> definitions.Indicator:
     """One entry of the catalog (KeyError for an unknown id)."""
     return definitions.get(indicator_id)
@@ -158,45 +163,16 @@ def plan_rows(con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str) 
     )
 
 
-def _cell_value(v) -> float | None:
-    """A number from an editor cell (None, NaN and '' mean "no target")."""
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return None
-    if isinstance(v, str):
-        v = v.strip().replace(".", "").replace(",", ".") if "," in v else v.strip()
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"Valore non valido: «{v}». Serve un numero (per esempio 12,5).") from None
-    return None if x != x else x  # NaN: empty cell
-
-
 def save_plan_rows(db, indicatore: str, territorio: str, rows: pl.DataFrame) -> list[str]:
     """Write the edited plan (anno, tipo, valore) of one indicator and territory; empty values delete.
 
-    Every row is checked first (`targets.set_target` rules); with any error nothing is written and the
-    Italian messages are returned. Returns [] on success. `db`: the warehouse path (a short write).
+    The write is `etl.targets.save_plan_rows` (etl is the one writer of the warehouse), checked
+    against this catalog. With any error nothing is written and the Italian messages are
+    returned; [] on success. `db`: the warehouse path (a short write).
     """
-    from core import warehouse
+    from etl import targets as target_writer
 
-    parsed, errors = [], []
-    with warehouse.writer(db) as con:
-        for r in rows.iter_rows(named=True):
-            try:
-                anno = int(r["anno"])
-                valore = _cell_value(r.get("valore"))
-                tipo = targets.check_target(con, indicatore, territorio, anno, str(r["tipo"]), valore)
-                parsed.append((anno, tipo, valore))
-            except (TypeError, ValueError) as exc:
-                errors.append(f"{r.get('anno')} {r.get('tipo')}: {exc}")
-        if errors:
-            return errors
-        for anno, tipo, valore in parsed:
-            if valore is None:
-                targets.remove_target(con, indicatore, territorio, anno, tipo)
-            else:
-                targets.set_target(con, indicatore, territorio, anno, tipo, valore)
-    return []
+    return target_writer.save_plan_rows(db, indicatore, territorio, rows, catalog=definitions.by_id())
 
 
 # --- the indicator sheet ----------------------------------------------------------

@@ -1,8 +1,8 @@
 """Baselines, targets, status and projection of the indicators (the rule is also in indicators/README.md).
 
 Baselines (2024) and targets (2025-2027) come from the `obiettivi` table, per
-indicator and territory ('AMBITO' or a sub-ambito code). The target editor
-writes them through `set_target`, the one sanctioned write outside `etl/`.
+indicator and territory ('AMBITO' or a sub-ambito code). This module only reads
+them: the target editor writes through `etl/targets.py` (`etl/` is the one writer).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from core import settings
+from core.settings import plan_years
 from core.warehouse import query_pl
 from indicators.definitions import Indicator, by_id
 
@@ -38,12 +38,6 @@ TARGET_COLUMNS = (
 
 
 # --- the plan ---------------------------------------------------------------------
-
-
-def plan_years() -> tuple[int, tuple[int, ...]]:
-    """(baseline year, plan years) from ambito.toml: (2024, (2025, 2026, 2027)) for the Cremasco."""
-    info = settings.ambito_info()
-    return int(info.get("anno_baseline", 2024)), tuple(int(a) for a in info.get("anni_piano", [2025, 2026, 2027]))
 
 
 def final_year() -> int:
@@ -332,90 +326,3 @@ def _with_status(
         stato.cast(pl.String).alias("stato"),
         (sign * (proj - tg) >= -1e-9 * pl.max_horizontal(pl.lit(1.0), tg.abs())).alias("obiettivo_atteso"),
     ).rename({f"obiettivo_{a}": f"target_{a}" for a in years})
-
-
-# --- the target editor ------------------------------------------------------------
-
-
-def _validate(con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str, anno: int, tipo: str) -> str:
-    entries = by_id()
-    if indicatore not in entries:
-        raise ValueError(f"Indicatore sconosciuto: «{indicatore}». Usare un indicatore del catalogo.")
-    entry = entries[indicatore]
-    subs = [r[0] for r in con.execute("SELECT DISTINCT sub_ambito FROM sub_ambiti ORDER BY 1").fetchall()]
-    if territorio != "AMBITO" and territorio not in subs:
-        raise ValueError(
-            f"Territorio sconosciuto: «{territorio}». Usare AMBITO o un codice di sub-ambito ({', '.join(subs)})."
-        )
-    livello = "ambito" if territorio == "AMBITO" else "sub_ambito"
-    if livello not in entry.livelli:
-        raise ValueError(f"L'indicatore «{indicatore}» non è calcolato a livello di {livello.replace('_', '-')}.")
-    b_year, years = plan_years()
-    if isinstance(anno, bool) or not isinstance(anno, int) or not b_year <= anno <= max(years):
-        raise ValueError(f"Anno non valido: {anno}. Gli obiettivi riguardano gli anni dal {b_year} al {max(years)}.")
-    tipo_norm = str(tipo).strip().upper()
-    if tipo_norm not in ("BASELINE", "TARGET"):
-        raise ValueError(f"Tipo non valido: «{tipo}». Usare BASELINE o TARGET.")
-    if tipo_norm == "BASELINE" and anno != b_year:
-        raise ValueError(f"La baseline si riferisce solo al {b_year}, non al {anno}.")
-    if tipo_norm == "TARGET" and anno not in years:
-        raise ValueError(
-            f"Gli obiettivi (TARGET) riguardano gli anni del piano {', '.join(map(str, years))}, non il {anno}."
-        )
-    return tipo_norm
-
-
-def check_target(
-    con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str, anno: int, tipo: str, valore: float | None
-) -> str:
-    """The checks of `set_target` without writing; returns the normalised tipo. `valore` None = a deletion."""
-    tipo = _validate(con, indicatore, territorio, anno, tipo)
-    if valore is None:
-        return tipo
-    if isinstance(valore, bool) or not isinstance(valore, int | float) or not math.isfinite(valore):
-        raise ValueError(f"Valore non valido: «{valore}». Serve un numero (per esempio 12,5).")
-    if valore < 0:
-        raise ValueError(f"Valore non valido: {valore}. Gli indicatori non possono essere negativi.")
-    if by_id()[indicatore].unita.strip() == "%" and valore > 100:
-        raise ValueError(f"Valore non valido: {valore}. Una percentuale non può superare 100.")
-    return tipo
-
-
-def set_target(
-    con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str, anno: int, tipo: str, valore: float
-) -> None:
-    """Write one baseline or target into `obiettivi` (replacing the previous value for the same key).
-
-    Raises ValueError with an Italian message for an unknown indicator or territory, a year outside
-    the plan (baseline year .. last plan year), BASELINE not in the baseline year or TARGET not in a
-    plan year, a value that is not a finite number, negative, or above 100 for a percentage.
-    """
-    if valore is None:
-        raise ValueError("Valore non valido: vuoto. Serve un numero (per esempio 12,5); per togliere un obiettivo "
-                         "usare remove_target.")  # fmt: skip
-    tipo = check_target(con, indicatore, territorio, anno, tipo, valore)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(
-            "DELETE FROM obiettivi WHERE indicatore = ? AND territorio = ? AND anno = ? AND upper(tipo) = ?",
-            [indicatore, territorio, anno, tipo],
-        )
-        con.execute(
-            "INSERT INTO obiettivi (indicatore, territorio, anno, tipo, valore, batch_id) VALUES (?, ?, ?, ?, ?, ?)",
-            [indicatore, territorio, anno, tipo, float(valore), "editor"],
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-
-
-def remove_target(con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str, anno: int, tipo: str) -> int:
-    """Delete one baseline or target (same validation as `set_target`); returns the rows removed."""
-    tipo = _validate(con, indicatore, territorio, anno, tipo)
-    before = con.execute("SELECT count(*) FROM obiettivi").fetchall()[0][0]
-    con.execute(
-        "DELETE FROM obiettivi WHERE indicatore = ? AND territorio = ? AND anno = ? AND upper(tipo) = ?",
-        [indicatore, territorio, anno, tipo],
-    )
-    return before - con.execute("SELECT count(*) FROM obiettivi").fetchall()[0][0]

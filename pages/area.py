@@ -8,15 +8,19 @@ from __future__ import annotations
 import streamlit as st
 
 from indicators import api, charts, maps, views
-from ui import common
+from ui import session
+from ui.banners import banners
+from ui.filters import frame, selected_territory
+from ui.geo import map_selection_callback, published_geojson
 
 LEVELS = {"comune": "Comuni", "sub_ambito": "Sub-ambiti"}
 
 
 def render(area: str) -> None:
-    f = common.frame(page=common.AREAS[area])
-    st.title(common.AREAS[area])
-    common.banners(f)
+    name = api.area_names()[area]
+    f = frame(page=name)
+    st.title(name)
+    banners(f)
     levels = [lv for lv in LEVELS if lv in f.access.levels]
     if len(levels) > 1:
         level = st.segmented_control(
@@ -25,9 +29,9 @@ def render(area: str) -> None:
         )  # fmt: skip
     else:  # the Regione: sub-ambiti only
         level = levels[0]
-    territorio, nome = common.selected_territory(f)
-    sub = common.sub_ambiti_table(f)
-    sedi = common.sedi(f)
+    territorio, nome = selected_territory(f)
+    sub = session.sub_ambiti_table(f)
+    sedi = session.sedi(f)
     for entry in [e for e in api.catalog() if e.area == area]:
         st.divider()
         st.subheader(entry.nome)
@@ -39,11 +43,11 @@ def render(area: str) -> None:
             highlight = (f.comune or f.own_comune) if entry_level == "comune" else f.sub_ambito
             fig = maps.choropleth(
                 values, sub, entry_level, entry.unita, entry.direzione, highlight=highlight,
-                sedi=sedi if area == "organizzazione" else None, height=460, publish=common.published_geojson,
+                sedi=sedi if area == "organizzazione" else None, height=460, publish=published_geojson,
             )  # fmt: skip
             key = f"map_{entry.id}_{entry_level}"
             st.plotly_chart(
-                fig, key=key, on_select=common.map_selection_callback(key, entry_level), selection_mode="points",
+                fig, key=key, on_select=map_selection_callback(key, entry_level), selection_mode="points",
                 config={"scrollZoom": False},
             )  # fmt: skip
             own = f" Contorno rosso: {f.name_of(highlight)}." if highlight else ""
@@ -57,7 +61,7 @@ def render(area: str) -> None:
             )
             cell = views.cell(f.table, entry.id, territorio, f.year)
             if cell:
-                st.markdown(common.reading(cell, f.year))
+                st.markdown(views.reading(cell, f.year))
         with st.expander(f"Classifica dei {LEVELS[entry_level].lower()} ({f.year})"):
             ranked = views.ranking(values, entry.direzione)
-            st.dataframe(common.ranking_table(ranked, entry), hide_index=True, width="stretch")
+            st.dataframe(views.ranking_display(ranked, entry.unita), hide_index=True, width="stretch")

@@ -5,34 +5,36 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from indicators import views
-from ui import common
+from indicators import api, fmt, views
+from ui.banners import banners
+from ui.downloads import report_downloads
+from ui.filters import frame
 
-f = common.frame("ufficio_di_piano", "sindaco", page="Comune")
+f = frame("ufficio_di_piano", "sindaco", page="Comune")
 if not f.comune:
     st.title("Comune")
-    common.banners(f)
+    banners(f)
     st.info("Scegliere un comune nella barra laterale (oppure con un clic sulla mappa di una pagina d'area).")
     st.stop()
 
 row = f.territories.filter(pl.col("comune") == f.comune).row(0, named=True)
 st.title(f"Comune di {row['nome']}")
-common.banners(f)
-common.report_downloads(f, f.comune)
+banners(f)
+report_downloads(f, f.comune)
 st.caption(
-    f"Codice ISTAT {row['comune']} · {common.fmt.number(row['residenti'])} residenti · "
+    f"Codice ISTAT {row['comune']} · {fmt.number(row['residenti'])} residenti · "
     f"sub-ambito {row['nome_sub_ambito']} ({row['sub_ambito']})"
 )
 comparison = views.territory_comparison(f.table, f.year, f.comune, row["sub_ambito"])
-for area, label in common.AREAS.items():
+for area, label in api.area_names().items():
     rows = comparison.filter(pl.col("area") == area)
     if rows.height == 0:
         continue
     st.subheader(label)
     st.dataframe(
-        common.comparison_table(rows, row["nome_sub_ambito"], with_comune=True, comune_name=row["nome"]),
+        views.comparison_display(rows, row["nome_sub_ambito"], with_comune=True, comune_name=row["nome"]),
         hide_index=True,
         width="stretch",
     )
 if f.is_public:
-    st.caption(common.fmt.SUPPRESSED_HELP)
+    st.caption(fmt.SUPPRESSED_HELP)

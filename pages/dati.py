@@ -5,11 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from etl import queries as etl_queries
-from ui import common, upload
+from indicators.fmt import italian_frame
+from ui import upload
+from ui.banners import banners
+from ui.downloads import download_button
+from ui.filters import frame
+from ui.session import connection
 
-f = common.frame("ufficio_di_piano", page="Dati e qualità")
+f = frame("ufficio_di_piano", page="Dati e qualità")
 st.title("Dati e qualità")
-common.banners(f)
+banners(f)
 
 if f.is_public:
     st.info("Il caricamento dei dati e il dettaglio degli scarti sono disponibili nella vista Ufficio di Piano.")
@@ -35,14 +40,14 @@ if files and st.button("Carica", type="primary"):
         )
 
 last = st.session_state.get("last_batches") or []
-version, con = common.connection()
+version, con = connection()
 if last:
     st.subheader("Righe scartate nell'ultimo caricamento")
     rejected = etl_queries.rejected_rows(con).filter(etl_queries.batch_filter(last))
     if rejected.height:
-        st.table(common.italian_table(etl_queries.reject_reasons(con, last)))
-        st.dataframe(common.italian_table(rejected.drop("batch_id")), hide_index=True, width="stretch")
-        common.download_button(
+        st.table(italian_frame(etl_queries.reject_reasons(con, last)))
+        st.dataframe(italian_frame(rejected.drop("batch_id")), hide_index=True, width="stretch")
+        download_button(
             f, "Scarica le righe scartate (CSV)", rejected.write_csv(separator=";"), "righe_scartate.csv",
             "text/csv", f"righe scartate dei caricamenti {', '.join(last)}",
         )  # fmt: skip
@@ -51,13 +56,13 @@ if last:
 
 st.subheader("Qualità per caricamento")
 history = etl_queries.load_history(con)
-st.dataframe(common.italian_table(history.drop("batch_id")), hide_index=True, width="stretch")
+st.dataframe(italian_frame(history.drop("batch_id")), hide_index=True, width="stretch")
 
 st.subheader("Motivi di scarto (tutti i caricamenti)")
 reasons = etl_queries.reject_reasons(con)
 if reasons.height:
-    st.dataframe(common.italian_table(reasons), hide_index=True, width="stretch")
-    common.download_button(
+    st.dataframe(italian_frame(reasons), hide_index=True, width="stretch")
+    download_button(
         f, "Scarica tutte le righe scartate (CSV)", etl_queries.rejected_rows(con).write_csv(separator=";"),
         "tutte_le_righe_scartate.csv", "text/csv", "tutte le righe scartate",
     )  # fmt: skip
@@ -65,4 +70,4 @@ else:
     st.write("Nessuna riga scartata finora.")
 
 st.subheader("Aggiornamento per fonte")
-st.dataframe(common.italian_table(etl_queries.freshness(con)), hide_index=True, width="stretch")
+st.dataframe(italian_frame(etl_queries.freshness(con)), hide_index=True, width="stretch")

@@ -12,11 +12,14 @@ import polars as pl
 import streamlit as st
 
 from indicators import cli as indicators_cli
-from ui import common
+from indicators.fmt import italian_frame
+from ui.banners import banners
+from ui.downloads import download_button
+from ui.filters import frame
 
-f = common.frame(page="Esporta i dati")
+f = frame(page="Esporta i dati")
 st.title("Esporta i dati")
-common.banners(f)
+banners(f)
 
 levels = {"ambito": "Ambito", "sub_ambito": "Sub-ambiti", "comune": "Comuni"}
 allowed = [lv for lv in levels if lv in f.access.levels]
@@ -43,7 +46,7 @@ st.caption(
     "CSV con separatore ; e virgola decimale (Excel in italiano)."
 )
 preview = export.head(200).with_columns(pl.col("anno").cast(pl.String))
-st.dataframe(common.italian_table(preview, {"numeratore": 0, "denominatore": 0}), hide_index=True, width="stretch")
+st.dataframe(italian_frame(preview, {"numeratore": 0, "denominatore": 0}), hide_index=True, width="stretch")
 
 what = f"indicatori, vista {f.audience}, livelli {', '.join(chosen or allowed)}, " + (
     "tutti gli anni" if all_years else f"anno {f.year}"
@@ -59,12 +62,12 @@ def excel() -> bytes:
 
 left, right = st.columns(2)  # the files are written on click (a regional table takes seconds in Excel)
 with left:
-    common.download_button(
+    download_button(
         f, "Scarica CSV", lambda: export.write_csv(separator=";", decimal_comma=True),
         f"indicatori_{f.audience}_{suffix}.csv", "text/csv", what, icon=":material/download:", key="exp_csv",
     )  # fmt: skip
 with right:
-    common.download_button(
+    download_button(
         f, "Scarica Excel", excel, f"indicatori_{f.audience}_{suffix}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", what, icon=":material/download:",
         key="exp_xlsx",

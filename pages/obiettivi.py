@@ -6,17 +6,20 @@ import polars as pl
 import streamlit as st
 
 from indicators import api
-from ui import common
+from ui.audit import audit_action
+from ui.banners import banners
+from ui.filters import frame
+from ui.session import db_path
 
-f = common.frame(page="Obiettivi e indicatori")
+f = frame(page="Obiettivi e indicatori")
 st.title("Obiettivi e indicatori")
-common.banners(f)
+banners(f)
 
 tab_catalog, tab_editor = st.tabs(["Schede degli indicatori", "Modifica obiettivi"])
 
 with tab_catalog:
     st.markdown(api.status_rule_text())
-    for area, label in common.AREAS.items():
+    for area, label in api.area_names().items():
         entries = [e for e in api.catalog() if e.area == area]
         if not entries:
             continue
@@ -48,8 +51,8 @@ with tab_editor:
     )
     if st.button("Salva gli obiettivi", type="primary"):
         changes = pl.from_pandas(edited)
-        errors = api.save_plan_rows(common.db_path(), ind, terr, changes)
-        common.audit_action(
+        errors = api.save_plan_rows(db_path(), ind, terr, changes)
+        audit_action(
             f, "obiettivi", f"{ind} · {terr}", "rifiutato" if errors else "ok",
             "; ".join(errors) if errors else f"{changes.height} righe salvate",
         )  # fmt: skip

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import views
-from ui import common
+from indicators import api, views
+from ui.banners import banners
+from ui.downloads import report_downloads
+from ui.filters import frame, selected_territory
 
-f = common.frame(page="Panoramica")
-territorio, nome = common.selected_territory(f)
+f = frame(page="Panoramica")
+territorio, nome = selected_territory(f)
 st.title(f"Panoramica — {nome}")
-common.banners(f)
-common.report_downloads(f, territorio)
+banners(f)
+report_downloads(f, territorio)
 
 ov = views.overview(f.table, f.year, territorio)
 counts = views.status_counts(ov)
 cols = st.columns(4)
 for col, (stato, n) in zip(cols, counts.items(), strict=True):
-    col.metric(f"{common.STATUS_ICON[stato]} {stato.capitalize()}", n)
+    col.metric(f"{views.STATUS_ICON[stato]} {stato.capitalize()}", n)
 st.caption(
     f"Stato degli obiettivi nel {f.year} rispetto al percorso previsto dalla baseline 2024 all'obiettivo 2027 "
     "(regole nella pagina Obiettivi e indicatori)."
@@ -27,11 +29,11 @@ behind = views.furthest_behind(ov)
 if behind.height:
     st.subheader("Dove siamo più indietro")
     for row in behind.iter_rows(named=True):
-        st.markdown(f"- {common.STATUS_ICON.get(row['stato'], '⚪')} **{row['nome']}**: {common.reading(row, f.year)}")
+        st.markdown(f"- {views.STATUS_ICON.get(row['stato'], '⚪')} **{row['nome']}**: {views.reading(row, f.year)}")
 
-for area, label in common.AREAS.items():
+for area, label in api.area_names().items():
     rows = ov.filter(ov["area"] == area)
     if rows.height == 0:
         continue
     st.subheader(label)
-    st.dataframe(common.overview_table(rows, f.year), hide_index=True, width="stretch")
+    st.dataframe(views.overview_display(rows, f.year), hide_index=True, width="stretch")

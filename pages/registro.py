@@ -7,11 +7,15 @@ from datetime import date, timedelta
 import streamlit as st
 
 from etl import audit
-from ui import common
+from indicators.fmt import italian_frame
+from ui.banners import access_notices
+from ui.downloads import download_button
+from ui.guard import require
+from ui.session import connection, db_path
 
-access = common.require("ufficio_di_piano", page="Registro accessi")
+access = require("ufficio_di_piano", page="Registro accessi")
 st.title("Registro accessi")
-common.access_notices(access, common.connection()[1])
+access_notices(access, connection()[1])
 st.caption(
     "Chi ha fatto che cosa e quando: accessi (riusciti e non), uscite, sessioni scadute, pagine negate, "
     "caricamenti e file rifiutati, modifiche degli obiettivi, esportazioni. Le voci non si modificano dal cruscotto."
@@ -32,12 +36,12 @@ with c4:
                            format_func=lambda e: "Tutti" if e is None else e)  # fmt: skip
 
 start, end = (period[0], period[-1]) if isinstance(period, (tuple, list)) and period else (None, None)
-log = audit.entries(common.db_path(), dal=start, al=end, utente=who, azioni=actions or None, esito=outcome)
+log = audit.entries(db_path(), dal=start, al=end, utente=who, azioni=actions or None, esito=outcome)
 failed = log.filter(log["azione"] == "login_fallito").height
 st.caption(f"{log.height} voci" + (f", di cui {failed} accessi non riusciti" if failed else "") + ".")
 shown = log.with_columns(log["azione"].replace_strict(audit.ACTIONS, default=log["azione"]).alias("azione"))
-st.dataframe(common.italian_table(shown), hide_index=True, width="stretch")
-common.download_button(
+st.dataframe(italian_frame(shown), hide_index=True, width="stretch")
+download_button(
     access, "Scarica il registro (CSV)", log.write_csv(separator=";"), "registro_accessi.csv", "text/csv",
     f"registro accessi ({log.height} voci)",
 )  # fmt: skip

@@ -282,22 +282,27 @@ def test_open_demo_access_only_without_a_users_file(site, tmp_path, monkeypatch)
 
 
 def test_every_cached_frame_has_the_audience_in_its_key_or_holds_no_indicator():
+    """Every `st.cache_data` function of ui/ (any module) has `audience` in its key, or is listed as public."""
+    import importlib
     import inspect
+    import pkgutil
 
     from streamlit.runtime.caching.cache_type import CacheType
     from streamlit.runtime.caching.cache_utils import CachedFunc
 
-    from ui import common
+    import ui
+    from ui import session
 
-    cached = {
-        name: obj
-        for name, obj in vars(common).items()
-        if isinstance(obj, CachedFunc) and obj._info.cache_type == CacheType.DATA
-    }
-    assert "indicator_table" in cached
-    for name, fn in cached.items():
+    cached = {}
+    for info in pkgutil.iter_modules(ui.__path__, "ui."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if isinstance(obj, CachedFunc) and obj._info.cache_type == CacheType.DATA:
+                cached[f"{info.name}.{name}"] = obj
+    assert "ui.session.indicator_table" in cached
+    for qualified, fn in cached.items():
         params = inspect.signature(fn).parameters
-        assert "audience" in params or name in common.AUDIENCE_FREE_CACHES, name
+        assert "audience" in params or qualified.rsplit(".", 1)[1] in session.AUDIENCE_FREE_CACHES, qualified
 
 
 def test_concurrent_office_and_sindaco_sessions_never_share_numbers(site, tables):

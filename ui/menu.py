@@ -1,7 +1,7 @@
 """The dashboard's pages and who may open each (app.py builds `st.navigation` from this).
 
 A page a role may not use is left out of its menu; app.py registers it hidden, so that its
-URL reaches the page's own guard (`common.require`), which refuses and stops.
+URL reaches the page's own guard (`ui/guard.py`), which refuses and stops.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.users import ROLES
-from ui.common import AREAS
+from indicators.api import area_names
 
 ALL = tuple(ROLES)
 OFFICE = ("ufficio_di_piano",)
@@ -27,7 +27,7 @@ class Entry:
 
 
 def _area(code: str, icon: str) -> Entry:
-    return Entry(f"pages/{code}.py", AREAS[code], icon, code, ALL)
+    return Entry(f"pages/{code}.py", area_names()[code], icon, code, ALL)
 
 
 PAGES: dict[str, list[Entry]] = {

@@ -2,7 +2,7 @@
 
 The navigation is built per role (`ui/menu.py`: who may open each page). A page a
 role may not use is left out of its menu and registered hidden, so that its
-URL opens the page's own guard (`common.require`), which refuses and stops,
+URL opens the page's own guard (`ui/guard.py`), which refuses and stops,
 instead of silently falling back to the Panoramica. A session without access
 (not logged in, no account yet, no valid role) gets only the gate screen,
 under every URL path, so that after the login it lands on the page it asked for.
@@ -16,7 +16,9 @@ from core import settings
 from core.settings import REPO_ROOT
 from core.users import Access
 from ui import access as auth
-from ui import common, menu
+from ui import menu
+from ui.legacy import leave_legacy_multipage_mode
+from ui.session import connection
 
 
 def pages_for(access: Access) -> dict[str, list[st.Page]]:
@@ -54,8 +56,8 @@ def run() -> None:
         page_icon=":material/monitoring:",
         layout="wide",
     )
-    common.leave_legacy_multipage_mode(rerun=False)
-    _, con = common.connection()
+    leave_legacy_multipage_mode(rerun=False)
+    _, con = connection()
     current = auth.current_access(auth.is_demo_warehouse(con))
     if isinstance(current, Access):
         with st.sidebar:

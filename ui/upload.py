@@ -16,7 +16,9 @@ from core import settings
 from core.users import Access
 from etl.loader import LoadResult, load_files
 from etl.uploads import ALLOWED, UploadRefused, check_name_and_size, check_upload, safe_name
-from ui import common
+from indicators.catalog import indicator_ids
+from ui.audit import audit_action
+from ui.session import db_path
 
 __all__ = ["ALLOWED", "load_uploaded", "max_mb"]
 
@@ -45,7 +47,7 @@ def load_uploaded(files, access: Access) -> tuple[list[str], list[LoadResult]]:
                 check_upload(path, name)
             except UploadRefused as exc:
                 refused.append(str(exc))
-                common.audit_action(access, "caricamento_rifiutato", name, "rifiutato", str(exc))
+                audit_action(access, "caricamento_rifiutato", name, "rifiutato", str(exc))
                 continue
 
             def progress(done: int, expected: int | None, i=i, name=name) -> None:
@@ -53,11 +55,12 @@ def load_uploaded(files, access: Access) -> tuple[list[str], list[LoadResult]]:
                 bar.progress((i + share) / len(files), text=f"{name}: {done:,} righe lette".replace(",", "."))
 
             loaded = load_files(
-                [path], db=common.db_path(), progress=progress, display_names={str(path): name}, user=access.utente
-            )
+                [path], db=db_path(), progress=progress, display_names={str(path): name}, user=access.utente,
+                indicator_ids=indicator_ids(),
+            )  # fmt: skip
             for r in loaded:
                 esito = "ok" if r.status in ("loaded", "duplicate") else "fallito"
-                common.audit_action(access, "caricamento", name, esito, r.summary_it())
+                audit_action(access, "caricamento", name, esito, r.summary_it())
             results += loaded
     bar.progress(1.0, text="Caricamento completato")
     return refused, results

@@ -8,7 +8,7 @@ All three use the public table (disclosure control on: suppressed cells are "n.p
 data and provisional sub-ambiti, and default to the last complete year. PDF and PPTX draw their
 maps and charts in headless Chromium (`images.py`); XLSX needs no browser.
 Command line: `python -m indicators report --format pdf|pptx|xlsx --out FILE [--db PATH]
-[--territory T] [--year Y]`.
+[--territory T] [--year Y]` (`reports/cli.py`, registered by `indicators/__main__.py`).
 """
 
 from __future__ import annotations
@@ -82,6 +82,3 @@ def default_filename(fmt: str, territory: str | None = None, year: int | None = 
     """e.g. 'monitoraggio_pdz_AMBITO_2025.pdf'."""
     parts = ["monitoraggio_pdz", (territory or "AMBITO").upper()] + ([str(year)] if year else [])
     return "_".join(parts) + f".{fmt}"
-
-
-from indicators.reports import cli as _cli  # noqa: E402,F401  (registers `python -m indicators report`)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from etl import targets as target_writer
 from indicators import api
+from indicators.definitions import by_id
 from indicators.engine import COLUMNS
-from indicators.targets import set_target
 from tests.indicators.conftest import BAGNOLO, CREMA, DOVERA, add, cell
+
+
+def set_target(con, *args) -> None:
+    target_writer.set_target(con, *args, catalog=by_id())
 
 
 def _data(con):

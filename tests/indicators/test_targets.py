@@ -1,4 +1,7 @@
-"""Status against the plan, projection to 2027 and the target editor, on literal numbers."""
+"""Status against the plan and projection to 2027, on literal numbers.
+
+The target editor's writes are etl's: tests/etl/test_targets.py.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,6 @@ from indicators.targets import (
     SENZA_OBIETTIVO,
     plan_fraction,
     projection,
-    set_target,
     status,
     t_quantile,
 )
@@ -198,45 +200,3 @@ def test_vectorised_table_follows_the_scalar_rules_row_by_row():
             checked += 1
     assert checked == values.height
     assert {r for r in out["stato"]} >= {RAGGIUNTO, IN_LINEA, NON_IN_LINEA, SENZA_OBIETTIVO, NON_CALCOLABILE}
-
-
-# --- the target editor ----------------------------------------------------------------------
-
-
-def _rows(con):
-    return con.execute("SELECT indicatore, territorio, anno, tipo, valore FROM obiettivi ORDER BY ALL").fetchall()
-
-
-def test_set_target_writes_and_replaces(con):
-    set_target(con, "anziani_sad_copertura_65", "SA1", 2027, "TARGET", 2.5)
-    set_target(con, "anziani_sad_copertura_65", "SA1", 2027, "target", 3)  # same key: replaced
-    set_target(con, "anziani_sad_copertura_65", "AMBITO", 2024, "BASELINE", 1.5)
-    assert _rows(con) == [("anziani_sad_copertura_65", "AMBITO", 2024, "BASELINE", 1.5),
-                          ("anziani_sad_copertura_65", "SA1", 2027, "TARGET", 3.0)]  # fmt: skip
-    assert targets.remove_target(con, "anziani_sad_copertura_65", "SA1", 2027, "TARGET") == 1
-    assert len(_rows(con)) == 1
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("inesistente", "SA1", 2027, "TARGET", 1.0), "Indicatore sconosciuto"),
-        (("anziani_sad_copertura_65", "SA9", 2027, "TARGET", 1.0), "Territorio sconosciuto"),
-        (("anziani_sad_copertura_65", "019035", 2027, "TARGET", 1.0), "Territorio sconosciuto"),
-        (("anziani_sad_copertura_65", "SA1", 2023, "BASELINE", 1.0), "Anno non valido"),
-        (("anziani_sad_copertura_65", "SA1", 2028, "TARGET", 1.0), "Anno non valido"),
-        (("anziani_sad_copertura_65", "SA1", 2025, "BASELINE", 1.0), "baseline si riferisce solo al 2024"),
-        (("anziani_sad_copertura_65", "SA1", 2024, "TARGET", 1.0), "anni del piano"),
-        (("anziani_sad_copertura_65", "SA1", 2027, "OBIETTIVO", 1.0), "Tipo non valido"),
-        (("anziani_sad_copertura_65", "SA1", 2027, "TARGET", float("nan")), "Valore non valido"),
-        (("anziani_sad_copertura_65", "SA1", 2027, "TARGET", float("inf")), "Valore non valido"),
-        (("anziani_sad_copertura_65", "SA1", 2027, "TARGET", "12"), "Valore non valido"),
-        (("anziani_sad_copertura_65", "SA1", 2027, "TARGET", None), "Valore non valido"),
-        (("anziani_sad_copertura_65", "SA1", 2027, "TARGET", -1.0), "negativi"),
-        (("poverta_adi_valutati_120gg", "SA1", 2027, "TARGET", 101.0), "percentuale"),
-    ],
-)
-def test_set_target_rejects(con, args, message):
-    with pytest.raises(ValueError, match=message):
-        set_target(con, *args)
-    assert _rows(con) == []
