@@ -86,7 +86,7 @@ def indicator_table(
     atteso (expected value on the plan line), stato,
     obiettivo_atteso (the projection meets the final target), nome, nome_area, unita, direzione, k.
     In the public table, status and projection use published values only, and the baseline of a
-    territory is hidden when its baseline-year cell is suppressed.
+    territory (and the expected value computed from it) is hidden when its baseline-year cell is suppressed.
     """
     if audience not in AUDIENCES:
         raise ValueError(f"Pubblico sconosciuto: «{audience}». Usare 'ufficio' o 'pubblico'.")
@@ -105,11 +105,9 @@ def indicator_table(
         )
         table = (
             table.join(hidden_base, on=["indicatore", "territorio"], how="left", maintain_order="left")
-            .with_columns(
-                pl.when(pl.col("_base_hidden").fill_null(False))
-                .then(None)
-                .otherwise(pl.col("baseline"))
-                .alias("baseline")
+            .with_columns(  # atteso = B + f (T - B) would give the baseline back
+                pl.when(pl.col("_base_hidden").fill_null(False)).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("baseline", "atteso")
             )
             .drop("_base_hidden")
         )

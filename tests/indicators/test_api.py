@@ -68,6 +68,7 @@ def test_targets_reach_the_table_and_public_baseline_is_protected(con):
     # "non calcolabile", and the SA1 baseline (the 2024 value, hidden) is not shown either
     sa1 = cell(pub, "anziani_sad_copertura_65", "SA1", 2025)
     assert sa1["soppresso"] is True and sa1["stato"] == "non calcolabile" and sa1["baseline"] is None
+    assert sa1["atteso"] is None  # 0.6 = B + 1/3 (0.8 - B) would give B = 0.5 back
     assert cell(pub, "anziani_sad_copertura_65", "SA1", 2024)["soppresso"] is True
     amb = cell(pub, "anziani_sad_copertura_65", "AMBITO", 2025)
     assert amb["soppresso"] is False and amb["baseline"] == 0.3 and amb["stato"] == "raggiunto"
