@@ -29,13 +29,13 @@ def _prepare(tmp) -> None:
     db = tmp / "warehouse.duckdb"
     with warehouse.writer(db) as con:  # real records go to a warehouse that is not the demo's
         warehouse.set_meta(con, "demo", "false")
+    old = [make_cf("BNCGNN", 1940 + i, 2, 3 + i) for i in range(3)]
     rows = [
-        *[[f"S{i}", "siuss", make_cf("BNCGNN", 1940 + i, 2, 3 + i), "Crema", "", "SIUSS", "X1.23", "2025-02-01", ""]
-          for i in range(3)],
-        ["S9", "siuss", make_cf("VRDLCU", 1950, 4, 5), "Crema", "", "SIUSS", "Q7", "2025-02-01", ""],
-        ["S10", "siuss", STP, "Crema", "SAD", "", "", "2025-02-01", ""],  # no year of birth: age unknown
+        *[[f"S{i}", "cartella", cf, "Crema", "", "CARTELLA", "DOM-23", "2025-02-01", ""] for i, cf in enumerate(old)],
+        ["S9", "cartella", make_cf("VRDLCU", 1950, 4, 5), "Crema", "", "CARTELLA", "Q7", "2025-02-01", ""],
+        ["S10", "cartella", STP, "Crema", "SAD", "", "", "2025-02-01", ""],  # no year of birth: age unknown
     ]  # fmt: skip
-    [res] = load_files([write_csv(tmp / "siuss.csv", HEADER, rows)], db=db, user="ufficio")
+    [res] = load_files([write_csv(tmp / "cartella.csv", HEADER, rows)], db=db, user="ufficio")
     assert (res.rows_loaded, res.rows_held) == (1, 4)
 
 
@@ -55,14 +55,14 @@ def run_as(name: str, page: str = "pages/dati.py") -> AppTest:
 def test_the_office_maps_a_held_code_and_its_rows_are_loaded(site):
     at = run_as("ufficio")
     held = at.table[0].value
-    assert list(held["sistema"]) == ["SIUSS", "SIUSS"] and list(held["codice"]) == ["X1.23", "Q7"]
-    assert list(held["righe"]) == ["3", "1"] and set(held["file"]) == {"siuss.csv"}
+    assert list(held["sistema"]) == ["CARTELLA", "CARTELLA"] and list(held["codice"]) == ["DOM-23", "Q7"]
+    assert list(held["righe"]) == ["3", "1"] and set(held["file"]) == {"cartella.csv"}
     unknown = at.table[1].value
     assert list(unknown["intervento"]) == ["SAD"] and list(unknown["persone"]) == ["1"]
     assert "Copertura dell'assistenza domiciliare (SAD) 65+" in unknown["esclusi da"][0]
 
     codes = next(s for s in at.selectbox if s.label == "Codice in attesa")
-    assert codes.index == 0  # X1.23, the code with most rows, first
+    assert codes.index == 0  # DOM-23, the code with most rows, first
     with warehouse.reader(site) as con:
         catalogue = etl_queries.intervention_catalogue(con)["intervento"].to_list()
     target = next(s for s in at.selectbox if s.label == "Intervento del catalogo")
@@ -72,13 +72,14 @@ def test_the_office_maps_a_held_code_and_its_rows_are_loaded(site):
     next(b for b in at.button if b.label == "Associa e carica le righe").click().run()
     assert not at.exception, [e.value for e in at.exception]
 
-    assert [s.value for s in at.success] == ["Codifica salvata: SIUSS X1.23 → SAD. Righe in attesa ora caricate: 3."]
+    saved = "Codifica salvata: CARTELLA DOM-23 → SAD. Righe in attesa ora caricate: 3."
+    assert [s.value for s in at.success] == [saved]
     held = at.table[0].value
     assert list(held["codice"]) == ["Q7"]  # the page shows the new state at once
     con = duckdb.connect(str(site), read_only=True)
     try:
         counts = con.execute(
-            "SELECT (SELECT count(*) FROM prestazioni WHERE fonte = 'siuss'), "
+            "SELECT (SELECT count(*) FROM prestazioni WHERE fonte = 'cartella'), "
             "(SELECT count(*) FROM prestazioni_in_attesa), "
             "(SELECT count(*) FROM audit WHERE azione = 'codifica' AND utente = 'ufficio' AND esito = 'ok')"
         ).fetchall()[0]
@@ -86,7 +87,7 @@ def test_the_office_maps_a_held_code_and_its_rows_are_loaded(site):
     finally:
         con.close()
     assert counts == (4, 1, 1)
-    assert mapping == [("SIUSS", "X1.23", "SAD", "Assistenza domiciliare")]
+    assert mapping == [("CARTELLA", "DOM-23", "SAD", "Assistenza domiciliare")]
 
 
 def test_a_mayor_never_reaches_the_form(site):

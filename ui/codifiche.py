@@ -17,6 +17,9 @@ from ui.filters import Frame
 from ui.session import db_path
 
 _FLASH = "codifiche_esito"  # the outcome of the last edit, shown after the rerun that refreshes the page
+# A new generation of the held-code form after each save (new widget keys): the next code never inherits
+# the last choice (the browser keeps a widget's value for as long as its key lives).
+_GENERATION = "codifiche_generazione"
 
 
 def show_outcome() -> None:
@@ -41,15 +44,18 @@ def map_held_code_form(f: Frame, held: pl.DataFrame) -> None:
     """One form: pick a held code, the intervento it means, an optional description; save and load its rows."""
     codes = [(r["sistema"], r["codice"], r["righe"]) for r in held.iter_rows(named=True)]
     labels = intervention_labels(f)
-    with st.form("associa_codice_in_attesa"):
+    gen = st.session_state.get(_GENERATION, 0)
+    with st.form(f"associa_codice_in_attesa_{gen}"):
         st.markdown("**Associa un codice in attesa a un intervento del catalogo**")
         chosen = st.selectbox(
-            "Codice in attesa", codes,
+            "Codice in attesa", codes, key=f"attesa_codice_{gen}",
             format_func=lambda c: f"{c[0]} · {c[1]} ({c[2]:,} righe in attesa)".replace(",", "."),
         )  # fmt: skip
         intervento = st.selectbox("Intervento del catalogo", list(labels), format_func=labels.get, index=None,
-                                  placeholder="Scegliere l'intervento che il codice indica")  # fmt: skip
-        descrizione = st.text_input("Descrizione del codice nel sistema di origine (facoltativa)", max_chars=200)
+                                  placeholder="Scegliere l'intervento che il codice indica",
+                                  key=f"attesa_intervento_{gen}")  # fmt: skip
+        descrizione = st.text_input("Descrizione del codice nel sistema di origine (facoltativa)", max_chars=200,
+                                    key=f"attesa_descrizione_{gen}")  # fmt: skip
         submitted = st.form_submit_button("Associa e carica le righe", type="primary")
     if submitted:
         if intervento is None:
@@ -125,6 +131,7 @@ def _save(f: Frame, sistema: str, codice: str, intervento: str, descrizione: str
     if result.rows_released_rejected:  # their reasons, in «Righe scartate nell'ultimo caricamento»
         st.session_state["last_batches"] = [result.batch_id]
     st.session_state[_FLASH] = ("ok" if not result.rows_released_rejected else "warn", text)
+    st.session_state[_GENERATION] = st.session_state.get(_GENERATION, 0) + 1
     st.rerun()
 
 

@@ -68,14 +68,14 @@ def _sad_65_persons(db_path, territorio="019035", anno=2025) -> float:
 
 
 def test_a_mapped_an_unmapped_and_a_bad_row_are_loaded_held_and_rejected(tmp_path, db_path):
-    _mappings(tmp_path, [["SIUSS", "A1.01", "SAD", "assistenza domiciliare"]])
+    _mappings(tmp_path, [["CARTELLA", "DOM-01", "SAD", "assistenza domiciliare"]])
     out = _cli("load", "--json", str(tmp_path / "codifiche.csv"), "--db", str(db_path))
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["table"] == "codifiche"  # inferred from the columns
     rows = [
-        row("1", OLD[0], "siuss", "a1.01"),  # mapped (codes compared upper-cased)
-        row("2", OLD[1], "SIUSS", "Z9.01"),  # no mapping yet: held
-        row("3", OLD[2], "SIUSS", "Z9.01", comune="Atlantide"),  # unmapped but bad: rejected, not held
+        row("1", OLD[0], "cartella", "dom-01"),  # mapped (codes compared upper-cased)
+        row("2", OLD[1], "CARTELLA", "ALT-01"),  # no mapping yet: held
+        row("3", OLD[2], "CARTELLA", "ALT-01", comune="Atlantide"),  # unmapped but bad: rejected, not held
     ]
     f = write_csv(tmp_path / "p.csv", HEADER, rows)
     out = _cli("load", "--json", str(f), "--db", str(db_path))
@@ -88,7 +88,7 @@ def test_a_mapped_an_unmapped_and_a_bad_row_are_loaded_held_and_rejected(tmp_pat
     [(rid, persona, codice, riga)] = _query(
         db_path, "SELECT id_prestazione, persona_id, codice_intervento, riga FROM prestazioni_in_attesa"
     )
-    assert (rid, codice, riga, len(persona)) == ("2", "Z9.01", 3, 64)  # pseudonymised like a loaded row
+    assert (rid, codice, riga, len(persona)) == ("2", "ALT-01", 3, 64)  # pseudonymised like a loaded row
     assert _query(db_path, "SELECT riga, colonna, motivo FROM scarti") == [
         (4, "comune_residenza", validate.MSG_COMUNE_UNKNOWN)
     ]
@@ -120,12 +120,12 @@ def test_mapping_the_held_code_by_file_releases_exactly_those_rows_into_the_indi
 
 
 def test_mapping_from_the_form_releases_in_the_same_way(tmp_path, db_path):
-    load_files([write_csv(tmp_path / "p.csv", HEADER, [row("1", OLD[0], "SIUSS", "X1"),
-                                                        row("2", OLD[1], "SIUSS", "X1")])], db=db_path)  # fmt: skip
-    result = save_mapping(" siuss ", "x1", "SAD", "Assistenza domiciliare", db=db_path, user="ufficio@example.it")
+    load_files([write_csv(tmp_path / "p.csv", HEADER, [row("1", OLD[0], "CARTELLA", "X1"),
+                                                        row("2", OLD[1], "CARTELLA", "X1")])], db=db_path)  # fmt: skip
+    result = save_mapping(" cartella ", "x1", "SAD", "Assistenza domiciliare", db=db_path, user="ufficio@example.it")
     assert (result.status, result.rows_released, result.rows_released_rejected) == ("loaded", 2, 0)
     assert _query(db_path, "SELECT sistema, codice, intervento, descrizione FROM codifiche") == [
-        ("SIUSS", "X1", "SAD", "Assistenza domiciliare")
+        ("CARTELLA", "X1", "SAD", "Assistenza domiciliare")
     ]
     assert _query(db_path, "SELECT count(*) FROM prestazioni_in_attesa") == [(0,)]
     assert _sad_65_persons(db_path) == 2
@@ -134,8 +134,8 @@ def test_mapping_from_the_form_releases_in_the_same_way(tmp_path, db_path):
     )
     assert (tabella, utente, read, loaded) == ("codifiche", "ufficio@example.it", 1, 1)
     # a later record with the same code is loaded directly; removing the mapping keeps what was loaded
-    remove_mapping("SIUSS", "X1", db=db_path)
-    [res] = load_files([write_csv(tmp_path / "q.csv", HEADER, [row("3", OLD[2], "SIUSS", "X1")])], db=db_path)
+    remove_mapping("CARTELLA", "X1", db=db_path)
+    [res] = load_files([write_csv(tmp_path / "q.csv", HEADER, [row("3", OLD[2], "CARTELLA", "X1")])], db=db_path)
     assert (res.rows_loaded, res.rows_held) == (0, 1)
     assert _query(db_path, "SELECT count(*) FROM prestazioni") == [(2,)]
 
@@ -143,13 +143,13 @@ def test_mapping_from_the_form_releases_in_the_same_way(tmp_path, db_path):
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
-        (("SIUSS", "X1", "NON_ESISTE"), validate.MSG_INTERVENTO),
-        (("SIUSS", "", "SAD"), validate.MSG_REQUIRED),
-        (("SIUSS", "RSSMRA85T10D142X", "SAD"), validate.MSG_CODE_PERSON),
+        (("CARTELLA", "X1", "NON_ESISTE"), validate.MSG_INTERVENTO),
+        (("CARTELLA", "", "SAD"), validate.MSG_REQUIRED),
+        (("CARTELLA", "RSSMRA85T10D142X", "SAD"), validate.MSG_CODE_PERSON),
     ],
 )
 def test_the_form_refuses_a_bad_mapping_and_changes_nothing(tmp_path, db_path, args, reason):
-    load_files([write_csv(tmp_path / "p.csv", HEADER, [row("1", OLD[0], "SIUSS", "X1")])], db=db_path)
+    load_files([write_csv(tmp_path / "p.csv", HEADER, [row("1", OLD[0], "CARTELLA", "X1")])], db=db_path)
     with pytest.raises(MappingRefused) as refused:
         save_mapping(*args, db=db_path)
     assert reason in str(refused.value)
@@ -158,8 +158,8 @@ def test_the_form_refuses_a_bad_mapping_and_changes_nothing(tmp_path, db_path, a
 
 
 def test_a_held_row_whose_comune_left_the_ambito_is_rejected_at_release(tmp_path, db_path, monkeypatch):
-    load_files([write_csv(tmp_path / "p.csv", HEADER, [row("1", OLD[0], "SIUSS", "X1", comune="Dovera"),
-                                                        row("2", OLD[1], "SIUSS", "X1")])], db=db_path)  # fmt: skip
+    load_files([write_csv(tmp_path / "p.csv", HEADER, [row("1", OLD[0], "CARTELLA", "X1", comune="Dovera"),
+                                                        row("2", OLD[1], "CARTELLA", "X1")])], db=db_path)  # fmt: skip
     # the ambito is configuration: a new version of it without Dovera (019041)
     ambito = tmp_path / "ambito"
     shutil.copytree(DATA_DIR / "ambito", ambito)
@@ -167,7 +167,7 @@ def test_a_held_row_whose_comune_left_the_ambito_is_rejected_at_release(tmp_path
         lines = (ambito / name).read_text(encoding="utf-8").splitlines(keepends=True)
         (ambito / name).write_text("".join(x for x in lines if not x.startswith(("019041", "19041"))), "utf-8")
     monkeypatch.setenv("PDZ_AMBITO_DIR", str(ambito))
-    [res] = load_files([_mappings(tmp_path, [["SIUSS", "X1", "SAD", ""]])], db=db_path)
+    [res] = load_files([_mappings(tmp_path, [["CARTELLA", "X1", "SAD", ""]])], db=db_path)
     assert (res.rows_released, res.rows_released_rejected) == (1, 1)
     assert _query(db_path, "SELECT id_prestazione FROM prestazioni") == [("2",)]
     [(batch, file, riga, colonna, motivo)] = _query(db_path, "SELECT batch_id, file, riga, colonna, motivo FROM scarti")
@@ -178,15 +178,15 @@ def test_a_held_row_whose_comune_left_the_ambito_is_rejected_at_release(tmp_path
 def test_a_newer_version_of_a_record_replaces_the_one_waiting_and_a_released_one_replaces_the_loaded(
     tmp_path, db_path
 ):
-    load_files([write_csv(tmp_path / "a.csv", HEADER, [row("1", OLD[0], "SIUSS", "X1")])], db=db_path)
+    load_files([write_csv(tmp_path / "a.csv", HEADER, [row("1", OLD[0], "CARTELLA", "X1")])], db=db_path)
     [res] = load_files([write_csv(tmp_path / "b.csv", HEADER, [row("1", OLD[0], intervento="SAD")])], db=db_path)
     assert res.rows_loaded == 1
     assert _query(db_path, "SELECT count(*) FROM prestazioni_in_attesa") == [(0,)]  # superseded, not released later
     # the other way round: a loaded record, then a newer version of it waiting for its code
-    load_files([write_csv(tmp_path / "c.csv", HEADER, [row("1", OLD[0], "SIUSS", "Y2", inizio="2025-04-01")])],
+    load_files([write_csv(tmp_path / "c.csv", HEADER, [row("1", OLD[0], "CARTELLA", "Y2", inizio="2025-04-01")])],
                db=db_path)  # fmt: skip
     assert _query(db_path, "SELECT intervento, data_inizio::VARCHAR FROM prestazioni") == [("SAD", "2025-03-01")]
-    save_mapping("SIUSS", "Y2", "PASTI_DOMICILIO", db=db_path)
+    save_mapping("CARTELLA", "Y2", "PASTI_DOMICILIO", db=db_path)
     assert _query(db_path, "SELECT intervento, data_inizio::VARCHAR FROM prestazioni") == [
         ("PASTI_DOMICILIO", "2025-04-01")
     ]
@@ -194,11 +194,11 @@ def test_a_newer_version_of_a_record_replaces_the_one_waiting_and_a_released_one
 
 def test_coded_columns_checked_row_by_row(tmp_path, db_path):
     rows = [
-        row("1", OLD[0], "SIUSS", ""),  # a system without a code
+        row("1", OLD[0], "CARTELLA", ""),  # a system without a code
         row("2", OLD[1], "", "X1"),  # a code without its system
         row("3", OLD[2]),  # neither an intervento nor a code
-        row("4", OLD[3], "SIUSS", "X1", intervento="NON_ESISTE"),  # an intervento, wrong: the code does not save it
-        row("5", make_cf("NRIGPP", 1960), "SIUSS", "X1", intervento="SAD"),  # intervento given: it wins
+        row("4", OLD[3], "CARTELLA", "X1", intervento="NON_ESISTE"),  # an intervento, wrong: the code does not save it
+        row("5", make_cf("NRIGPP", 1960), "CARTELLA", "X1", intervento="SAD"),  # intervento given: it wins
     ]
     [res] = load_files([write_csv(tmp_path / "p.csv", HEADER, rows)], db=db_path)
     assert (res.rows_read, res.rows_loaded, res.rows_rejected, res.rows_held) == (5, 1, 4, 0)
@@ -228,15 +228,15 @@ def test_a_codice_intervento_column_without_its_system_still_means_the_catalogue
 
 def test_a_codifiche_file_is_checked_like_any_other(tmp_path, db_path):
     f = _mappings(tmp_path, [
-        ["SIUSS", "A1.01", "SAD", "ok"],
-        ["SIUSS", "A1.02", "NON_ESISTE", "intervento sconosciuto"],
-        ["SIUSS", "A1.03", "TIROCINIO", "chiave ripetuta"],
-        ["siuss", "a1.03", "SAD", "chiave ripetuta (maiuscole e minuscole non contano)"],
-        ["", "A1.04", "SAD", "sistema mancante"],
+        ["CARTELLA", "DOM-01", "SAD", "ok"],
+        ["CARTELLA", "DOM-02", "NON_ESISTE", "intervento sconosciuto"],
+        ["CARTELLA", "DOM-03", "TIROCINIO", "chiave ripetuta"],
+        ["cartella", "dom-03", "SAD", "chiave ripetuta (maiuscole e minuscole non contano)"],
+        ["", "PAS-04", "SAD", "sistema mancante"],
     ])  # fmt: skip
     [res] = load_files([f], db=db_path)
     assert (res.table, res.rows_read, res.rows_loaded, res.rows_rejected) == ("codifiche", 5, 1, 4)
-    assert _query(db_path, "SELECT sistema, codice, intervento FROM codifiche") == [("SIUSS", "A1.01", "SAD")]
+    assert _query(db_path, "SELECT sistema, codice, intervento FROM codifiche") == [("CARTELLA", "DOM-01", "SAD")]
 
 
 def _data(db_path) -> dict:
@@ -260,16 +260,18 @@ def _killed_mid_transaction(command: list[str], db_path) -> None:
 
 @pytest.mark.parametrize("how", ["file", "form"])
 def test_kill_9_during_the_release_leaves_the_old_state(tmp_path, db_path, how):
-    rows = [row(str(i), make_cf("BNCGNN", 1940 + i % 50, 1 + i % 12, 1 + i % 28), "SIUSS", "X1") for i in range(2000)]
+    people = [make_cf("BNCGNN", 1940 + i % 50, 1 + i % 12, 1 + i % 28) for i in range(2000)]
+    rows = [row(str(i), cf, "CARTELLA", "X1") for i, cf in enumerate(people)]
     [res] = load_files([write_csv(tmp_path / "p.csv", HEADER, rows)], db=db_path)
     assert res.rows_held == 2000
     before = _data(db_path)
     if how == "file":
-        command = [sys.executable, "-m", "etl", "load", str(_mappings(tmp_path, [["SIUSS", "X1", "SAD", ""]]))]
+        command = [sys.executable, "-m", "etl", "load", str(_mappings(tmp_path, [["CARTELLA", "X1", "SAD", ""]]))]
     else:
-        command = [sys.executable, "-c", "from etl.codifiche import save_mapping; save_mapping('SIUSS', 'X1', 'SAD')"]
+        code = "from etl.codifiche import save_mapping; save_mapping('CARTELLA', 'X1', 'SAD')"
+        command = [sys.executable, "-c", code]
     _killed_mid_transaction(command, db_path)
     assert _data(db_path) == before  # opening replays the WAL: nothing of the killed release survives
-    result = save_mapping("SIUSS", "X1", "SAD", db=db_path)  # and the release works afterwards
+    result = save_mapping("CARTELLA", "X1", "SAD", db=db_path)  # and the release works afterwards
     assert result.rows_released == 2000
     assert _query(db_path, COUNTS) == [(2000, 0)]

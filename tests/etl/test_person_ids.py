@@ -140,17 +140,17 @@ def test_no_identifier_of_any_kind_stored_anywhere(tmp_path, db_path):
     header = [*HEADER, "sistema_codifica", "codice_intervento"]
     rows = [
         ["1", cf, "Crema", "SAD", "2025-03-01", "", "", "", ""],  # loaded
-        ["2", P1, "Crema", "", "2025-03-01", "F", "1950", "SIUSS", "A9.99"],  # held, then released
-        ["3", STP, "Crema", "", "2025-03-01", "", "", "SIUSS", "B9.99"],  # held, stays held
+        ["2", P1, "Crema", "", "2025-03-01", "F", "1950", "CARTELLA", "DOM-99"],  # held, then released
+        ["3", STP, "Crema", "", "2025-03-01", "", "", "CARTELLA", "ALT-99"],  # held, stays held
         ["4", ENI, "Atlantide", "SAD", "2025-03-01", "", "", "", ""],  # rejected (comune)
         ["5", wrong_check(P2), "Crema", "SAD", "2025-03-01", "", "", "", ""],  # rejected (check digit)
-        ["6", "STP0301230000099", "Crema", "", "2025-03-01", "", "", "SIUSS", ENI],  # code = an identifier
-        ["7", "ENI0301230000098", "Crema", "", "2025-03-01", "", "", P2, "A9.99"],  # system = an identifier
-        ["8", "STP0301230000097", "Crema", "", "2025-03-01", "", "", "SIUSS", cf],  # code = a codice fiscale
+        ["6", "STP0301230000099", "Crema", "", "2025-03-01", "", "", "CARTELLA", ENI],  # code = an identifier
+        ["7", "ENI0301230000098", "Crema", "", "2025-03-01", "", "", P2, "DOM-99"],  # system = an identifier
+        ["8", "STP0301230000097", "Crema", "", "2025-03-01", "", "", "CARTELLA", cf],  # code = a codice fiscale
     ]
     [res] = load_files([write_csv(tmp_path / "a.csv", header, rows)], db=db_path)
     assert (res.rows_loaded, res.rows_held, res.rows_rejected) == (1, 2, 5)
-    released = save_mapping("SIUSS", "A9.99", "SAD", f"descrizione con {cf} e {STP}", db=db_path)
+    released = save_mapping("CARTELLA", "DOM-99", "SAD", f"descrizione con {cf} e {STP}", db=db_path)
     assert released.rows_released == 1
     secrets = [cf, P1, P2, wrong_check(P2), STP, ENI, "STP0301230000099", "ENI0301230000098", "STP0301230000097"]
     con = duckdb.connect(str(db_path), read_only=True)
