@@ -32,6 +32,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from core import settings
+from core.private_files import private_dir
 
 ROLES = {
     "ufficio_di_piano": "Ufficio di Piano",
@@ -138,7 +139,7 @@ def _toml_str(value: str) -> str:
 def save_accounts(accounts: dict[str, Account], path: Path | None = None) -> Path:
     """Write the users file atomically, readable by its owner only."""
     path = Path(path or users_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # owner-only when created here
     lines = [
         "# pdz-monitor: utenti e ruoli. Gestire con `python -m etl users` (non modificare gli hash a mano).",
         "# Ruoli: ufficio_di_piano, sindaco (con comune), regione.",

@@ -13,6 +13,10 @@ Writes that change no data (the audit log) pass `data=False` to `writer()`:
 they leave `meta.data_version` alone, so the dashboard keeps its snapshot
 and its cached indicator tables (a login must not recompute them). The
 audit table is never copied into snapshots: it is read on demand.
+
+Every file DuckDB creates for the warehouse (the file, its WAL, spill files, a snapshot's
+spill files) is owner-only, and so is the folder when this module creates it
+(`core/private_files.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from core import settings
+from core.private_files import private_dir, private_umask, spill_dir
 
 SCHEMA_VERSION = "1"
 
@@ -185,6 +190,11 @@ RECORDS = "prestazioni"
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 
 
+
+def memory_db() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB database whose spill files go to `spill_dir()`, never to `./.tmp`."""
+    return duckdb.connect(":memory:", config={"temp_directory": str(spill_dir())})
+
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """True when the connection's main schema has a table or view of that name."""
     return bool(
@@ -206,7 +216,12 @@ def writer(
     data version stays, so readers keep their snapshot. `wait_seconds` overrides PDZ_LOCK_WAIT.
     """
     path = Path(db or settings.db_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with private_umask():  # the file, its WAL and spill files owner-only (core/private_files.py)
+        yield from _writer(path, data, wait_seconds)
+
+
+def _writer(path: Path, data: bool, wait_seconds: float | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    private_dir(path.parent)
     wait = float(settings.setting("lock_wait_seconds")) if wait_seconds is None else wait_seconds
     con = _connect_with_wait(path, False, wait)
     try:
@@ -245,11 +260,12 @@ def reader(db: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
             f"Il database {path} non esiste: caricare dei file con `python -m etl load` "
             "o creare i dati dimostrativi con `python -m etl demo`."
         )
-    con = _connect_with_wait(path, True, float(settings.setting("lock_wait_seconds")))
-    try:
-        yield con
-    finally:
-        con.close()
+    with private_umask():  # spill files of long reads owner-only
+        con = _connect_with_wait(path, True, float(settings.setting("lock_wait_seconds")))
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def version(db: Path | str | None = None) -> tuple:
@@ -278,8 +294,13 @@ def snapshot(
     `wait_seconds`: the caller keeps serving its previous snapshot.
     """
     path = Path(db or settings.db_path())
+    with private_umask():  # the visit's spill files owner-only; the copy spills to a private folder
+        return _snapshot(path, wait_seconds, summarise)
+
+
+def _snapshot(path: Path, wait_seconds: float, summarise: Summarise | None) -> duckdb.DuckDBPyConnection:
     src = _connect_with_wait(path, True, wait_seconds)
-    mem = duckdb.connect(":memory:")
+    mem = memory_db()
     try:
         tables = [
             r[0]

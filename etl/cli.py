@@ -1,4 +1,4 @@
-"""`python -m etl`: load, demo, status, rejected (DATA_CONTRACT.md section 5), users."""
+"""`python -m etl`: load, demo, init, status, rejected (DATA_CONTRACT.md section 5), users."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from core import settings, warehouse
 from core.users import ROLES as USER_ROLES
 from core.users import UsersError
-from etl.loader import fmt_int, load_files
+from etl.loader import LoadRefused, fmt_int, load_files
 from etl.schemas import TABLES
 
 
@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", type=Path)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--scale", type=float, default=1.0)
+
+    p = sub.add_parser(
+        "init", help="crea un database vuoto per i dati reali (al posto di quello dimostrativo, se c'è)"
+    )
+    p.add_argument("--db", type=Path, help="database (default: PDZ_DB o data/warehouse.duckdb)")
 
     p = sub.add_parser("status", help="righe per tabella e storico dei caricamenti")
     p.add_argument("--db", type=Path)
@@ -58,10 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         u.add_argument("--db", type=Path, help="database per il registro accessi (default: PDZ_DB)")
 
     args = parser.parse_args(argv)
-    commands = {"load": cmd_load, "demo": cmd_demo, "status": cmd_status, "rejected": cmd_rejected, "users": cmd_users}
+    commands = {"load": cmd_load, "demo": cmd_demo, "init": cmd_init, "status": cmd_status, "rejected": cmd_rejected,
+                "users": cmd_users}  # fmt: skip
     try:
         return commands[args.command](args)
-    except (warehouse.WarehouseBusy, FileNotFoundError, UsersError) as exc:
+    except (warehouse.WarehouseBusy, FileNotFoundError, UsersError, LoadRefused) as exc:
         print(f"Errore: {exc}", file=sys.stderr)
         return 1
 
@@ -88,11 +94,22 @@ def catalog_indicator_ids() -> list[str]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from demo.build import build_demo
+    from demo.build import NotADemoWarehouse, build_demo
 
     path = Path(args.db or settings.db_path())
-    summary = build_demo(path, seed=args.seed, scale=args.scale)
+    try:
+        summary = build_demo(path, seed=args.seed, scale=args.scale)
+    except NotADemoWarehouse as exc:
+        print(f"Errore: {exc}", file=sys.stderr)
+        return 1
     print(summary)
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from etl.initialise import init_real
+
+    print(init_real(args.db))
     return 0
 
 
@@ -106,6 +123,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     for table, n in status["tables"].items():
         print(f"  {table:<14} {fmt_int(n):>12}")
     print(f"Dati dimostrativi: {'sì' if status['demo'] else 'no'}")
+    if status.get("reali_nel_dimostrativo"):
+        print(
+            "Attenzione: il database dimostrativo contiene anche dati reali ("
+            + ", ".join(status["reali_nel_dimostrativo"])
+            + "): il cruscotto chiede l'accesso. Per separarli: `python -m etl init`."
+        )
     print("Caricamenti (più recenti per primi):")
     for b in status["batches"][:20]:
         print(
@@ -125,7 +148,10 @@ def warehouse_status(con) -> dict:
         "strftime(ended_at, '%Y-%m-%d %H:%M:%S') AS ended_at, error, fonte "
         "FROM caricamenti ORDER BY ended_at DESC, batch_id DESC",
     ).to_dicts()
-    return {"tables": tables, "batches": batches, "demo": warehouse.get_meta(con, "demo") == "true"}
+    from etl.queries import real_loads_in_demo
+
+    demo = warehouse.get_meta(con, "demo") == "true"
+    return {"tables": tables, "batches": batches, "demo": demo, "reali_nel_dimostrativo": real_loads_in_demo(con)}
 
 
 def cmd_rejected(args: argparse.Namespace) -> int:

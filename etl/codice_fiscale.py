@@ -16,9 +16,11 @@ import secrets
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
+
+from core.private_files import private_dir, private_umask
+from core.warehouse import memory_db
 
 # Omocodia: digits in positions 7,8,10,11,13,14,15 may be replaced by letters.
 OMOCODIA = "LMNPQRSTUV"
@@ -140,25 +142,46 @@ def scrub_text(value: str | None) -> str | None:
 # --- pseudonymisation -------------------------------------------------------
 
 SECRET_BYTES = 32  # 256 bits
+# What the warehouse keeps to recognise its key (meta `key_fingerprint`): an HMAC of this fixed
+# label under the key. It tells whether a key file is the same key, and nothing about the key.
+FINGERPRINT_LABEL = b"pdz-monitor: impronta della chiave di pseudonimizzazione, v1"
 
 
-def load_or_create_secret(path: Path) -> bytes:
-    """Read the HMAC key; create it (owner-only) on first use."""
+def read_secret(path: Path) -> bytes | None:
+    """The HMAC key in the file, None when there is no file."""
     path = Path(path)
-    if path.exists():
+    if not path.exists():
+        return None
+    try:
         key = bytes.fromhex(path.read_text().strip())
-        if len(key) < SECRET_BYTES:
-            raise ValueError(
-                f"La chiave di pseudonimizzazione {path} è troppo corta "
-                f"({len(key) * 8} bit, ne servono almeno {SECRET_BYTES * 8})."
-            )
-        return key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    except ValueError:
+        raise ValueError(
+            f"Il file della chiave di pseudonimizzazione {path} non contiene una chiave valida "
+            "(servono cifre esadecimali): ripristinarlo dalla copia di sicurezza."
+        ) from None
+    if len(key) < SECRET_BYTES:
+        raise ValueError(
+            f"La chiave di pseudonimizzazione {path} è troppo corta "
+            f"({len(key) * 8} bit, ne servono almeno {SECRET_BYTES * 8})."
+        )
+    return key
+
+
+def create_secret(path: Path) -> bytes:
+    """A new random key, written owner-only (the folder too, when created here); never overwrites."""
+    path = Path(path)
+    private_dir(path.parent)
     key = secrets.token_bytes(SECRET_BYTES)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with private_umask():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(key.hex())
     return key
+
+
+def key_fingerprint(key: bytes) -> str:
+    """HMAC-SHA-256 of a fixed label under the key, as hex: recognises the key without revealing it."""
+    return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
 
 
 HMAC_BLOCK = 64  # SHA-256's block size in bytes
@@ -186,7 +209,7 @@ def pseudonyms(values: pl.Series, key: bytes, namespace: str) -> pl.Series:
         key = hashlib.sha256(key).digest()
     padded = key.ljust(HMAC_BLOCK, b"\0")
     inner, outer = bytes(b ^ 0x36 for b in padded), bytes(b ^ 0x5C for b in padded)
-    con = duckdb.connect()
+    con = memory_db()  # spill files (raw identifiers) in a private folder, never in ./.tmp
     try:
         con.register("_valori", pl.DataFrame({"v": values.cast(pl.String)}))
         out = con.sql(

@@ -15,11 +15,16 @@ until the commit, whatever the memory limit: about 55 MB more for every
 250,000-row batch, 3.8 GiB for 5 million rows.) The next batch is
 read and validated in a thread while the current one is pseudonymised and
 staged (Polars releases the GIL).
+
+Before anything is read: the demo warehouse takes no load but its builder's (`_check_demo`), and
+the pseudonymisation key must be the one whose fingerprint the warehouse keeps (`warehouse_key`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import os
 import queue
 import sys
@@ -44,6 +49,32 @@ from etl.validate import Context, rejected_rows_json, validate_batch
 Progress = Callable[[int, int | None], None]  # rows done, rows expected (None if unknown)
 
 MSG_DUPLICATE_KEY = "chiave duplicata nel file: la stessa chiave compare in più righe (tutte scartate)"
+MSG_DEMO_WAREHOUSE = (
+    "questo è il database dimostrativo (dati sintetici): i dati reali non vi si caricano, per non mescolarli con "
+    "quelli inventati né lasciarli visibili con l'accesso dimostrativo aperto. Per i dati reali: sul server creare "
+    "al suo posto un database vuoto con `python -m etl init` (sostituisce quello dimostrativo), poi il primo "
+    "account con `python -m etl users add NOME --role ufficio_di_piano`, e ripetere il caricamento; oppure "
+    "indicare un database separato con PDZ_DB (o --db)"
+)
+MSG_NOT_DEMO = "i dati dimostrativi si caricano solo nel database dimostrativo in costruzione (`python -m etl demo`)"
+MSG_KEY_MISSING = (
+    "manca la chiave di pseudonimizzazione {path}, quella con cui sono state pseudonimizzate le persone già nel "
+    "database: con una chiave nuova le stesse persone avrebbero pseudonimi diversi e verrebbero contate due volte. "
+    "Ripristinare il file dalla copia di sicurezza nello stesso percorso (o indicarlo con PDZ_SECRET) e ripetere "
+    "il caricamento; nessuna chiave nuova è stata creata. Se la chiave è persa per sempre, creare un database "
+    "nuovo (PDZ_DB o --db) e ricaricarvi tutti i file"
+)
+MSG_KEY_DIFFERENT = (
+    "la chiave di pseudonimizzazione {path} non è quella con cui sono state pseudonimizzate le persone già nel "
+    "database (la sua impronta non corrisponde a quella registrata): con una chiave diversa le stesse persone "
+    "avrebbero pseudonimi diversi e verrebbero contate due volte. Rimettere al suo posto la chiave originale dalla "
+    "copia di sicurezza (o indicarla con PDZ_SECRET) e ripetere il caricamento. Se la chiave originale è persa per "
+    "sempre, creare un database nuovo (PDZ_DB o --db) e ricaricarvi tutti i file"
+)
+# meta keys: the fingerprint of the pseudonymisation key (never the key), and the demo builder's
+# one-time token, present only while `demo.build` fills a new demo warehouse (see `_check_demo`).
+KEY_FINGERPRINT = "key_fingerprint"
+DEMO_BUILD_TOKEN = "demo_build_token"
 # DuckDB's memory during a load (staging spills to disk beyond it); Polars' batches come on top.
 STAGING_MEMORY_LIMIT = "1GB"
 
@@ -125,11 +156,15 @@ def load_files(
     user: str | None = None,
     display_names: dict[str, str] | None = None,
     indicator_ids: Iterable[str] | None = None,
+    *,
+    demo_build: str | None = None,
 ) -> list[LoadResult]:
     """Load each file in its own transaction; one writer connection for all.
 
     `indicator_ids`: the catalog's indicator ids, to check an `obiettivi` file (None: not checked).
     The caller hands them in (the CLI, the dashboard, the demo): etl/ never imports indicators/.
+    `demo_build`: only for `demo.build`, the one-time token it wrote in the demo warehouse it is
+    filling; the command line and the dashboard never pass it (see `_check_demo`).
     """
     paths = [Path(p) for p in paths]
     results = []
@@ -138,7 +173,7 @@ def load_files(
             name = (display_names or {}).get(str(path), path.name)
             results.append(
                 load_file(con, path, table=table, progress=progress, user=user, display_name=name,
-                          indicator_ids=indicator_ids)  # fmt: skip
+                          indicator_ids=indicator_ids, demo_build=demo_build)  # fmt: skip
             )
     return results
 
@@ -150,6 +185,18 @@ def record_meta(db: Path | str, values: dict[str, str]) -> None:
             warehouse.set_meta(con, key, value)
 
 
+def seal_demo(db: Path | str, batch_ids: list[str]) -> None:
+    """The demo builder's last write: remove its one-time token and record the batches it loaded.
+
+    After this no load is accepted into the demo warehouse (`_check_demo`), from anyone.
+    """
+    from etl import queries
+
+    with warehouse.writer(db) as con:
+        con.execute("DELETE FROM meta WHERE chiave = ?", [DEMO_BUILD_TOKEN])
+        warehouse.set_meta(con, queries.DEMO_BATCHES, json.dumps(sorted(batch_ids)))
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -158,6 +205,7 @@ def load_file(
     user: str | None = None,
     display_name: str | None = None,
     indicator_ids: Iterable[str] | None = None,
+    demo_build: str | None = None,
 ) -> LoadResult:
     started = datetime.now()
     t0 = time.perf_counter()
@@ -165,6 +213,7 @@ def load_file(
     result = LoadResult(file=name, table=table, batch_id=None, status="failed")
     source: SourceFile | None = None
     try:
+        _check_demo(con, demo_build)
         sha = file_sha256(path)
         source = open_source(path, table_hint=table)
         spec = _choose_table(source, table)
@@ -190,6 +239,53 @@ def load_file(
 
 class LoadRefused(ValueError):
     """The file is readable but cannot be loaded as a whole (message in Italian)."""
+
+
+def _check_demo(con: duckdb.DuckDBPyConnection, demo_build: str | None) -> None:
+    """Real records never enter the demo warehouse; synthetic ones never enter a real warehouse.
+
+    A demo warehouse accepts a load only while its builder fills it: `demo.build` writes a random
+    token in `meta` of the new file (at a hidden path of its own) before loading and removes it when
+    done, and passes the same token here. Nothing a user types carries it, and a finished demo
+    warehouse holds none, so every later load into it is refused.
+    """
+    if warehouse.get_meta(con, "demo") == "true":
+        expected = warehouse.get_meta(con, DEMO_BUILD_TOKEN)
+        if not (demo_build and expected and hmac.compare_digest(demo_build, expected)):
+            raise LoadRefused(MSG_DEMO_WAREHOUSE)
+    elif demo_build is not None:
+        raise LoadRefused(MSG_NOT_DEMO)
+
+
+def _holds_people(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(warehouse.scalar(con, "SELECT count(*) FROM (SELECT 1 FROM prestazioni LIMIT 1)"))
+
+
+def warehouse_key(con: duckdb.DuckDBPyConnection) -> tuple[bytes, str | None]:
+    """The pseudonymisation key for this warehouse, and its fingerprint when it must be recorded.
+
+    Once the warehouse holds people, the key must be the one that pseudonymised them: a missing key
+    file is not replaced by a new key, and a key whose fingerprint differs from `meta.key_fingerprint`
+    is refused (both `LoadRefused`). A warehouse without people takes the key file as it is (creating
+    it when missing); a warehouse older than the fingerprint records it on its next load.
+    """
+    path = settings.secret_path(_db_file(con))
+    people = _holds_people(con)
+    try:
+        key = cf.read_secret(path)
+    except ValueError as exc:
+        raise LoadRefused(str(exc)) from None
+    if key is None:
+        if people:
+            raise LoadRefused(MSG_KEY_MISSING.format(path=path))
+        key = cf.create_secret(path)
+    fingerprint = cf.key_fingerprint(key)
+    recorded = warehouse.get_meta(con, KEY_FINGERPRINT)
+    if recorded is not None and hmac.compare_digest(recorded, fingerprint):
+        return key, None
+    if recorded is not None and people:
+        raise LoadRefused(MSG_KEY_DIFFERENT.format(path=path))
+    return key, fingerprint
 
 
 def _choose_table(source: SourceFile, table: str | None) -> TableSpec:
@@ -262,7 +358,7 @@ def _load_in_transaction(
     indicator_ids: Iterable[str] | None = None,
 ) -> None:
     ctx = build_context(con, indicator_ids)
-    key = cf.load_or_create_secret(settings.secret_path(_db_file(con)))
+    key, new_fingerprint = warehouse_key(con)
     mapping, unknown = match_columns(spec, source.columns)
     result.ignored_columns = unknown
     stored = STORED[spec.name]
@@ -318,6 +414,8 @@ def _load_in_transaction(
                     started, datetime.now(), _sources_of(con, spec), user,
                 ],
             )  # fmt: skip
+            if new_fingerprint is not None:  # recorded with the load that uses the key, or not at all
+                warehouse.set_meta(con, KEY_FINGERPRINT, new_fingerprint)
             con.execute("COMMIT")
             result.status = "loaded"
         except BaseException:

@@ -278,6 +278,46 @@ def test_open_demo_access_only_without_a_users_file(site, tmp_path, monkeypatch)
     assert len(closed.metric) == 0 and "Nessun account configurato" in closed.warning[0].value
 
 
+def test_a_demo_warehouse_holding_real_loads_is_not_open(site, tmp_path, monkeypatch):
+    """Built before the loader refused real files into the demo: the real load closes the open access."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(site, db)  # no users.toml beside it
+    with warehouse.writer(db) as con:  # as the builder left it before `demo_batches`, then a real load
+        con.execute("DELETE FROM meta WHERE chiave = 'demo_batches'")
+        con.execute(
+            "INSERT INTO caricamenti (batch_id, file, tabella, status, started_at, ended_at) "
+            "VALUES ('reale-1', 'prestazioni_2025.csv', 'prestazioni', 'loaded', now(), now())"
+        )
+    monkeypatch.setenv("PDZ_DB", str(db))
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert len(at.metric) == 0 and "Nessun account configurato" in at.warning[0].value
+    assert not any("Accesso dimostrativo aperto" in e.value for e in at.error)
+
+
+def test_upload_into_the_open_demo_is_refused_and_nothing_is_written(site, tmp_path, monkeypatch):
+    from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(site, db)  # no users.toml beside it: the open demo access, as the Ufficio di Piano
+    monkeypatch.setenv("PDZ_DB", str(db))
+    with warehouse.reader(db) as con:
+        before = warehouse.scalar(con, "SELECT count(*) FROM prestazioni")
+    good = write_csv(tmp_path / "reale.csv", PRESTAZIONI_HEADER, [prestazione("UP1")]).read_bytes()
+    at = run_as(None, "pages/dati.py", vista="Ufficio di Piano")
+    at.get("file_uploader")[0].set_value([("reale.csv", good, "text/csv")])
+    at.run()
+    next(b for b in at.button if b.label == "Carica").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [refusal] = [e.value for e in at.error if "Nessun file è stato caricato" in e.value]
+    assert "database dimostrativo" in refusal and "python -m etl init" in refusal
+    with warehouse.reader(db) as con:
+        assert warehouse.scalar(con, "SELECT count(*) FROM prestazioni") == before
+        assert warehouse.scalar(con, "SELECT count(*) FROM caricamenti WHERE file = 'reale.csv'") == 0
+    refused = audit.entries(db, utente="demo").filter(pl.col("azione") == "caricamento_rifiutato")
+    assert refused["oggetto"].to_list() == ["reale.csv"]
+
+
 # --- cache isolation ---------------------------------------------------------------------------
 
 
@@ -337,6 +377,8 @@ def test_upload_page_refuses_bad_files_on_the_server_and_logs_every_refusal(site
     db = tmp_path / "warehouse.duckdb"
     shutil.copy(site, db)
     shutil.copy(site.parent / "users.toml", tmp_path / "users.toml")
+    with warehouse.writer(db) as con:  # a warehouse for real data: the demo one refuses every upload
+        warehouse.set_meta(con, "demo", "false")
     monkeypatch.setenv("PDZ_DB", str(db))
     monkeypatch.setenv("PDZ_MAX_UPLOAD_MB", "0.05")
     good = write_csv(tmp_path / "buono.csv", PRESTAZIONI_HEADER, [prestazione("UP1")]).read_bytes()

@@ -234,7 +234,8 @@ def refuse(access: Access | None, what: str, message: str) -> None:
 
 
 def is_demo_warehouse(con) -> bool:
-    return etl_queries.is_demo(con)
+    """Demo data only: a demo warehouse holding real loads (made before the loader refused them) is not open."""
+    return etl_queries.is_pure_demo(con)
 
 
 # --- screens -----------------------------------------------------------------------------
