@@ -1,8 +1,13 @@
 """Codice fiscale: validation, derived attributes and pseudonymisation.
 
 Everything is vectorised in Polars so a national-scale file never loops in
-Python. The full code never leaves this module: callers get a pseudonym,
-the sex and the year of birth, and (for rejected rows) a masked form.
+Python. The check-character algorithm is python-stdnum's (`check_character`); the
+vectorised check applies it to a whole column through per-position tables built
+from it (`check_tables`). stdnum's own `validate` is per value and does not fit the
+loader: it also accepts 11-digit numbers (partita IVA), its `get_gender` fails on
+omocodia in the day, and its century is a fixed window, not the year of the load.
+The full code never leaves this module: callers get a pseudonym, the sex and the
+year of birth, and (for rejected rows) a masked form.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from stdnum.it.codicefiscale import calc_check_digit
 
 from core.private_files import private_dir, private_umask
 from core.warehouse import memory_db
@@ -35,32 +41,19 @@ CF_ANYWHERE = re.compile(
     r"[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z]"
 )
 
-_ODD = {
-    **dict(zip("0123456789", [1, 0, 5, 7, 9, 13, 15, 17, 19, 21])),
-    **dict(
-        zip(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-            [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23],
-        )
-    ),
-}
-_EVEN = {
-    **{str(d): d for d in range(10)},
-    **{chr(ord("A") + i): i for i in range(26)},
-}
 MONTHS = "ABCDEHLMPRST"
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def check_character(first15: str) -> str:
-    """The 16th character for the first 15 (the official algorithm)."""
-    total = sum((_ODD if i % 2 == 0 else _EVEN)[c] for i, c in enumerate(first15.upper()))
-    return chr(ord("A") + total % 26)
+    """The 16th character for the first 15 (the official algorithm, from python-stdnum)."""
+    return calc_check_digit(first15.upper())
 
 
 @functools.cache
 def check_tables() -> tuple[int, np.ndarray]:
-    """The check character as base + sum of per-position contributions (mod 26), for vectorised
-    generators of synthetic codici fiscali (demo/generate.py, benchmarks/generate.py).
+    """The check character as base + sum of per-position contributions (mod 26), for the vectorised
+    check (`check_ok_expr`) and generators of synthetic codici fiscali (demo/generate.py, benchmarks/generate.py).
 
     Built from `check_character` itself: the contribution of character c at
     position i is what replacing a '0' by c there changes in the check.
@@ -69,7 +62,7 @@ def check_tables() -> tuple[int, np.ndarray]:
     base = ord(check_character(zero)) - ord("A")
     table = np.zeros((15, 128), dtype=np.int64)
     for i in range(15):
-        for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        for ch in _ALPHABET:
             code = zero[:i] + ch + zero[i + 1 :]
             table[i, ord(ch)] = (ord(check_character(code)) - ord("A") - base) % 26
     return base, table
@@ -85,11 +78,13 @@ def is_valid_format_expr(cf: pl.Expr) -> pl.Expr:
 
 
 def check_ok_expr(cf: pl.Expr) -> pl.Expr:
-    """True where the 16th character matches the first 15 (format assumed valid)."""
-    total = pl.lit(0, dtype=pl.Int32)
+    """True where the 16th character matches the first 15 (format assumed valid): `check_character`
+    applied to the whole column, as base + per-position contributions (`check_tables`) mod 26."""
+    base, table = check_tables()
+    total = pl.lit(base, dtype=pl.Int32)
     for i in range(15):
-        table = _ODD if i % 2 == 0 else _EVEN
-        total = total + cf.str.slice(i, 1).replace_strict(table, default=0, return_dtype=pl.Int32)
+        contribution = {ch: int(table[i, ord(ch)]) for ch in _ALPHABET}
+        total = total + cf.str.slice(i, 1).replace_strict(contribution, default=0, return_dtype=pl.Int32)
     letters = {chr(ord("A") + i): i for i in range(26)}
     actual = cf.str.slice(15, 1).replace_strict(letters, default=-1, return_dtype=pl.Int32)
     return actual == total % 26

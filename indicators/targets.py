@@ -14,6 +14,7 @@ from functools import lru_cache
 import duckdb
 import numpy as np
 import polars as pl
+from scipy.special import stdtrit
 
 from core.settings import plan_years
 from core.warehouse import query_pl
@@ -110,24 +111,11 @@ def status(value: float | None, baseline: float | None, target: float | None, di
 
 @lru_cache(maxsize=64)
 def t_quantile(p: float, dof: int) -> float:
-    """Quantile of Student's t with `dof` degrees of freedom (0.5 < p < 1), by bisection on its CDF."""
+    """Quantile of Student's t with `dof` degrees of freedom (0.5 < p < 1): scipy's `stdtrit`, which
+    `scipy.stats.t.ppf` calls (scipy.special alone imports in a quarter of the time of scipy.stats)."""
     if not 0.5 < p < 1 or dof < 1:
         raise ValueError("t_quantile: serve 0,5 < p < 1 e almeno 1 grado di libertà")
-    log_c = math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2) - 0.5 * math.log(dof * math.pi)
-
-    def cdf(x: float) -> float:
-        t = np.linspace(0.0, x, 4001)
-        pdf = np.exp(log_c - (dof + 1) / 2 * np.log1p(t * t / dof))
-        h = x / 4000
-        return 0.5 + h / 3 * (pdf[0] + pdf[-1] + 4 * pdf[1:-1:2].sum() + 2 * pdf[2:-1:2].sum())
-
-    lo, hi = 0.0, 1.0
-    while cdf(hi) < p:
-        lo, hi = hi, hi * 2
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if cdf(mid) < p else (lo, mid)
-    return (lo + hi) / 2
+    return float(stdtrit(dof, p))
 
 
 def projection(

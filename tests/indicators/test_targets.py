@@ -83,6 +83,12 @@ def test_status_hold_target_and_missing():
 
 
 def test_t_quantile_matches_tables():
+    # closed forms: 1 degree of freedom tan(pi (p - 1/2)); 2 degrees (2p - 1) / sqrt(2 p (1 - p))
+    for p in (0.9, 0.975, 0.995):
+        assert t_quantile(p, 1) == pytest.approx(math.tan(math.pi * (p - 0.5)), rel=1e-12)
+        assert t_quantile(p, 2) == pytest.approx((2 * p - 1) / math.sqrt(2 * p * (1 - p)), rel=1e-12)
+    with pytest.raises(ValueError, match="0,5 < p < 1"):
+        t_quantile(0.4, 3)
     assert t_quantile(0.9, 1) == pytest.approx(3.0777, abs=1e-3)
     assert t_quantile(0.9, 2) == pytest.approx(1.8856, abs=1e-3)
     assert t_quantile(0.9, 10) == pytest.approx(1.3722, abs=1e-3)
