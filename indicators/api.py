@@ -135,6 +135,9 @@ def status_rule_text(direzione: str | None = None) -> str:
             "- **senza obiettivo**: manca la baseline o l'obiettivo; **non calcolabile**: manca il valore "
             "(denominatore zero o dato non pubblicabile).",
             "",
+            "I confronti si fanno sui numeri come sono pubblicati (con i decimali mostrati nel cruscotto e nei "
+            "report): un valore che si legge uguale alla baseline o all'obiettivo non è mai giudicato peggiore.",
+            "",
             f"La proiezione al 31/12/{last} prolunga la retta dei minimi quadrati degli anni completi, con un "
             f"intervallo di previsione all'{int(targets.PROJECTION_LEVEL * 100)}%.",
         ]
