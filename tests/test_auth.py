@@ -180,6 +180,95 @@ def test_regione_export_has_no_comune_rows(site):
     assert [b.label for b in at.get("download_button")] == ["Scarica CSV", "Scarica Excel"]
 
 
+# --- every file a role can download (issue 11, point 5) -------------------------------------------
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """The files behind the download buttons of the runs in this test: {file name: generator}.
+
+    Reports and exports are generated on click (`download_button(data=callable)`): Streamlit keeps
+    the callable in its media file manager, and here we keep it too, to call it as the click would."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    found: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        found[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return found
+
+
+def _workbook(data: bytes):
+    import io
+
+    import openpyxl
+
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _workbook_cells(wb) -> set:
+    return {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None}
+
+
+def _comuni(site) -> set[str]:
+    from indicators.profiles import territories
+
+    with warehouse.reader(site) as con:
+        return set(territories(con)["comune"].to_list())
+
+
+def test_regione_downloads_hold_no_comune_value(site, downloads):
+    """Panoramica's and Sub-ambito's «Tabelle per la Regione (Excel)» and Esporta's CSV and Excel, as clicked."""
+    comuni = _comuni(site)
+    run_as("regione", "pages/panoramica.py", anno="2025")
+    run_as("regione", "pages/sub_ambito.py", anno="2025")  # the first sub-ambito
+    run_as("regione", "pages/esporta.py", anno="2025")
+    for name in ("monitoraggio_pdz_AMBITO_2025.xlsx", "monitoraggio_pdz_SA1_2025.xlsx"):
+        wb = _workbook(downloads[name]())
+        assert "Comuni" not in wb.sheetnames, name
+        assert not _workbook_cells(wb) & comuni, name
+        assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 8  # Metadati + the 7 areas
+    csv = pl.read_csv(io_bytes(downloads["indicatori_pubblico_2025.csv"]()), separator=";", decimal_comma=True,
+                      schema_overrides={"territorio": pl.String})  # fmt: skip
+    excel = pl.read_excel(io_bytes(downloads["indicatori_pubblico_2025.xlsx"]()), sheet_name="indicatori",
+                          schema_overrides={"territorio": pl.String})  # fmt: skip
+    for export in (csv, excel):
+        assert export.height > 0
+        assert set(export["livello"]) == {"ambito", "sub_ambito"}
+        assert not set(export["territorio"]) & comuni
+
+
+def test_sindaco_downloads_are_the_public_view_only(site, tables, downloads):
+    """Even asking for the office view in the URL: the export is the public table, the report too."""
+    run_as("sindaco.crema", "pages/esporta.py", anno="2025", vista="Ufficio di Piano")
+    run_as("sindaco.crema", "pages/panoramica.py", anno="2025", vista="Ufficio di Piano")
+    assert "indicatori_ufficio_2025.csv" not in downloads
+    csv = pl.read_csv(io_bytes(downloads["indicatori_pubblico_2025.csv"]()), separator=";", decimal_comma=True,
+                      schema_overrides={"territorio": pl.String, "numeratore": pl.Float64,
+                                        "denominatore": pl.Float64})  # fmt: skip
+    public = tables["pubblico"].filter(pl.col("anno") == 2025)
+    keys = ["indicatore", "territorio"]
+    joined = csv.join(public, on=keys, suffix="_p", how="left")
+    assert joined.height == public.height == csv.height
+    assert joined["soppresso"].sum() > 0  # small cells hidden, as in the public view
+    shown = joined.filter(~pl.col("soppresso"))
+    assert (shown["valore"] - shown["valore_p"]).abs().max() < 1e-6
+    hidden = joined.filter(pl.col("soppresso"))
+    assert hidden["numeratore"].null_count() == hidden.height and hidden["valore"].null_count() == hidden.height
+    report = _workbook(downloads["monitoraggio_pdz_019035_2025.xlsx"]())
+    assert "Comuni" in report.sheetnames and "n.p." in _workbook_cells(report)
+
+
+def io_bytes(data) -> object:
+    import io
+
+    return io.BytesIO(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
 # --- default-deny ------------------------------------------------------------------------------
 
 

@@ -255,9 +255,7 @@ def frame(*roles: str, page: str = "") -> Frame:
         audience = access.audiences[0]
     if audience not in access.audiences:  # never: the radio offers only the allowed views
         audience = "pubblico"
-    table = indicator_table(version, audience, path)
-    if not access.sees_comuni:
-        table = table.filter(pl.col("livello").is_in(list(access.levels)))
+    table = api.for_levels(indicator_table(version, audience, path), access.levels)  # the role's levels
     years = sorted(table["anno"].unique().to_list(), reverse=True) or [date.today().year]
     subs = terr.select("sub_ambito", "nome_sub_ambito").unique().sort("sub_ambito")
     sub_names = dict(zip(subs["sub_ambito"], subs["nome_sub_ambito"]))
@@ -475,7 +473,8 @@ REPORT_LABELS = {
 
 
 def report_downloads(f: Frame, territorio: str) -> None:
-    """The three reports for a territory and year, generated when clicked (public view, always)."""
+    """The three reports for a territory and year, generated when clicked (public view, always; the
+    role's territorial levels, as on the screens: no comune for the Regione)."""
     from indicators import reports
 
     path = db_path()
@@ -483,7 +482,7 @@ def report_downloads(f: Frame, territorio: str) -> None:
     def maker(fmt: str):
         def make() -> bytes:
             _, con = _snapshots().get(path)
-            return reports.report_bytes(con.cursor(), fmt, territory=territorio, year=f.year)
+            return reports.report_bytes(con.cursor(), fmt, territory=territorio, year=f.year, levels=f.access.levels)
 
         return make
 
