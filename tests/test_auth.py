@@ -331,6 +331,108 @@ def test_login_form_logs_in_and_failures_are_logged(site):
     assert "logout" in set(audit.entries(site, utente="sindaco.crema")["azione"])
 
 
+# --- guessing is slowed, nobody is locked out (issue 11, point 9) -----------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_guesser_waits_longer_and_longer_and_never_locks_the_real_user():
+    """Literal timeline: a guesser hammering one name from one address as fast as allowed for an hour,
+    the real user arriving in the middle (own session; own address, or the same shared one)."""
+    from core.login_throttle import MAX_DELAY, LoginThrottle
+
+    clock = _Clock()
+    throttle = LoginThrottle(clock=clock)
+    start = clock.now
+    checked_at: list[float] = []
+    user_waited: dict[str, float] = {}
+    user_first: dict[str, float] = {}
+    while clock.now - start < 3600:
+        decision = throttle.attempt("regione", "10.0.0.66", "guesser")
+        if decision.check:
+            checked_at.append(clock.now)
+            throttle.failed("regione", "10.0.0.66", "guesser")
+        for who, source in (("utente", "10.0.0.7"), ("collega", "10.0.0.66")):  # the real user, 2 ways
+            if clock.now - start >= 1800 and who not in user_waited:
+                d = throttle.attempt("regione", source, who)
+                user_first.setdefault(who, clock.now)
+                if d.check:  # the right password is checked: in
+                    throttle.succeeded("regione", who)
+                    user_waited[who] = clock.now - user_first[who]
+        clock.now += 0.5
+    # the guesser: 5 quick guesses, then 2, 4, 8, 16, 32 and from then on 60 s between two guesses
+    gaps = [b - a for a, b in zip(checked_at, checked_at[1:])]
+    assert gaps[:10] == [0.5, 0.5, 0.5, 0.5, 2, 4, 8, 16, 32, 60]
+    assert set(gaps[9:]) == {60}
+    assert len(checked_at) == 10 + (3600 - 0.5 * 4 - 62) // 60
+    # the real user got in, after at most MAX_DELAY seconds, from another address or the guesser's own
+    assert set(user_waited) == {"utente", "collega"}
+    assert all(w <= MAX_DELAY for w in user_waited.values()), user_waited
+
+
+def test_the_first_failures_cost_nothing_and_a_guesser_across_names_is_slowed_too():
+    from core.login_throttle import FREE, LoginThrottle
+
+    clock = _Clock()
+    throttle = LoginThrottle(clock=clock)
+    for _ in range(FREE - 1):  # typos: checked at once, no wait
+        assert throttle.attempt("m.rossi", "10.0.0.7", "tab1").check
+        throttle.failed("m.rossi", "10.0.0.7", "tab1")
+    assert throttle.attempt("m.rossi", "10.0.0.7", "tab1").check
+    # one address trying a different name each time: the address's count slows it
+    for i in range(FREE):
+        throttle.failed(f"nome{i}", "10.0.0.66", "bot")
+    decision = throttle.attempt("nome99", "10.0.0.66", "bot")
+    assert not decision.check and decision.wait == 2.0
+    # failures expire after the window
+    clock.now += 15 * 60
+    assert throttle.attempt("nome99", "10.0.0.66", "bot").check
+
+
+def _login(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="login_utente").input(name)
+    at.text_input(key="login_password").input(password)
+    return at.button[0].click().run()
+
+
+def test_wrong_passwords_slow_the_guesser_but_the_real_user_gets_in(site, monkeypatch):
+    """Through the login form: 6 wrong passwords on «regione» from one session used to lock the account
+    for 15 minutes; now the guesser's next try (even the right password) waits, and the real user, in
+    another session, gets in after a bounded wait."""
+    from core.login_throttle import MAX_DELAY, LoginThrottle
+
+    clock = _Clock()
+    activity = auth._Activity()
+    activity.throttle = LoginThrottle(clock=clock)
+    monkeypatch.setattr(auth, "_activity", lambda: activity)
+    guesser = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    for i in range(6):
+        clock.now += 60  # even slowly: a minute between guesses
+        _login(guesser, "regione", f"tentativo-{i}-sbagliato")
+        assert [e.value for e in guesser.error] == ["Nome utente o password non corretti."]
+    _login(guesser, "regione", PASSWORD)  # at once, even the right password: not checked before the wait
+    assert "attendere" in guesser.error[0].value and auth.SESSION_KEY not in guesser.session_state
+    user = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    _login(user, "regione", PASSWORD)
+    assert not user.exception
+    message = user.error[0].value
+    assert "attendere" in message and "15 minuti" not in message
+    wait = int(message.split("attendere ")[1].split(" ")[0])
+    assert 1 <= wait <= MAX_DELAY
+    clock.now += wait
+    _login(user, "regione", PASSWORD)
+    assert not user.exception and len(user.error) == 0
+    assert user.session_state[auth.SESSION_KEY]["utente"] == "regione"
+    log = audit.entries(site, utente="regione", azioni=["login_fallito"])
+    assert log.filter(pl.col("dettaglio").str.contains("attesa di")).height >= 2
+
+
 def test_idle_session_must_log_in_again(site):
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
     login_as(at, "ufficio", last_seen=time.time() - 9 * 3600)  # default timeout: 8 hours
