@@ -263,6 +263,22 @@ def reset_password(username: str, password: str, path: Path | None = None) -> Ac
 # --- who may do what --------------------------------------------------------------------
 
 
+def levels_for(ruolo: str) -> tuple[str, ...]:
+    """The territorial levels a role may see, on every screen and in every export or report.
+
+    The one rule: the Regione sees the ambito and the sub-ambiti only (no value of any comune);
+    the Ufficio di Piano and the sindaci see every level. An unknown role sees nothing.
+    """
+    if ruolo == "regione":
+        return ("sub_ambito", "ambito")
+    return ALL_LEVELS if ruolo in ROLES else ()
+
+
+def audiences_for(ruolo: str) -> tuple[str, ...]:
+    """The views a role may see: the first is the default. Only the Ufficio di Piano sees unsuppressed data."""
+    return ("pubblico", "ufficio") if ruolo == "ufficio_di_piano" else ("pubblico",)
+
+
 @dataclass(frozen=True)
 class Access:
     """A valid identity with a valid role: what the dashboard lets it see and do."""
@@ -278,13 +294,13 @@ class Access:
 
     @property
     def audiences(self) -> tuple[str, ...]:
-        """The views allowed: the first is the default. Only the Ufficio di Piano sees unsuppressed data."""
-        return ("pubblico", "ufficio") if self.ruolo == "ufficio_di_piano" else ("pubblico",)
+        """The views allowed: the first is the default (`audiences_for`)."""
+        return audiences_for(self.ruolo)
 
     @property
     def levels(self) -> tuple[str, ...]:
-        """Territorial levels shown: the Regione sees the ambito and the sub-ambiti only."""
-        return ("sub_ambito", "ambito") if self.ruolo == "regione" else ALL_LEVELS
+        """Territorial levels shown and exported (`levels_for`): the Regione, the ambito and the sub-ambiti."""
+        return levels_for(self.ruolo)
 
     @property
     def sees_comuni(self) -> bool:

@@ -9,6 +9,7 @@ screen and the same number in a report come from this one function.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
@@ -59,6 +60,21 @@ def catalog_frame() -> pl.DataFrame:
     schema = {"indicatore": pl.String, "nome": pl.String, "nome_area": pl.String, "unita": pl.String,
               "direzione": pl.String, "k": pl.Int64}  # fmt: skip
     return pl.DataFrame(rows, schema=schema)
+
+
+def for_levels(table: pl.DataFrame, levels: Sequence[str]) -> pl.DataFrame:
+    """The rows of `table` at the territorial levels a role may see (`core.users.levels_for`).
+
+    Every consumer that serves a role (the dashboard's frame, Esporta, the three reports) filters
+    through here, so a screen and a file never disagree on what a role sees. Unknown levels are an
+    error (a typo must not silently show nothing, nor everything).
+    """
+    unknown = set(levels) - set(LEVEL_LABELS)
+    if unknown:
+        raise ValueError(f"Livelli territoriali sconosciuti: {', '.join(sorted(unknown))}.")
+    if set(LEVEL_LABELS) <= set(levels):
+        return table
+    return table.filter(pl.col("livello").is_in(list(levels)))
 
 
 def indicator_table(
@@ -127,6 +143,9 @@ def status_rule_text(direzione: str | None = None) -> str:
             "- **non in linea**: è più lontano;",
             "- **senza obiettivo**: manca la baseline o l'obiettivo; **non calcolabile**: manca il valore "
             "(denominatore zero o dato non pubblicabile).",
+            "",
+            "I confronti si fanno sui numeri come sono pubblicati (con i decimali mostrati nel cruscotto e nei "
+            "report): un valore che si legge uguale alla baseline o all'obiettivo non è mai giudicato peggiore.",
             "",
             f"La proiezione al 31/12/{last} prolunga la retta dei minimi quadrati degli anni completi, con un "
             f"intervallo di previsione all'{int(targets.PROJECTION_LEVEL * 100)}%.",

@@ -11,6 +11,7 @@ import io
 import polars as pl
 import streamlit as st
 
+from indicators import api
 from indicators import cli as indicators_cli
 from indicators.fmt import italian_frame
 from ui.banners import banners
@@ -26,7 +27,7 @@ allowed = [lv for lv in levels if lv in f.access.levels]
 chosen = st.multiselect("Livelli territoriali", allowed, default=allowed, format_func=levels.get, key="exp_livelli")
 all_years = st.toggle("Tutti gli anni", value=False, key="exp_anni", help=f"Altrimenti solo il {f.year}.")
 
-table = f.table.filter(pl.col("livello").is_in(chosen or allowed))
+table = api.for_levels(f.table, [lv for lv in chosen or allowed if lv in f.access.levels])  # the role's rule
 if not all_years:
     table = table.filter(pl.col("anno") == f.year)
 export_names = table.select("territorio").unique()
