@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import settings
+from core import settings, warehouse
 from core.users import Access
 from etl.loader import LoadResult, load_files
 from etl.uploads import ALLOWED, UploadRefused, check_name_and_size, check_upload, safe_name
@@ -52,9 +52,14 @@ def load_uploaded(files, access: Access) -> tuple[list[str], list[LoadResult]]:
                 share = min(done / expected, 1.0) if expected else 0.5
                 bar.progress((i + share) / len(files), text=f"{name}: {done:,} righe lette".replace(",", "."))
 
-            loaded = load_files(
-                [path], db=common.db_path(), progress=progress, display_names={str(path): name}, user=access.utente
-            )
+            try:
+                loaded = load_files(
+                    [path], db=common.db_path(), progress=progress, display_names={str(path): name}, user=access.utente
+                )
+            except warehouse.WarehouseUnavailable as exc:  # busy or damaged: its Italian message, no traceback
+                refused.append(f"{name}: {exc}")
+                common.audit_action(access, "caricamento", name, "fallito", str(exc))
+                continue
             for r in loaded:
                 esito = "ok" if r.status in ("loaded", "duplicate") else "fallito"
                 common.audit_action(access, "caricamento", name, esito, r.summary_it())
