@@ -21,6 +21,7 @@ spill files) is owner-only, and so is the folder when this module creates it
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -167,18 +168,60 @@ def _connect_with_wait(path: Path, read_only: bool, wait_seconds: float) -> duck
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+        except duckdb.Error as exc:
+            locked = isinstance(exc, duckdb.IOException) and re.search(r"\block\b", str(exc).lower())
+            if not locked or is_corruption(exc):
+                raise WarehouseUnreadable(MSG_UNREADABLE, path) from exc  # not a lock: the file itself
+            if time.monotonic() >= deadline:
                 raise WarehouseBusy(
-                    f"Il database {path} è in uso da un altro processo e non si è liberato "
-                    f"entro {wait_seconds:.0f} secondi. Riprovare tra poco."
+                    "Il database è in uso da un altro processo (un caricamento) e non si è liberato "
+                    f"entro {wait_seconds:.0f} secondi. Riprovare tra poco.",
+                    path,
                 ) from exc
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be used now. The message is Italian, says what to do and holds no path
+    (pages show it as it is); `path` is the file, for the command line."""
+
+    def __init__(self, message: str, path: Path | str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class WarehouseBusy(WarehouseUnavailable):
     """The warehouse stayed locked by another process for too long."""
+
+
+class WarehouseUnreadable(WarehouseUnavailable):
+    """The file exists but is not a readable DuckDB database (damaged, truncated, something else)."""
+
+
+MSG_UNREADABLE = (
+    "Il database non è leggibile: il file è danneggiato o non è un database di pdz-monitor. Nessun dato è stato "
+    "modificato. Chi amministra il sistema deve ripristinare l'ultima copia di sicurezza del database oppure "
+    "ricrearlo ricaricando i file di origine (`python -m etl load`)."
+)
+_CORRUPTION_SIGNS = ("corrupt database", "not a valid duckdb database", "could not read enough bytes", "checksum")
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """True for a DuckDB error that says the file is damaged (a read of a block failed or did not check)."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and any(sign in text for sign in _CORRUPTION_SIGNS)
+
+
+@contextmanager
+def _unreadable_as_such(path: Path) -> Iterator[None]:
+    """Damage found while reading (past the file's header) raises WarehouseUnreadable, never DuckDB's text."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if is_corruption(exc):
+            raise WarehouseUnreadable(MSG_UNREADABLE, path) from exc
+        raise
 
 
 NOT_SNAPSHOTTED = ("audit",)  # read on demand by the pages that need it, never kept in memory
@@ -225,7 +268,8 @@ def _writer(path: Path, data: bool, wait_seconds: float | None) -> Iterator[duck
     wait = float(settings.setting("lock_wait_seconds")) if wait_seconds is None else wait_seconds
     con = _connect_with_wait(path, False, wait)
     try:
-        ensure_schema(con)
+        with _unreadable_as_such(path):
+            ensure_schema(con)
         yield con
         if data:
             try:
@@ -263,7 +307,8 @@ def reader(db: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     with private_umask():  # spill files of long reads owner-only
         con = _connect_with_wait(path, True, float(settings.setting("lock_wait_seconds")))
         try:
-            yield con
+            with _unreadable_as_such(path):
+                yield con
         finally:
             con.close()
 
@@ -318,6 +363,11 @@ def _snapshot(path: Path, wait_seconds: float, summarise: Summarise | None) -> d
             mem.unregister("_snap")
         if summarise is not None:
             summarise(src, mem)
+    except duckdb.Error as exc:
+        mem.close()
+        if is_corruption(exc):
+            raise WarehouseUnreadable(MSG_UNREADABLE, path) from exc
+        raise
     finally:
         src.close()
     return mem

@@ -7,24 +7,36 @@ import json
 import duckdb
 import polars as pl
 
+from core import redact
 from core.warehouse import get_meta, query_pl, records_by_source
+
+STATUS_IN_PROGRESS = "in_corso"  # `caricamenti.status` while a load runs (etl/loader.py)
+STATUS_INTERRUPTED = "interrotto"
+# The status as shown: only a dead load leaves `in_corso` behind, since a running one holds the
+# warehouse file and nobody can read it meanwhile (the next load stores `interrotto`).
+SHOWN_STATUS_SQL = f"CASE status WHEN '{STATUS_IN_PROGRESS}' THEN '{STATUS_INTERRUPTED}' ELSE status END"
 
 
 def rejected_rows(con: duckdb.DuckDBPyConnection, batch_id: str | None = None) -> pl.DataFrame:
-    """One row per problem: file, row, column, reason, value as written (codice fiscale masked)."""
-    return query_pl(
+    """One row per problem: file, row, column, reason, value as written (identifiers masked, bounded).
+
+    Values are masked when stored; masked again here for a warehouse written before that rule.
+    """
+    rows = query_pl(
         con,
         "SELECT batch_id, file, riga, colonna, motivo, valore FROM scarti "
         "WHERE ? IS NULL OR batch_id = ? ORDER BY batch_id, riga, colonna",
         [batch_id, batch_id],
     )
+    return rows.with_columns(redact.masked_expr(pl.col("file")), redact.masked_expr(pl.col("valore")))
 
 
 def load_history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.DataFrame:
     return query_pl(
         con,
-        "SELECT batch_id, file, tabella, status, rows_read, rows_loaded, rows_rejected, started_at, ended_at, "
-        "error, fonte, utente FROM caricamenti ORDER BY ended_at DESC, batch_id DESC LIMIT ?",
+        f"SELECT batch_id, file, tabella, {SHOWN_STATUS_SQL} AS status, rows_read, rows_loaded, rows_rejected, "
+        "started_at, ended_at, error, fonte, utente FROM caricamenti "
+        "ORDER BY coalesce(ended_at, started_at) DESC, batch_id DESC LIMIT ?",
         [limit],
     )
 
