@@ -34,6 +34,7 @@ import polars as pl
 
 from core import settings, territory
 from core.normalize import comune_key
+from core.private_files import private_dir, private_umask
 from etl.codice_fiscale import MONTHS
 from etl.codice_fiscale import check_tables as cf_check_tables
 
@@ -1095,8 +1096,7 @@ def generate_demo_files(out_dir: Path, seed: int = 42, scale: float = 1.0, cutof
         raise ValueError("scale deve essere positivo")
     if cutoff < WINDOW_START:
         raise ValueError(f"la data di estrazione deve essere successiva al {WINDOW_START.isoformat()}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = private_dir(out_dir)  # owner-only when created here, like every file written below
     gen = _Generator(seed, scale, cutoff)
     hh = gen.households()
     gen.anziani()
@@ -1106,7 +1106,11 @@ def generate_demo_files(out_dir: Path, seed: int = 42, scale: float = 1.0, cutof
     gen.famiglia(hh)
     gen.lavoro(hh)
     records = gen.prestazioni()
+    with private_umask():
+        return _write_files(gen, records, out_dir, seed, scale, cutoff)
 
+
+def _write_files(gen: _Generator, records: pl.DataFrame, out_dir: Path, seed: int, scale: float, cutoff: date):
     cartella = out_dir / PRESTAZIONI_CSV
     sil = out_dir / PRESTAZIONI_SIL
     bad = gen.write_cartella(records.filter(~pl.col("fonte")), cartella)

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from core import warehouse
+from core import redact, warehouse
 from etl import held
 from etl.loader import LoadResult, _fault_injection_pause, _new_batch_id
 from etl.readers import ROW
@@ -124,5 +124,5 @@ def _log(con: duckdb.DuckDBPyConnection, result: LoadResult, started: datetime, 
         "INSERT INTO caricamenti (batch_id, file, tabella, sha256, status, rows_read, rows_loaded, rows_rejected, "
         "started_at, ended_at, error, fonte, utente) VALUES (?, ?, 'codifiche', NULL, 'loaded', 1, 1, 0, ?, ?, NULL, "
         "NULL, ?)",
-        [result.batch_id, result.file, started, datetime.now(), user],
+        [result.batch_id, redact.safe_text(result.file), started, datetime.now(), user],
     )

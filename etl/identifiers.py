@@ -26,12 +26,8 @@ reference the vectorised check is tested against.
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 from stdnum import luhn
-
-from etl.codice_fiscale import CF_ANYWHERE
 
 # What kind of identifier a normalised value is (the codice fiscale's pattern lives in codice_fiscale.py).
 KIND_CF = "codice_fiscale"
@@ -41,27 +37,7 @@ KIND_ENI = "eni"
 
 PROVISIONAL_PATTERN = r"^[0-9]{11}$"
 STP_ENI_PATTERN = r"^(STP|ENI)[0-9]{13}$"
-# Anything inside a text shaped like a person identifier (Polars' regex: no look-around), for the
-# columns stored as written (codes of other systems): a codice fiscale, STP/ENI, a run of exactly 11 digits.
-PERSON_ID_CONTAINS = (
-    CF_ANYWHERE.pattern + r"|(?:STP|ENI|stp|eni)[0-9]{13}|(?:^|[^0-9])[0-9]{11}(?:[^0-9]|$)"
-)
-
-
-# The same shapes for Python's `re` (look-around allowed): what `mask_person_ids` masks.
-PERSON_ID_ANYWHERE = re.compile(CF_ANYWHERE.pattern + r"|(?:STP|ENI|stp|eni)[0-9]{13}|(?<![0-9])[0-9]{11}(?![0-9])")
-
-
-def mask_person_ids(text: str | None) -> str | None:
-    """`text` with every identifier-shaped part masked like a codice fiscale (3 characters kept, then stars)."""
-    if text is None:
-        return None
-    return PERSON_ID_ANYWHERE.sub(lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 3), text)
-
-
-def mask_person_ids_expr(expr: pl.Expr) -> pl.Expr:
-    """`mask_person_ids` on a text column."""
-    return expr.map_elements(mask_person_ids, return_dtype=pl.String)
+# Masking identifiers inside text (any column, rejected rows, messages) is `core.redact`'s job.
 
 
 def luhn_ok(code: str) -> bool:

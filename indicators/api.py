@@ -9,6 +9,7 @@ screen and the same number in a report come from this one function.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
@@ -22,16 +23,6 @@ from indicators.engine import default_as_of, indicator_values
 AUDIENCES = ("ufficio", "pubblico")
 LEVEL_LABELS = {"comune": "comune", "sub_ambito": "sub-ambito", "ambito": "ambito"}
 DIRECTION_LABELS = {"alto": "più alto è meglio", "basso": "più basso è meglio"}
-KIND_LABELS = {
-    "distinct_units_rate": "persone o nuclei distinti ogni N residenti",
-    "record_share": "quota percentuale di interventi",
-    "units_ratio": "rapporto tra nuclei o persone distinti",
-    "median_days": "mediana dei giorni di attesa",
-    "hours_per_user": "ore per utente",
-    "staff_ratio": "residenti per operatore a tempo pieno",
-    "staff_fte_rate": "operatori a tempo pieno ogni N residenti",
-    "coverage_share": "quota di residenti coperti",
-}
 
 
 def catalog() -> tuple[definitions.Indicator, ...]:
@@ -69,6 +60,21 @@ def catalog_frame() -> pl.DataFrame:
     schema = {"indicatore": pl.String, "nome": pl.String, "nome_area": pl.String, "unita": pl.String,
               "direzione": pl.String, "k": pl.Int64}  # fmt: skip
     return pl.DataFrame(rows, schema=schema)
+
+
+def for_levels(table: pl.DataFrame, levels: Sequence[str]) -> pl.DataFrame:
+    """The rows of `table` at the territorial levels a role may see (`core.users.levels_for`).
+
+    Every consumer that serves a role (the dashboard's frame, Esporta, the three reports) filters
+    through here, so a screen and a file never disagree on what a role sees. Unknown levels are an
+    error (a typo must not silently show nothing, nor everything).
+    """
+    unknown = set(levels) - set(LEVEL_LABELS)
+    if unknown:
+        raise ValueError(f"Livelli territoriali sconosciuti: {', '.join(sorted(unknown))}.")
+    if set(LEVEL_LABELS) <= set(levels):
+        return table
+    return table.filter(pl.col("livello").is_in(list(levels)))
 
 
 def indicator_table(
@@ -138,6 +144,9 @@ def status_rule_text(direzione: str | None = None) -> str:
             "- **senza obiettivo**: manca la baseline o l'obiettivo; **non calcolabile**: manca il valore "
             "(denominatore zero o dato non pubblicabile).",
             "",
+            "I confronti si fanno sui numeri come sono pubblicati (con i decimali mostrati nel cruscotto e nei "
+            "report): un valore che si legge uguale alla baseline o all'obiettivo non è mai giudicato peggiore.",
+            "",
             f"La proiezione al 31/12/{last} prolunga la retta dei minimi quadrati degli anni completi, con un "
             f"intervallo di previsione all'{int(targets.PROJECTION_LEVEL * 100)}%.",
         ]
@@ -177,28 +186,8 @@ def save_plan_rows(db, indicatore: str, territorio: str, rows: pl.DataFrame) -> 
 
 
 def _misura_text(e: definitions.Indicator) -> list[str]:
-    m = e.misura
-    lines = [f"- Tipo di misura: {KIND_LABELS.get(e.tipo, e.tipo)} (`{e.tipo}`)"]
-    if e.tipo == "units_ratio":
-        for side in ("numeratore", "denominatore"):
-            lines.append(f"- Interventi al {side}: {', '.join(m[side]['interventi'])} (evento: {m[side]['evento']})")
-    elif "interventi" in m:
-        lines.append(f"- Interventi: {', '.join(m['interventi'])}")
-    if "evento" in m:
-        ev = {"attivo": "attivi nell'anno", "inizio": "iniziati nell'anno", "fine": "terminati nell'anno"}
-        lines.append(f"- Periodo: interventi {ev[m['evento']]}")
-    if "unita_conteggio" in m:
-        lines.append(f"- Si contano: {'nuclei familiari' if m['unita_conteggio'] == 'nucleo' else 'persone'} distinti")
-    if "eta_min" in m or "eta_max" in m:
-        lines.append(f"- Età al 31 dicembre: da {m.get('eta_min', 0)} a {m.get('eta_max', 'oltre')}")
-    if m.get("popolazione"):
-        p = m["popolazione"]
-        lines.append(
-            f"- Popolazione di riferimento: residenti da {p.get('eta_min', 0)} a {p.get('eta_max', 'oltre')} anni"
-        )
-    if m.get("moltiplicatore") and e.tipo not in ("record_share",):
-        lines.append(f"- Moltiplicatore: {int(m['moltiplicatore']):,}".replace(",", "."))
-    return lines
+    """The sheet's lines about the measure: the kind's label and sentences (indicators/kinds/<tipo>.py)."""
+    return e.kind.describe(e.misura)
 
 
 def scheda(indicator_id: str, con: duckdb.DuckDBPyConnection | None = None) -> str:

@@ -49,7 +49,7 @@ null: they are shown as a marker, never as 0.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -71,6 +71,9 @@ class Population:
     eta_min: int | None = None
     eta_max: int | None = None
     condizioni: tuple[str, ...] = ()  # further conditions on the records (more conditions = fewer units)
+    # populations this one is declared to lie within although the description does not show it (the
+    # catalog's `complemento: true` on a ratio of two interventions); not part of the identity
+    dentro: tuple[Population, ...] = field(default=(), compare=False)
 
     @classmethod
     def of(cls, unita: str, interventi, evento: str = "attivo", eta_min: int | None = None,
@@ -86,6 +89,8 @@ class Population:
         """Every unit counted here is counted by `other` (same territory and year); False when equal."""
         if self == other or self.unita != other.unita or not self.persone:
             return False
+        if any(d == other or d.within(other) for d in self.dentro):
+            return True
         ages = (other.eta_min is None or (self.eta_min is not None and self.eta_min >= other.eta_min)) and (
             other.eta_max is None or (self.eta_max is not None and self.eta_max <= other.eta_max)
         )
@@ -167,13 +172,18 @@ def layout_of(entry) -> dict[str, Population]:
     rule = POPULATIONS.get(entry.tipo)
     if rule is None:
         return _private(entry.id, entry.colonne_conteggio, entry.complemento)
-    return rule(entry.misura)
+    out = dict(rule(entry.misura))
+    num, den = out.get("numeratore"), out.get("denominatore")
+    if entry.complemento and num is not None and den is not None and not num.within(den):
+        # the catalog says the numerator's units are among the denominator's: their difference counts too
+        out["numeratore"] = replace(num, dentro=(*num.dentro, den))
+    return out
 
 
 def catalog_layout() -> dict[str, dict[str, Population]]:
     from indicators.definitions import catalog
 
-    return {e.id: layout_of(e) for e in catalog()}
+    return _share_nesting({e.id: layout_of(e) for e in catalog()})
 
 
 def linked_groups(layout: Layout) -> dict[str, str]:
@@ -218,11 +228,24 @@ def _default_hierarchy() -> dict[str, str]:
 
 def _layout_for(ids: list[str], count_columns, layout: Layout | None) -> dict[str, Mapping[str, Population]]:
     if layout is not None:
-        return {i: layout.get(i, {}) for i in ids}
+        return _share_nesting({i: layout.get(i, {}) for i in ids})
     if count_columns is not None:
         return {i: _private(i, *count_columns.get(i, COUNT_COLUMNS_DEFAULT)) for i in ids}
-    known = catalog_layout()
-    return {i: known.get(i, _private(i, *COUNT_COLUMNS_DEFAULT)) for i in ids}
+    from indicators import definitions
+
+    entries = definitions.by_id()
+    return _share_nesting(
+        {i: layout_of(entries[i]) if i in entries else _private(i, *COUNT_COLUMNS_DEFAULT) for i in ids}
+    )
+
+
+def _share_nesting(layout: dict[str, Mapping[str, Population]]) -> dict[str, Mapping[str, Population]]:
+    """Equal populations carry every nesting declared on any of them (sets keep only one of equals)."""
+    declared: dict[Population, tuple[Population, ...]] = {}
+    for cs in layout.values():
+        for p in cs.values():
+            declared[p] = tuple(dict.fromkeys((*declared.get(p, ()), *p.dentro)))
+    return {i: {c: replace(p, dentro=declared[p]) for c, p in cs.items()} for i, cs in layout.items()}
 
 
 @dataclass

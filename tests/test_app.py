@@ -147,3 +147,27 @@ def test_area_maps_carry_the_engine_values_and_fetch_boundaries_by_url(demo_db, 
     )
     outline = spec["layout"]["map"]["layers"][0]["source"]
     assert (STATIC_DIR / "geo" / outline.rsplit("/", 1)[1]).exists()
+
+
+@pytest.mark.parametrize("how", ["blocchi", "casuale"])
+def test_a_damaged_warehouse_shows_an_italian_message_before_login_not_a_traceback(tmp_path, monkeypatch, how):
+    import os
+
+    from etl.loader import load_files
+    from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
+
+    db = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("PDZ_DB", str(db))
+    monkeypatch.setenv("PDZ_SECRET", str(tmp_path / "secret.key"))
+    load_files([write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER, [prestazione(str(i)) for i in range(50)])], db=db)
+    with open(db, "r+b") as fh:  # damaged blocks after the header, or nothing of a database at all
+        size = db.stat().st_size
+        fh.seek(4096 if how == "blocchi" else 0)
+        fh.write(os.urandom(size - fh.tell()))
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    [error] = at.error
+    assert error.value.startswith("Il database non è leggibile") and "copia di sicurezza" in error.value
+    shown = " ".join(str(e.value) for e in [*at.error, *at.markdown, *at.caption, *at.info])
+    assert str(tmp_path) not in shown and "Traceback" not in shown and "IO Error" not in shown

@@ -29,14 +29,17 @@ REPORT_LABELS = {
 
 
 def report_downloads(f: Frame, territorio: str) -> None:
-    """The three reports for a territory and year, generated when clicked (public view, always)."""
+    """The three reports for a territory and year, generated when clicked (public view, always; the
+    role's territorial levels, as on the screens: no comune for the Regione)."""
     from indicators import reports
 
     path = db_path()
 
     def maker(fmt: str):
         def make() -> bytes:
-            return reports.report_bytes(snapshot_cursor(path), fmt, territory=territorio, year=f.year)
+            return reports.report_bytes(
+                snapshot_cursor(path), fmt, territory=territorio, year=f.year, levels=f.access.levels
+            )
 
         return make
 

@@ -172,19 +172,20 @@ def test_changing_the_year_changes_map_and_trend_reading(server, browser):
     page.close()
 
 
-def test_upload_with_a_bad_row_shows_its_reason(server, browser):
+def test_upload_on_the_demo_is_refused_with_what_to_do(server, browser):
+    """The open demo takes no real file (an upload on a real warehouse: tests/browser/test_auth_browser.py)."""
     base, tmp = server
-    f = write_csv(tmp / "da_caricare.csv", PRESTAZIONI_HEADER,
-                  [prestazione("BR1"), prestazione("BR2", comune="Atlantide")])  # fmt: skip
+    f = write_csv(tmp / "da_caricare.csv", PRESTAZIONI_HEADER, [prestazione("BR1")])
     page = _open(browser, f"{base}/dati?vista=Ufficio+di+Piano")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(f))
     page.wait_for_timeout(1000)
     page.get_by_role("button", name="Carica", exact=True).click()
-    page.get_by_text("caricate 1, scartate 1").wait_for(timeout=60_000)
+    page.get_by_text("Nessun file è stato caricato").wait_for(timeout=60_000)
     _settle(page)
-    _shot(page, "dati_upload")
+    _shot(page, "dati_upload_demo")
     body = page.inner_text("body")
-    assert "comune sconosciuto" in body
+    assert "database dimostrativo" in body and "python -m etl init" in body
+    assert "caricate 1" not in body
 
 
 def test_report_download_from_the_dashboard_carries_the_engine_values(server, browser, warehouse):

@@ -112,6 +112,9 @@ def test_malformed_identifiers_are_refused_with_their_reason(tmp_path, db_path, 
                                     ["2", P1, "Crema", "SAD", "2025-03-01", "", ""]])  # fmt: skip
     assert (res.rows_loaded, res.rows_rejected) == (1, 1)
     assert _reasons(db_path) == {"1": [reason]}
+    # the refused identifier is masked like a codice fiscale: 3 characters kept, in the value and the row
+    [(valore, shown)] = _rows(db_path, "SELECT valore, json_extract_string(dati, '$.codice_fiscale') FROM scarti")
+    assert valore == shown == code[:3] + "*" * 13
 
 
 def test_sex_and_year_of_birth_columns_are_checked(tmp_path, db_path):

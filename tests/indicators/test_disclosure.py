@@ -226,7 +226,7 @@ def test_catalog_links():
     entries = by_id()
     layout = catalog_layout()
     for kind, spec in KINDS.items():  # a new measure kind that counts persons needs its population rule
-        assert not spec["counts"] or kind in POPULATIONS, kind
+        assert not spec.counts or kind in POPULATIONS, kind
     for e in entries.values():  # every count column the catalog declares is in the layout, and only those
         assert {c for c, p in layout[e.id].items() if p.persone} == set(e.colonne_conteggio), e.id
     groups: dict[str, set[str]] = {}
