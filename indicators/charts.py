@@ -56,12 +56,16 @@ def trend(
     title: str | None = None,
     height: int = 380,
     projection_year: int = 2027,
+    owner: str | None = None,
 ) -> go.Figure:
     """Observed values by year, the 2024 baseline, the 2025–2027 targets and the projection to 2027.
 
     `values`: anno, valore, soppresso, parziale (one territory). Suppressed years are
     gaps marked "n.p.", never zeros. `projection`: (central, low, high) at 31/12/2027.
+    `owner`: whose plan the baseline and targets are when not the territory's own (e.g.
+    "dell'ambito" for a comune read on the ambito's path): it names the lines.
     """
+    whose = f" {owner}" if owner else ""
     decimals = fmt.decimals_for(unita)
     d3 = fmt.d3_format(decimals)
     v = values.sort("anno")
@@ -102,7 +106,7 @@ def trend(
     if baseline is not None:
         fig.add_trace(
             go.Scatter(
-                x=[2024], y=[baseline], mode="markers", name="Baseline 2024",
+                x=[2024], y=[baseline], mode="markers", name=f"Baseline 2024{whose}",
                 marker={"symbol": "diamond", "size": 13, "color": COLOR_BASELINE},
                 hovertemplate="Baseline 2024: %{y:" + d3 + "}<extra></extra>",
             )
@@ -111,7 +115,7 @@ def trend(
         years = sorted(targets)
         fig.add_trace(
             go.Scatter(
-                x=years, y=[targets[y] for y in years], mode="lines+markers", name="Obiettivo",
+                x=years, y=[targets[y] for y in years], mode="lines+markers", name=f"Obiettivo{whose}",
                 line={"color": COLOR_TARGET, "dash": "dash", "width": 2}, marker={"symbol": "star", "size": 13},
                 hovertemplate="Obiettivo %{x}: %{y:" + d3 + "}<extra></extra>",
             )

@@ -112,6 +112,7 @@ class Indicator:
     k_minimo: int
     minori: bool
     conteggio_persone: bool
+    soglie: tuple[tuple[float, str], ...] = field(default=(), hash=False, compare=False)  # (valore, nome): map classes
 
     @property
     def tipo(self) -> str:
@@ -212,6 +213,12 @@ def parse_entry(raw: dict, area: str, nome_area: str, interventi: set[str] | Non
     k_minimo = raw["k_minimo"]
     if not isinstance(k_minimo, int) or k_minimo < 1:
         raise CatalogError(f"{where}: 'k_minimo' deve essere un intero positivo")
+    soglie = raw.get("soglie") or []
+    if not isinstance(soglie, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("valore"), int | float) and str(t.get("nome") or "").strip()
+        for t in soglie
+    ):
+        raise CatalogError(f"{where}: 'soglie' deve essere un elenco di voci con valore (numero) e nome")
     return Indicator(
         id=str(raw["id"]),
         area=area,
@@ -229,6 +236,7 @@ def parse_entry(raw: dict, area: str, nome_area: str, interventi: set[str] | Non
         k_minimo=k_minimo,
         minori=bool(raw.get("minori", False)),
         conteggio_persone=bool(raw["conteggio_persone"]),
+        soglie=tuple((float(t["valore"]), str(t["nome"]).strip()) for t in soglie),
     )
 
 

@@ -389,7 +389,10 @@ def _with_status(
             (sign * (proj - tg) >= -1e-9 * pl.max_horizontal(pl.lit(1.0), tg.abs())).alias("obiettivo_atteso"),
         )
         .with_columns(  # the reference names the plan a status was measured against: none without a status
-            pl.when(pl.col("stato") == SENZA_OBIETTIVO).then(None).otherwise(pl.col("riferimento")).alias("riferimento")
+            pl.when(pl.col("stato").is_in([SENZA_OBIETTIVO, NON_CALCOLABILE]))
+            .then(None)
+            .otherwise(pl.col("riferimento"))
+            .alias("riferimento")
         )
         .rename({f"obiettivo_{a}": f"target_{a}" for a in years})
     )

@@ -51,16 +51,22 @@ def status_counts(ov: pl.DataFrame) -> dict[str, int]:
 def level_values(
     table: pl.DataFrame, territories: pl.DataFrame, indicatore: str, year: int, livello: str
 ) -> pl.DataFrame:
-    """territorio, nome, valore, soppresso, numeratore, denominatore: one indicator-year at one level."""
+    """territorio, nome, residenti, valore, soppresso, numeratore, denominatore, stato, riferimento,
+    territorio_riferimento: one indicator-year at one level (every territory, with or without a value)."""
+    wanted = ["territorio", "valore", "soppresso", "numeratore", "denominatore", "stato", "riferimento",
+              "territorio_riferimento"]  # fmt: skip
     rows = table.filter(
         (pl.col("indicatore") == indicatore) & (pl.col("anno") == year) & (pl.col("livello") == livello)
-    ).select("territorio", "valore", "soppresso", "numeratore", "denominatore")
+    ).select([c for c in wanted if c in table.columns])
     if livello == "comune":
-        names = territories.select(pl.col("comune").alias("territorio"), "nome")
+        names = territories.select(pl.col("comune").alias("territorio"), "nome", "residenti")
     else:
-        names = territories.select(pl.col("sub_ambito").alias("territorio"), pl.col("nome_sub_ambito").alias("nome"))
-        names = names.unique("territorio")
-    return names.join(rows, on="territorio", how="left").with_columns(pl.col("soppresso").fill_null(False))
+        names = territories.group_by("sub_ambito", maintain_order=True).agg(
+            pl.col("nome_sub_ambito").first().alias("nome"), pl.col("residenti").sum()
+        ).rename({"sub_ambito": "territorio"})  # fmt: skip
+    return names.join(rows, on="territorio", how="left", maintain_order="left").with_columns(
+        pl.col("soppresso").fill_null(False)
+    )
 
 
 def ranking(values: pl.DataFrame, direzione: str) -> pl.DataFrame:
@@ -99,6 +105,18 @@ def plan_targets(rows: pl.DataFrame) -> tuple[float | None, dict[int, float], tu
     return baseline, targets, projection
 
 
+def plan_owner(rows: pl.DataFrame) -> str | None:
+    """Whose plan the baseline and target lines of a territory's series are, when not its own:
+    «dell'ambito» or «del sub-ambito» (a comune read on a borrowed plan); None for its own plan."""
+    if rows.height == 0 or "territorio_riferimento" not in rows.columns:
+        return None
+    last = rows.sort("anno").row(-1, named=True)
+    ref = last.get("territorio_riferimento")
+    if ref is None or ref == last["territorio"]:
+        return None
+    return REFERENCE_OWNER["ambito"] if ref == "AMBITO" else REFERENCE_OWNER["sub_ambito"]
+
+
 def territory_comparison(table: pl.DataFrame, year: int, comune: str, sub_ambito: str | None) -> pl.DataFrame:
     """Every indicator for a comune next to its sub-ambito and the ambito."""
     base = table.filter(pl.col("anno") == year)
@@ -119,6 +137,40 @@ def territory_comparison(table: pl.DataFrame, year: int, comune: str, sub_ambito
 
 
 STATUS_ICON = {"raggiunto": "✅", "in linea": "🟢", "a rischio": "🟠", "non in linea": "🔴"}
+# Whose plan a status uses (`riferimento` of indicator_table), as words.
+REFERENCE_LABELS = {
+    "comune": "rispetto all'obiettivo del comune",
+    "sub_ambito": "rispetto all'obiettivo del sub-ambito",
+    "ambito": "rispetto al percorso dell'ambito",
+}
+REFERENCE_SHORT = {"comune": "obiettivo del comune", "sub_ambito": "obiettivo del sub-ambito",
+                   "ambito": "percorso dell'ambito"}  # fmt: skip
+REFERENCE_OWNER = {"comune": "del comune", "sub_ambito": "del sub-ambito", "ambito": "dell'ambito"}
+
+
+def reference_label(riferimento: str | None) -> str:
+    """«rispetto al percorso dell'ambito», ... ('' without a reference)."""
+    return REFERENCE_LABELS.get(riferimento or "", "")
+
+
+def status_text(row: dict) -> str:
+    """The status cell of a table: icon and words; «n.p.» for a suppressed value (never a status)."""
+    from indicators import fmt
+
+    if row.get("soppresso"):
+        return f"⚪ {fmt.SUPPRESSED}"
+    stato = row.get("stato") or "senza obiettivo"
+    return f"{STATUS_ICON.get(stato, '⚪')} {stato}"
+
+
+def reference_summary(ov: pl.DataFrame) -> str:
+    """How many statuses of an overview use each reference, in Italian: «12 rispetto all'obiettivo del
+    sub-ambito, 3 rispetto al percorso dell'ambito» ('' when none has a status)."""
+    if "riferimento" not in ov.columns:
+        return ""
+    counts = dict(ov.filter(pl.col("riferimento").is_not_null()).group_by("riferimento").len().iter_rows())
+    parts = [f"{counts[r]} {REFERENCE_LABELS[r]}" for r in ("comune", "sub_ambito", "ambito") if counts.get(r)]
+    return ", ".join(parts)
 
 
 def reading(row: dict, year: int) -> str:
@@ -131,10 +183,12 @@ def reading(row: dict, year: int) -> str:
     parts = [
         f"Nel {year}{' (da inizio anno)' if row.get('parziale') else ''}: {fmt.with_unit(row.get('valore'), unita)}"
     ]
+    own = row.get("riferimento") in (None, row.get("livello"))
     if row.get("target_2027") is not None:
-        parts.append(f"obiettivo 2027: {fmt.with_unit(row['target_2027'], unita)}")
+        whose = "" if own else f" {REFERENCE_OWNER.get(row.get('riferimento'), '')}"
+        parts.append(f"obiettivo 2027{whose}: {fmt.with_unit(row['target_2027'], unita)}")
     if row.get("stato") and row["stato"] in STATUS_ICON:
-        parts.append(f"stato: {row['stato']}")
+        parts.append(f"stato: {row['stato']}" + ("" if own else f" {reference_label(row.get('riferimento'))}"))
     text = "; ".join(parts)
     if row.get("proiezione_2027") is not None:
         low, high = row.get("proiezione_min"), row.get("proiezione_max")
@@ -149,11 +203,16 @@ def overview_display(ov: pl.DataFrame, year: int) -> pl.DataFrame:
     from indicators import fmt
 
     rows = []
+    borrowed = "riferimento" in ov.columns and ov.filter(
+        pl.col("riferimento").is_not_null() & (pl.col("riferimento") != pl.col("livello"))
+    ).height > 0
     for r in ov.iter_rows(named=True):
         unita = r.get("unita") or ""
+        row = {"Stato": status_text(r)}
+        if borrowed:  # a comune judged on its sub-ambito's or the ambito's plan: say so on every row
+            row["Rispetto a"] = REFERENCE_SHORT.get(r.get("riferimento") or "", "–")
         rows.append(
-            {
-                "Stato": f"{STATUS_ICON.get(r.get('stato'), '⚪')} {r.get('stato') or 'senza obiettivo'}",
+            row | {
                 "Indicatore": r["nome"],
                 f"Valore {year}": fmt.with_unit(r.get("valore"), unita, bool(r.get("soppresso"))),
                 f"Variazione sul {year - 1}": _signed(r.get("variazione"), unita),
@@ -205,3 +264,112 @@ def comparison_display(
         row[ambito_name] = fmt.with_unit(r.get("valore_ambito"), unita, bool(r.get("soppresso_ambito")))
         out.append(row)
     return pl.DataFrame(out) if out else pl.DataFrame()
+
+
+# --- the mayor's page: a comune against its plan, its sub-ambito and the ambito -----------------------
+
+
+def positions(table: pl.DataFrame, territories: pl.DataFrame, year: int, comune: str) -> pl.DataFrame:
+    """indicatore, posizione_sub_ambito, su_sub_ambito, posizione_ambito, su_ambito: the comune's rank
+    (1 = best in the indicator's direction, ties share the better rank) among the comuni of its
+    sub-ambito and of the ambito that have a published value. Null where the comune's own value is
+    missing or suppressed: a rank is only given for a number that is shown."""
+    sub_of = territories.select(pl.col("comune").alias("territorio"), "sub_ambito")
+    own = sub_of.filter(pl.col("territorio") == comune)["sub_ambito"]
+    sub = own[0] if own.len() else None
+    rows = (
+        table.filter(
+            (pl.col("anno") == year) & (pl.col("livello") == "comune") & pl.col("valore").is_not_null()
+            & ~pl.col("soppresso")
+        )  # fmt: skip
+        .select("indicatore", "territorio", "valore", "direzione")
+        .join(sub_of, on="territorio", how="left")
+        .with_columns(pl.when(pl.col("direzione") == "alto").then(-pl.col("valore")).otherwise("valore").alias("_k"))
+    )
+    ambito = rows.with_columns(
+        pl.col("_k").rank("min").over("indicatore").cast(pl.Int64).alias("posizione_ambito"),
+        pl.len().over("indicatore").cast(pl.Int64).alias("su_ambito"),
+    )
+    in_sub = rows.filter(pl.col("sub_ambito") == sub).with_columns(
+        pl.col("_k").rank("min").over("indicatore").cast(pl.Int64).alias("posizione_sub_ambito"),
+        pl.len().over("indicatore").cast(pl.Int64).alias("su_sub_ambito"),
+    )
+    mine = ambito.filter(pl.col("territorio") == comune).select(
+        "indicatore", "posizione_ambito", "su_ambito"
+    ).join(
+        in_sub.filter(pl.col("territorio") == comune).select("indicatore", "posizione_sub_ambito", "su_sub_ambito"),
+        on="indicatore", how="left",
+    )  # fmt: skip
+    return mine.select("indicatore", "posizione_sub_ambito", "su_sub_ambito", "posizione_ambito", "su_ambito")
+
+
+def comune_overview(table: pl.DataFrame, territories: pl.DataFrame, year: int, comune: str) -> pl.DataFrame:
+    """One row per indicator published by comune: the comune's overview row (value, status, reference,
+    targets, projection) with its sub-ambito's and the ambito's values and its positions."""
+    row = territories.filter(pl.col("comune") == comune)
+    sub = row["sub_ambito"][0] if row.height else None
+    ov = overview(table, year, comune)
+    comparison = territory_comparison(table, year, comune, sub).select(
+        "indicatore", "valore_sub_ambito", "soppresso_sub_ambito", "valore_ambito", "soppresso_ambito"
+    )
+    return (
+        ov.join(comparison, on="indicatore", how="left")
+        .join(positions(table, territories, year, comune), on="indicatore", how="left")
+        .sort("area", "indicatore")
+    )
+
+
+def _position_text(pos: int | None, n: int | None) -> str:
+    return "–" if pos is None or not n else f"{pos}° su {n}"
+
+
+def comune_overview_display(rows: pl.DataFrame, year: int, comune_name: str, sub_name: str) -> pl.DataFrame:
+    """The mayor's table as Italian text: status (with its reference), the comune's value, the target,
+    its sub-ambito and the ambito, and its positions."""
+    from indicators import fmt
+
+    out = []
+    for r in rows.iter_rows(named=True):
+        unita = r.get("unita") or ""
+        out.append(
+            {
+                "Stato": status_text(r),
+                "Rispetto a": "–" if r.get("soppresso") else REFERENCE_SHORT.get(r.get("riferimento") or "", "–"),
+                "Indicatore": r["nome"],
+                f"{comune_name} {year}": fmt.with_unit(r.get("valore"), unita, bool(r.get("soppresso"))),
+                "Obiettivo 2027": fmt.with_unit(r.get("target_2027"), unita),
+                f"Sub-ambito {sub_name}": fmt.with_unit(
+                    r.get("valore_sub_ambito"), unita, bool(r.get("soppresso_sub_ambito"))
+                ),
+                "Ambito": fmt.with_unit(r.get("valore_ambito"), unita, bool(r.get("soppresso_ambito"))),
+                "Posizione nel sub-ambito": _position_text(r.get("posizione_sub_ambito"), r.get("su_sub_ambito")),
+                "Posizione nell'ambito": _position_text(r.get("posizione_ambito"), r.get("su_ambito")),
+            }
+        )
+    return pl.DataFrame(out) if out else pl.DataFrame()
+
+
+def map_table(classified: pl.DataFrame, unita: str, direzione: str | None, level: str) -> pl.DataFrame:
+    """The text alternative of a map (and the searchable list beside it): territory, value, colour
+    class, and status with its reference when it is not the territory's own; best first, n.p. and no
+    data last. `classified`: `maps.map_classes` output (territorio, nome, valore, soppresso, classe_etichetta,
+    optional stato, riferimento)."""
+    from indicators import fmt
+
+    shown = classified.filter(pl.col("valore").is_not_null() & ~pl.col("soppresso"))
+    rest = classified.filter(pl.col("valore").is_null() | pl.col("soppresso"))
+    rest = rest.sort("soppresso", "nome", descending=[True, False])
+    ordered = pl.concat([shown.sort("valore", descending=direzione != "basso"), rest])
+    data = {
+        "Comune" if level == "comune" else "Sub-ambito": ordered["nome"].to_list(),
+        "Valore": [fmt.with_unit(v, unita, s) if v is not None or s else "nessun dato"
+                   for v, s in zip(ordered["valore"], ordered["soppresso"])],  # fmt: skip
+        "Colore sulla mappa": ordered["classe_etichetta"].to_list(),
+    }
+    if "stato" in ordered.columns and direzione:
+        data["Stato"] = [
+            status_text(r) + (f" ({REFERENCE_SHORT[r['riferimento']]})" if r.get("riferimento") not in (None, level)
+                              and not r["soppresso"] else "")
+            for r in ordered.iter_rows(named=True)
+        ]  # fmt: skip
+    return pl.DataFrame(data, schema={k: pl.String for k in data})

@@ -20,9 +20,11 @@ counts = views.status_counts(ov)
 cols = st.columns(4)
 for col, (stato, n) in zip(cols, counts.items(), strict=True):
     col.metric(f"{views.STATUS_ICON[stato]} {stato.capitalize()}", n)
+references = views.reference_summary(ov)
 st.caption(
-    f"Stato degli obiettivi nel {f.year} rispetto al percorso previsto dalla baseline 2024 all'obiettivo 2027 "
-    "(regole nella pagina Obiettivi e indicatori)."
+    f"Stato degli obiettivi nel {f.year} rispetto al percorso previsto dalla baseline 2024 all'obiettivo 2027"
+    + (f": {references}" if references and territorio != "AMBITO" else "")
+    + ". Regole nella pagina Obiettivi e indicatori."
 )
 
 behind = views.furthest_behind(ov)

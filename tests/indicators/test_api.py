@@ -74,7 +74,8 @@ def test_targets_reach_the_table_and_public_baseline_is_protected(con):
     # (its 2024 cell is suppressed): SA1 and its comuni are read on the ambito's path instead.
     sa1 = cell(pub, "anziani_sad_copertura_65", "SA1", 2025)
     assert sa1["soppresso"] is True and sa1["stato"] == "non calcolabile" and sa1["baseline"] == 0.3
-    assert sa1["riferimento"] == "ambito" and 0.5 not in pub["baseline"].to_list()
+    assert sa1["territorio_riferimento"] == "AMBITO" and sa1["riferimento"] is None  # no status: no reference
+    assert 0.5 not in pub["baseline"].to_list()
     crema = cell(pub, "anziani_sad_copertura_65", CREMA, 2025)  # published 0.6 >= the ambito's T 0.4
     assert (crema["soppresso"], crema["stato"], crema["riferimento"]) == (False, "raggiunto", "ambito")
     assert cell(pub, "anziani_sad_copertura_65", "SA1", 2024)["soppresso"] is True
