@@ -203,9 +203,9 @@ def choropleth(
         separators=fmt.ITALIAN_SEPARATORS,
         title={"text": title} if title else None,
         showlegend=True,
-        legend={"title": {"text": legend_text, "font": {"size": 12}}, "orientation": "v", "yanchor": "bottom",
-                "y": 0.0, "xanchor": "left", "x": 0.0, "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 12},
-                "itemclick": False, "itemdoubleclick": False},
+        legend={"title": {"text": legend_text + "<br>", "font": {"size": 13}, "side": "top"}, "orientation": "h",
+                "yanchor": "top", "y": 0.0, "xanchor": "left", "x": 0.0, "font": {"size": 12},
+                "itemclick": False, "itemdoubleclick": False, "entrywidthmode": "pixels", "entrywidth": 0},
         dragmode=False,
     )  # fmt: skip
     return fig

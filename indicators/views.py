@@ -105,6 +105,12 @@ def plan_targets(rows: pl.DataFrame) -> tuple[float | None, dict[int, float], tu
     return baseline, targets, projection
 
 
+def sub_ambito_of(territories: pl.DataFrame, comune: str) -> str | None:
+    """The sub-ambito of a comune (None when unknown)."""
+    hit = territories.filter(pl.col("comune") == comune)["sub_ambito"]
+    return hit[0] if hit.len() else None
+
+
 def plan_owner(rows: pl.DataFrame) -> str | None:
     """Whose plan the baseline and target lines of a territory's series are, when not its own:
     «dell'ambito» or «del sub-ambito» (a comune read on a borrowed plan); None for its own plan."""
@@ -198,18 +204,18 @@ def reading(row: dict, year: int) -> str:
     return text + "."
 
 
-def overview_display(ov: pl.DataFrame, year: int) -> pl.DataFrame:
-    """The overview as Italian text columns, for screens and reports."""
+def overview_display(ov: pl.DataFrame, year: int, show_reference: bool | None = None) -> pl.DataFrame:
+    """The overview as Italian text columns, for screens and reports. `show_reference`: a column
+    saying whose plan each status uses (default: when the rows use more than one; else the
+    caption says it once)."""
     from indicators import fmt
 
     rows = []
-    borrowed = "riferimento" in ov.columns and ov.filter(
-        pl.col("riferimento").is_not_null() & (pl.col("riferimento") != pl.col("livello"))
-    ).height > 0
+    borrowed = mixed_references(ov) if show_reference is None else show_reference
     for r in ov.iter_rows(named=True):
         unita = r.get("unita") or ""
         row = {"Stato": status_text(r)}
-        if borrowed:  # a comune judged on its sub-ambito's or the ambito's plan: say so on every row
+        if borrowed:
             row["Rispetto a"] = REFERENCE_SHORT.get(r.get("riferimento") or "", "–")
         rows.append(
             row | {
@@ -319,33 +325,52 @@ def comune_overview(table: pl.DataFrame, territories: pl.DataFrame, year: int, c
     )
 
 
+POSITION_COLUMN = "Posizione: sub-ambito · ambito"
+
+
 def _position_text(pos: int | None, n: int | None) -> str:
     return "–" if pos is None or not n else f"{pos}° su {n}"
 
 
-def comune_overview_display(rows: pl.DataFrame, year: int, comune_name: str, sub_name: str) -> pl.DataFrame:
-    """The mayor's table as Italian text: status (with its reference), the comune's value, the target,
-    its sub-ambito and the ambito, and its positions."""
+def mixed_references(rows: pl.DataFrame) -> bool:
+    """Whether the statuses of `rows` use more than one reference (then each row says whose)."""
+    return "riferimento" in rows.columns and len(set(rows["riferimento"].drop_nulls().to_list())) > 1
+
+
+def comune_overview_display(
+    rows: pl.DataFrame, year: int, comune_name: str, sub_name: str, show_reference: bool | None = None
+) -> pl.DataFrame:
+    """The mayor's table as Italian text: status (and its reference when they differ across rows),
+    the indicator with its unit, the comune's value, the target, its sub-ambito and the ambito, and
+    its positions. Numbers without the unit (it is in the indicator's cell) so the table fits."""
     from indicators import fmt
 
+    def num(v: float | None, unita: str, hidden: bool) -> str:
+        if hidden:
+            return fmt.SUPPRESSED
+        if v is None:
+            return "–"
+        return fmt.number(v, fmt.decimals_for(unita, v)) + ("%" if unita.strip() == "%" else "")
+
+    show_reference = mixed_references(rows) if show_reference is None else show_reference
     out = []
     for r in rows.iter_rows(named=True):
         unita = r.get("unita") or ""
+        row = {"Stato": status_text(r)}
+        if show_reference:
+            row["Rispetto a"] = "–" if r.get("soppresso") else REFERENCE_SHORT.get(r.get("riferimento") or "", "–")
+        unit_text = "" if unita.strip() == "%" else f" ({unita})"
         out.append(
-            {
-                "Stato": status_text(r),
-                "Rispetto a": "–" if r.get("soppresso") else REFERENCE_SHORT.get(r.get("riferimento") or "", "–"),
-                "Indicatore": r["nome"],
-                f"{comune_name} {year}": fmt.with_unit(r.get("valore"), unita, bool(r.get("soppresso"))),
-                "Obiettivo 2027": fmt.with_unit(r.get("target_2027"), unita),
-                f"Sub-ambito {sub_name}": fmt.with_unit(
-                    r.get("valore_sub_ambito"), unita, bool(r.get("soppresso_sub_ambito"))
-                ),
-                "Ambito": fmt.with_unit(r.get("valore_ambito"), unita, bool(r.get("soppresso_ambito"))),
-                "Posizione nel sub-ambito": _position_text(r.get("posizione_sub_ambito"), r.get("su_sub_ambito")),
-                "Posizione nell'ambito": _position_text(r.get("posizione_ambito"), r.get("su_ambito")),
+            row | {
+                "Indicatore": f"{r['nome']}{unit_text}",
+                f"{comune_name} {year}": num(r.get("valore"), unita, bool(r.get("soppresso"))),
+                "Obiettivo 2027": num(r.get("target_2027"), unita, False),
+                f"Sub-ambito {sub_name}": num(r.get("valore_sub_ambito"), unita, bool(r.get("soppresso_sub_ambito"))),
+                "Ambito": num(r.get("valore_ambito"), unita, bool(r.get("soppresso_ambito"))),
+                POSITION_COLUMN: _position_text(r.get("posizione_sub_ambito"), r.get("su_sub_ambito")) + " · "
+                + _position_text(r.get("posizione_ambito"), r.get("su_ambito")),
             }
-        )
+        )  # fmt: skip
     return pl.DataFrame(out) if out else pl.DataFrame()
 
 
@@ -360,16 +385,23 @@ def map_table(classified: pl.DataFrame, unita: str, direzione: str | None, level
     rest = classified.filter(pl.col("valore").is_null() | pl.col("soppresso"))
     rest = rest.sort("soppresso", "nome", descending=[True, False])
     ordered = pl.concat([shown.sort("valore", descending=direzione != "basso"), rest])
+    decimals = fmt.decimals_for(unita)
+    suffix = "%" if unita.strip() == "%" else ""
     data = {
         "Comune" if level == "comune" else "Sub-ambito": ordered["nome"].to_list(),
-        "Valore": [fmt.with_unit(v, unita, s) if v is not None or s else "nessun dato"
-                   for v, s in zip(ordered["valore"], ordered["soppresso"])],  # fmt: skip
-        "Colore sulla mappa": ordered["classe_etichetta"].to_list(),
+        "Valore": [
+            fmt.SUPPRESSED if s else ("nessun dato" if v is None else fmt.number(v, decimals) + suffix)
+            for v, s in zip(ordered["valore"], ordered["soppresso"])
+        ],
+        "Sulla mappa": ordered["classe_etichetta"].to_list(),
     }
-    if "stato" in ordered.columns and direzione:
-        data["Stato"] = [
-            status_text(r) + (f" ({REFERENCE_SHORT[r['riferimento']]})" if r.get("riferimento") not in (None, level)
-                              and not r["soppresso"] else "")
+    status_classes = set(ordered["classe"].to_list()) & set(STATUS_ORDER)
+    if "stato" in ordered.columns and direzione and not status_classes:  # classes by thresholds or quartiles
+        data["Stato"] = [status_text(r) for r in ordered.iter_rows(named=True)]
+    refs = set(ordered["riferimento"].drop_nulls().to_list()) if "riferimento" in ordered.columns else set()
+    if direzione and refs - {level}:  # statuses on a borrowed plan: say whose, per row when they differ
+        data["Rispetto a"] = [
+            REFERENCE_SHORT.get(r.get("riferimento") or "", "–") if not r["soppresso"] else "–"
             for r in ordered.iter_rows(named=True)
-        ]  # fmt: skip
+        ]
     return pl.DataFrame(data, schema={k: pl.String for k in data})

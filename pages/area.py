@@ -30,7 +30,9 @@ def render(area: str) -> None:
         )  # fmt: skip
     else:  # the Regione: sub-ambiti only
         level = levels[0]
-    territorio, nome = selected_territory(f)
+    territorio, _ = selected_territory(f)
+    selected = f.comune or f.own_comune
+    parent = views.sub_ambito_of(f.territories, selected) if selected else None
     sub = session.sub_ambiti_table(f)
     sedi = session.sedi(f)
     for entry in [e for e in api.catalog() if e.area == area]:
@@ -40,7 +42,7 @@ def render(area: str) -> None:
         entry_level = level if level in entry.livelli else "sub_ambito"
         values = views.level_values(f.table, f.territories, entry.id, f.year, entry_level)
         classified, _ = maps.map_classes(values, entry.direzione, entry.unita, entry.soglie)
-        highlight = (f.comune or f.own_comune) if entry_level == "comune" else f.sub_ambito
+        highlight = (f.comune or f.own_comune) if entry_level == "comune" else (f.sub_ambito or parent)
         left, right = st.columns([3, 2])
         with left:
             fig = maps.choropleth(
@@ -59,18 +61,26 @@ def render(area: str) -> None:
                 f"tutti i nomi al passaggio del mouse e nell'elenco qui accanto.{own}"
             )
         with right:
+            listed = views.map_table(classified, entry.unita, entry.direzione, entry_level)
             st.dataframe(
-                views.map_table(classified, entry.unita, entry.direzione, entry_level), hide_index=True,
-                width="stretch", height=480, key=f"list_{entry.id}_{entry_level}",
+                listed, hide_index=True, width="stretch", height=min(480, 38 + 35 * listed.height),
+                key=f"list_{entry.id}_{entry_level}",
+                column_config={"Valore": st.column_config.TextColumn(help=entry.unita, width=90)},
             )  # fmt: skip
-            st.caption("L'elenco della mappa, dal valore migliore; si può cercare un nome (lente in alto a destra).")
-        rows = views.series(f.table, entry.id, territorio)
+            st.caption(
+                f"L'elenco della mappa dal valore migliore (valori in {entry.unita}); per cercare un nome, la lente "
+                "in alto a destra dell'elenco."
+            )
+        # an indicator not computed by comune: the selected comune's sub-ambito
+        by_comune = territorio.isdigit() and "comune" not in entry.livelli
+        shown_at = (parent or "AMBITO") if by_comune else territorio
+        rows = views.series(f.table, entry.id, shown_at)
         baseline, targets, projection = views.plan_targets(rows)
-        cell = views.cell(f.table, entry.id, territorio, f.year)
+        cell = views.cell(f.table, entry.id, shown_at, f.year)
         left, right = st.columns([3, 2])
         with left:
             st.plotly_chart(
-                charts.trend(rows, entry.unita, baseline, targets, projection, title=nome, height=400,
+                charts.trend(rows, entry.unita, baseline, targets, projection, title=f.name_of(shown_at), height=400,
                              owner=views.plan_owner(rows)),  # fmt: skip
                 key=f"trend_{entry.id}",
             )

@@ -55,10 +55,10 @@ chosen = st.selectbox(
 entry = entries[chosen]
 values = views.level_values(f.table, f.territories, entry.id, f.year, "comune")
 cell = views.cell(f.table, entry.id, f.comune, f.year)
-left, right = st.columns([2, 3])
+left, right = st.columns([1, 1])
 with left:
     fig = maps.choropleth(
-        values, session.sub_ambiti_table(f), "comune", entry.unita, entry.direzione, highlight=f.comune, height=380,
+        values, session.sub_ambiti_table(f), "comune", entry.unita, entry.direzione, highlight=f.comune, height=440,
         publish=published_geojson, thresholds=entry.soglie,
     )  # fmt: skip
     st.plotly_chart(
@@ -82,23 +82,25 @@ with right:
     baseline, targets, projection = views.plan_targets(rows)
     st.plotly_chart(
         charts.trend(rows, entry.unita, baseline, targets, projection, title=f"{row['nome']} · {entry.nome}",
-                     height=380, owner=views.plan_owner(rows)),
+                     height=440, owner=views.plan_owner(rows)),
         key="comune_trend",
     )  # fmt: skip
     if cell:
         st.markdown(views.reading(cell, f.year))
 
 st.subheader(f"Tutti gli indicatori del comune ({f.year})")
+mixed = views.mixed_references(overview)
 for area, label in api.area_names().items():
     rows = overview.filter(pl.col("area") == area)
     if rows.height == 0:
         continue
     st.markdown(f"**{label}**")
     st.dataframe(
-        views.comune_overview_display(rows, f.year, row["nome"], row["nome_sub_ambito"]),
-        hide_index=True,
-        width="stretch",
-    )
+        views.comune_overview_display(rows, f.year, row["nome"], row["nome_sub_ambito"], mixed),
+        hide_index=True, width="stretch", row_height=52,
+        column_config={"Indicatore": st.column_config.TextColumn(width=300),
+                       views.POSITION_COLUMN: st.column_config.TextColumn(width=170)},
+    )  # fmt: skip
 others = views.territory_comparison(f.table, f.year, f.comune, row["sub_ambito"]).filter(
     ~pl.col("indicatore").is_in(list(entries))
 )

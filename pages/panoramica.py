@@ -33,9 +33,10 @@ if behind.height:
     for row in behind.iter_rows(named=True):
         st.markdown(f"- {views.STATUS_ICON.get(row['stato'], '⚪')} **{row['nome']}**: {views.reading(row, f.year)}")
 
+mixed = views.mixed_references(ov)
 for area, label in api.area_names().items():
     rows = ov.filter(ov["area"] == area)
     if rows.height == 0:
         continue
     st.subheader(label)
-    st.dataframe(views.overview_display(rows, f.year), hide_index=True, width="stretch")
+    st.dataframe(views.overview_display(rows, f.year, mixed), hide_index=True, width="stretch")
