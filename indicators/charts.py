@@ -192,8 +192,14 @@ def residents_per_worker(
     values: pl.DataFrame, leps: float = 5000, objective: float = 4000, title: str | None = None, height: int = 360
 ) -> go.Figure:
     """Residents per social worker by territory against the LEPS line (`values`: nome, valore, soppresso)."""
+    from indicators import palette
+
     v = values.sort("valore", nulls_last=True)
-    colors = ["#c62828" if (x or 0) > leps else ("#ef6c00" if (x or 0) > objective else "#2e7d32") for x in v["valore"]]
+    # the maps' colour rule: above the LEPS limit clearly worse (dark orange), within the objective blue
+    colors = list(palette.classify(v["valore"].to_list(), "basso", [palette.Threshold(leps, "limite LEPS"),
+                                                                      palette.Threshold(objective, "obiettivo LEPS")],
+                                   v["soppresso"].fill_null(False).to_list() if "soppresso" in v.columns else None
+                                   ).colours)  # fmt: skip
     fig = go.Figure(
         go.Bar(
             x=v["nome"].to_list(), y=v["valore"].to_list(), marker_color=colors,

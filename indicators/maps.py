@@ -177,7 +177,6 @@ def choropleth(
             rings = _exterior_rings({"features": feature})
             _lines(fig, rings, "#ffffff", 6.0)
             _lines(fig, rings, HIGHLIGHT_COLOR, 3.0)
-    _labels(fig, df, view, level, highlight)
     if sedi is not None and sedi.height:
         for tipo, size, color, symbol in (("HUB", 15, "#000000", "star"), ("SPOKE", 10, "#000000", "circle")):
             pts = sedi.filter(pl.col("tipo") == tipo)
@@ -191,7 +190,13 @@ def choropleth(
                         text=pts["nome"].to_list(), hovertemplate="<b>%{text}</b><extra>" + tipo + "</extra>",
                     )
                 )  # fmt: skip
+    _labels(fig, df, view, level, highlight)  # last: names above the points of the sedi
+    # The legend sits in a band of its own under the map (two entries a row on a narrow column): the
+    # map is fitted in the band above, so no legend covers a comune at any width.
+    entries = sum(1 for t in fig.data if t.showlegend)
+    legend_share = min(0.4, (34 + 22 * math.ceil(entries / 2)) / height)
     fig.update_geos(
+        domain={"x": [0, 1], "y": [legend_share, 1]},
         visible=False, fitbounds="locations", projection_type="mercator", bgcolor="rgba(0,0,0,0)",
         showframe=False, showland=False, showcoastlines=False, showcountries=False, showlakes=False,
         showrivers=False, showocean=False, showsubunits=False,
@@ -204,7 +209,7 @@ def choropleth(
         title={"text": title} if title else None,
         showlegend=True,
         legend={"title": {"text": legend_text + "<br>", "font": {"size": 13}, "side": "top"}, "orientation": "h",
-                "yanchor": "top", "y": 0.0, "xanchor": "left", "x": 0.0, "font": {"size": 12},
+                "yanchor": "top", "y": legend_share, "xanchor": "left", "x": 0.0, "font": {"size": 12},
                 "itemclick": False, "itemdoubleclick": False, "entrywidthmode": "pixels", "entrywidth": 0},
         dragmode=False,
     )  # fmt: skip

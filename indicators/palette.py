@@ -49,11 +49,11 @@ RAMPS: dict[int, tuple[str, ...]] = {
 }
 MAX_THRESHOLDS = len(RAMPS) - 1
 # Values with no better or worse (residents, for context): one hue, light = low.
-NEUTRAL_RAMPS: dict[int, tuple[str, ...]] = {
-    1: ("#bcbddc",),
-    2: ("#dadaeb", "#807dba"),
-    3: ("#dadaeb", "#9e9ac8", "#6a51a3"),
-    4: ("#efedf5", "#bcbddc", "#807dba", "#54278f"),
+NEUTRAL_RAMPS: dict[int, tuple[str, ...]] = {  # the lightest stays well away from white (nessun dato)
+    1: ("#9e9ac8",),
+    2: ("#c6c3e0", "#6a51a3"),
+    3: ("#c6c3e0", "#8f88c2", "#5a3d99"),
+    4: ("#c6c3e0", "#9e9ac8", "#756bb1", "#4a1f87"),
 }
 
 KEY_NP = "np"

@@ -325,7 +325,7 @@ def comune_overview(table: pl.DataFrame, territories: pl.DataFrame, year: int, c
     )
 
 
-POSITION_COLUMN = "Posizione: sub-ambito · ambito"
+POSITION_COLUMN = "Posizione"  # «2° su 8 · 13° su 40»: in the sub-ambito · in the ambito
 
 
 def _position_text(pos: int | None, n: int | None) -> str:
@@ -365,7 +365,7 @@ def comune_overview_display(
                 "Indicatore": f"{r['nome']}{unit_text}",
                 f"{comune_name} {year}": num(r.get("valore"), unita, bool(r.get("soppresso"))),
                 "Obiettivo 2027": num(r.get("target_2027"), unita, False),
-                f"Sub-ambito {sub_name}": num(r.get("valore_sub_ambito"), unita, bool(r.get("soppresso_sub_ambito"))),
+                "Sub-ambito": num(r.get("valore_sub_ambito"), unita, bool(r.get("soppresso_sub_ambito"))),
                 "Ambito": num(r.get("valore_ambito"), unita, bool(r.get("soppresso_ambito"))),
                 POSITION_COLUMN: _position_text(r.get("posizione_sub_ambito"), r.get("su_sub_ambito")) + " · "
                 + _position_text(r.get("posizione_ambito"), r.get("su_ambito")),

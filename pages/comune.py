@@ -89,6 +89,10 @@ with right:
         st.markdown(views.reading(cell, f.year))
 
 st.subheader(f"Tutti gli indicatori del comune ({f.year})")
+st.caption(
+    f"Sub-ambito: il valore del sub-ambito {row['nome_sub_ambito']}. Posizione: nel sub-ambito · nell'ambito "
+    "(1° = il migliore, tra i comuni con un dato pubblicato)."
+)
 mixed = views.mixed_references(overview)
 for area, label in api.area_names().items():
     rows = overview.filter(pl.col("area") == area)
@@ -97,9 +101,10 @@ for area, label in api.area_names().items():
     st.markdown(f"**{label}**")
     st.dataframe(
         views.comune_overview_display(rows, f.year, row["nome"], row["nome_sub_ambito"], mixed),
-        hide_index=True, width="stretch", row_height=52,
-        column_config={"Indicatore": st.column_config.TextColumn(width=300),
-                       views.POSITION_COLUMN: st.column_config.TextColumn(width=170)},
+        hide_index=True, width="stretch",
+        column_config={"Indicatore": st.column_config.TextColumn(width=380),
+                       views.POSITION_COLUMN: st.column_config.TextColumn(
+                           width=130, help="Nel sub-ambito · nell'ambito (1° = il migliore)")},
     )  # fmt: skip
 others = views.territory_comparison(f.table, f.year, f.comune, row["sub_ambito"]).filter(
     ~pl.col("indicatore").is_in(list(entries))
