@@ -32,7 +32,7 @@ OUTLINE_COLOR = "#3a3a3a"  # sub-ambiti borders
 BORDER_COLOR = "#ffffff"  # between comuni
 HIGHLIGHT_COLOR = "#000000"
 LARGEST_LABELED = 6  # besides the selected territory, the most populous comuni carry their name
-LABEL_FONT = {"size": 12, "color": "#1a1a1a", "shadow": "1px 1px 2px #fff, -1px -1px 2px #fff, 1px -1px 2px #fff"}
+LABEL_FONT = {"size": 12, "color": "#1a1a1a", "shadow": "auto"}  # auto: a halo in the contrasting colour
 # Kept for callers that drew the grey themselves (reports): the colour of «n.p.» now.
 NO_DATA_COLOR = palette.SUPPRESSED
 
@@ -260,6 +260,7 @@ def label_ids(df: pl.DataFrame, level: str, highlight: str | None, n: int = LARG
 
 def _labels(fig: go.Figure, df: pl.DataFrame, view: dict, level: str, highlight: str | None) -> None:
     names = dict(zip(df["territorio"], df["nome"]))
+    fills = dict(zip(df["territorio"], df["colore"])) if "colore" in df.columns else {}
     chosen = [t for t in label_ids(df, level, highlight) if t in view["points"]]
     if not chosen:
         return
@@ -267,10 +268,20 @@ def _labels(fig: go.Figure, df: pl.DataFrame, view: dict, level: str, highlight:
         go.Scattergeo(
             lon=[view["points"][t][0] for t in chosen], lat=[view["points"][t][1] for t in chosen], mode="text",
             text=[f"<b>{names[t]}</b>" if t == highlight else names[t] for t in chosen],
-            textfont={**LABEL_FONT, "size": [15 if t == highlight else LABEL_FONT["size"] for t in chosen]},
+            textfont={**LABEL_FONT, "size": [15 if t == highlight else LABEL_FONT["size"] for t in chosen],
+                      "color": [_text_on(fills.get(t)) for t in chosen]},
             hoverinfo="skip", showlegend=False, name="nomi",
         )
     )  # fmt: skip
+
+
+def _text_on(fill: str | None) -> str:
+    """Dark text on a light fill, white on a dark one (relative luminance below 0.3)."""
+    if not fill or not fill.startswith("#") or len(fill) != 7:
+        return LABEL_FONT["color"]
+    r, g, b = (int(fill[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return "#ffffff" if 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] < 0.3 else LABEL_FONT["color"]
 
 
 def _lines(fig: go.Figure, rings: list[list], color: str, width: float) -> None:
