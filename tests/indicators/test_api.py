@@ -76,8 +76,12 @@ def test_targets_reach_the_table_and_public_baseline_is_protected(con):
     assert sa1["soppresso"] is True and sa1["stato"] == "non calcolabile" and sa1["baseline"] == 0.3
     assert sa1["territorio_riferimento"] == "AMBITO" and sa1["riferimento"] is None  # no status: no reference
     assert 0.5 not in pub["baseline"].to_list()
-    crema = cell(pub, "anziani_sad_copertura_65", CREMA, 2025)  # published 0.6 >= the ambito's T 0.4
-    assert (crema["soppresso"], crema["stato"], crema["riferimento"]) == (False, "raggiunto", "ambito")
+    # SA1 hidden and Bagnolo's 0 published (zeros are never hidden): Crema's 6 would give SA1 back, so hidden too
+    crema = cell(pub, "anziani_sad_copertura_65", CREMA, 2025)
+    assert (crema["soppresso"], crema["stato"], crema["riferimento"]) == (True, "non calcolabile", None)
+    # Bagnolo (0, published) has no plan and SA1's is unusable: the ambito's path, E = 0.3 + 1/3 * 0.1 -> non in linea
+    bagnolo = cell(pub, "anziani_sad_copertura_65", BAGNOLO, 2025)
+    assert (bagnolo["soppresso"], bagnolo["stato"], bagnolo["riferimento"]) == (False, "non in linea", "ambito")
     assert sa1["atteso"] is None or abs(sa1["atteso"] - 0.6) > 1e-9  # 0.6 = B + 1/3 (0.8 - B) gave B = 0.5
     assert cell(pub, "anziani_sad_copertura_65", "SA1", 2024)["soppresso"] is True
     amb = cell(pub, "anziani_sad_copertura_65", "AMBITO", 2025)
