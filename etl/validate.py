@@ -74,7 +74,9 @@ MSG_COMUNE_UNKNOWN = "comune sconosciuto (né codice ISTAT né nome di un comune
 MSG_INTERVENTO = "codice intervento sconosciuto (non presente nel catalogo degli interventi)"
 MSG_SUB_AMBITO = "sub-ambito sconosciuto"
 MSG_INDICATORE = "indicatore sconosciuto (non presente nel catalogo degli indicatori)"
-MSG_TERRITORIO = "territorio sconosciuto: usare AMBITO o il codice di un sub-ambito"
+MSG_TERRITORIO = (
+    "territorio sconosciuto: usare AMBITO, il codice di un sub-ambito o il codice ISTAT di un comune dell'ambito"
+)
 MSG_ID_CF = (
     "l'identificativo ha la forma di un codice fiscale (o di un codice provvisorio, STP o ENI): "
     "usare un codice che non identifichi la persona"
@@ -390,10 +392,12 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         if ctx.indicatori is not None:
             checks.append((present & ~low.is_in(sorted(ctx.indicatori)), col.name, MSG_INDICATORE))
         return low, checks
-    if kind == "territorio":
+    if kind == "territorio":  # AMBITO, a sub-ambito, or a comune of the ambito (its own targets: ISTAT code)
         up = v.str.to_uppercase()
-        checks.append((present & ~up.is_in(["AMBITO", *sorted(ctx.sub_ambiti)]), col.name, MSG_TERRITORIO))
-        return up, checks
+        is_group = up.is_in(["AMBITO", *sorted(ctx.sub_ambiti)])
+        comune, _ = _comune_expr(v, ctx)
+        checks.append((present & ~is_group & comune.is_null(), col.name, MSG_TERRITORIO))
+        return pl.when(is_group).then(up).otherwise(comune), checks
     raise ValueError(f"unknown column kind {kind}")
 
 
