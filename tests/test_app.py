@@ -147,3 +147,17 @@ def test_area_maps_carry_the_engine_values_and_fetch_boundaries_by_url(demo_db, 
     )
     outline = spec["layout"]["map"]["layers"][0]["source"]
     assert (STATIC_DIR / "geo" / outline.rsplit("/", 1)[1]).exists()
+
+
+def test_report_is_prepared_with_its_progress_shown_then_offered_for_download(demo_db):
+    """«Prepara» runs the report in a status box with a progress bar, then the download button holds the file."""
+
+    at = run_page("pages/panoramica.py", anno="2025")
+    assert not at.download_button, "nothing is generated before the click"
+    at.button(key="report_make_pptx").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.label for s in at.status] == ["Presentazione (PowerPoint): pronto"]
+    assert at.status[0].state == "complete"
+    assert at.get("progress")[-1].proto.value == 100
+    [button] = [b for b in at.download_button if b.key == "report_pptx"]
+    assert button.proto.label == "Scarica: Presentazione (PowerPoint)"

@@ -39,7 +39,8 @@ MAP_INCHES = (3.46, 3.3)  # 88 mm wide
 MAP_DPI = 280
 TREND_INCHES = (7.1, 3.25)
 TREND_DPI = 190
-FONT = "DejaVu Sans"  # shipped with matplotlib: the same glyphs on every machine
+FONT = "DejaVu Sans"  # matplotlib's default, shipped with it: the same glyphs on every machine
+HATCH_LW = 0.7  # points: set on each artist (no global rc: two sessions may draw at once)
 PNG_LEVEL = 1  # zlib level: flat colours compress well at any level, level 1 is the fastest
 LABELLED_COMUNI = 5  # the largest comuni (by residents) named on a comune map, besides the report's one
 
@@ -109,21 +110,6 @@ class TrendSpec:
 
 
 # --- shared helpers -------------------------------------------------------------------------------
-
-
-def _rc():
-    import matplotlib
-
-    return matplotlib.rc_context(
-        {
-            "font.family": FONT,
-            "font.size": 9,
-            "hatch.linewidth": 0.7,
-            "hatch.color": palette.SUPPRESSED_HATCH_COLOR,
-            "axes.unicode_minus": False,
-            "path.simplify": False,
-        }
-    )
 
 
 def _figure(inches: tuple[float, float], dpi: int, transparent: bool = False):
@@ -282,99 +268,95 @@ def _map_template(
     shapes = _shapes(geometry)
     areas = shapes.comuni if level == "comune" else shapes.subs
     codes = sorted(areas)
-    with _rc():
-        fig = _figure(MAP_INCHES, MAP_DPI, transparent=True)
-        ax = _map_axes(fig, shapes)
-        # 1. which area each pixel belongs to: each area filled with its number as colour, no antialiasing
-        ids = PathCollection(
-            [areas[c][0] for c in codes],
-            antialiaseds=False,
-            linewidths=0,
-            edgecolors="none",
-            facecolors=[((i + 1) % 256 / 255, (i + 1) // 256 / 255, 0, 1) for i in range(len(codes))],
-        )
-        ax.add_collection(ids)
-        px = _rgba(fig)
-        labels = np.where(px[..., 3] == 255, px[..., 0].astype(np.int32) + 256 * px[..., 1].astype(np.int32), 0)
-        ids.remove()
-        # 2. the «n.p.» hatch, drawn over the whole image (matplotlib hatches in device space: same pattern)
-        box = Rectangle(
-            (0, 0),
-            1,
-            1,
-            transform=fig.transFigure,
-            facecolor=palette.SUPPRESSED_FACE,
-            hatch=palette.SUPPRESSED_HATCH,
-            edgecolor=palette.SUPPRESSED_HATCH_COLOR,
-            linewidth=0,
-        )
-        fig.add_artist(box)
-        hatch = _rgba(fig)[..., :3]
-        box.remove()
-        # 3. what lies above the colours: borders, outlines, names, sedi, the fixed part of the legend
-        ax.add_collection(
-            PathCollection(
-                [areas[c][0] for c in codes], facecolors="none", edgecolors=palette.COMUNE_EDGE, linewidths=0.4
+    fig = _figure(MAP_INCHES, MAP_DPI, transparent=True)
+    ax = _map_axes(fig, shapes)
+    # 1. which area each pixel belongs to: each area filled with its number as colour, no antialiasing
+    ids = PathCollection(
+        [areas[c][0] for c in codes],
+        antialiaseds=False,
+        linewidths=0,
+        edgecolors="none",
+        facecolors=[((i + 1) % 256 / 255, (i + 1) // 256 / 255, 0, 1) for i in range(len(codes))],
+    )
+    ax.add_collection(ids)
+    px = _rgba(fig)
+    labels = np.where(px[..., 3] == 255, px[..., 0].astype(np.int32) + 256 * px[..., 1].astype(np.int32), 0)
+    ids.remove()
+    # 2. the «n.p.» hatch, drawn over the whole image (matplotlib hatches in device space: same pattern)
+    box = Rectangle(
+        (0, 0),
+        1,
+        1,
+        transform=fig.transFigure,
+        facecolor=palette.SUPPRESSED_FACE,
+        hatch=palette.SUPPRESSED_HATCH,
+        hatchcolor=palette.SUPPRESSED_HATCH_COLOR,
+        edgecolor="none",
+        linewidth=0,
+    )
+    box.set_hatch_linewidth(HATCH_LW)
+    fig.add_artist(box)
+    hatch = _rgba(fig)[..., :3]
+    box.remove()
+    # 3. what lies above the colours: borders, outlines, names, sedi, the fixed part of the legend
+    ax.add_collection(
+        PathCollection([areas[c][0] for c in codes], facecolors="none", edgecolors=palette.COMUNE_EDGE, linewidths=0.4)
+    )
+    outlines = [ring for _, _, ext in shapes.subs.values() for ring in ext]
+    ax.add_collection(LineCollection(outlines, colors=palette.SUB_AMBITO_OUTLINE, linewidths=0.9))
+    if highlight:
+        target = shapes.comuni if highlight in shapes.comuni else shapes.subs
+        if highlight in target:
+            ax.add_collection(
+                LineCollection(target[highlight][2], colors=palette.HIGHLIGHT, linewidths=1.8, path_effects=_halo(3.2))
             )
-        )
-        outlines = [ring for _, _, ext in shapes.subs.values() for ring in ext]
-        ax.add_collection(LineCollection(outlines, colors=palette.SUB_AMBITO_OUTLINE, linewidths=0.9))
-        if highlight:
-            target = shapes.comuni if highlight in shapes.comuni else shapes.subs
-            if highlight in target:
-                ax.add_collection(
-                    LineCollection(
-                        target[highlight][2], colors=palette.HIGHLIGHT, linewidths=1.8, path_effects=_halo(3.2)
-                    )
-                )
-        for code, name, bold in names:
-            if code in areas:
-                ax.text(
-                    *areas[code][1],
-                    name,
-                    ha="center",
-                    va="center",
-                    color=palette.LABEL_COLOR,
-                    zorder=6,
-                    fontsize=NAME_FONT_PT[bold],
-                    fontweight="bold" if bold else "normal",
-                    path_effects=_halo(2.4 if bold else 2.0),
-                )
-        handles = [
-            Patch(
-                facecolor=palette.SUPPRESSED_FACE,
-                edgecolor=palette.SUPPRESSED_HATCH_COLOR,
-                hatch=palette.SUPPRESSED_HATCH,
-                linewidth=0.5,
-                label=f"{fmt.SUPPRESSED} (non\npubblicabile)",
-            ),
-            Patch(facecolor=palette.NO_DATA_COLOR, edgecolor="#bdbdbd", linewidth=0.5, label=palette.LEGEND_NO_DATA),
-            Line2D([], [], color=palette.SUB_AMBITO_OUTLINE, lw=0.9, label=_wrap(palette.LEGEND_SUB_AMBITO, 12)),
-        ]
-        if highlight:
-            handles.append(Line2D([], [], color=palette.HIGHLIGHT, lw=1.8, label="territorio della\nrelazione"))
-        for tipo, label, size, color in (HUB, SPOKE):
-            pts = [(lon * shapes.k, lat) for t, _, lat, lon in sedi if t == tipo]
-            if pts:
-                ax.plot(
-                    [x for x, _ in pts], [y for _, y in pts], "o", ms=size, color=color, mec="white", mew=0.8, zorder=5
-                )
-                handles.append(Line2D([], [], marker="o", ls="", ms=size, color=color, mec="white", label=label))
-        fig.legend(
-            handles=handles,
-            loc="lower left",
-            bbox_to_anchor=(0.0, 0.0),
-            frameon=False,
-            ncols=3 if len(handles) > 4 else 2,
-            columnspacing=1.2,
-            fontsize=LEGEND_FONT_PT,
-            handlelength=1.6,
-            handleheight=1.1,
-            labelspacing=0.5,
-            borderaxespad=0.3,
-            labelcolor=COLOR_TEXT,
-        )
-        over = _rgba(fig)
+    for code, name, bold in names:
+        if code in areas:
+            ax.text(
+                *areas[code][1],
+                name,
+                ha="center",
+                va="center",
+                color=palette.LABEL_COLOR,
+                zorder=6,
+                fontsize=NAME_FONT_PT[bold],
+                fontweight="bold" if bold else "normal",
+                path_effects=_halo(2.4 if bold else 2.0),
+            )
+    handles = [
+        Patch(
+            facecolor=palette.SUPPRESSED_FACE,
+            edgecolor=palette.SUPPRESSED_HATCH_COLOR,
+            hatch=palette.SUPPRESSED_HATCH,
+            hatchcolor=palette.SUPPRESSED_HATCH_COLOR,
+            linewidth=0.5,
+            label=f"{fmt.SUPPRESSED} (non\npubblicabile)",
+        ),
+        Patch(facecolor=palette.NO_DATA_COLOR, edgecolor="#bdbdbd", linewidth=0.5, label=palette.LEGEND_NO_DATA),
+        Line2D([], [], color=palette.SUB_AMBITO_OUTLINE, lw=0.9, label=_wrap(palette.LEGEND_SUB_AMBITO, 12)),
+    ]
+    if highlight:
+        handles.append(Line2D([], [], color=palette.HIGHLIGHT, lw=1.8, label="territorio della\nrelazione"))
+    for tipo, label, size, color in (HUB, SPOKE):
+        pts = [(lon * shapes.k, lat) for t, _, lat, lon in sedi if t == tipo]
+        if pts:
+            ax.plot([x for x, _ in pts], [y for _, y in pts], "o", ms=size, color=color, mec="white", mew=0.8, zorder=5)
+            handles.append(Line2D([], [], marker="o", ls="", ms=size, color=color, mec="white", label=label))
+    fig.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 0.0),
+        frameon=False,
+        ncols=3 if len(handles) > 4 else 2,
+        columnspacing=1.2,
+        fontsize=LEGEND_FONT_PT,
+        handlelength=1.6,
+        handleheight=1.1,
+        labelspacing=0.5,
+        borderaxespad=0.3,
+        labelcolor=COLOR_TEXT,
+    )
+    over = _rgba(fig)
     h, w = labels.shape
     left, bottom, width, height = BAR_BOX
     bar = (round(left * w), round((1 - bottom - height) * h), round((left + width) * w), round((1 - bottom) * h))
