@@ -12,6 +12,7 @@ bounded in bytes; nothing is written to disk but the report itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -168,7 +169,7 @@ def report_images(
     todo = specs(ctx)
     out: dict[str, bytes] = {}
     for i, (name, spec) in enumerate(todo.items(), start=1):
-        out[name] = cache.get_or_draw(spec_key(spec), lambda spec=spec: draw(spec))
+        out[name] = cache.get_or_draw(spec_key(spec), functools.partial(draw, spec))
         if progress:
-            progress(i, len(todo))
+            progress(i, len(todo))  # from the calling thread: Streamlit updates the bar
     return out

@@ -17,6 +17,7 @@ from functools import lru_cache, partial
 from html import escape
 from pathlib import Path
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -51,6 +52,8 @@ MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 15 * mm, 16 * mm, 18 * mm
 WIDTH = PAGE_W - 2 * MARGIN_X  # 180 mm
 MAP_W = 88 * mm
 GAP = 4 * mm
+
+rl_config.useA85 = 0  # binary streams: ASCII85 only makes the file bigger and slower to write
 
 BLUE = colors.HexColor("#1f4e79")
 TEXT = colors.HexColor("#1d1d1d")
@@ -301,9 +304,25 @@ def _box(
     return Table([[content]], colWidths=[width], style=TableStyle(cmds))
 
 
-def _grid(rows: list[list], widths: list[float], header_rows: int = 1, extra: list | None = None) -> Table:
-    """A table in the report's style: shaded header repeated on every page, thin rules between rows."""
+def _grid(
+    rows: list[list],
+    widths: list[float],
+    header_rows: int = 1,
+    extra: list | None = None,
+    numbers: tuple[int, ...] = (),
+    size: float = 9,
+) -> Table:
+    """A table in the report's style: shaded header repeated on every page, thin rules between rows.
+
+    Cells given as plain strings are drawn as they are (no paragraph layout: a report has thousands
+    of them), in `size` points, right-aligned in the `numbers` columns.
+    """
     cmds = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("FONTSIZE", (0, 0), (-1, -1), size),
+        ("LEADING", (0, 0), (-1, -1), size * 1.25),
+        ("TEXTCOLOR", (0, 0), (-1, -1), TEXT),
+        *[("ALIGN", (c, 0), (c, -1), "RIGHT") for c in numbers],
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 1.6 * mm),
         ("RIGHTPADDING", (0, 0), (-1, -1), 1.6 * mm),
@@ -442,15 +461,15 @@ def _summary(ctx: ReportContext, st: _Styles) -> list[Flowable]:
                 [
                     Paragraph(_e(e.nome), st.cell),
                     Paragraph(_e(common.unit_label(e.unita)), st.cell_unit),
-                    Paragraph(value, st.num),
-                    Paragraph(_e(common.plain_number(s.get("obiettivo"), e.unita)), st.num),
-                    Paragraph(_e(common.plain_number(s.get("target_2027"), e.unita)), st.num),
-                    Paragraph(_e(common.plain_number(s.get("proiezione_2027"), e.unita)), st.num),
+                    Paragraph(value, st.num) if "<br/>" in value else common.value_number(v, e.unita),
+                    common.plain_number(s.get("obiettivo"), e.unita),
+                    common.plain_number(s.get("target_2027"), e.unita),
+                    common.plain_number(s.get("proiezione_2027"), e.unita),
                     Pill(common.status_text(s)),
                 ]
             )
     widths = [46 * mm, 21 * mm, 20 * mm, 22 * mm, 22 * mm, 23 * mm, 26 * mm]
-    out.append(_grid(rows, widths, extra=extra))
+    out.append(_grid(rows, widths, extra=extra, numbers=(2, 3, 4, 5)))
     out.append(Spacer(1, 3 * mm))
     behind = views.furthest_behind(ov)
     names = {e.id: e.nome for e in ctx.entries}
@@ -489,23 +508,23 @@ def _sub_ambito_table(ctx: ReportContext, entry, st: _Styles, width: float) -> l
         total = item["codice"] == common.AMBITO
         mark = " ◄" if item["codice"] in (ctx.territory, ctx.parent_sub_ambito) else ""
         label = f"<b>{_e(item['etichetta'])}{mark}</b>" if total else f"{_e(item['etichetta'])}{mark}"
-        value = _e(common.value_number(item["riga"], entry.unita))
-        target = _e(common.plain_number(r.get("obiettivo"), entry.unita))
         if total:
-            value, target = f"<b>{value}</b>", f"<b>{target}</b>"
-            extra.append(("LINEABOVE", (0, len(rows)), (-1, len(rows)), 1, colors.HexColor("#888888")))
+            extra += [
+                ("LINEABOVE", (0, len(rows)), (-1, len(rows)), 1, colors.HexColor("#888888")),
+                ("FONTNAME", (1, len(rows)), (2, len(rows)), BOLD),
+            ]
         rows.append(
             [
                 Paragraph(label, st.cell),
-                Paragraph(value, st.num),
-                Paragraph(target, st.num),
+                common.value_number(item["riga"], entry.unita),
+                common.plain_number(r.get("obiettivo"), entry.unita),
                 Pill(common.status_text(item["riga"]), size=7),
             ]
         )
     pill_w = max(p.width for *_, p in rows[1:]) + 3.2 * mm
     widths = [width - 2 * 19 * mm - pill_w, 19 * mm, 19 * mm, pill_w]
     return [
-        _grid(rows, widths, extra=extra),
+        _grid(rows, widths, extra=extra, numbers=(1, 2)),
         Paragraph(
             f"Valori in {_e(common.unit_label(entry.unita))}. {fmt.SUPPRESSED} = non pubblicabile; "
             f"{common.NOT_AVAILABLE} = non disponibile. ◄ = territorio della relazione.",
@@ -577,22 +596,15 @@ def _indicator(
 
 
 def _targets_table(ctx: ReportContext, entry, st: _Styles) -> list[Flowable]:
-    rows: list[list] = [
-        [
-            Paragraph(h, st.head if i == 0 else st.head_num)
-            for i, h in enumerate(["Territorio", "Baseline 2024", "Obiettivo 2025", "Obiettivo 2026", "Obiettivo 2027"])
-        ]
-    ]
+    rows: list[list] = [["Territorio", "Baseline 2024", "Obiettivo 2025", "Obiettivo 2026", "Obiettivo 2027"]]
     for item in ctx.sub_ambito_rows(entry):
         r = item["riga"] or {}
         cells = [r.get("baseline"), r.get("target_2025"), r.get("target_2026"), r.get("target_2027")]
-        rows.append(
-            [Paragraph(_e(item["etichetta"]), st.cell_small)]
-            + [Paragraph(_e(common.plain_number(c, entry.unita)), st.num_small) for c in cells]
-        )
+        rows.append([item["etichetta"]] + [common.plain_number(c, entry.unita) for c in cells])
+    bold = [("FONTNAME", (0, 0), (-1, 0), BOLD), ("FONTSIZE", (0, 0), (-1, 0), 8.5)]
     return [
         Paragraph(f"Baseline e obiettivi ({_e(common.unit_label(entry.unita))})", st.h4),
-        _grid(rows, [60 * mm] + [30 * mm] * 4),
+        _grid(rows, [60 * mm] + [30 * mm] * 4, extra=bold, numbers=(1, 2, 3, 4), size=8),
     ]
 
 
