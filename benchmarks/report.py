@@ -293,8 +293,8 @@ def reports_markdown(entry: dict) -> list[str]:
         f"Carico medio durante la misura: {load}. Primo report del processo (import, confini, caratteri): "
         f"{fmt_s(m.get('first_pdf_s'))}.",
         "",
-        "| report | mediana [min–max] | rapporto con XLSX |",
-        "|---|---|---|",
+        "| report | mediana [min–max] | rapporto con XLSX | CPU del processo (mediana) | rapporto CPU con XLSX |",
+        "|---|---|---|---|---|",
     ]
     labels = {
         "xlsx": "XLSX",
@@ -307,7 +307,10 @@ def reports_markdown(entry: dict) -> list[str]:
         if key in med:
             lo, hi = rng[key]
             r = "—" if key == "xlsx" else fmt_ratio(ratio.get(key))
-            lines.append(f"| {label} | {fmt_s(med[key])} [{fmt_s(lo)}–{fmt_s(hi)}] | {r} |")
+            cpu = s.get("cpu_median", {})
+            c = cpu.get(key)
+            rc = "—" if key == "xlsx" or not c or not cpu.get("xlsx") else fmt_ratio(c / cpu["xlsx"])
+            lines.append(f"| {label} | {fmt_s(med[key])} [{fmt_s(lo)}–{fmt_s(hi)}] | {r} | {fmt_s(c)} | {rc} |")
     lines += ["", "| obiettivo | soglia | misurato | raggiunto |", "|---|---|---|---|"]
     for g in s["goals"]:
         met = {True: "sì", False: "**no**", None: "non misurato"}[g["met"]]

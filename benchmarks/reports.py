@@ -23,9 +23,14 @@ GOAL_SECONDS = 5.0  # PDF and PPTX, each
 GOAL_RATIO_XLSX = 3.0  # ... and at most 3× the XLSX of the same run
 
 
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
+CPU: dict[str, list[float]] = {}  # process CPU seconds of each measured report (less sensitive to load)
+
+
+def _timed(fn, name: str | None = None) -> float:
+    t0, c0 = time.perf_counter(), time.process_time()
     fn()
+    if name:
+        CPU.setdefault(name, []).append(time.process_time() - c0)
     return time.perf_counter() - t0
 
 
@@ -36,8 +41,9 @@ def measure(db: Path, out: Path, repeat: int = 3, territory: str = "SA2") -> dic
 
     imports = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
+    CPU.clear()
 
-    def build(fmt: str, cold: bool) -> float:
+    def build(fmt: str, cold: bool, name: str | None = None) -> float:
         if cold:
             images.CACHE.clear()
 
@@ -45,17 +51,17 @@ def measure(db: Path, out: Path, repeat: int = 3, territory: str = "SA2") -> dic
             with warehouse.reader(db) as con:
                 build_report(con, fmt, out / f"report.{fmt}", territory=territory)
 
-        return _timed(run)
+        return _timed(run, name)
 
     first = build("pdf", cold=True)  # the process's first report: boundaries, fonts, templates
     runs: dict[str, list[float]] = {k: [] for k in ("xlsx", "pdf", "pptx", "pptx_after_pdf", "pdf_after_pptx")}
     load = [os.getloadavg()[0]]
     for _ in range(repeat):
-        runs["xlsx"].append(build("xlsx", cold=True))
-        runs["pdf"].append(build("pdf", cold=True))
-        runs["pptx_after_pdf"].append(build("pptx", cold=False))
-        runs["pptx"].append(build("pptx", cold=True))
-        runs["pdf_after_pptx"].append(build("pdf", cold=False))
+        runs["xlsx"].append(build("xlsx", cold=True, name="xlsx"))
+        runs["pdf"].append(build("pdf", cold=True, name="pdf"))
+        runs["pptx_after_pdf"].append(build("pptx", cold=False, name="pptx_after_pdf"))
+        runs["pptx"].append(build("pptx", cold=True, name="pptx"))
+        runs["pdf_after_pptx"].append(build("pdf", cold=False, name="pdf_after_pptx"))
         load.append(os.getloadavg()[0])
     return {
         "kind": "reports",
@@ -63,6 +69,7 @@ def measure(db: Path, out: Path, repeat: int = 3, territory: str = "SA2") -> dic
         "imports_s": imports,
         "first_pdf_s": first,
         "runs": runs,
+        "cpu": CPU,
         "images_drawn": images.CACHE.draws,
         "loadavg": load,
         "sizes": {fmt: (out / f"report.{fmt}").stat().st_size for fmt in ("xlsx", "pptx", "pdf")},
@@ -75,6 +82,7 @@ def summarise(m: dict) -> dict:
     med = {k: statistics.median(v) for k, v in runs.items() if v}
     rng = {k: (min(v), max(v)) for k, v in runs.items() if v}
     ratio = {k: med[k] / med["xlsx"] for k in med if k != "xlsx" and med.get("xlsx")}
+    cpu = {k: statistics.median(v) for k, v in (m.get("cpu") or {}).items() if v}
     goals = []
     for fmt, label in (("pdf", "PDF"), ("pptx", "PPTX")):
         for case, what in (
@@ -101,7 +109,7 @@ def summarise(m: dict) -> dict:
                     "met": None if r is None else r <= GOAL_RATIO_XLSX,
                 }
             )
-    return {"median": med, "range": rng, "ratio_xlsx": ratio, "goals": goals}
+    return {"median": med, "range": rng, "ratio_xlsx": ratio, "cpu_median": cpu, "goals": goals}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -254,8 +254,9 @@ def _shapes(key: str) -> _Shapes:
 @dataclass
 class _MapTemplate:
     codes: list[str]  # area i is codes[i]; label 0 = outside every area
-    labels: np.ndarray  # H×W int32: 1 + index of the area under each pixel
-    hatch: np.ndarray  # H×W×3 uint8: the «n.p.» hatch over the whole image
+    labels: np.ndarray  # H×W uint16: 1 + index of the area under each pixel
+    pixels: list[np.ndarray]  # flat pixel indices of each area (pixels[i] for label i)
+    hatch: np.ndarray  # (H·W)×3 uint8: the «n.p.» hatch over the whole image
     over_at: np.ndarray  # flat indices of the pixels the layer above the colours covers
     over_keep: np.ndarray  # n×1 uint32: 255 − that layer's alpha there
     over_add: np.ndarray  # n×3 uint32: that layer's colour × alpha there
@@ -297,7 +298,8 @@ def _map_template(
     )
     ax.add_collection(ids)
     px = _rgba(fig)
-    labels = np.where(px[..., 3] == 255, px[..., 0].astype(np.int32) + 256 * px[..., 1].astype(np.int32), 0)
+    labels = np.where(px[..., 3] == 255, px[..., 0].astype(np.uint16) + 256 * px[..., 1].astype(np.uint16), 0)
+    labels = labels.astype(np.uint16)
     ids.remove()
     # 2. the «n.p.» hatch, drawn over the whole image (matplotlib hatches in device space: same pattern)
     box = Rectangle(
@@ -378,7 +380,10 @@ def _map_template(
     left, bottom, width, height = BAR_BOX
     bar = (round(left * w), round((1 - bottom - height) * h), round((left + width) * w), round((1 - bottom) * h))
     at, keep, add = _layer(over)
-    return _MapTemplate(codes, labels, np.ascontiguousarray(hatch), at, keep, add, bar)
+    order = np.argsort(labels, axis=None, kind="stable")
+    bounds = np.searchsorted(labels.ravel()[order], np.arange(len(codes) + 2))
+    pixels = [order[bounds[i] : bounds[i + 1]] for i in range(len(codes) + 1)]
+    return _MapTemplate(codes, labels, pixels, np.ascontiguousarray(hatch).reshape(-1, 3), at, keep, add, bar)
 
 
 def _layer(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -437,9 +442,10 @@ def map_png(spec: MapSpec) -> bytes:
             hatched[i] = True
         else:
             lut[i] = _hex(palette.NO_DATA_COLOR)
-    base = lut[tpl.labels]
-    mask = hatched[tpl.labels]
-    base[mask] = tpl.hatch[mask]
+    base = np.take(lut, tpl.labels, axis=0)
+    flat = base.reshape(-1, 3)
+    for i in np.flatnonzero(hatched):
+        flat[tpl.pixels[i]] = tpl.hatch[tpl.pixels[i]]
     _blend(base, tpl.over_at, tpl.over_keep, tpl.over_add)
     out = base
     left, top, right, bottom = tpl.bar
