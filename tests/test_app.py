@@ -151,7 +151,6 @@ def test_area_maps_carry_the_engine_values_and_fetch_boundaries_by_url(demo_db, 
 
 def test_report_is_prepared_with_its_progress_shown_then_offered_for_download(demo_db):
     """«Prepara» runs the report in a status box with a progress bar, then the download button holds the file."""
-
     at = run_page("pages/panoramica.py", anno="2025")
     assert not at.download_button, "nothing is generated before the click"
     at.button(key="report_make_pptx").click().run()

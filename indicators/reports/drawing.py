@@ -182,13 +182,24 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """Round tick values inside [lo, hi] (at least the two ends when nothing round falls inside)."""
+def nice_ticks(lo: float, hi: float, n: int = 5, decimals: int = 1) -> list[float]:
+    """Round tick values inside [lo, hi] (at least the two ends when nothing round falls inside).
+
+    Steps of 1, 2 or 5 × 10ⁿ (with one decimal shown, a step of 0,25 would print as 0,2 and 0,8), and
+    whole numbers when the unit shows no decimals.
+    """
     from matplotlib.ticker import MaxNLocator
 
-    ticks = [float(t) for t in MaxNLocator(n, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)]
+    if hi <= lo:
+        return [lo]
+    ticks = [float(t) for t in MaxNLocator(n, steps=[1, 2, 5, 10], integer=decimals == 0).tick_values(lo, hi)]
     inside = [t for t in ticks if lo - 1e-9 * (abs(lo) + 1) <= t <= hi + 1e-9 * (abs(hi) + 1)]
-    return inside if len(inside) >= 2 else [lo, hi]
+    out, seen = [], set()
+    for t in inside if len(inside) >= 2 else [lo, hi]:
+        if (label := fmt.number(t, decimals)) not in seen:  # never the same number written twice
+            seen.add(label)
+            out.append(t)
+    return out
 
 
 # --- geometry --------------------------------------------------------------------------------------
@@ -428,8 +439,9 @@ def map_png(spec: MapSpec) -> bytes:
         if c in by_code and by_code[c].value is not None and not by_code[c].suppressed
     }
     lo, hi = (min(shown.values()), max(shown.values())) if shown else (0.0, 1.0)
-    if hi - lo < 1e-9:
-        lo, hi = (lo - 0.5, hi + 0.5) if lo else (0.0, hi + 1.0)
+    step = 10.0 ** -fmt.decimals_for(spec.unita)
+    if hi - lo < step:  # (nearly) one value: a bar one shown digit wide around it
+        lo, hi = (lo + hi) / 2 - step / 2, (lo + hi) / 2 + step / 2
     cmap = palette.mpl_colormap(spec.direzione)
     # colours of the areas: index 0 (outside) white
     lut = np.full((len(tpl.codes) + 1, 3), 255, dtype=np.uint8)
@@ -465,7 +477,7 @@ def map_png(spec: MapSpec) -> bytes:
         draw.rectangle((left, top, right - 1, bottom - 1), outline=(0x55, 0x55, 0x55), width=1)
         decimals = fmt.decimals_for(spec.unita)
         tick = _px(2.5, MAP_DPI)
-        for v in nice_ticks(lo, hi):
+        for v in nice_ticks(lo, hi, decimals=decimals):
             f = (v - lo) / (hi - lo)
             y = top + (1 - f if palette.better_is_high(spec.direzione) else f) * (bottom - top - 1)
             draw.line((right, y, right + tick, y), fill=(0x55, 0x55, 0x55), width=1)
@@ -556,7 +568,7 @@ def trend_png(spec: TrendSpec) -> bytes:
     proj = spec.projection if spec.projection and spec.projection[0] is not None else None
     ys += [v for v in (proj or ()) if v is not None]
     top = max(ys or [1.0]) * 1.18 or 1.0
-    ticks = nice_ticks(0.0, top, 5)
+    ticks = nice_ticks(0.0, top, 5, decimals)
     w, h = round(TREND_INCHES[0] * TREND_DPI), round(TREND_INCHES[1] * TREND_DPI)
     font = _font(TREND_FONT_PT, TREND_DPI)
     unit_band = round(TREND_FONT_PT * 2.6 * TREND_DPI / 72)  # two lines of the rotated unit

@@ -177,3 +177,14 @@ def test_palette_ramp_is_sequential_and_dark_means_better():
     assert palette.ramp("alto")[-1] == palette.ramp("basso")[0] == palette.RAMP[-1]
     assert palette.plotly_colorscale("basso")[0] == [0.0, palette.RAMP[-1]]
     assert lightness(palette.NO_DATA_COLOR) > light[0] - 30 and palette.NO_DATA_COLOR not in palette.RAMP
+
+
+def test_axis_numbers_are_round_and_never_written_twice():
+    from indicators import fmt
+
+    assert drawing.nice_ticks(0, 1.18, decimals=1) == [0.0, 0.5, 1.0]  # not 0,2 / 0,8 from a 0,25 step
+    assert drawing.nice_ticks(0, 1.18, decimals=0) == [0.0, 1.0]
+    assert drawing.nice_ticks(0, 7080, decimals=0) == [0.0, 2000.0, 4000.0, 6000.0]
+    for lo, hi, d in [(3.95, 4.05, 1), (55.2, 100, 1), (4.0, 4.0001, 1)]:
+        labels = [fmt.number(t, d) for t in drawing.nice_ticks(lo, hi, decimals=d)]
+        assert labels and len(labels) == len(set(labels)), labels
