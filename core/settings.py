@@ -46,7 +46,8 @@ SETTINGS: dict[str, Setting] = {
             "PDZ_SECRET",
             "",
             "Path of the pseudonymisation key file (default: secret.key beside the "
-            "warehouse). Created with owner-only permissions when missing.",
+            "warehouse). Created owner-only when missing, only for a warehouse without people; "
+            "a warehouse with people refuses a missing or different key (its fingerprint is in meta).",
         ),
         Setting(
             "ambito_dir",

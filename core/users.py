@@ -24,6 +24,7 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +32,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from core import settings
+from core import redact, settings
+from core.private_files import private_dir
 
 ROLES = {
     "ufficio_di_piano": "Ufficio di Piano",
@@ -138,7 +140,7 @@ def _toml_str(value: str) -> str:
 def save_accounts(accounts: dict[str, Account], path: Path | None = None) -> Path:
     """Write the users file atomically, readable by its owner only."""
     path = Path(path or users_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # owner-only when created here
     lines = [
         "# pdz-monitor: utenti e ruoli. Gestire con `python -m etl users` (non modificare gli hash a mano).",
         "# Ruoli: ufficio_di_piano, sindaco (con comune), regione.",
@@ -204,14 +206,32 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
+BeforeSave = Callable[[Account], None]  # called once the change is checked, before the file is written
+
+
 def add_user(
-    username: str, ruolo: str, comune: str | None = None, password: str | None = None, path: Path | None = None
+    username: str,
+    ruolo: str,
+    comune: str | None = None,
+    password: str | None = None,
+    path: Path | None = None,
+    before_save: BeforeSave | None = None,
 ) -> Account:
-    """Add an account. `password=None`: an OIDC identity (the username is its email)."""
+    """Add an account. `password=None`: an OIDC identity (the username is its email).
+
+    `before_save(account)` runs when every check has passed, before the file is written (the CLI
+    writes the audit entry there: if it raises, nothing changes).
+    """
     name = normalize_username(username)
     if not USERNAME_RE.match(name):
         raise UsersError(
-            f"Nome utente non valido: «{username}». Usare lettere minuscole, cifre e . _ - @ + (da 2 a 120 caratteri)."
+            f"Nome utente non valido: «{redact.safe_text(username, 120)}». Usare lettere minuscole, cifre e "
+            ". _ - @ + (da 2 a 120 caratteri)."
+        )
+    if redact.identifiers_in(name):
+        raise UsersError(
+            "Il nome utente non può contenere un codice fiscale o un altro codice che identifichi una persona "
+            "(resterebbe nel registro degli accessi): sceglierne un altro."
         )
     if ruolo not in ROLES:
         raise UsersError(f"Ruolo sconosciuto: «{ruolo}». Ruoli: {', '.join(ROLES)}.")
@@ -233,33 +253,57 @@ def add_user(
         hashed = hash_password(password)
     account = Account(name, ruolo, code, hashed, creato=_now())
     accounts[name] = account
+    if before_save:
+        before_save(account)
     save_accounts(accounts, path)
     return account
 
 
-def remove_user(username: str, path: Path | None = None) -> None:
+def remove_user(username: str, path: Path | None = None, before_save: BeforeSave | None = None) -> None:
     name = normalize_username(username)
     accounts = load_accounts(path)
     if name not in accounts:
-        raise UsersError(f"L'utente «{name}» non esiste.")
-    del accounts[name]
+        raise UsersError(f"L'utente «{redact.safe_text(name, 120)}» non esiste.")
+    account = accounts.pop(name)
+    if before_save:
+        before_save(account)
     save_accounts(accounts, path)
 
 
-def reset_password(username: str, password: str, path: Path | None = None) -> Account:
+def reset_password(
+    username: str, password: str, path: Path | None = None, before_save: BeforeSave | None = None
+) -> Account:
     name = normalize_username(username)
     accounts = load_accounts(path)
     if name not in accounts:
-        raise UsersError(f"L'utente «{name}» non esiste.")
+        raise UsersError(f"L'utente «{redact.safe_text(name, 120)}» non esiste.")
     check_password_strength(password, name)
     account = accounts[name]
     account.password = hash_password(password)
     account.aggiornato = _now()
+    if before_save:
+        before_save(account)
     save_accounts(accounts, path)
     return account
 
 
 # --- who may do what --------------------------------------------------------------------
+
+
+def levels_for(ruolo: str) -> tuple[str, ...]:
+    """The territorial levels a role may see, on every screen and in every export or report.
+
+    The one rule: the Regione sees the ambito and the sub-ambiti only (no value of any comune);
+    the Ufficio di Piano and the sindaci see every level. An unknown role sees nothing.
+    """
+    if ruolo == "regione":
+        return ("sub_ambito", "ambito")
+    return ALL_LEVELS if ruolo in ROLES else ()
+
+
+def audiences_for(ruolo: str) -> tuple[str, ...]:
+    """The views a role may see: the first is the default. Only the Ufficio di Piano sees unsuppressed data."""
+    return ("pubblico", "ufficio") if ruolo == "ufficio_di_piano" else ("pubblico",)
 
 
 @dataclass(frozen=True)
@@ -277,13 +321,13 @@ class Access:
 
     @property
     def audiences(self) -> tuple[str, ...]:
-        """The views allowed: the first is the default. Only the Ufficio di Piano sees unsuppressed data."""
-        return ("pubblico", "ufficio") if self.ruolo == "ufficio_di_piano" else ("pubblico",)
+        """The views allowed: the first is the default (`audiences_for`)."""
+        return audiences_for(self.ruolo)
 
     @property
     def levels(self) -> tuple[str, ...]:
-        """Territorial levels shown: the Regione sees the ambito and the sub-ambiti only."""
-        return ("sub_ambito", "ambito") if self.ruolo == "regione" else ALL_LEVELS
+        """Territorial levels shown and exported (`levels_for`): the Regione, the ambito and the sub-ambiti."""
+        return levels_for(self.ruolo)
 
     @property
     def sees_comuni(self) -> bool:

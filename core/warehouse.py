@@ -13,10 +13,15 @@ Writes that change no data (the audit log) pass `data=False` to `writer()`:
 they leave `meta.data_version` alone, so the dashboard keeps its snapshot
 and its cached indicator tables (a login must not recompute them). The
 audit table is never copied into snapshots: it is read on demand.
+
+Every file DuckDB creates for the warehouse (the file, its WAL, spill files, a snapshot's
+spill files) is owner-only, and so is the folder when this module creates it
+(`core/private_files.py`).
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from core import settings
+from core.private_files import private_dir, private_umask, spill_dir
 
 SCHEMA_VERSION = "1"
 
@@ -162,18 +168,60 @@ def _connect_with_wait(path: Path, read_only: bool, wait_seconds: float) -> duck
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+        except duckdb.Error as exc:
+            locked = isinstance(exc, duckdb.IOException) and re.search(r"\block\b", str(exc).lower())
+            if not locked or is_corruption(exc):
+                raise WarehouseUnreadable(MSG_UNREADABLE, path) from exc  # not a lock: the file itself
+            if time.monotonic() >= deadline:
                 raise WarehouseBusy(
-                    f"Il database {path} è in uso da un altro processo e non si è liberato "
-                    f"entro {wait_seconds:.0f} secondi. Riprovare tra poco."
+                    "Il database è in uso da un altro processo (un caricamento) e non si è liberato "
+                    f"entro {wait_seconds:.0f} secondi. Riprovare tra poco.",
+                    path,
                 ) from exc
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be used now. The message is Italian, says what to do and holds no path
+    (pages show it as it is); `path` is the file, for the command line."""
+
+    def __init__(self, message: str, path: Path | str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class WarehouseBusy(WarehouseUnavailable):
     """The warehouse stayed locked by another process for too long."""
+
+
+class WarehouseUnreadable(WarehouseUnavailable):
+    """The file exists but is not a readable DuckDB database (damaged, truncated, something else)."""
+
+
+MSG_UNREADABLE = (
+    "Il database non è leggibile: il file è danneggiato o non è un database di pdz-monitor. Nessun dato è stato "
+    "modificato. Chi amministra il sistema deve ripristinare l'ultima copia di sicurezza del database oppure "
+    "ricrearlo ricaricando i file di origine (`python -m etl load`)."
+)
+_CORRUPTION_SIGNS = ("corrupt database", "not a valid duckdb database", "could not read enough bytes", "checksum")
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """True for a DuckDB error that says the file is damaged (a read of a block failed or did not check)."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and any(sign in text for sign in _CORRUPTION_SIGNS)
+
+
+@contextmanager
+def _unreadable_as_such(path: Path) -> Iterator[None]:
+    """Damage found while reading (past the file's header) raises WarehouseUnreadable, never DuckDB's text."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if is_corruption(exc):
+            raise WarehouseUnreadable(MSG_UNREADABLE, path) from exc
+        raise
 
 
 NOT_SNAPSHOTTED = ("audit",)  # read on demand by the pages that need it, never kept in memory
@@ -184,6 +232,11 @@ RECORDS = "prestazioni"
 
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 
+
+
+def memory_db() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB database whose spill files go to `spill_dir()`, never to `./.tmp`."""
+    return duckdb.connect(":memory:", config={"temp_directory": str(spill_dir())})
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """True when the connection's main schema has a table or view of that name."""
@@ -206,11 +259,17 @@ def writer(
     data version stays, so readers keep their snapshot. `wait_seconds` overrides PDZ_LOCK_WAIT.
     """
     path = Path(db or settings.db_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with private_umask():  # the file, its WAL and spill files owner-only (core/private_files.py)
+        yield from _writer(path, data, wait_seconds)
+
+
+def _writer(path: Path, data: bool, wait_seconds: float | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    private_dir(path.parent)
     wait = float(settings.setting("lock_wait_seconds")) if wait_seconds is None else wait_seconds
     con = _connect_with_wait(path, False, wait)
     try:
-        ensure_schema(con)
+        with _unreadable_as_such(path):
+            ensure_schema(con)
         yield con
         if data:
             try:
@@ -245,11 +304,13 @@ def reader(db: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
             f"Il database {path} non esiste: caricare dei file con `python -m etl load` "
             "o creare i dati dimostrativi con `python -m etl demo`."
         )
-    con = _connect_with_wait(path, True, float(settings.setting("lock_wait_seconds")))
-    try:
-        yield con
-    finally:
-        con.close()
+    with private_umask():  # spill files of long reads owner-only
+        con = _connect_with_wait(path, True, float(settings.setting("lock_wait_seconds")))
+        try:
+            with _unreadable_as_such(path):
+                yield con
+        finally:
+            con.close()
 
 
 def version(db: Path | str | None = None) -> tuple:
@@ -278,8 +339,13 @@ def snapshot(
     `wait_seconds`: the caller keeps serving its previous snapshot.
     """
     path = Path(db or settings.db_path())
+    with private_umask():  # the visit's spill files owner-only; the copy spills to a private folder
+        return _snapshot(path, wait_seconds, summarise)
+
+
+def _snapshot(path: Path, wait_seconds: float, summarise: Summarise | None) -> duckdb.DuckDBPyConnection:
     src = _connect_with_wait(path, True, wait_seconds)
-    mem = duckdb.connect(":memory:")
+    mem = memory_db()
     try:
         tables = [
             r[0]
@@ -297,6 +363,11 @@ def snapshot(
             mem.unregister("_snap")
         if summarise is not None:
             summarise(src, mem)
+    except duckdb.Error as exc:
+        mem.close()
+        if is_corruption(exc):
+            raise WarehouseUnreadable(MSG_UNREADABLE, path) from exc
+        raise
     finally:
         src.close()
     return mem

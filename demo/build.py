@@ -2,26 +2,37 @@
 
 The warehouse is built beside the target path and moved into place when
 complete, so a dashboard never sees half a demo. A warehouse holding real
-data (any load not made by this builder) is never overwritten. Every write
-goes through etl (`load_files`, `record_meta`): etl/ is the one writer.
+data (any load not made by this builder, or one made by `python -m etl init`)
+is never overwritten. Every write goes through etl (`load_files`, `record_meta`,
+`seal_demo`): etl/ is the one writer.
+
+The new file is marked as demo before anything is loaded, with a one-time
+token in `meta` that the loader requires for every load into a demo warehouse
+(`etl.loader._check_demo`); the token is removed, and the batches loaded are
+recorded (`demo_batches`), before the file is moved into place. So a finished
+demo warehouse takes no further load, from anyone.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import secrets
 import tempfile
 import time
 from pathlib import Path
 
 from core import warehouse
+from core.private_files import private_dir
 from demo.generate import generate_demo_files
-from etl.loader import LoadResult, fmt_int, load_files, record_meta
+from etl import queries
+from etl.loader import DEMO_BUILD_TOKEN, LoadResult, fmt_int, load_files, record_meta, seal_demo
 from indicators.catalog import indicator_ids
 
 # Demo targets: the improvement over the 2024 baseline planned for 2027, in the
 # indicator's good direction (a rate up 15%, a waiting time down 15%).
 DEMO_IMPROVEMENT_2027 = 0.15
+TARGETS_FILE = "obiettivi_dimostrativi.csv"
 
 
 class NotADemoWarehouse(RuntimeError):
@@ -31,27 +42,31 @@ class NotADemoWarehouse(RuntimeError):
 def build_demo(db: Path | str, seed: int = 42, scale: float = 1.0) -> str:
     """Create (or rebuild) the demo warehouse at `db`; returns an Italian summary."""
     db = Path(db)
-    if db.exists() and not _is_demo(db):
-        raise NotADemoWarehouse(
-            f"{db} contiene dati reali: i dati dimostrativi non lo sostituiscono. Indicare un altro --db."
-        )
+    _refuse_real(db)
     t0 = time.perf_counter()
-    db.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(db.parent)
     building = db.with_name(f".{db.name}.building-{os.getpid()}")
     for leftover in (building, Path(str(building) + ".wal")):
         leftover.unlink(missing_ok=True)
+    token = secrets.token_hex(32)
     try:
         with tempfile.TemporaryDirectory(prefix="pdz_demo_") as tmp:
+            record_meta(
+                building, {"demo": "true", "demo_seed": str(seed), "demo_scale": str(scale), DEMO_BUILD_TOKEN: token}
+            )
             files = generate_demo_files(Path(tmp), seed=seed, scale=scale)
             ids = indicator_ids()
-            results = load_files([f for f in files if f.suffix != ".json"], db=building, indicator_ids=ids)
-            record_meta(building, {"demo": "true", "demo_seed": str(seed), "demo_scale": str(scale)})
+            results = load_files(
+                [f for f in files if f.suffix != ".json"], db=building, indicator_ids=ids, demo_build=token
+            )
             with warehouse.reader(building) as con:
-                targets = _write_demo_targets(con, Path(tmp) / "obiettivi_dimostrativi.csv")
-            results += load_files([targets], table="obiettivi", db=building, indicator_ids=ids)
+                targets = _write_demo_targets(con, Path(tmp) / TARGETS_FILE)
+            results += load_files([targets], table="obiettivi", db=building, indicator_ids=ids, demo_build=token)
             failed = [r for r in results if r.status == "failed"]
             if failed:
                 raise RuntimeError("; ".join(r.summary_it() for r in failed))
+            seal_demo(building, sorted(r.batch_id for r in results if r.status == "loaded"))
+        _refuse_real(db)  # again: a real load may have created the file during the build
         os.replace(building, db)
     finally:
         for leftover in (building, Path(str(building) + ".wal")):
@@ -59,13 +74,29 @@ def build_demo(db: Path | str, seed: int = 42, scale: float = 1.0) -> str:
     return _summary(db, results, time.perf_counter() - t0)
 
 
-def _is_demo(db: Path) -> bool:
+def _refuse_real(db: Path) -> None:
+    if not db.exists():
+        return
     with warehouse.reader(db) as con:
-        if warehouse.scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'") == 0:
-            return warehouse.scalar(con, "SELECT count(*) FROM information_schema.tables") == 0
-        loads = warehouse.scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'caricamenti'")
-        has_loads = loads and warehouse.scalar(con, "SELECT count(*) FROM caricamenti") > 0
-        return warehouse.get_meta(con, "demo") == "true" or not has_loads
+        if not warehouse.has_table(con, "meta"):
+            if warehouse.scalar(con, "SELECT count(*) FROM information_schema.tables") == 0:
+                return
+            raise NotADemoWarehouse(
+                f"{db} non è un database dimostrativo: non viene sostituito. Indicare un altro --db."
+            )
+        demo = warehouse.get_meta(con, "demo")
+        real_files = queries.real_loads_in_demo(con)
+        loads = warehouse.has_table(con, "caricamenti") and warehouse.scalar(con, "SELECT count(*) FROM caricamenti")
+    if real_files:
+        raise NotADemoWarehouse(
+            f"{db} è il database dimostrativo ma contiene anche dati reali ({', '.join(real_files)}): non viene "
+            "sostituito. `python -m etl init` lo mette da parte e crea un database vuoto per i dati reali; "
+            "oppure indicare un altro --db."
+        )
+    if demo == "false" or (demo != "true" and loads):
+        raise NotADemoWarehouse(
+            f"{db} è un database per i dati reali: i dati dimostrativi non lo sostituiscono. Indicare un altro --db."
+        )
 
 
 def _write_demo_targets(con, path: Path) -> Path:

@@ -34,6 +34,7 @@ import polars as pl
 
 from core import settings, territory
 from core.normalize import comune_key
+from core.private_files import private_dir, private_umask
 from etl.codice_fiscale import MONTHS
 from etl.codice_fiscale import check_tables as cf_check_tables
 
@@ -41,7 +42,7 @@ DEMO_CUTOFF = date(2026, 10, 31)  # extraction date of the demo data (fixed: out
 WINDOW_START = date(2023, 1, 1)  # the extraction covers records active from here to the cutoff
 WARMUP_START = date(2021, 1, 1)  # episodes start from here so that 2023 already has a stock of users
 TREND_ORIGIN = date(2023, 1, 1)
-PILOT_RAMP_FROM = date(2024, 1, 1)  # pilot sub-ambiti start improving here, fully one year after their start
+PILOT_RAMP_FROM = date(2024, 1, 1)  # all sub-ambiti drift a little from here; pilots improve from their start
 
 PRESTAZIONI_CSV = "prestazioni_cartella_sociale.csv"
 PRESTAZIONI_SIL = "prestazioni_sil.xlsx"
@@ -288,10 +289,11 @@ class _Generator:
         return self._sa_factors[key]
 
     def progress(self, sa: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """0..1: how far the new model has gone. Pilots: from 2024 to one year after their start."""
+        """0..1: how far the new model has gone. Pilots: from their start (data_avvio_pilota) to one year
+        later, the SYNTHETIC pilot effect that `python -m indicators evaluate` measures on the demo; the
+        others drift a little from PILOT_RAMP_FROM (a trend common to all, which the comparison removes)."""
         t0 = _days(PILOT_RAMP_FROM)
-        full = self.sa_start[sa] + 365
-        pilot = np.clip((days - t0) / np.maximum(full - t0, 1), 0.0, 1.0)
+        pilot = np.clip((days - self.sa_start[sa]) / 365.0, 0.0, 1.0)
         other = 0.2 * np.clip((days - t0) / 1096.0, 0.0, 1.0)
         return np.where(self.sa_pilot[sa], pilot, other)
 
@@ -1094,8 +1096,7 @@ def generate_demo_files(out_dir: Path, seed: int = 42, scale: float = 1.0, cutof
         raise ValueError("scale deve essere positivo")
     if cutoff < WINDOW_START:
         raise ValueError(f"la data di estrazione deve essere successiva al {WINDOW_START.isoformat()}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = private_dir(out_dir)  # owner-only when created here, like every file written below
     gen = _Generator(seed, scale, cutoff)
     hh = gen.households()
     gen.anziani()
@@ -1105,7 +1106,11 @@ def generate_demo_files(out_dir: Path, seed: int = 42, scale: float = 1.0, cutof
     gen.famiglia(hh)
     gen.lavoro(hh)
     records = gen.prestazioni()
+    with private_umask():
+        return _write_files(gen, records, out_dir, seed, scale, cutoff)
 
+
+def _write_files(gen: _Generator, records: pl.DataFrame, out_dir: Path, seed: int, scale: float, cutoff: date):
     cartella = out_dir / PRESTAZIONI_CSV
     sil = out_dir / PRESTAZIONI_SIL
     bad = gen.write_cartella(records.filter(~pl.col("fonte")), cartella)

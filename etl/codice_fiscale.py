@@ -1,8 +1,13 @@
 """Codice fiscale: validation, derived attributes and pseudonymisation.
 
 Everything is vectorised in Polars so a national-scale file never loops in
-Python. The full code never leaves this module: callers get a pseudonym,
-the sex and the year of birth, and (for rejected rows) a masked form.
+Python. The check-character algorithm is python-stdnum's (`check_character`); the
+vectorised check applies it to a whole column through per-position tables built
+from it (`check_tables`). stdnum's own `validate` is per value and does not fit the
+loader: it also accepts 11-digit numbers (partita IVA), its `get_gender` fails on
+omocodia in the day, and its century is a fixed window, not the year of the load.
+The full code never leaves this module: callers get a pseudonym, the sex and the
+year of birth, and (for rejected rows) a masked form.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ import secrets
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
+from stdnum.it.codicefiscale import calc_check_digit
+
+from core.private_files import private_dir, private_umask
+from core.warehouse import memory_db
 
 # Omocodia: digits in positions 7,8,10,11,13,14,15 may be replaced by letters.
 OMOCODIA = "LMNPQRSTUV"
@@ -33,32 +41,19 @@ CF_ANYWHERE = re.compile(
     r"[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z]"
 )
 
-_ODD = {
-    **dict(zip("0123456789", [1, 0, 5, 7, 9, 13, 15, 17, 19, 21])),
-    **dict(
-        zip(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-            [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23],
-        )
-    ),
-}
-_EVEN = {
-    **{str(d): d for d in range(10)},
-    **{chr(ord("A") + i): i for i in range(26)},
-}
 MONTHS = "ABCDEHLMPRST"
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def check_character(first15: str) -> str:
-    """The 16th character for the first 15 (the official algorithm)."""
-    total = sum((_ODD if i % 2 == 0 else _EVEN)[c] for i, c in enumerate(first15.upper()))
-    return chr(ord("A") + total % 26)
+    """The 16th character for the first 15 (the official algorithm, from python-stdnum)."""
+    return calc_check_digit(first15.upper())
 
 
 @functools.cache
 def check_tables() -> tuple[int, np.ndarray]:
-    """The check character as base + sum of per-position contributions (mod 26), for vectorised
-    generators of synthetic codici fiscali (demo/generate.py, benchmarks/generate.py).
+    """The check character as base + sum of per-position contributions (mod 26), for the vectorised
+    check (`check_ok_expr`) and generators of synthetic codici fiscali (demo/generate.py, benchmarks/generate.py).
 
     Built from `check_character` itself: the contribution of character c at
     position i is what replacing a '0' by c there changes in the check.
@@ -67,7 +62,7 @@ def check_tables() -> tuple[int, np.ndarray]:
     base = ord(check_character(zero)) - ord("A")
     table = np.zeros((15, 128), dtype=np.int64)
     for i in range(15):
-        for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        for ch in _ALPHABET:
             code = zero[:i] + ch + zero[i + 1 :]
             table[i, ord(ch)] = (ord(check_character(code)) - ord("A") - base) % 26
     return base, table
@@ -83,11 +78,13 @@ def is_valid_format_expr(cf: pl.Expr) -> pl.Expr:
 
 
 def check_ok_expr(cf: pl.Expr) -> pl.Expr:
-    """True where the 16th character matches the first 15 (format assumed valid)."""
-    total = pl.lit(0, dtype=pl.Int32)
+    """True where the 16th character matches the first 15 (format assumed valid): `check_character`
+    applied to the whole column, as base + per-position contributions (`check_tables`) mod 26."""
+    base, table = check_tables()
+    total = pl.lit(base, dtype=pl.Int32)
     for i in range(15):
-        table = _ODD if i % 2 == 0 else _EVEN
-        total = total + cf.str.slice(i, 1).replace_strict(table, default=0, return_dtype=pl.Int32)
+        contribution = {ch: int(table[i, ord(ch)]) for ch in _ALPHABET}
+        total = total + cf.str.slice(i, 1).replace_strict(contribution, default=0, return_dtype=pl.Int32)
     letters = {chr(ord("A") + i): i for i in range(26)}
     actual = cf.str.slice(15, 1).replace_strict(letters, default=-1, return_dtype=pl.Int32)
     return actual == total % 26
@@ -131,34 +128,55 @@ def mask(value: str | None) -> str | None:
 
 
 def scrub_text(value: str | None) -> str | None:
-    """Mask anything shaped like a codice fiscale inside free text."""
-    if value is None:
-        return None
-    return CF_ANYWHERE.sub(lambda m: mask(m.group(0)), value)
+    """Mask anything shaped like a person identifier inside free text (`core.redact.mask_identifiers`)."""
+    from core.redact import mask_identifiers
+
+    return mask_identifiers(value)
 
 
 # --- pseudonymisation -------------------------------------------------------
 
 SECRET_BYTES = 32  # 256 bits
+# What the warehouse keeps to recognise its key (meta `key_fingerprint`): an HMAC of this fixed
+# label under the key. It tells whether a key file is the same key, and nothing about the key.
+FINGERPRINT_LABEL = b"pdz-monitor: impronta della chiave di pseudonimizzazione, v1"
 
 
-def load_or_create_secret(path: Path) -> bytes:
-    """Read the HMAC key; create it (owner-only) on first use."""
+def read_secret(path: Path) -> bytes | None:
+    """The HMAC key in the file, None when there is no file."""
     path = Path(path)
-    if path.exists():
+    if not path.exists():
+        return None
+    try:
         key = bytes.fromhex(path.read_text().strip())
-        if len(key) < SECRET_BYTES:
-            raise ValueError(
-                f"La chiave di pseudonimizzazione {path} è troppo corta "
-                f"({len(key) * 8} bit, ne servono almeno {SECRET_BYTES * 8})."
-            )
-        return key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    except ValueError:
+        raise ValueError(
+            f"Il file della chiave di pseudonimizzazione {path} non contiene una chiave valida "
+            "(servono cifre esadecimali): ripristinarlo dalla copia di sicurezza."
+        ) from None
+    if len(key) < SECRET_BYTES:
+        raise ValueError(
+            f"La chiave di pseudonimizzazione {path} è troppo corta "
+            f"({len(key) * 8} bit, ne servono almeno {SECRET_BYTES * 8})."
+        )
+    return key
+
+
+def create_secret(path: Path) -> bytes:
+    """A new random key, written owner-only (the folder too, when created here); never overwrites."""
+    path = Path(path)
+    private_dir(path.parent)
     key = secrets.token_bytes(SECRET_BYTES)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with private_umask():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(key.hex())
     return key
+
+
+def key_fingerprint(key: bytes) -> str:
+    """HMAC-SHA-256 of a fixed label under the key, as hex: recognises the key without revealing it."""
+    return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
 
 
 HMAC_BLOCK = 64  # SHA-256's block size in bytes
@@ -186,7 +204,7 @@ def pseudonyms(values: pl.Series, key: bytes, namespace: str) -> pl.Series:
         key = hashlib.sha256(key).digest()
     padded = key.ljust(HMAC_BLOCK, b"\0")
     inner, outer = bytes(b ^ 0x36 for b in padded), bytes(b ^ 0x5C for b in padded)
-    con = duckdb.connect()
+    con = memory_db()  # spill files (raw identifiers) in a private folder, never in ./.tmp
     try:
         con.register("_valori", pl.DataFrame({"v": values.cast(pl.String)}))
         out = con.sql(

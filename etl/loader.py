@@ -1,10 +1,17 @@
 """Loading files into the warehouse: one transaction per file.
 
 read → normalise → validate → pseudonymise → stage → upsert → log: every
-change to the warehouse happens inside one DuckDB transaction, so a crash
-(even `kill -9`) leaves the warehouse as it was. The same content loaded
+change to the data happens inside one DuckDB transaction, so a crash
+(even `kill -9`) leaves the data as it was. The attempt itself is logged
+before the transaction (`caricamenti.status = 'in_corso'`, committed) and
+turned into `loaded` inside it, or `failed` after it: a load killed half way
+stays in the history, shown as `interrotto`. The same content loaded
 twice is a `duplicate` and changes nothing; a new file repeating a key
 updates the earlier row.
+
+Text that came from outside (file names, error messages quoting headers,
+rejected values) reaches the warehouse only through `core.redact`: person
+identifiers masked, length bounded.
 
 Memory stays bounded whatever the size of the file: batches are staged in
 temporary tables of the writer's connection (never part of the warehouse),
@@ -15,11 +22,16 @@ until the commit, whatever the memory limit: about 55 MB more for every
 250,000-row batch, 3.8 GiB for 5 million rows.) The next batch is
 read and validated in a thread while the current one is pseudonymised and
 staged (Polars releases the GIL).
+
+Before anything is read: the demo warehouse takes no load but its builder's (`_check_demo`), and
+the pseudonymisation key must be the one whose fingerprint the warehouse keeps (`warehouse_key`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import os
 import queue
 import sys
@@ -35,15 +47,48 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from core import settings, warehouse
+from core import redact, settings, warehouse
 from etl import codice_fiscale as cf
-from etl.readers import ROW, ReadError, SourceFile, open_source
+from etl.queries import STATUS_IN_PROGRESS, STATUS_INTERRUPTED
+from etl.readers import PROBLEM, RAW, ROW, ReadError, SourceFile, open_source
 from etl.schemas import TABLES, TableSpec, infer_table, match_columns
-from etl.validate import Context, rejected_rows_json, validate_batch
+from etl.validate import ERROR_SCHEMA, Context, rejected_rows_json, validate_batch
 
 Progress = Callable[[int, int | None], None]  # rows done, rows expected (None if unknown)
 
 MSG_DUPLICATE_KEY = "chiave duplicata nel file: la stessa chiave compare in più righe (tutte scartate)"
+MSG_DEMO_WAREHOUSE = (
+    "questo è il database dimostrativo (dati sintetici): i dati reali non vi si caricano, per non mescolarli con "
+    "quelli inventati né lasciarli visibili con l'accesso dimostrativo aperto. Per i dati reali: sul server creare "
+    "al suo posto un database vuoto con `python -m etl init` (sostituisce quello dimostrativo), poi il primo "
+    "account con `python -m etl users add NOME --role ufficio_di_piano`, e ripetere il caricamento; oppure "
+    "indicare un database separato con PDZ_DB (o --db)"
+)
+MSG_NOT_DEMO = "i dati dimostrativi si caricano solo nel database dimostrativo in costruzione (`python -m etl demo`)"
+MSG_KEY_MISSING = (
+    "manca la chiave di pseudonimizzazione {path}, quella con cui sono state pseudonimizzate le persone già nel "
+    "database: con una chiave nuova le stesse persone avrebbero pseudonimi diversi e verrebbero contate due volte. "
+    "Ripristinare il file dalla copia di sicurezza nello stesso percorso (o indicarlo con PDZ_SECRET) e ripetere "
+    "il caricamento; nessuna chiave nuova è stata creata. Se la chiave è persa per sempre, creare un database "
+    "nuovo (PDZ_DB o --db) e ricaricarvi tutti i file"
+)
+MSG_KEY_DIFFERENT = (
+    "la chiave di pseudonimizzazione {path} non è quella con cui sono state pseudonimizzate le persone già nel "
+    "database (la sua impronta non corrisponde a quella registrata): con una chiave diversa le stesse persone "
+    "avrebbero pseudonimi diversi e verrebbero contate due volte. Rimettere al suo posto la chiave originale dalla "
+    "copia di sicurezza (o indicarla con PDZ_SECRET) e ripetere il caricamento. Se la chiave originale è persa per "
+    "sempre, creare un database nuovo (PDZ_DB o --db) e ricaricarvi tutti i file"
+)
+# meta keys: the fingerprint of the pseudonymisation key (never the key), and the demo builder's
+# one-time token, present only while `demo.build` fills a new demo warehouse (see `_check_demo`).
+KEY_FINGERPRINT = "key_fingerprint"
+DEMO_BUILD_TOKEN = "demo_build_token"
+WHOLE_ROW = "(intera riga)"  # `scarti.colonna` of a row that could not be read as a record
+MSG_UNEXPECTED = (
+    "errore imprevisto durante il caricamento: nessuna modifica al database. Riprovare; se si ripete, "
+    "segnalare il problema a chi amministra il sistema (i dettagli tecnici sono nel registro del server)."
+)
+MAX_ERROR_CHARS = 1000
 # DuckDB's memory during a load (staging spills to disk beyond it); Polars' batches come on top.
 STAGING_MEMORY_LIMIT = "1GB"
 
@@ -125,20 +170,26 @@ def load_files(
     user: str | None = None,
     display_names: dict[str, str] | None = None,
     indicator_ids: Iterable[str] | None = None,
+    *,
+    demo_build: str | None = None,
 ) -> list[LoadResult]:
     """Load each file in its own transaction; one writer connection for all.
 
     `indicator_ids`: the catalog's indicator ids, to check an `obiettivi` file (None: not checked).
     The caller hands them in (the CLI, the dashboard, the demo): etl/ never imports indicators/.
+    `demo_build`: only for `demo.build`, the one-time token it wrote in the demo warehouse it is
+    filling; the command line and the dashboard never pass it (see `_check_demo`).
     """
     paths = [Path(p) for p in paths]
     results = []
     with warehouse.writer(db) as con:
+        _close_interrupted(con)
+        redact_stored_text(con)
         for path in paths:
             name = (display_names or {}).get(str(path), path.name)
             results.append(
                 load_file(con, path, table=table, progress=progress, user=user, display_name=name,
-                          indicator_ids=indicator_ids)  # fmt: skip
+                          indicator_ids=indicator_ids, demo_build=demo_build)  # fmt: skip
             )
     return results
 
@@ -150,6 +201,18 @@ def record_meta(db: Path | str, values: dict[str, str]) -> None:
             warehouse.set_meta(con, key, value)
 
 
+def seal_demo(db: Path | str, batch_ids: list[str]) -> None:
+    """The demo builder's last write: remove its one-time token and record the batches it loaded.
+
+    After this no load is accepted into the demo warehouse (`_check_demo`), from anyone.
+    """
+    from etl import queries
+
+    with warehouse.writer(db) as con:
+        con.execute("DELETE FROM meta WHERE chiave = ?", [DEMO_BUILD_TOKEN])
+        warehouse.set_meta(con, queries.DEMO_BATCHES, json.dumps(sorted(batch_ids)))
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -158,6 +221,7 @@ def load_file(
     user: str | None = None,
     display_name: str | None = None,
     indicator_ids: Iterable[str] | None = None,
+    demo_build: str | None = None,
 ) -> LoadResult:
     started = datetime.now()
     t0 = time.perf_counter()
@@ -165,6 +229,7 @@ def load_file(
     result = LoadResult(file=name, table=table, batch_id=None, status="failed")
     source: SourceFile | None = None
     try:
+        _check_demo(con, demo_build)
         sha = file_sha256(path)
         source = open_source(path, table_hint=table)
         spec = _choose_table(source, table)
@@ -174,12 +239,18 @@ def load_file(
             result.seconds = time.perf_counter() - t0
             return result
         result.batch_id = _new_batch_id(started)
+        _log_attempt(con, result, sha, started, user)
         _load_in_transaction(con, source, spec, sha, result, started, progress, user, indicator_ids)
     except (ReadError, LoadRefused) as exc:
-        result.error = str(exc)
+        result.error = redact.safe_text(str(exc), MAX_ERROR_CHARS)
         _log_failure(con, result, started, user, sha if "sha" in locals() else None)
-    except Exception as exc:  # anything unexpected: nothing loaded, the reason logged
-        result.error = f"errore imprevisto durante il caricamento ({type(exc).__name__}: {str(exc)[:300]})"
+    except Exception as exc:  # anything unexpected: nothing loaded, an Italian reason, details to stderr only
+        if warehouse.is_corruption(exc):
+            result.error = warehouse.MSG_UNREADABLE
+        else:
+            result.error = MSG_UNEXPECTED
+            detail = redact.safe_text(f"{type(exc).__name__}: {exc}")
+            print(f"pdz-monitor: caricamento di {redact.safe_text(name)} non riuscito: {detail}", file=sys.stderr)
         _log_failure(con, result, started, user, sha if "sha" in locals() else None)
     finally:
         if source is not None:
@@ -190,6 +261,53 @@ def load_file(
 
 class LoadRefused(ValueError):
     """The file is readable but cannot be loaded as a whole (message in Italian)."""
+
+
+def _check_demo(con: duckdb.DuckDBPyConnection, demo_build: str | None) -> None:
+    """Real records never enter the demo warehouse; synthetic ones never enter a real warehouse.
+
+    A demo warehouse accepts a load only while its builder fills it: `demo.build` writes a random
+    token in `meta` of the new file (at a hidden path of its own) before loading and removes it when
+    done, and passes the same token here. Nothing a user types carries it, and a finished demo
+    warehouse holds none, so every later load into it is refused.
+    """
+    if warehouse.get_meta(con, "demo") == "true":
+        expected = warehouse.get_meta(con, DEMO_BUILD_TOKEN)
+        if not (demo_build and expected and hmac.compare_digest(demo_build, expected)):
+            raise LoadRefused(MSG_DEMO_WAREHOUSE)
+    elif demo_build is not None:
+        raise LoadRefused(MSG_NOT_DEMO)
+
+
+def _holds_people(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(warehouse.scalar(con, "SELECT count(*) FROM (SELECT 1 FROM prestazioni LIMIT 1)"))
+
+
+def warehouse_key(con: duckdb.DuckDBPyConnection) -> tuple[bytes, str | None]:
+    """The pseudonymisation key for this warehouse, and its fingerprint when it must be recorded.
+
+    Once the warehouse holds people, the key must be the one that pseudonymised them: a missing key
+    file is not replaced by a new key, and a key whose fingerprint differs from `meta.key_fingerprint`
+    is refused (both `LoadRefused`). A warehouse without people takes the key file as it is (creating
+    it when missing); a warehouse older than the fingerprint records it on its next load.
+    """
+    path = settings.secret_path(_db_file(con))
+    people = _holds_people(con)
+    try:
+        key = cf.read_secret(path)
+    except ValueError as exc:
+        raise LoadRefused(str(exc)) from None
+    if key is None:
+        if people:
+            raise LoadRefused(MSG_KEY_MISSING.format(path=path))
+        key = cf.create_secret(path)
+    fingerprint = cf.key_fingerprint(key)
+    recorded = warehouse.get_meta(con, KEY_FINGERPRINT)
+    if recorded is not None and hmac.compare_digest(recorded, fingerprint):
+        return key, None
+    if recorded is not None and people:
+        raise LoadRefused(MSG_KEY_DIFFERENT.format(path=path))
+    return key, fingerprint
 
 
 def _choose_table(source: SourceFile, table: str | None) -> TableSpec:
@@ -262,7 +380,7 @@ def _load_in_transaction(
     indicator_ids: Iterable[str] | None = None,
 ) -> None:
     ctx = build_context(con, indicator_ids)
-    key = cf.load_or_create_secret(settings.secret_path(_db_file(con)))
+    key, new_fingerprint = warehouse_key(con)
     mapping, unknown = match_columns(spec, source.columns)
     result.ignored_columns = unknown
     stored = STORED[spec.name]
@@ -312,12 +430,12 @@ def _load_in_transaction(
                     "caricamento annullato, nessuna modifica. Segnalare il problema."
                 )
             con.execute(
-                "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, NULL, ?, ?)",
-                [
-                    result.batch_id, result.file, spec.name, sha, rows_read, loaded, rejected,
-                    started, datetime.now(), _sources_of(con, spec), user,
-                ],
-            )  # fmt: skip
+                "UPDATE caricamenti SET status = 'loaded', rows_read = ?, rows_loaded = ?, rows_rejected = ?, "
+                "ended_at = ?, fonte = ? WHERE batch_id = ?",
+                [rows_read, loaded, rejected, datetime.now(), _sources_of(con, spec), result.batch_id],
+            )
+            if new_fingerprint is not None:  # recorded with the load that uses the key, or not at all
+                warehouse.set_meta(con, KEY_FINGERPRINT, new_fingerprint)
             con.execute("COMMIT")
             result.status = "loaded"
         except BaseException:
@@ -354,11 +472,19 @@ def _validated_batches(
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
     """(batch, good rows, errors) for each batch of the file, columns renamed to the table's names."""
     for batch in source.batches():
-        batch = batch.rename({h: c for h, c in mapping.items() if h in batch.columns}).select(
+        renamed = batch.rename({h: c for h, c in mapping.items() if h in batch.columns}).select(
             [ROW, *[c for c in mapping.values()]]
         )
-        good, errors = validate_batch(spec, batch, ctx)
-        yield batch, good, errors
+        if PROBLEM not in batch.columns or batch[PROBLEM].is_null().all():
+            good, errors = validate_batch(spec, renamed, ctx)
+        else:  # a damaged line (wrong number of fields, NUL, bytes that are not text): rejected whole, one reason
+            unreadable = batch.filter(pl.col(PROBLEM).is_not_null()).select(
+                pl.col(ROW), pl.lit(WHOLE_ROW).alias("colonna"), pl.col(PROBLEM).alias("motivo"),
+                pl.col(RAW).alias("valore"),
+            )  # fmt: skip
+            good, errors = validate_batch(spec, renamed.filter(batch[PROBLEM].is_null()), ctx)
+            errors = pl.concat([errors, unreadable.cast(ERROR_SCHEMA)]).sort(ROW)
+        yield renamed, good, errors
 
 
 _DONE = object()
@@ -430,7 +556,7 @@ def _store_errors(
     rows = rejected_rows_json(spec, batch, errors[ROW].unique())
     frame = errors.join(rows, on=ROW, how="left").select(
         pl.lit(result.batch_id).alias("batch_id"),
-        pl.lit(result.file).alias("file"),
+        pl.lit(redact.safe_text(result.file)).alias("file"),
         pl.col(ROW).alias("riga"),
         "colonna",
         "motivo",
@@ -459,11 +585,11 @@ def _reject_duplicate_keys(con: duckdb.DuckDBPyConnection, spec: TableSpec, resu
         return
     frame = dup.select(
         pl.lit(result.batch_id).alias("batch_id"),
-        pl.lit(result.file).alias("file"),
+        pl.lit(redact.safe_text(result.file)).alias("file"),
         pl.col("_riga").alias("riga"),
         pl.lit(keys[-1]).alias("colonna"),
         pl.lit(MSG_DUPLICATE_KEY).alias("motivo"),
-        pl.col("chiave").alias("valore"),
+        redact.masked_expr(pl.col("chiave")).alias("valore"),
         pl.lit(None, dtype=pl.String).alias("dati"),
     )
     con.register("_dups", frame)
@@ -506,6 +632,23 @@ def _sources_of(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> str | None:
     return ",".join(r[0] for r in rows) or None
 
 
+def _log_attempt(
+    con: duckdb.DuckDBPyConnection, result: LoadResult, sha: str, started: datetime, user: str | None
+) -> None:
+    """The load in the history before its transaction starts (committed): a crash cannot erase it."""
+    con.execute(
+        f"INSERT INTO caricamenti VALUES (?, ?, ?, ?, '{STATUS_IN_PROGRESS}', 0, 0, 0, ?, NULL, NULL, NULL, ?)",
+        [result.batch_id, redact.safe_text(result.file), result.table, sha, started, user],
+    )
+
+
+def _close_interrupted(con: duckdb.DuckDBPyConnection) -> None:
+    """Loads left `in_corso` by a process that died: this writer holds the file, so none is running."""
+    con.execute(
+        f"UPDATE caricamenti SET status = '{STATUS_INTERRUPTED}' WHERE status = '{STATUS_IN_PROGRESS}'"
+    )
+
+
 def _log_failure(
     con: duckdb.DuckDBPyConnection, result: LoadResult, started: datetime, user: str | None, sha: str | None
 ) -> None:
@@ -513,12 +656,73 @@ def _log_failure(
     result.rows_read = result.rows_loaded = result.rows_rejected = 0
     result.batch_id = result.batch_id or _new_batch_id(started)
     try:
-        con.execute(
-            "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'failed', 0, 0, 0, ?, ?, ?, NULL, ?)",
-            [result.batch_id, result.file, result.table, sha, started, datetime.now(), result.error, user],
-        )
+        updated = con.execute(
+            "UPDATE caricamenti SET status = 'failed', rows_read = 0, rows_loaded = 0, rows_rejected = 0, "
+            "ended_at = ?, error = ? WHERE batch_id = ?",
+            [datetime.now(), result.error, result.batch_id],
+        ).fetchall()
+        if not updated or not updated[0][0]:
+            con.execute(
+                "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'failed', 0, 0, 0, ?, ?, ?, NULL, ?)",
+                [result.batch_id, redact.safe_text(result.file), result.table, sha, started, datetime.now(),
+                 result.error, user],
+            )  # fmt: skip
     except duckdb.Error:
         pass  # the log is best effort for a failed file; the result still says why
+
+
+# Text columns that can hold what someone typed (file names, values, messages, names), per table.
+TYPED_TEXT = {
+    "scarti": ("file", "valore", "dati"),
+    "caricamenti": ("file", "error"),
+    "audit": ("utente", "oggetto", "dettaglio"),
+}
+_REDACTED_META = "testo_protetto"  # meta key: version of the redaction applied to what is already stored
+_REDACTED_VERSION = "1"
+
+
+def redact_stored_text(con: duckdb.DuckDBPyConnection) -> int:
+    """Mask identifiers in (and bound) text stored before `core.redact` guarded every write: once per warehouse.
+
+    Returns the number of rows changed.
+    """
+    if warehouse.get_meta(con, _REDACTED_META) == _REDACTED_VERSION:
+        return 0
+    changed = 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, columns in TYPED_TEXT.items():
+            limits = {c: (None if c == "dati" else redact.MAX_KEPT_CHARS) for c in columns}
+            where = " OR ".join(
+                f"regexp_matches({c}, ?) OR length({c}) > {redact.MAX_KEPT_CHARS}" for c in columns if c != "dati"
+            )
+            if "dati" in columns:
+                where += " OR regexp_matches(dati, ?)"
+            params = [redact.IDENTIFIER_CONTAINS] * len(columns)
+            rows = con.execute(f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE {where}", params).fetchall()
+            updates = [
+                [*(_redacted(c, v, limits[c]) for c, v in zip(columns, row[1:])), row[0]] for row in rows
+            ]
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            if updates:
+                con.executemany(f"UPDATE {table} SET {sets} WHERE rowid = ?", updates)
+            changed += len(updates)
+        warehouse.set_meta(con, _REDACTED_META, _REDACTED_VERSION)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return changed
+
+
+def _redacted(column: str, value: str | None, limit: int | None) -> str | None:
+    if column != "dati" or value is None:
+        return redact.safe_text(value, limit)
+    try:
+        fields = json.loads(value)
+        return json.dumps({k: redact.safe_text(v) for k, v in fields.items()}, ensure_ascii=False)
+    except (ValueError, AttributeError):
+        return redact.safe_text(value)
 
 
 def _expected_rows(source: SourceFile) -> int | None:

@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import polars as pl
 
+from core import redact
 from core.warehouse import get_meta, query_pl, records_by_source
+
+STATUS_IN_PROGRESS = "in_corso"  # `caricamenti.status` while a load runs (etl/loader.py)
+STATUS_INTERRUPTED = "interrotto"
+# The status as shown: only a dead load leaves `in_corso` behind, since a running one holds the
+# warehouse file and nobody can read it meanwhile (the next load stores `interrotto`).
+SHOWN_STATUS_SQL = f"CASE status WHEN '{STATUS_IN_PROGRESS}' THEN '{STATUS_INTERRUPTED}' ELSE status END"
 
 
 def rejected_rows(con: duckdb.DuckDBPyConnection, batch_id: str | None = None) -> pl.DataFrame:
-    """One row per problem: file, row, column, reason, value as written (codice fiscale masked)."""
-    return query_pl(
+    """One row per problem: file, row, column, reason, value as written (identifiers masked, bounded).
+
+    Values are masked when stored; masked again here for a warehouse written before that rule.
+    """
+    rows = query_pl(
         con,
         "SELECT batch_id, file, riga, colonna, motivo, valore FROM scarti "
         "WHERE ? IS NULL OR batch_id = ? ORDER BY batch_id, riga, colonna",
         [batch_id, batch_id],
     )
+    return rows.with_columns(redact.masked_expr(pl.col("file")), redact.masked_expr(pl.col("valore")))
 
 
 def load_history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.DataFrame:
     return query_pl(
         con,
-        "SELECT batch_id, file, tabella, status, rows_read, rows_loaded, rows_rejected, started_at, ended_at, "
-        "error, fonte, utente FROM caricamenti ORDER BY ended_at DESC, batch_id DESC LIMIT ?",
+        f"SELECT batch_id, file, tabella, {SHOWN_STATUS_SQL} AS status, rows_read, rows_loaded, rows_rejected, "
+        "started_at, ended_at, error, fonte, utente FROM caricamenti "
+        "ORDER BY coalesce(ended_at, started_at) DESC, batch_id DESC LIMIT ?",
         [limit],
     )
 
@@ -46,6 +60,51 @@ def freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return get_meta(con, "demo") == "true"
+
+
+# meta key: the batches `demo.build` loaded (a JSON list of batch ids), written when the build ends.
+DEMO_BATCHES = "demo_batches"
+# What the demo builder loaded before it recorded its batches: its files' names (tests/etl/test_trust.py
+# keeps them equal to demo/generate.py and demo/build.py), the targets file last.
+LEGACY_DEMO_FILES = (
+    "prestazioni_cartella_sociale.csv", "prestazioni_sil.xlsx", "operatori.csv", "sedi.csv",
+    "obiettivi_dimostrativi.csv",
+)  # fmt: skip
+LEGACY_DEMO_LAST = "obiettivi_dimostrativi.csv"
+
+
+def real_loads_in_demo(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Files loaded into a demo warehouse that its builder did not load (sorted names; [] otherwise).
+
+    The loader refuses such loads; a demo warehouse built before it did (no `demo_batches` in meta)
+    may hold some: anything loaded by a user, under another name, or after the builder's last file.
+    """
+    if not is_demo(con):
+        return []
+    recorded = get_meta(con, DEMO_BATCHES)
+    if recorded is not None:
+        rows = con.execute(
+            "SELECT DISTINCT file FROM caricamenti WHERE status = 'loaded' AND NOT list_contains(?::VARCHAR[], "
+            "batch_id) ORDER BY file",
+            [json.loads(recorded)],
+        ).fetchall()
+        return [r[0] for r in rows]
+    rows = con.execute(
+        """
+        WITH loaded AS (SELECT * FROM caricamenti WHERE status = 'loaded'),
+        built AS (SELECT max(ended_at) AS fine FROM loaded WHERE file = ? AND utente IS NULL)
+        SELECT DISTINCT file FROM loaded, built
+        WHERE utente IS NOT NULL OR NOT list_contains(?::VARCHAR[], file) OR started_at > built.fine
+        ORDER BY file
+        """,
+        [LEGACY_DEMO_LAST, list(LEGACY_DEMO_FILES)],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def is_pure_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    """The demo warehouse holding only what its builder loaded: the only one the open demo access serves."""
+    return is_demo(con) and not real_loads_in_demo(con)
 
 
 def batch_filter(batch_ids: list[str]) -> pl.Expr:

@@ -4,7 +4,7 @@
 table's canonical names, plus `_riga`) into
   * `good`: parsed, typed rows with no problem, and
   * `errors`: one row per problem: `_riga`, `colonna`, `motivo` (Italian),
-    `valore` (as written, codice fiscale masked).
+    `valore` (as written, with any identifier masked and at most `redact.MAX_KEPT_CHARS` characters).
 A row with at least one problem is rejected whole.
 
 Each column is parsed once per batch (the checks read the parsed value, never
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from core import redact
 from core.normalize import (
     blank_to_null,
     comune_key_expr,
@@ -46,14 +47,23 @@ MSG_CF_DATE = "codice fiscale con data di nascita impossibile"
 MSG_DATE = "data non valida (formati accettati: 2025-03-01, 01/03/2025, 1/3/2025)"
 MSG_NUMBER = "numero non valido (esempi accettati: 1234,5 1.234,5 1234.5)"
 MSG_INTEGER = "numero intero non valido"
+# No quantity of this product (hours, euros, a target's value) reaches 100 million: a longer number is a
+# code in the wrong column (an 11-digit provisional codice fiscale, a shifted id), never stored as a number.
+MAX_QUANTITY = 100_000_000
+MSG_TOO_LARGE = "numero fuori scala (100.000.000 o più): sembra un codice finito nella colonna sbagliata"
 MSG_BOOL = "valore non valido: usare sì o no"
 MSG_COMUNE_OUT = "comune non appartenente all'ambito"
 MSG_COMUNE_UNKNOWN = "comune sconosciuto (né codice ISTAT né nome di un comune italiano)"
 MSG_INTERVENTO = "codice intervento sconosciuto (non presente nel catalogo degli interventi)"
 MSG_SUB_AMBITO = "sub-ambito sconosciuto"
 MSG_INDICATORE = "indicatore sconosciuto (non presente nel catalogo degli indicatori)"
-MSG_TERRITORIO = "territorio sconosciuto: usare AMBITO o il codice di un sub-ambito"
-MSG_ID_CF = "l'identificativo ha la forma di un codice fiscale: usare un codice che non identifichi la persona"
+MSG_TERRITORIO = (
+    "territorio sconosciuto: usare AMBITO, il codice di un sub-ambito o il codice ISTAT di un comune dell'ambito"
+)
+MSG_ID_CF = (
+    "l'identificativo ha la forma di un codice fiscale (o di un codice provvisorio, STP o ENI): "
+    "usare un codice che non identifichi la persona"
+)
 MSG_BASELINE_YEAR = "la baseline si riferisce all'anno {anno}"
 MSG_TARGET_YEAR = "gli obiettivi (TARGET) si riferiscono agli anni del piano {anni}"
 
@@ -159,7 +169,7 @@ def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[
 
 
 def rejected_rows_json(spec: TableSpec, batch: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
-    """The rejected rows as JSON text (codice fiscale masked, free text scrubbed), by `_riga`."""
+    """The rejected rows as JSON text by `_riga` (each field as `_shown_value`: identifiers masked, bounded)."""
     raw = _complete_columns(spec, batch).filter(pl.col(ROW).is_in(rows.implode()))
     shown = raw.select(
         pl.col(ROW), pl.struct([_shown_value(c, pl.col(c.name)).alias(c.name) for c in spec.columns]).alias("dati")
@@ -255,16 +265,6 @@ def _parse_decimals(s: pl.Series) -> pl.Series:
     return _general_on(s, out["general"].arg_true(), parse_decimal_expr, out["x"])
 
 
-def _scrub_series(s: pl.Series) -> pl.Series:
-    """`cf.scrub_text` on every value; each distinct value scrubbed once."""
-    values = s.to_list()
-    distinct = set(values)
-    if len(distinct) * 2 > len(values):
-        return pl.Series([cf.scrub_text(x) for x in values], dtype=pl.String)
-    mapping = {x: cf.scrub_text(x) for x in distinct}
-    return pl.Series([mapping[x] for x in values], dtype=pl.String)
-
-
 # --- per column -----------------------------------------------------------
 
 
@@ -282,10 +282,14 @@ def _complete_columns(spec: TableSpec, batch: pl.DataFrame) -> pl.DataFrame:
 
 
 def _shown_value(col: Column, v: pl.Expr) -> pl.Expr:
-    """What a rejected value looks like in the report: never a full codice fiscale."""
+    """What a rejected value looks like in the report, whatever its column: no identifier, bounded length.
+
+    A shifted column puts a codice fiscale in `comune_residenza`, a date or `ore`: every column is
+    masked (`core.redact`), and the codice fiscale column keeps only its first 3 characters.
+    """
     if col.kind == "codice_fiscale":
         return pl.when(v.is_null()).then(None).otherwise(v.str.slice(0, 3) + pl.lit("*************"))
-    return v.map_batches(_scrub_series, return_dtype=pl.String) if col.kind == "text" else v
+    return redact.masked_expr(v)
 
 
 def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tuple[pl.Expr, list]:
@@ -294,7 +298,9 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
     kind = col.kind
     if kind == "text":
         if col.name.startswith("id_") and col.name != "id_nucleo":
-            checks.append((present & v.str.to_uppercase().str.contains(cf.CF_ANYWHERE.pattern), col.name, MSG_ID_CF))
+            # an id is stored as written: one that is (or holds) a person's code is refused
+            person_code = v.str.contains(redact.PERSON_CODE_CONTAINS) | redact.provisional_cf_expr(v)
+            checks.append((present & person_code, col.name, MSG_ID_CF))
             return v, checks
         if col.name == "id_nucleo":
             return v, checks
@@ -313,6 +319,8 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         x = parse_decimal_expr(v)
         value = parsed if kind == "decimal" else x
         checks.append((present & value.is_null(), col.name, MSG_NUMBER if kind == "decimal" else MSG_INTEGER))
+        if kind == "decimal":
+            checks.append((value.abs() >= MAX_QUANTITY, col.name, MSG_TOO_LARGE))
         if kind == "integer":
             checks.append((present & x.is_not_null() & (x != x.round(0)), col.name, MSG_INTEGER))
             x = value = x.cast(pl.Int32, strict=False)
@@ -352,15 +360,18 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         if ctx.indicatori is not None:
             checks.append((present & ~low.is_in(sorted(ctx.indicatori)), col.name, MSG_INDICATORE))
         return low, checks
-    if kind == "territorio":
+    if kind == "territorio":  # AMBITO, a sub-ambito, or a comune of the ambito (its own targets: ISTAT code)
         up = v.str.to_uppercase()
-        checks.append((present & ~up.is_in(["AMBITO", *sorted(ctx.sub_ambiti)]), col.name, MSG_TERRITORIO))
-        return up, checks
+        is_group = up.is_in(["AMBITO", *sorted(ctx.sub_ambiti)])
+        comune, _ = _comune_expr(v, ctx)
+        checks.append((present & ~is_group & comune.is_null(), col.name, MSG_TERRITORIO))
+        return pl.when(is_group).then(up).otherwise(comune), checks
     raise ValueError(f"unknown column kind {kind}")
 
 
 def _scrubbed(v: pl.Expr) -> pl.Expr:
-    return v.map_batches(_scrub_series, return_dtype=pl.String)
+    """Free text as stored: identifiers masked (never cut: a stored value is the data)."""
+    return redact.masked_expr(v, limit=None)
 
 
 def _comune_expr(v: pl.Expr, ctx: Context) -> tuple[pl.Expr, pl.Expr]:

@@ -9,6 +9,7 @@ screen and the same number in a report come from this one function.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
@@ -22,16 +23,6 @@ from indicators.engine import default_as_of, indicator_values
 AUDIENCES = ("ufficio", "pubblico")
 LEVEL_LABELS = {"comune": "comune", "sub_ambito": "sub-ambito", "ambito": "ambito"}
 DIRECTION_LABELS = {"alto": "più alto è meglio", "basso": "più basso è meglio"}
-KIND_LABELS = {
-    "distinct_units_rate": "persone o nuclei distinti ogni N residenti",
-    "record_share": "quota percentuale di interventi",
-    "units_ratio": "rapporto tra nuclei o persone distinti",
-    "median_days": "mediana dei giorni di attesa",
-    "hours_per_user": "ore per utente",
-    "staff_ratio": "residenti per operatore a tempo pieno",
-    "staff_fte_rate": "operatori a tempo pieno ogni N residenti",
-    "coverage_share": "quota di residenti coperti",
-}
 
 
 def catalog() -> tuple[definitions.Indicator, ...]:
@@ -71,6 +62,21 @@ def catalog_frame() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
+def for_levels(table: pl.DataFrame, levels: Sequence[str]) -> pl.DataFrame:
+    """The rows of `table` at the territorial levels a role may see (`core.users.levels_for`).
+
+    Every consumer that serves a role (the dashboard's frame, Esporta, the three reports) filters
+    through here, so a screen and a file never disagree on what a role sees. Unknown levels are an
+    error (a typo must not silently show nothing, nor everything).
+    """
+    unknown = set(levels) - set(LEVEL_LABELS)
+    if unknown:
+        raise ValueError(f"Livelli territoriali sconosciuti: {', '.join(sorted(unknown))}.")
+    if set(LEVEL_LABELS) <= set(levels):
+        return table
+    return table.filter(pl.col("livello").is_in(list(levels)))
+
+
 def indicator_table(
     con: duckdb.DuckDBPyConnection,
     audience: str,
@@ -84,9 +90,14 @@ def indicator_table(
     soppresso, then baseline, obiettivo_finale, proiezione_2027, proiezione_min, proiezione_max,
     target_2025, target_2026, target_2027 (one per plan year), obiettivo (target of the row's year),
     atteso (expected value on the plan line), stato,
-    obiettivo_atteso (the projection meets the final target), nome, nome_area, unita, direzione, k.
+    obiettivo_atteso (the projection meets the final target), riferimento (whose plan the status
+    uses: 'comune', 'sub_ambito', 'ambito', or null without a status), territorio_riferimento (that
+    plan's territory code), nome, nome_area, unita, direzione, k.
+    Baseline, targets, atteso and stato are those of the reference: a comune without a plan of its
+    own is judged against its sub-ambito's plan, else the ambito's path (`targets.reference_plans`).
     In the public table, status and projection use published values only, and the baseline of a
-    territory is hidden when its baseline-year cell is suppressed.
+    territory (and the expected value computed from it) is neither shown nor used when its baseline-year cell
+    is suppressed (the row then falls back to the next reference).
     """
     if audience not in AUDIENCES:
         raise ValueError(f"Pubblico sconosciuto: «{audience}». Usare 'ufficio' o 'pubblico'.")
@@ -94,25 +105,15 @@ def indicator_table(
     values = indicator_values(con, years=years, as_of=as_of)
     if audience == "pubblico":
         values = suppress_small_cells(values, k_by_indicator(), hierarchy(con))
-    table = targets.with_targets(values, targets.load_targets(con), as_of)
-    if audience == "pubblico":
+    hidden_baselines = None
+    if audience == "pubblico":  # a baseline whose baseline-year cell is suppressed is neither shown nor used
         b_year = targets.plan_years()[0]
-        hidden_base = (
-            values.filter((pl.col("anno") == b_year) & pl.col("soppresso"))
-            .select("indicatore", "territorio")
-            .unique()
-            .with_columns(pl.lit(True).alias("_base_hidden"))
+        hidden_baselines = values.filter((pl.col("anno") == b_year) & pl.col("soppresso")).select(
+            "indicatore", "territorio"
         )
-        table = (
-            table.join(hidden_base, on=["indicatore", "territorio"], how="left", maintain_order="left")
-            .with_columns(
-                pl.when(pl.col("_base_hidden").fill_null(False))
-                .then(None)
-                .otherwise(pl.col("baseline"))
-                .alias("baseline")
-            )
-            .drop("_base_hidden")
-        )
+    table = targets.with_targets(
+        values, targets.load_targets(con), as_of, hierarchy=hierarchy(con), hidden_baselines=hidden_baselines
+    )
     return table.join(catalog_frame(), on="indicatore", how="left", maintain_order="left")
 
 
@@ -139,6 +140,16 @@ def status_rule_text(direzione: str | None = None) -> str:
             "- **non in linea**: è più lontano;",
             "- **senza obiettivo**: manca la baseline o l'obiettivo; **non calcolabile**: manca il valore "
             "(denominatore zero o dato non pubblicabile).",
+            "",
+            "I confronti si fanno sui numeri come sono pubblicati (con i decimali mostrati nel cruscotto e nei "
+            "report): un valore che si legge uguale alla baseline o all'obiettivo non è mai giudicato peggiore.",
+            "",
+            "**Rispetto a quale obiettivo.** Ogni territorio è confrontato con il proprio obiettivo, se l'Ufficio "
+            "di Piano ne ha fissato uno (baseline e obiettivo finale). Un comune senza obiettivo proprio è "
+            "confrontato con l'obiettivo del suo sub-ambito («rispetto all'obiettivo del sub-ambito») e, se manca "
+            "anche quello, con il percorso dell'ambito («rispetto al percorso dell'ambito»): il valore del comune "
+            "si legge sulla retta B → T del riferimento. Un sub-ambito senza obiettivo proprio è confrontato con "
+            "il percorso dell'ambito. Ogni stato dice rispetto a che cosa è calcolato.",
             "",
             f"La proiezione al 31/12/{last} prolunga la retta dei minimi quadrati degli anni completi, con un "
             f"intervallo di previsione all'{int(targets.PROJECTION_LEVEL * 100)}%.",
@@ -179,28 +190,8 @@ def save_plan_rows(db, indicatore: str, territorio: str, rows: pl.DataFrame) -> 
 
 
 def _misura_text(e: definitions.Indicator) -> list[str]:
-    m = e.misura
-    lines = [f"- Tipo di misura: {KIND_LABELS.get(e.tipo, e.tipo)} (`{e.tipo}`)"]
-    if e.tipo == "units_ratio":
-        for side in ("numeratore", "denominatore"):
-            lines.append(f"- Interventi al {side}: {', '.join(m[side]['interventi'])} (evento: {m[side]['evento']})")
-    elif "interventi" in m:
-        lines.append(f"- Interventi: {', '.join(m['interventi'])}")
-    if "evento" in m:
-        ev = {"attivo": "attivi nell'anno", "inizio": "iniziati nell'anno", "fine": "terminati nell'anno"}
-        lines.append(f"- Periodo: interventi {ev[m['evento']]}")
-    if "unita_conteggio" in m:
-        lines.append(f"- Si contano: {'nuclei familiari' if m['unita_conteggio'] == 'nucleo' else 'persone'} distinti")
-    if "eta_min" in m or "eta_max" in m:
-        lines.append(f"- Età al 31 dicembre: da {m.get('eta_min', 0)} a {m.get('eta_max', 'oltre')}")
-    if m.get("popolazione"):
-        p = m["popolazione"]
-        lines.append(
-            f"- Popolazione di riferimento: residenti da {p.get('eta_min', 0)} a {p.get('eta_max', 'oltre')} anni"
-        )
-    if m.get("moltiplicatore") and e.tipo not in ("record_share",):
-        lines.append(f"- Moltiplicatore: {int(m['moltiplicatore']):,}".replace(",", "."))
-    return lines
+    """The sheet's lines about the measure: the kind's label and sentences (indicators/kinds/<tipo>.py)."""
+    return e.kind.describe(e.misura)
 
 
 def scheda(indicator_id: str, con: duckdb.DuckDBPyConnection | None = None) -> str:

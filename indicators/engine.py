@@ -1,8 +1,9 @@
 """The engine: the catalog's measures, computed from the warehouse into one tidy table.
 
-Each measure kind is ONE named, parameterised SQL file in `indicators/sql/`
-(parameters as `$name`, never formatted into the text); the year windows and the
-events of a record are the macros of `_macros.sql`, shared by all of them. Counting uses
+Each measure kind is declared in `indicators/kinds/<tipo>.py`, beside its named,
+parameterised query `<tipo>.sql` (parameters as `$name`, never formatted into the
+text); the year windows and the events of a record are the macros of
+`kinds/_macros.sql`, shared by all of them. Counting uses
 GROUPING SETS ((comune), (sub_ambito), ()), so a person is counted once per
 territory and year: a person in two comuni counts in each comune and once in
 their sub-ambito and in the ambito.
@@ -13,19 +14,15 @@ Piano); disclosure control, targets and status are applied by `indicators.api`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date
-from functools import cache
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from core.warehouse import RECORDS, get_meta, has_table, query_pl, records_by_source
 from indicators.definitions import Indicator, catalog
-
-SQL_DIR = Path(__file__).resolve().parent / "sql"
+from indicators.kinds import Context
 
 COLUMNS = (
     "indicatore", "area", "livello", "territorio", "anno", "numeratore", "denominatore", "valore", "parziale",
@@ -44,21 +41,6 @@ SCHEMA = {
     "soppresso": pl.Boolean,
 }
 LEVEL_ORDER = {"ambito": 0, "sub_ambito": 1, "comune": 2}
-
-
-@cache
-def sql(name: str) -> str:
-    """The text of the named query `indicators/sql/<name>.sql`."""
-    path = SQL_DIR / f"{name}.sql"
-    if not path.exists():
-        raise KeyError(f"Query sconosciuta: {name}")
-    return path.read_text(encoding="utf-8")
-
-
-def run(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
-    """Run the named query with its parameters; a Polars frame (the shared macros created first)."""
-    con.execute(sql("_macros"))
-    return query_pl(con, sql(name), params)
 
 
 # --- the window ---------------------------------------------------------------------
@@ -87,156 +69,6 @@ def default_years(con: duckdb.DuckDBPyConnection, as_of: date) -> list[int]:
 def is_partial(year: int, as_of: date) -> bool:
     """True when the year is not complete at `as_of` (the year to date)."""
     return as_of < date(year, 12, 31)
-
-
-@dataclass
-class Context:
-    """What every measure needs: the years, the date of the data and the territories."""
-
-    con: duckdb.DuckDBPyConnection
-    years: list[int]
-    as_of: date
-    _population: dict[tuple[int | None, int | None], pl.DataFrame] = field(default_factory=dict)
-
-    def population(self, eta_min: int | None = None, eta_max: int | None = None) -> pl.DataFrame:
-        """livello, territorio, residenti (every territory, also those with 0 residents)."""
-        key = (eta_min, eta_max)
-        if key not in self._population:
-            pop = run(self.con, "population", {"eta_min": eta_min, "eta_max": eta_max})
-            self._population[key] = pop.filter(pl.col("territorio").is_not_null())
-        return self._population[key]
-
-    def skeleton(self) -> pl.DataFrame:
-        """Every territory x every year: livello, territorio, anno."""
-        years = pl.DataFrame({"anno": self.years}, schema={"anno": pl.Int32})
-        return self.population().select("livello", "territorio").join(years, how="cross")
-
-    def base(self) -> dict:
-        return {"anni": self.years, "as_of": self.as_of}
-
-
-def _on_skeleton(ctx: Context, counts: pl.DataFrame, fill: dict[str, float]) -> pl.DataFrame:
-    """The counts on every territory and year; missing counts are the given fill (0 = nobody)."""
-    counts = counts.filter(pl.col("territorio").is_not_null()).with_columns(pl.col("anno").cast(pl.Int32))
-    out = ctx.skeleton().join(counts, on=["livello", "territorio", "anno"], how="left")
-    return out.with_columns(pl.col(c).fill_null(v) for c, v in fill.items())
-
-
-def _ratio(num: str, den: str, mult: float = 1.0) -> pl.Expr:
-    """num / den * mult, null where the denominator is 0 or null."""
-    return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den) * mult).otherwise(None)
-
-
-def _population_denominator(ctx: Context, df: pl.DataFrame, misura: dict) -> pl.DataFrame:
-    pop = misura.get("popolazione") or {}
-    residents = ctx.population(pop.get("eta_min"), pop.get("eta_max")).rename({"residenti": "denominatore"})
-    return df.join(residents, on=["livello", "territorio"], how="left")
-
-
-# --- the measure kinds --------------------------------------------------------------
-
-
-def distinct_units_rate(ctx: Context, entry: Indicator) -> pl.DataFrame:
-    m = entry.misura
-    counts = run(
-        ctx.con,
-        "distinct_units_rate",
-        {
-            **ctx.base(),
-            "interventi": list(m["interventi"]),
-            "evento": m["evento"],
-            "per_nucleo": m["unita_conteggio"] == "nucleo",
-            "eta_min": m.get("eta_min"),
-            "eta_max": m.get("eta_max"),
-        },
-    )
-    df = _population_denominator(ctx, _on_skeleton(ctx, counts, {"numeratore": 0.0}), m)
-    return df.with_columns(_ratio("numeratore", "denominatore", entry.moltiplicatore).alias("valore"))
-
-
-def record_share(ctx: Context, entry: Indicator) -> pl.DataFrame:
-    m = entry.misura
-    counts = run(
-        ctx.con,
-        "record_share",
-        {
-            **ctx.base(),
-            "interventi": list(m["interventi"]),
-            "evento": m["evento"],
-            "richiede_data_richiesta": bool(m.get("richiede_data_richiesta", False)),
-            "giorni_max": m.get("giorni_max"),
-            "esito": m.get("esito"),
-        },
-    )
-    df = _on_skeleton(ctx, counts, {"numeratore": 0.0, "denominatore": 0.0})
-    return df.with_columns(_ratio("numeratore", "denominatore", entry.moltiplicatore).alias("valore"))
-
-
-def units_ratio(ctx: Context, entry: Indicator) -> pl.DataFrame:
-    m = entry.misura
-    counts = run(
-        ctx.con,
-        "units_ratio",
-        {
-            **ctx.base(),
-            "num_interventi": list(m["numeratore"]["interventi"]),
-            "num_evento": m["numeratore"]["evento"],
-            "den_interventi": list(m["denominatore"]["interventi"]),
-            "den_evento": m["denominatore"]["evento"],
-            "per_nucleo": m["unita_conteggio"] == "nucleo",
-        },
-    )
-    df = _on_skeleton(ctx, counts, {"numeratore": 0.0, "denominatore": 0.0})
-    return df.with_columns(_ratio("numeratore", "denominatore", entry.moltiplicatore).alias("valore"))
-
-
-def median_days(ctx: Context, entry: Indicator) -> pl.DataFrame:
-    m = entry.misura
-    counts = run(ctx.con, "median_days", {**ctx.base(), "interventi": list(m["interventi"]), "evento": m["evento"]})
-    df = _on_skeleton(ctx, counts, {"denominatore": 0.0})
-    return df.with_columns(pl.lit(None, dtype=pl.Float64).alias("numeratore"))
-
-
-def hours_per_user(ctx: Context, entry: Indicator) -> pl.DataFrame:
-    counts = run(ctx.con, "hours_per_user", {**ctx.base(), "interventi": list(entry.misura["interventi"])})
-    df = _on_skeleton(ctx, counts, {"numeratore": 0.0, "denominatore": 0.0})
-    return df.with_columns(_ratio("numeratore", "denominatore").alias("valore"))
-
-
-def _staff(ctx: Context, entry: Indicator) -> pl.DataFrame:
-    m = entry.misura
-    fte = run(ctx.con, "staff_fte", {**ctx.base(), "profili": list(m["profili"]), "contratti": list(m["contratti"])})
-    df = _on_skeleton(ctx, fte, {"fte": 0.0})
-    return df.join(ctx.population(), on=["livello", "territorio"], how="left")
-
-
-def staff_ratio(ctx: Context, entry: Indicator) -> pl.DataFrame:
-    df = _staff(ctx, entry).rename({"residenti": "numeratore", "fte": "denominatore"})
-    return df.with_columns(_ratio("numeratore", "denominatore").alias("valore"))
-
-
-def staff_fte_rate(ctx: Context, entry: Indicator) -> pl.DataFrame:
-    df = _staff(ctx, entry).rename({"fte": "numeratore", "residenti": "denominatore"})
-    return df.with_columns(_ratio("numeratore", "denominatore", entry.moltiplicatore).alias("valore"))
-
-
-def coverage_share(ctx: Context, entry: Indicator) -> pl.DataFrame:
-    cov = run(ctx.con, "coverage_share", {"tipi_sede": list(entry.misura["tipi_sede"])})
-    years = pl.DataFrame({"anno": ctx.years}, schema={"anno": pl.Int32})
-    df = _on_skeleton(ctx, cov.join(years, how="cross"), {"numeratore": 0.0, "denominatore": 0.0})
-    return df.with_columns(_ratio("numeratore", "denominatore", entry.moltiplicatore).alias("valore"))
-
-
-MEASURES: dict[str, Callable[[Context, Indicator], pl.DataFrame]] = {
-    "distinct_units_rate": distinct_units_rate,
-    "record_share": record_share,
-    "units_ratio": units_ratio,
-    "median_days": median_days,
-    "hours_per_user": hours_per_user,
-    "staff_ratio": staff_ratio,
-    "staff_fte_rate": staff_fte_rate,
-    "coverage_share": coverage_share,
-}
 
 
 # --- the tidy table -----------------------------------------------------------------
@@ -286,6 +118,7 @@ def indicator_values(
     years: list[int] | None = None,
     as_of: date | None = None,
     indicators: Iterable[str] | None = None,
+    entries: Iterable[Indicator] | None = None,
 ) -> pl.DataFrame:
     """Every indicator of the catalog per territory and year, unsuppressed.
 
@@ -294,7 +127,8 @@ def indicator_values(
     is 0), parziale (the year is not complete at `as_of`), soppresso (False here).
 
     `as_of` (the date of the data) defaults to the latest data_inizio, or today; `years` to every
-    year from the earliest data_inizio to the year of `as_of`. `indicators` restricts to some ids.
+    year from the earliest data_inizio to the year of `as_of`. `indicators` restricts to some ids;
+    `entries` computes these entries instead of the catalog's (an indicator being tried out, a test).
     """
     wanted = set(indicators) if indicators is not None else None
     if not has_table(con, RECORDS):
@@ -303,11 +137,12 @@ def indicator_values(
     years = sorted(set(years)) if years else default_years(con, as_of)
     ctx = Context(con=con, years=years, as_of=as_of)
     partial_years = [y for y in years if is_partial(y, as_of)]
+    entries = tuple(catalog() if entries is None else entries)
     frames = []
-    for entry in catalog():
+    for entry in entries:
         if wanted is not None and entry.id not in wanted:
             continue
-        df = MEASURES[entry.tipo](ctx, entry).filter(pl.col("livello").is_in(list(entry.livelli)))
+        df = entry.kind.compute(ctx, entry).filter(pl.col("livello").is_in(list(entry.livelli)))
         frames.append(
             df.with_columns(
                 pl.lit(entry.id).alias("indicatore"),
@@ -323,7 +158,7 @@ def indicator_values(
     if not frames:
         return empty_table()
     out = pl.concat(frames, how="vertical")
-    order = {e.id: i for i, e in enumerate(catalog())}
+    order = {e.id: i for i, e in enumerate(entries)}
     return (
         out.with_columns(
             pl.col("indicatore").replace_strict(order, return_dtype=pl.Int32).alias("_i"),

@@ -1,22 +1,31 @@
 """Baselines, targets, status and projection of the indicators (the rule is also in indicators/README.md).
 
 Baselines (2024) and targets (2025-2027) come from the `obiettivi` table, per
-indicator and territory ('AMBITO' or a sub-ambito code). This module only reads
-them: the target editor writes through `etl/targets.py` (`etl/` is the one writer).
+indicator and territory ('AMBITO', a sub-ambito code or a comune's ISTAT code). This
+module only reads them: the target editor writes through `etl/targets.py` (`etl/` is
+the one writer).
+
+Every row is judged against one reference plan, named in `riferimento`: the territory's
+own plan when it has a baseline and a final target, else (for a comune) its
+sub-ambito's, else the ambito's. A comune with no target of its own is thus judged
+«rispetto all'obiettivo del sub-ambito» or «rispetto al percorso dell'ambito».
 """
 
 from __future__ import annotations
 
 import math
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
 import duckdb
 import numpy as np
 import polars as pl
+from scipy.special import stdtrit
 
 from core.settings import plan_years
 from core.warehouse import query_pl
+from indicators import fmt
 from indicators.definitions import Indicator, by_id
 
 RAGGIUNTO = "raggiunto"
@@ -33,8 +42,17 @@ PROJECTION_LEVEL = 0.80  # prediction interval of the projection
 
 TARGET_COLUMNS = (
     "baseline", "obiettivo", "obiettivo_finale", "atteso", "stato", "proiezione_2027", "proiezione_min",
-    "proiezione_max", "obiettivo_atteso",
+    "proiezione_max", "obiettivo_atteso", "riferimento", "territorio_riferimento",
 )  # fmt: skip
+
+# `riferimento`: whose plan a row is judged against (null: none, the row is "senza obiettivo").
+RIF_COMUNE, RIF_SUB_AMBITO, RIF_AMBITO = "comune", "sub_ambito", "ambito"
+RIFERIMENTI = (RIF_COMUNE, RIF_SUB_AMBITO, RIF_AMBITO)
+RIFERIMENTO_LABELS = {
+    RIF_COMUNE: "rispetto all'obiettivo del comune",
+    RIF_SUB_AMBITO: "rispetto all'obiettivo del sub-ambito",
+    RIF_AMBITO: "rispetto al percorso dell'ambito",
+}
 
 
 # --- the plan ---------------------------------------------------------------------
@@ -70,7 +88,41 @@ def expected_value(baseline: float, target: float, fraction: float) -> float:
     return baseline + fraction * (target - baseline)
 
 
-def status(value: float | None, baseline: float | None, target: float | None, direzione: str, fraction: float) -> str:
+def published_decimals(unita: str, *values: float | None) -> int:
+    """The decimals two numbers are compared at: the coarser with which either is published.
+
+    `fmt.decimals_for` gives the decimals of a published number (0 for counts, days, residents per
+    worker and any value of 1.000 or more; 1 otherwise).
+    """
+    known = [v for v in values if not _missing(v)]
+    return min((fmt.decimals_for(unita, v) for v in known), default=fmt.decimals_for(unita))
+
+
+def published_digits(value: float, decimals: int) -> float:
+    """`value` in units of its last published digit: 82.4567 at 1 decimal -> 825.0 («82,5» on the screen).
+
+    Rounded as `fmt.number` rounds (the exact binary value; exact ties to even), so two numbers that
+    read the same give the same digits. Comparing digits (whole numbers) instead of rounded floats
+    keeps the 0,1 steps exact.
+    """
+    exact = Decimal(value).scaleb(decimals).to_integral_value(rounding=ROUND_HALF_EVEN)
+    return float(exact)
+
+
+def published_difference(x: float, y: float, unita: str) -> tuple[float, int]:
+    """(x - y in published digits, the decimals used): 0 when the two read the same."""
+    d = published_decimals(unita, x, y)
+    return published_digits(x, d) - published_digits(y, d), d
+
+
+def status(
+    value: float | None,
+    baseline: float | None,
+    target: float | None,
+    direzione: str,
+    fraction: float,
+    unita: str,
+) -> str:
     """The status of a value against the plan.
 
     With B = baseline (2024), T = final target (2027), f = share of the plan elapsed
@@ -87,20 +139,27 @@ def status(value: float | None, baseline: float | None, target: float | None, di
     tolerance = half of the progress expected so far, 0.5 * |E - B|; when the target equals the
     baseline (hold the level), 5% of |T|. So in the baseline year (f = 0) a value worse than the
     baseline is ``non in linea``.
+
+    Each difference (v - T, v - E, T - B) is taken between the two numbers as they are published
+    (`unita`: see `published_decimals` and `published_digits`): a value that reads the same as the
+    baseline or the target is never judged worse than it, whether B and T were computed (and stored
+    rounded) or typed by hand.
     """
     if _missing(baseline) or _missing(target):
         return SENZA_OBIETTIVO
     if _missing(value):
         return NON_CALCOLABILE
     s = 1.0 if direzione == "alto" else -1.0
-    eps = 1e-9 * max(1.0, abs(target), abs(baseline))
-    expected = expected_value(baseline, target, fraction)
-    if s * (value - target) >= -eps:
+    if s * published_difference(value, target, unita)[0] >= 0:
         return RAGGIUNTO
-    if s * (value - expected) >= -eps:
+    expected = expected_value(baseline, target, fraction)
+    behind, d = published_difference(value, expected, unita)
+    if s * behind >= 0:
         return IN_LINEA
-    tolerance = RISK_SHARE * abs(expected - baseline) if abs(target - baseline) > eps else HOLD_SHARE * abs(target)
-    if s * (value - expected) >= -tolerance - eps:
+    holds = published_difference(target, baseline, unita)[0] == 0
+    tolerance = HOLD_SHARE * abs(target) if holds else RISK_SHARE * abs(expected - baseline)
+    eps = 1e-9 * max(1.0, abs(target), abs(baseline))
+    if s * behind >= -(tolerance + eps) * 10.0**d:
         return A_RISCHIO
     return NON_IN_LINEA
 
@@ -110,24 +169,11 @@ def status(value: float | None, baseline: float | None, target: float | None, di
 
 @lru_cache(maxsize=64)
 def t_quantile(p: float, dof: int) -> float:
-    """Quantile of Student's t with `dof` degrees of freedom (0.5 < p < 1), by bisection on its CDF."""
+    """Quantile of Student's t with `dof` degrees of freedom (0.5 < p < 1): scipy's `stdtrit`, which
+    `scipy.stats.t.ppf` calls (scipy.special alone imports in a quarter of the time of scipy.stats)."""
     if not 0.5 < p < 1 or dof < 1:
         raise ValueError("t_quantile: serve 0,5 < p < 1 e almeno 1 grado di libertà")
-    log_c = math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2) - 0.5 * math.log(dof * math.pi)
-
-    def cdf(x: float) -> float:
-        t = np.linspace(0.0, x, 4001)
-        pdf = np.exp(log_c - (dof + 1) / 2 * np.log1p(t * t / dof))
-        h = x / 4000
-        return 0.5 + h / 3 * (pdf[0] + pdf[-1] + 4 * pdf[1:-1:2].sum() + 2 * pdf[2:-1:2].sum())
-
-    lo, hi = 0.0, 1.0
-    while cdf(hi) < p:
-        lo, hi = hi, hi * 2
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if cdf(mid) < p else (lo, mid)
-    return (lo + hi) / 2
+    return float(stdtrit(dof, p))
 
 
 def projection(
@@ -176,12 +222,13 @@ def projection(
     return clamp(central), clamp(central - half), clamp(central + half)
 
 
-def meets_target(value: float | None, target: float | None, direzione: str) -> bool | None:
-    """Whether `value` is at or beyond the target in the good direction (None when either is missing)."""
+def meets_target(value: float | None, target: float | None, direzione: str, unita: str) -> bool | None:
+    """Whether `value` is at or beyond the target in the good direction, at the published precision
+    (None when either is missing)."""
     if _missing(value) or _missing(target):
         return None
     s = 1.0 if direzione == "alto" else -1.0
-    return s * (value - target) >= -1e-9 * max(1.0, abs(target))
+    return s * published_difference(value, target, unita)[0] >= 0
 
 
 # --- the obiettivi table ----------------------------------------------------------
@@ -226,9 +273,17 @@ def with_targets(
     targets: pl.DataFrame,
     as_of: date | None = None,
     entries: dict[str, Indicator] | None = None,
+    hierarchy: dict[str, str] | None = None,
+    hidden_baselines: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The tidy table with baseline, obiettivo (of the row's year), obiettivo_finale, atteso, stato,
-    proiezione_2027, proiezione_min, proiezione_max, obiettivo_atteso.
+    proiezione_2027, proiezione_min, proiezione_max, obiettivo_atteso, riferimento, territorio_riferimento.
+
+    Each row takes the plan (baseline, targets) of its reference (`reference_plans`): its own when
+    complete, else its sub-ambito's (comuni, through `hierarchy`: comune -> sub-ambito), else the
+    ambito's. `hidden_baselines` (indicatore, territorio): baselines the audience may not see (the
+    territory's baseline-year cell is suppressed); they are dropped before the choice, so a hidden
+    baseline is neither shown nor used for a status.
 
     `values` may be suppressed: suppressed or null values give ``non calcolabile`` and are left out
     of the projection (which uses the complete, published years only).
@@ -237,10 +292,48 @@ def with_targets(
     b_year, years = plan_years()
     last = max(years)
     tt = target_table(targets)
-    df = values.join(tt, on=["indicatore", "territorio"], how="left")
-
+    if hidden_baselines is not None and hidden_baselines.height:
+        hidden = hidden_baselines.select("indicatore", "territorio").unique().with_columns(pl.lit(True).alias("_h"))
+        tt = (
+            tt.join(hidden, on=["indicatore", "territorio"], how="left")
+            .with_columns(pl.when(pl.col("_h").fill_null(False)).then(None).otherwise(pl.col("baseline")).alias("baseline"))
+            .drop("_h")
+        )
+    df = reference_plans(values, tt, hierarchy)
     df = df.join(_projections(df, entries, last), on=["indicatore", "territorio"], how="left")
     return _with_status(df, entries, as_of, b_year, years)
+
+
+def reference_plans(values: pl.DataFrame, tt: pl.DataFrame, hierarchy: dict[str, str] | None) -> pl.DataFrame:
+    """`values` joined with the plan of each row's reference, plus `riferimento` and `territorio_riferimento`.
+
+    A plan is usable when it has a baseline and a final target (the status needs both). The
+    reference is the first usable plan among: the row's own territory; for a comune, its sub-ambito
+    (from `hierarchy`); the ambito. With none usable, the row keeps its own (partial) plan and
+    `riferimento` is null (status ``senza obiettivo``).
+    """
+    usable = tt.filter(pl.col("baseline").is_not_null() & pl.col("obiettivo_finale").is_not_null())
+    keys = set(zip(usable["indicatore"].to_list(), usable["territorio"].to_list()))
+    sub_of = pl.col("territorio").replace_strict(hierarchy or {}, default=None, return_dtype=pl.String)
+    sub = pl.when(pl.col("livello") == "comune").then(sub_of).otherwise(None)
+    candidates = [pl.col("territorio"), sub, pl.lit("AMBITO")]
+    pairs = [pl.concat_str([pl.col("indicatore"), c], separator="\x00") for c in candidates]
+    usable_keys = [f"{i}\x00{t}" for i, t in keys]
+    ref = pl.coalesce([pl.when(p.is_in(usable_keys)).then(c) for p, c in zip(pairs, candidates)])
+    df = values.with_columns(ref.alias("territorio_riferimento"))
+    level = (
+        pl.when(pl.col("territorio_riferimento").is_null()).then(None)
+        .when(pl.col("territorio_riferimento") == "AMBITO").then(pl.lit(RIF_AMBITO))
+        .when(pl.col("territorio_riferimento") == pl.col("territorio")).then(pl.col("livello"))
+        .otherwise(pl.lit(RIF_SUB_AMBITO))
+    )  # fmt: skip
+    df = df.with_columns(level.cast(pl.String).alias("riferimento"))
+    plan = tt.rename({"territorio": "_plan_territorio"})
+    return (
+        df.with_columns(pl.coalesce("territorio_riferimento", "territorio").alias("_plan_territorio"))
+        .join(plan, on=["indicatore", "_plan_territorio"], how="left", maintain_order="left")
+        .drop("_plan_territorio")
+    )
 
 
 def _projections(df: pl.DataFrame, entries: dict[str, Indicator], last: int) -> pl.DataFrame:
@@ -294,6 +387,59 @@ def _projections(df: pl.DataFrame, entries: dict[str, Indicator], last: int) -> 
     )
 
 
+_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's split of a double into two halves of 26 bits
+
+
+def published_digits_expr(x: pl.Expr, decimals: int) -> pl.Expr:
+    """`published_digits` as an expression (the same float for every value).
+
+    Polars' own `round` scales by 10**decimals first, so a value just below a tie whose scaled
+    product lands on the tie (0.35 * 10 -> 3.5) goes to even where `fmt.number` rounds the exact
+    value down. Here the rounding error of the product is recovered exactly (Dekker's
+    two-product) and decides those ties; exact ties go to even, as in Python.
+    """
+    if decimals <= 0:
+        return x.round(0)
+    scale = 10.0**decimals
+    ts = scale * _SPLIT
+    scale_hi = ts - (ts - scale)
+    scale_lo = scale - scale_hi
+    product = x * scale
+    t = x * _SPLIT
+    x_hi = t - (t - x)
+    x_lo = x - x_hi
+    error = ((x_hi * scale_hi - product) + x_hi * scale_lo + x_lo * scale_hi) + x_lo * scale_lo  # x*scale = p + e
+    floor = product.floor()
+    tie = (product - floor) == 0.5
+    return (
+        pl.when(tie & (error > 0)).then(floor + 1.0)
+        .when(tie & (error < 0)).then(floor)
+        .otherwise(product.round(0))
+    )  # fmt: skip
+
+
+def _published_decimals_expr(entries: dict[str, Indicator], x: pl.Expr, y: pl.Expr) -> pl.Expr:
+    """`published_decimals` per row: the unit's decimals, 0 when either value is 1.000 or more."""
+    by_unit = {i: fmt.decimals_for(e.unita) for i, e in entries.items()}
+    unit = pl.col("indicatore").replace_strict(by_unit, default=fmt.decimals_for(""), return_dtype=pl.Int32)
+    big = (pl.max_horizontal(x.abs(), y.abs()) >= 1000).fill_null(False)
+    return pl.when(big).then(pl.lit(0, dtype=pl.Int32)).otherwise(unit)  # fmt.decimals_for: 0 from 1.000 up
+
+
+def _decimal_choices(entries: dict[str, Indicator]) -> list[int]:
+    return sorted({fmt.decimals_for(e.unita) for e in entries.values()} | {0, fmt.decimals_for("")})
+
+
+def _published_difference_expr(entries: dict[str, Indicator], x: pl.Expr, y: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """`published_difference` per row: (x - y in published digits, the decimals used)."""
+    d = _published_decimals_expr(entries, x, y)
+    choices = _decimal_choices(entries)
+    out = pl.when(d == choices[0]).then(published_digits_expr(x, choices[0]) - published_digits_expr(y, choices[0]))
+    for n in choices[1:]:
+        out = out.when(d == n).then(published_digits_expr(x, n) - published_digits_expr(y, n))
+    return out, d
+
+
 def _with_status(
     df: pl.DataFrame, entries: dict[str, Indicator], as_of: date | None, b_year: int, years: tuple[int, ...]
 ) -> pl.DataFrame:
@@ -306,23 +452,38 @@ def _with_status(
     )
     f = pl.col("anno").replace_strict(fractions, default=0.0, return_dtype=pl.Float64)
     v, b, tg = (pl.col(c).fill_nan(None) for c in ("valore", "baseline", "obiettivo_finale"))
-    eps = 1e-9 * pl.max_horizontal(pl.lit(1.0), tg.abs(), b.abs())
     expected = b + f * (tg - b)
-    tolerance = pl.when((tg - b).abs() > eps).then(RISK_SHARE * (expected - b).abs()).otherwise(HOLD_SHARE * tg.abs())
+    # each difference between the two numbers as published (see status())
+    beyond_target, _ = _published_difference_expr(entries, v, tg)
+    behind, d = _published_difference_expr(entries, v, expected)
+    holds = _published_difference_expr(entries, tg, b)[0] == 0
+    tolerance = pl.when(holds).then(HOLD_SHARE * tg.abs()).otherwise(RISK_SHARE * (expected - b).abs())
+    eps = 1e-9 * pl.max_horizontal(pl.lit(1.0), tg.abs(), b.abs())
+    scale = d.replace_strict({n: 10.0**n for n in _decimal_choices(entries)}, return_dtype=pl.Float64)
     stato = (
         pl.when((pl.col("anno") < b_year) | ~known | b.is_null() | tg.is_null()).then(pl.lit(SENZA_OBIETTIVO))
         .when(v.is_null()).then(pl.lit(NON_CALCOLABILE))
-        .when(sign * (v - tg) >= -eps).then(pl.lit(RAGGIUNTO))
-        .when(sign * (v - expected) >= -eps).then(pl.lit(IN_LINEA))
-        .when(sign * (v - expected) >= -tolerance - eps).then(pl.lit(A_RISCHIO))
+        .when(sign * beyond_target >= 0).then(pl.lit(RAGGIUNTO))
+        .when(sign * behind >= 0).then(pl.lit(IN_LINEA))
+        .when(sign * behind >= -(tolerance + eps) * scale).then(pl.lit(A_RISCHIO))
         .otherwise(pl.lit(NON_IN_LINEA))
     )  # fmt: skip
     atteso = pl.when((pl.col("anno") >= b_year) & known).then(expected)
     proj = pl.col("proiezione_2027").fill_nan(None)
+    meets = sign * _published_difference_expr(entries, proj, tg)[0] >= 0
     obiettivo = pl.coalesce([pl.when(pl.col("anno") == a).then(pl.col(f"obiettivo_{a}")) for a in years])
-    return df.with_columns(
-        obiettivo.cast(pl.Float64).alias("obiettivo"),
-        atteso.cast(pl.Float64).alias("atteso"),
-        stato.cast(pl.String).alias("stato"),
-        (sign * (proj - tg) >= -1e-9 * pl.max_horizontal(pl.lit(1.0), tg.abs())).alias("obiettivo_atteso"),
-    ).rename({f"obiettivo_{a}": f"target_{a}" for a in years})
+    return (
+        df.with_columns(
+            obiettivo.cast(pl.Float64).alias("obiettivo"),
+            atteso.cast(pl.Float64).alias("atteso"),
+            stato.cast(pl.String).alias("stato"),
+            meets.alias("obiettivo_atteso"),
+        )
+        .with_columns(  # the reference names the plan a status was measured against: none without a status
+            pl.when(pl.col("stato").is_in([SENZA_OBIETTIVO, NON_CALCOLABILE]))
+            .then(None)
+            .otherwise(pl.col("riferimento"))
+            .alias("riferimento")
+        )
+        .rename({f"obiettivo_{a}": f"target_{a}" for a in years})
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.spreadsheet import write_csv
 from etl import queries as etl_queries
 from indicators.fmt import italian_frame
 from ui import upload
@@ -48,7 +49,7 @@ if last:
         st.table(italian_frame(etl_queries.reject_reasons(con, last)))
         st.dataframe(italian_frame(rejected.drop("batch_id")), hide_index=True, width="stretch")
         download_button(
-            f, "Scarica le righe scartate (CSV)", rejected.write_csv(separator=";"), "righe_scartate.csv",
+            f, "Scarica le righe scartate (CSV)", write_csv(rejected, separator=";"), "righe_scartate.csv",
             "text/csv", f"righe scartate dei caricamenti {', '.join(last)}",
         )  # fmt: skip
     else:
@@ -63,7 +64,7 @@ reasons = etl_queries.reject_reasons(con)
 if reasons.height:
     st.dataframe(italian_frame(reasons), hide_index=True, width="stretch")
     download_button(
-        f, "Scarica tutte le righe scartate (CSV)", etl_queries.rejected_rows(con).write_csv(separator=";"),
+        f, "Scarica tutte le righe scartate (CSV)", write_csv(etl_queries.rejected_rows(con), separator=";"),
         "tutte_le_righe_scartate.csv", "text/csv", "tutte le righe scartate",
     )  # fmt: skip
 else:

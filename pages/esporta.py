@@ -11,6 +11,8 @@ import io
 import polars as pl
 import streamlit as st
 
+from core.spreadsheet import write_csv
+from indicators import api
 from indicators import cli as indicators_cli
 from indicators.fmt import italian_frame
 from ui.banners import banners
@@ -26,7 +28,7 @@ allowed = [lv for lv in levels if lv in f.access.levels]
 chosen = st.multiselect("Livelli territoriali", allowed, default=allowed, format_func=levels.get, key="exp_livelli")
 all_years = st.toggle("Tutti gli anni", value=False, key="exp_anni", help=f"Altrimenti solo il {f.year}.")
 
-table = f.table.filter(pl.col("livello").is_in(chosen or allowed))
+table = api.for_levels(f.table, [lv for lv in chosen or allowed if lv in f.access.levels])  # the role's rule
 if not all_years:
     table = table.filter(pl.col("anno") == f.year)
 export_names = table.select("territorio").unique()
@@ -63,7 +65,7 @@ def excel() -> bytes:
 left, right = st.columns(2)  # the files are written on click (a regional table takes seconds in Excel)
 with left:
     download_button(
-        f, "Scarica CSV", lambda: export.write_csv(separator=";", decimal_comma=True),
+        f, "Scarica CSV", lambda: write_csv(export, separator=";", decimal_comma=True),
         f"indicatori_{f.audience}_{suffix}.csv", "text/csv", what, icon=":material/download:", key="exp_csv",
     )  # fmt: skip
 with right:

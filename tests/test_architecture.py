@@ -92,7 +92,18 @@ def imports_of(module: str, path: Path) -> Iterator[Import]:
 
 def imports_in(module: str, is_package: bool, source: str) -> Iterator[Import]:
     package = module if is_package else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    # `if TYPE_CHECKING:` imports exist for annotations only: they never run, so they make no arrow
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for stmt in node.body
+        for inner in ast.walk(stmt)
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield Import(module, _resolve(alias.name), node.lineno)
@@ -312,6 +323,11 @@ def test_only_etl_writes_the_warehouse():
 )
 def test_imports_are_resolved_to_the_module_they_reach(source, expected):
     assert [i.imported for i in imports_in("ui.banners", False, source)] == [expected]
+
+
+def test_annotation_only_imports_make_no_arrow():
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ui import router\nfrom ui import menu"
+    assert [i.imported for i in imports_in("ui.banners", False, source)] == ["typing", "ui.menu"]
 
 
 def test_a_circle_is_found():

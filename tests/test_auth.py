@@ -102,8 +102,8 @@ def test_menu_per_role():
 def test_office_sees_unsuppressed_view_when_chosen_and_the_upload(site, tables):
     at = run_as("ufficio", "pages/comune.py", anno="2025", comune="Crema", vista="Ufficio di Piano")
     assert at.radio(key="vista").options == ["Pubblica", "Ufficio di Piano"]
-    shown = [v for frame in at.dataframe for v in frame.value["Crema"]]
-    assert "n.p." not in shown
+    shown = [v for frame in at.dataframe if "Crema 2025" in frame.value.columns for v in frame.value["Crema 2025"]]
+    assert shown and "n.p." not in shown
     assert "Accesso: Ufficio di Piano" in texts(at)
     dati = run_as("ufficio", "pages/dati.py", vista="Ufficio di Piano")
     assert dati.title[0].value == "Dati e qualità"
@@ -127,16 +127,20 @@ def test_sindaco_gets_public_view_with_own_comune_even_asking_for_the_office_vie
     assert at.title[0].value == "Comune di Crema"
     assert "Vista: Pubblica" in texts(at) and "Accesso: Sindaco di Crema" in texts(at)
     # the numbers are the public table's, not the office's
-    public = views.territory_comparison(tables["pubblico"], 2025, CREMA, "SA1")
-    expected = views.comparison_display(public, "Crema", True, "Crema")["Crema"].to_list()
-    shown = [v for frame in at.dataframe for v in frame.value["Crema"]]
+    with warehouse.reader(site) as con:
+        from indicators.profiles import territories
+
+        terr = territories(con)
+    public = views.comune_overview(tables["pubblico"], terr, 2025, CREMA)
+    expected = views.comune_overview_display(public, 2025, "Crema", "Crema")["Crema 2025"].to_list()
+    shown = [v for frame in at.dataframe if "Crema 2025" in frame.value.columns for v in frame.value["Crema 2025"]]
     assert sorted(shown) == sorted(expected)
 
 
 def test_sindaco_own_comune_outlined_on_area_maps(site):
     at = run_as("sindaco.crema", "pages/anziani.py", anno="2025")
     assert at.selectbox(key="comune").value == CREMA
-    assert any("Contorno rosso: Crema" in c.value for c in at.caption)
+    assert any("Contorno nero: Crema" in c.value for c in at.caption)
 
 
 def test_sindaco_opening_the_upload_page_gets_a_refusal_and_no_upload_widget(site):
@@ -178,6 +182,95 @@ def test_regione_export_has_no_comune_rows(site):
     assert len(shown) > 0
     assert set(shown["livello"]) <= {"ambito", "sub_ambito"}
     assert [b.label for b in at.get("download_button")] == ["Scarica CSV", "Scarica Excel"]
+
+
+# --- every file a role can download (issue 11, point 5) -------------------------------------------
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """The files behind the download buttons of the runs in this test: {file name: generator}.
+
+    Reports and exports are generated on click (`download_button(data=callable)`): Streamlit keeps
+    the callable in its media file manager, and here we keep it too, to call it as the click would."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    found: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        found[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return found
+
+
+def _workbook(data: bytes):
+    import io
+
+    import openpyxl
+
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _workbook_cells(wb) -> set:
+    return {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None}
+
+
+def _comuni(site) -> set[str]:
+    from indicators.profiles import territories
+
+    with warehouse.reader(site) as con:
+        return set(territories(con)["comune"].to_list())
+
+
+def test_regione_downloads_hold_no_comune_value(site, downloads):
+    """Panoramica's and Sub-ambito's «Tabelle per la Regione (Excel)» and Esporta's CSV and Excel, as clicked."""
+    comuni = _comuni(site)
+    run_as("regione", "pages/panoramica.py", anno="2025")
+    run_as("regione", "pages/sub_ambito.py", anno="2025")  # the first sub-ambito
+    run_as("regione", "pages/esporta.py", anno="2025")
+    for name in ("monitoraggio_pdz_AMBITO_2025.xlsx", "monitoraggio_pdz_SA1_2025.xlsx"):
+        wb = _workbook(downloads[name]())
+        assert "Comuni" not in wb.sheetnames, name
+        assert not _workbook_cells(wb) & comuni, name
+        assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 8  # Metadati + the 7 areas
+    csv = pl.read_csv(io_bytes(downloads["indicatori_pubblico_2025.csv"]()), separator=";", decimal_comma=True,
+                      schema_overrides={"territorio": pl.String})  # fmt: skip
+    excel = pl.read_excel(io_bytes(downloads["indicatori_pubblico_2025.xlsx"]()), sheet_name="indicatori",
+                          schema_overrides={"territorio": pl.String})  # fmt: skip
+    for export in (csv, excel):
+        assert export.height > 0
+        assert set(export["livello"]) == {"ambito", "sub_ambito"}
+        assert not set(export["territorio"]) & comuni
+
+
+def test_sindaco_downloads_are_the_public_view_only(site, tables, downloads):
+    """Even asking for the office view in the URL: the export is the public table, the report too."""
+    run_as("sindaco.crema", "pages/esporta.py", anno="2025", vista="Ufficio di Piano")
+    run_as("sindaco.crema", "pages/panoramica.py", anno="2025", vista="Ufficio di Piano")
+    assert "indicatori_ufficio_2025.csv" not in downloads
+    csv = pl.read_csv(io_bytes(downloads["indicatori_pubblico_2025.csv"]()), separator=";", decimal_comma=True,
+                      schema_overrides={"territorio": pl.String, "numeratore": pl.Float64,
+                                        "denominatore": pl.Float64})  # fmt: skip
+    public = tables["pubblico"].filter(pl.col("anno") == 2025)
+    keys = ["indicatore", "territorio"]
+    joined = csv.join(public, on=keys, suffix="_p", how="left")
+    assert joined.height == public.height == csv.height
+    assert joined["soppresso"].sum() > 0  # small cells hidden, as in the public view
+    shown = joined.filter(~pl.col("soppresso"))
+    assert (shown["valore"] - shown["valore_p"]).abs().max() < 1e-6
+    hidden = joined.filter(pl.col("soppresso"))
+    assert hidden["numeratore"].null_count() == hidden.height and hidden["valore"].null_count() == hidden.height
+    report = _workbook(downloads["monitoraggio_pdz_019035_2025.xlsx"]())
+    assert "Comuni" in report.sheetnames and "n.p." in _workbook_cells(report)
+
+
+def io_bytes(data) -> object:
+    import io
+
+    return io.BytesIO(data if isinstance(data, bytes) else data.encode("utf-8"))
 
 
 # --- default-deny ------------------------------------------------------------------------------
@@ -242,6 +335,108 @@ def test_login_form_logs_in_and_failures_are_logged(site):
     assert "logout" in set(audit.entries(site, utente="sindaco.crema")["azione"])
 
 
+# --- guessing is slowed, nobody is locked out (issue 11, point 9) -----------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_guesser_waits_longer_and_longer_and_never_locks_the_real_user():
+    """Literal timeline: a guesser hammering one name from one address as fast as allowed for an hour,
+    the real user arriving in the middle (own session; own address, or the same shared one)."""
+    from core.login_throttle import MAX_DELAY, LoginThrottle
+
+    clock = _Clock()
+    throttle = LoginThrottle(clock=clock)
+    start = clock.now
+    checked_at: list[float] = []
+    user_waited: dict[str, float] = {}
+    user_first: dict[str, float] = {}
+    while clock.now - start < 3600:
+        decision = throttle.attempt("regione", "10.0.0.66", "guesser")
+        if decision.check:
+            checked_at.append(clock.now)
+            throttle.failed("regione", "10.0.0.66", "guesser")
+        for who, source in (("utente", "10.0.0.7"), ("collega", "10.0.0.66")):  # the real user, 2 ways
+            if clock.now - start >= 1800 and who not in user_waited:
+                d = throttle.attempt("regione", source, who)
+                user_first.setdefault(who, clock.now)
+                if d.check:  # the right password is checked: in
+                    throttle.succeeded("regione", who)
+                    user_waited[who] = clock.now - user_first[who]
+        clock.now += 0.5
+    # the guesser: 5 quick guesses, then 2, 4, 8, 16, 32 and from then on 60 s between two guesses
+    gaps = [b - a for a, b in zip(checked_at, checked_at[1:])]
+    assert gaps[:10] == [0.5, 0.5, 0.5, 0.5, 2, 4, 8, 16, 32, 60]
+    assert set(gaps[9:]) == {60}
+    assert len(checked_at) == 10 + (3600 - 0.5 * 4 - 62) // 60
+    # the real user got in, after at most MAX_DELAY seconds, from another address or the guesser's own
+    assert set(user_waited) == {"utente", "collega"}
+    assert all(w <= MAX_DELAY for w in user_waited.values()), user_waited
+
+
+def test_the_first_failures_cost_nothing_and_a_guesser_across_names_is_slowed_too():
+    from core.login_throttle import FREE, LoginThrottle
+
+    clock = _Clock()
+    throttle = LoginThrottle(clock=clock)
+    for _ in range(FREE - 1):  # typos: checked at once, no wait
+        assert throttle.attempt("m.rossi", "10.0.0.7", "tab1").check
+        throttle.failed("m.rossi", "10.0.0.7", "tab1")
+    assert throttle.attempt("m.rossi", "10.0.0.7", "tab1").check
+    # one address trying a different name each time: the address's count slows it
+    for i in range(FREE):
+        throttle.failed(f"nome{i}", "10.0.0.66", "bot")
+    decision = throttle.attempt("nome99", "10.0.0.66", "bot")
+    assert not decision.check and decision.wait == 2.0
+    # failures expire after the window
+    clock.now += 15 * 60
+    assert throttle.attempt("nome99", "10.0.0.66", "bot").check
+
+
+def _login(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="login_utente").input(name)
+    at.text_input(key="login_password").input(password)
+    return at.button[0].click().run()
+
+
+def test_wrong_passwords_slow_the_guesser_but_the_real_user_gets_in(site, monkeypatch):
+    """Through the login form: 6 wrong passwords on «regione» from one session used to lock the account
+    for 15 minutes; now the guesser's next try (even the right password) waits, and the real user, in
+    another session, gets in after a bounded wait."""
+    from core.login_throttle import MAX_DELAY, LoginThrottle
+
+    clock = _Clock()
+    activity = auth._Activity()
+    activity.throttle = LoginThrottle(clock=clock)
+    monkeypatch.setattr(auth, "_activity", lambda: activity)
+    guesser = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    for i in range(6):
+        clock.now += 60  # even slowly: a minute between guesses
+        _login(guesser, "regione", f"tentativo-{i}-sbagliato")
+        assert [e.value for e in guesser.error] == ["Nome utente o password non corretti."]
+    _login(guesser, "regione", PASSWORD)  # at once, even the right password: not checked before the wait
+    assert "attendere" in guesser.error[0].value and auth.SESSION_KEY not in guesser.session_state
+    user = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    _login(user, "regione", PASSWORD)
+    assert not user.exception
+    message = user.error[0].value
+    assert "attendere" in message and "15 minuti" not in message
+    wait = int(message.split("attendere ")[1].split(" ")[0])
+    assert 1 <= wait <= MAX_DELAY
+    clock.now += wait
+    _login(user, "regione", PASSWORD)
+    assert not user.exception and len(user.error) == 0
+    assert user.session_state[auth.SESSION_KEY]["utente"] == "regione"
+    log = audit.entries(site, utente="regione", azioni=["login_fallito"])
+    assert log.filter(pl.col("dettaglio").str.contains("attesa di")).height >= 2
+
+
 def test_idle_session_must_log_in_again(site):
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
     login_as(at, "ufficio", last_seen=time.time() - 9 * 3600)  # default timeout: 8 hours
@@ -276,6 +471,46 @@ def test_open_demo_access_only_without_a_users_file(site, tmp_path, monkeypatch)
         warehouse.set_meta(con, "demo", "false")
     closed = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert len(closed.metric) == 0 and "Nessun account configurato" in closed.warning[0].value
+
+
+def test_a_demo_warehouse_holding_real_loads_is_not_open(site, tmp_path, monkeypatch):
+    """Built before the loader refused real files into the demo: the real load closes the open access."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(site, db)  # no users.toml beside it
+    with warehouse.writer(db) as con:  # as the builder left it before `demo_batches`, then a real load
+        con.execute("DELETE FROM meta WHERE chiave = 'demo_batches'")
+        con.execute(
+            "INSERT INTO caricamenti (batch_id, file, tabella, status, started_at, ended_at) "
+            "VALUES ('reale-1', 'prestazioni_2025.csv', 'prestazioni', 'loaded', now(), now())"
+        )
+    monkeypatch.setenv("PDZ_DB", str(db))
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert len(at.metric) == 0 and "Nessun account configurato" in at.warning[0].value
+    assert not any("Accesso dimostrativo aperto" in e.value for e in at.error)
+
+
+def test_upload_into_the_open_demo_is_refused_and_nothing_is_written(site, tmp_path, monkeypatch):
+    from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(site, db)  # no users.toml beside it: the open demo access, as the Ufficio di Piano
+    monkeypatch.setenv("PDZ_DB", str(db))
+    with warehouse.reader(db) as con:
+        before = warehouse.scalar(con, "SELECT count(*) FROM prestazioni")
+    good = write_csv(tmp_path / "reale.csv", PRESTAZIONI_HEADER, [prestazione("UP1")]).read_bytes()
+    at = run_as(None, "pages/dati.py", vista="Ufficio di Piano")
+    at.get("file_uploader")[0].set_value([("reale.csv", good, "text/csv")])
+    at.run()
+    next(b for b in at.button if b.label == "Carica").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [refusal] = [e.value for e in at.error if "Nessun file è stato caricato" in e.value]
+    assert "database dimostrativo" in refusal and "python -m etl init" in refusal
+    with warehouse.reader(db) as con:
+        assert warehouse.scalar(con, "SELECT count(*) FROM prestazioni") == before
+        assert warehouse.scalar(con, "SELECT count(*) FROM caricamenti WHERE file = 'reale.csv'") == 0
+    refused = audit.entries(db, utente="demo").filter(pl.col("azione") == "caricamento_rifiutato")
+    assert refused["oggetto"].to_list() == ["reale.csv"]
 
 
 # --- cache isolation ---------------------------------------------------------------------------
@@ -319,10 +554,14 @@ def test_concurrent_office_and_sindaco_sessions_never_share_numbers(site, tables
     office_at = run_as("ufficio", "pages/comune.py", vista="Ufficio di Piano", **args)
     mayor_at = run_as("sindaco.crema", "pages/comune.py", vista="Ufficio di Piano", **args)
     office_again = run_as("ufficio", "pages/comune.py", vista="Ufficio di Piano", **args)
-    office_cells = [v for f in office_at.dataframe for v in f.value[name]]
-    mayor_cells = [v for f in mayor_at.dataframe for v in f.value[name]]
+    column = f"{name} 2025"  # the comune's column on its page
+
+    def cells(at):
+        return [v for f in at.dataframe if column in f.value.columns for v in f.value[column]]
+
+    office_cells, mayor_cells = cells(office_at), cells(mayor_at)
     assert "n.p." not in office_cells and mayor_cells.count("n.p.") >= 1
-    assert [v for f in office_again.dataframe for v in f.value[name]] == office_cells
+    assert cells(office_again) == office_cells
     assert office_cells != mayor_cells
 
 
@@ -337,6 +576,8 @@ def test_upload_page_refuses_bad_files_on_the_server_and_logs_every_refusal(site
     db = tmp_path / "warehouse.duckdb"
     shutil.copy(site, db)
     shutil.copy(site.parent / "users.toml", tmp_path / "users.toml")
+    with warehouse.writer(db) as con:  # a warehouse for real data: the demo one refuses every upload
+        warehouse.set_meta(con, "demo", "false")
     monkeypatch.setenv("PDZ_DB", str(db))
     monkeypatch.setenv("PDZ_MAX_UPLOAD_MB", "0.05")
     good = write_csv(tmp_path / "buono.csv", PRESTAZIONI_HEADER, [prestazione("UP1")]).read_bytes()

@@ -463,3 +463,23 @@ def test_another_ambito_works_from_its_files_alone(tmp_path: Path, monkeypatch: 
     assert set(sedi["sub_ambito"]) == {"A", "B"}
     ops = pl.read_csv(out / demo.OPERATORI_CSV)
     assert set(ops["sub_ambito"]) == {"A", "B"}
+
+
+def test_demo_pilot_can_be_evaluated_and_its_synthetic_effect_starts_at_the_start() -> None:
+    """The shipped pilot starts leave a complete year after the start before the demo's cutoff (so
+    `python -m indicators evaluate` has something to measure), and the planted improvement is 0 before
+    each pilot's start and full one year later (no effect leaks into the "before" years)."""
+    from indicators.evaluation import pilot_design
+
+    design = pilot_design(territory.sub_ambiti_file())
+    assert design.pilots and design.first_after_year <= demo.DEMO_CUTOFF.year - 1
+    assert design.last_before_year >= demo.WINDOW_START.year + 1  # two complete years before
+    gen = demo._Generator(SEED, 0.1, demo.DEMO_CUTOFF)
+    for i, start in enumerate(gen.sa_start):
+        sa = np.array([i, i, i])
+        days = np.array([start - 1, start + 182, start + 365])
+        progress = gen.progress(sa, days)
+        if gen.sa_pilot[i]:
+            assert progress.tolist() == pytest.approx([0.0, 182 / 365, 1.0])
+        else:
+            assert progress.max() <= 0.2

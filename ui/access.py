@@ -17,6 +17,8 @@ and no OIDC), "denied" (an identity with no valid role, fail closed).
 
 from __future__ import annotations
 
+import math
+import secrets
 import threading
 import time
 from collections.abc import Mapping
@@ -25,14 +27,14 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import settings, users
+from core.login_throttle import LoginThrottle
 from core.users import Access, Refusal
 from etl import audit
 from etl import queries as etl_queries
 
 SESSION_KEY = "pdz_auth"
 FLASH_KEY = "pdz_auth_flash"
-MAX_FAILURES = 5  # failed logins per user name within FAILURE_WINDOW lock that name for FAILURE_WINDOW
-FAILURE_WINDOW = 15 * 60
+CLIENT_KEY = "pdz_login_client"  # a random token per browser session: whom a login wait applies to
 
 
 @dataclass(frozen=True)
@@ -45,27 +47,12 @@ class Gate:
 
 
 class _Activity:
-    """Process-wide memory of last activity (OIDC identities) and failed logins (local names)."""
+    """Process-wide memory of last activity (OIDC identities) and failed logins (`core.login_throttle`)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.last_seen: dict[str, float] = {}
-        self.failures: dict[str, list[float]] = {}
-
-    def failed(self, name: str, now: float) -> None:
-        with self.lock:
-            recent = [t for t in self.failures.get(name, []) if now - t < FAILURE_WINDOW]
-            self.failures[name] = [*recent, now]
-
-    def locked(self, name: str, now: float) -> bool:
-        with self.lock:
-            recent = [t for t in self.failures.get(name, []) if now - t < FAILURE_WINDOW]
-            self.failures[name] = recent
-            return len(recent) >= MAX_FAILURES
-
-    def clear(self, name: str) -> None:
-        with self.lock:
-            self.failures.pop(name, None)
+        self.throttle = LoginThrottle()
 
 
 @st.cache_resource
@@ -184,26 +171,54 @@ def current_access(is_demo: bool) -> Access | Gate:
 # --- actions -----------------------------------------------------------------------------
 
 
+def _source() -> str:
+    """The address of the connection (`st.context.ip_address`; None on localhost, a reverse proxy's own
+    address behind one): it only adds to a name's failure count, it never locks (see core.login_throttle)."""
+    try:
+        return st.context.ip_address or "locale"
+    except Exception:  # no session context (a bare script)
+        return "locale"
+
+
+def _client() -> str:
+    token = st.session_state.get(CLIENT_KEY)
+    if not token:
+        token = st.session_state[CLIENT_KEY] = secrets.token_hex(16)
+    return token
+
+
+def _seconds(wait: float) -> str:
+    n = max(1, math.ceil(wait))
+    return "1 secondo" if n == 1 else f"{n} secondi"
+
+
 def try_login(username: str, password: str) -> str | None:
-    """Check a local login; on success the session is logged in. Returns an Italian error or None."""
+    """Check a local login; on success the session is logged in. Returns an Italian error or None.
+
+    After repeated failures the password is checked only once this session has waited a growing delay
+    (at most a minute): guessing is slowed, and nobody can lock the real user out (core.login_throttle).
+    """
     name = users.normalize_username(username)[:120]
     now = time.time()
-    activity = _activity()
+    throttle = _activity().throttle
     db = settings.db_path()
     if not name or not password:
         return "Inserire nome utente e password."
-    if activity.locked(name, now):
-        audit.record("login_fallito", name, None, "locale", "rifiutato", "troppi tentativi: accesso sospeso", db=db)
+    source, client = _source(), _client()
+    decision = throttle.attempt(name, source, client)
+    if not decision.check:
+        audit.record("login_fallito", name, None, "locale", "rifiutato",
+                     f"troppi tentativi: attesa di {_seconds(decision.wait)} richiesta", db=db)  # fmt: skip
         return (
-            f"Troppi tentativi non riusciti per questo utente: riprovare tra {FAILURE_WINDOW // 60} minuti "
-            "o chiedere all'Ufficio di Piano di reimpostare la password."
+            f"Troppi tentativi non riusciti: per sicurezza attendere {_seconds(decision.wait)}, poi inserire di "
+            "nuovo la password e premere Accedi. Password dimenticata: chiedere all'Ufficio di Piano."
         )
     account = users.authenticate(name, password)
     if account is None:
-        activity.failed(name, now)
+        throttle.failed(name, source, client)
         audit.record("login_fallito", name, None, "locale", "rifiutato", "nome utente o password errati", db=db)
         return "Nome utente o password non corretti."
-    activity.clear(name)
+    throttle.succeeded(name, client)
     st.session_state[SESSION_KEY] = {"utente": name, "fonte": "locale", "dal": now, "ultimo": now,
                                      "ruolo": account.ruolo}  # fmt: skip
     audit.record("login", name, account.ruolo, "locale", db=db)
@@ -234,7 +249,8 @@ def refuse(access: Access | None, what: str, message: str) -> None:
 
 
 def is_demo_warehouse(con) -> bool:
-    return etl_queries.is_demo(con)
+    """Demo data only: a demo warehouse holding real loads (made before the loader refused them) is not open."""
+    return etl_queries.is_pure_demo(con)
 
 
 # --- screens -----------------------------------------------------------------------------

@@ -18,8 +18,9 @@ def access_notices(access: Access | None, con: duckdb.DuckDBPyConnection) -> Non
     if access is not None and access.fonte == "demo":
         st.error(
             "**Accesso dimostrativo aperto**: nessun account è configurato, quindi chiunque raggiunga questo "
-            "indirizzo vede tutto, come l'Ufficio di Piano. Vale solo per il database dimostrativo: per i dati reali "
-            "creare gli account (`python -m etl users add NOME --role ufficio_di_piano`).",
+            "indirizzo vede tutto, come l'Ufficio di Piano. Vale solo per il database dimostrativo, che non accetta "
+            "dati reali: per i dati reali creare un database vuoto (`python -m etl init`) e gli account "
+            "(`python -m etl users add NOME --role ufficio_di_piano`).",
             icon=":material/lock_open:",
         )
     if etl_queries.is_demo(con):

@@ -29,7 +29,8 @@ REPORT_LABELS = {
 
 
 def report_downloads(f: Frame, territorio: str) -> None:
-    """The three reports for a territory and year (public view, always).
+    """The three reports for a territory and year (public view, always; the role's territorial levels,
+    as on the screens: no comune for the Regione).
 
     «Prepara» makes the report in front of the user (a status box with a progress bar: data, maps and
     charts n of 58, layout), then offers the download; the file stays ready in the session for the same
@@ -49,7 +50,7 @@ def _report(f: Frame, territorio: str, fmt: str, label: str) -> None:
     from indicators import reports
 
     ready_key = f"report_ready_{fmt}"
-    ident = (f.version, territorio, f.year)
+    ident = (f.version, territorio, f.year, tuple(f.access.levels))
     ready = st.session_state.get(ready_key)
     if not (ready and ready[0] == ident):
         if not st.button(f"Prepara: {label}", key=f"report_make_{fmt}", icon=":material/description:"):
@@ -58,7 +59,7 @@ def _report(f: Frame, territorio: str, fmt: str, label: str) -> None:
             bar = st.progress(0.0, text="Leggo i dati pubblici…")
             try:
                 data = reports.report_bytes(
-                    snapshot_cursor(db_path()), fmt, territory=territorio, year=f.year,
+                    snapshot_cursor(db_path()), fmt, territory=territorio, year=f.year, levels=f.access.levels,
                     progress=lambda done, text: bar.progress(min(max(done, 0.0), 1.0), text=text),
                 )  # fmt: skip
             except reports.ReportError as exc:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from core import settings
 from core.users import Access
+from indicators import api
 from ui.guard import require
 from ui.legacy import shared_widgets
 from ui.session import connection, db_path, indicator_table, territories
@@ -76,9 +77,7 @@ def frame(*roles: str, page: str = "") -> Frame:
         audience = access.audiences[0]
     if audience not in access.audiences:  # never: the radio offers only the allowed views
         audience = "pubblico"
-    table = indicator_table(version, audience, path)
-    if not access.sees_comuni:
-        table = table.filter(pl.col("livello").is_in(list(access.levels)))
+    table = api.for_levels(indicator_table(version, audience, path), access.levels)  # the role's levels
     years = sorted(table["anno"].unique().to_list(), reverse=True) or [date.today().year]
     subs = terr.select("sub_ambito", "nome_sub_ambito").unique().sort("sub_ambito")
     sub_names = dict(zip(subs["sub_ambito"], subs["nome_sub_ambito"]))

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import settings
+from core import settings, warehouse
 from core.users import Access
-from etl.loader import LoadResult, load_files
+from etl import queries as etl_queries
+from etl.loader import MSG_DEMO_WAREHOUSE, LoadResult, load_files
 from etl.uploads import ALLOWED, UploadRefused, check_name_and_size, check_upload, safe_name
 from indicators.catalog import indicator_ids
 from ui.audit import audit_action
-from ui.session import db_path
+from ui.session import connection, db_path
 
 __all__ = ["ALLOWED", "load_uploaded", "max_mb"]
 
@@ -34,6 +35,11 @@ def load_uploaded(files, access: Access) -> tuple[list[str], list[LoadResult]]:
     """
     if not access.is_office:  # the page guard already refused; never load for another role
         raise PermissionError("caricamenti riservati all'Ufficio di Piano")
+    if etl_queries.is_demo(connection()[1]):  # the loader refuses too; here nothing reaches the disk
+        for uploaded in files:
+            name = safe_name(uploaded.name)
+            audit_action(access, "caricamento_rifiutato", name, "rifiutato", "database dimostrativo")
+        return [f"{MSG_DEMO_WAREHOUSE[0].upper()}{MSG_DEMO_WAREHOUSE[1:]}. Nessun file è stato caricato."], []
     bar = st.progress(0.0, text="Caricamento in corso…")
     results: list[LoadResult] = []
     refused: list[str] = []
@@ -54,10 +60,15 @@ def load_uploaded(files, access: Access) -> tuple[list[str], list[LoadResult]]:
                 share = min(done / expected, 1.0) if expected else 0.5
                 bar.progress((i + share) / len(files), text=f"{name}: {done:,} righe lette".replace(",", "."))
 
-            loaded = load_files(
-                [path], db=db_path(), progress=progress, display_names={str(path): name}, user=access.utente,
-                indicator_ids=indicator_ids(),
-            )  # fmt: skip
+            try:
+                loaded = load_files(
+                    [path], db=db_path(), progress=progress, display_names={str(path): name}, user=access.utente,
+                    indicator_ids=indicator_ids(),
+                )  # fmt: skip
+            except warehouse.WarehouseUnavailable as exc:  # busy or damaged: its Italian message, no traceback
+                refused.append(f"{name}: {exc}")
+                audit_action(access, "caricamento", name, "fallito", str(exc))
+                continue
             for r in loaded:
                 esito = "ok" if r.status in ("loaded", "duplicate") else "fallito"
                 audit_action(access, "caricamento", name, esito, r.summary_it())

@@ -2,29 +2,31 @@
 
     from indicators.reports import build_report, report_bytes
     build_report(con, "pdf", "relazione.pdf", territory="SA2", year=2025)  # -> Path
-    data = report_bytes(con, "xlsx")  # bytes, for st.download_button
+    data = report_bytes(con, "xlsx", levels=access.levels)  # bytes, for st.download_button
 
 All three use the public table (disclosure control on: suppressed cells are "n.p."), label demo
-data and provisional sub-ambiti, and default to the last complete year. No browser: maps and
-charts are drawn in Python (`drawing.py`: matplotlib, numpy, Pillow) and cached by what they show
-(`images.py`), so the PPTX made after the PDF of the same warehouse version reuses every image;
-the PDF is laid out by ReportLab (`pdf.py`). `progress(fraction, text)` reports the steps (the
-dashboard shows them).
+data and provisional sub-ambiti, and default to the last complete year. `levels` (the role's,
+`core.users.levels_for`) drops the levels the reader may not see: for the Regione no comune
+value, map or sheet. No browser: maps and charts are drawn in Python (`drawing.py`: matplotlib,
+numpy, Pillow) and cached by what they show (`images.py`), so the PPTX made after the PDF of the
+same warehouse version reuses every image; the PDF is laid out by ReportLab (`pdf.py`).
+`progress(fraction, text)` reports the steps (the dashboard shows them).
 Command line: `python -m indicators report --format pdf|pptx|xlsx --out FILE [--db PATH]
-[--territory T] [--year Y]` (`reports/cli.py`, registered by `indicators/__main__.py`).
+[--territory T] [--year Y] [--ruolo regione]` (`reports/cli.py`, registered by `indicators/__main__.py`).
 """
 
 from __future__ import annotations
 
 import gc
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
+from core.users import ALL_LEVELS
 from indicators.reports.common import ReportContext, ReportError, prepare
 
 FORMATS = ("pdf", "pptx", "xlsx")
@@ -99,18 +101,20 @@ def build_report(
     year: int | None = None,
     as_of: date | None = None,
     progress: Progress | None = None,
+    levels: Sequence[str] = ALL_LEVELS,
 ) -> Path:
     """Build the report in `fmt` ('pdf', 'pptx' or 'xlsx') at `out` and return its path.
 
     territory: None or 'AMBITO', a sub-ambito code ('SA2') or a comune ISTAT code ('019035').
-    year: default the last complete (not year-to-date) year. Raises ReportError (Italian message)
-    for an unknown territory or year.
+    year: default the last complete (not year-to-date) year. levels: what the reader's role may
+    see (`core.users.levels_for`; default every level). Raises ReportError (Italian message)
+    for an unknown territory or year, or a territory the levels hide.
     """
     if fmt not in FORMATS:
         raise ReportError(f"Formato sconosciuto: «{fmt}». Usare {', '.join(FORMATS)}.")
     if progress:
         progress(STEPS["prepare"][0], "Leggo i dati pubblici…")
-    ctx = prepare(con, territory, year, as_of)
+    ctx = prepare(con, territory, year, as_of, levels=levels)
     return write_report(ctx, fmt, out, progress)
 
 
@@ -119,11 +123,18 @@ def report_bytes(
     fmt: str,
     territory: str | None = None,
     year: int | None = None,
+    *,
+    levels: Sequence[str],
     progress: Progress | None = None,
 ) -> bytes:
-    """The report as bytes (for a download button): build_report into a temporary file."""
+    """The report as bytes (for a download button): build_report into a temporary file.
+
+    levels is required: a download is always for a role (`Access.levels`), never "everything" by default.
+    """
     with tempfile.TemporaryDirectory(prefix="pdz-download-") as tmp:
-        path = build_report(con, fmt, Path(tmp) / f"report.{fmt}", territory, year, progress=progress)
+        path = build_report(
+            con, fmt, Path(tmp) / f"report.{fmt}", territory, year, levels=levels, progress=progress
+        )
         return path.read_bytes()
 
 

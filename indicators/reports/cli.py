@@ -1,4 +1,5 @@
-"""`python -m indicators report --format pdf|pptx|xlsx --out FILE [--db PATH] [--territory T] [--year Y]`."""
+"""`python -m indicators report --format pdf|pptx|xlsx --out FILE [--db PATH] [--territory T] [--year Y]
+[--ruolo R]` (with `--ruolo regione`, the report the Regione may receive: no value of any comune)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from core import settings, warehouse
+from core import settings, users, warehouse
 from indicators import cli
 
 
@@ -21,6 +22,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="AMBITO (predefinito), un codice di sub-ambito (SA1…) o il codice ISTAT di un comune",
     )
     p.add_argument("--year", type=int, default=None, help="anno (predefinito: l'ultimo anno completo)")
+    p.add_argument(
+        "--ruolo",
+        choices=tuple(users.ROLES),
+        default="ufficio_di_piano",
+        help="ruolo di chi riceve il report: regione = solo ambito e sub-ambiti, nessun valore per comune "
+        "(predefinito: ufficio_di_piano, tutti i livelli)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         with warehouse.reader(args.db or settings.db_path()) as con:  # released before the slow drawing
-            ctx = prepare(con, args.territory, args.year)
+            ctx = prepare(con, args.territory, args.year, levels=users.levels_for(args.ruolo))
         path = write_report(ctx, args.format, args.out)
     except (FileNotFoundError, warehouse.WarehouseBusy, ReportError) as exc:
         print(f"Errore: {exc}", file=sys.stderr)

@@ -2,10 +2,14 @@
 
 Everything comes from the one public table (`api.indicator_table(con, "pubblico")`): a number in
 a report is the number on the dashboard's public view, with suppressed cells shown as "n.p.".
+`prepare(..., levels=)` keeps only the territorial levels the reader's role may see, by the
+dashboard's own rule (`core.users.levels_for`, `api.for_levels`): a report for the Regione holds
+no value of any comune (no comune map, no Comuni sheet).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -13,6 +17,7 @@ import duckdb
 import polars as pl
 
 from core import settings
+from core.users import ALL_LEVELS
 from core.warehouse import get_meta
 from etl import queries
 from indicators import api, definitions, fmt, profiles, views
@@ -70,6 +75,7 @@ class ReportContext:
     population_year: int
     entries: tuple[definitions.Indicator, ...]
     years: list[int] = field(default_factory=list)
+    levels: tuple[str, ...] = ALL_LEVELS  # the territorial levels the reader may see (table already filtered)
 
     # --- labels -----------------------------------------------------------------
 
@@ -128,8 +134,12 @@ class ReportContext:
             return self.parent_sub_ambito or AMBITO
         return self.territory
 
+    @property
+    def shows_comuni(self) -> bool:
+        return "comune" in self.levels
+
     def map_level(self, entry: definitions.Indicator) -> str:
-        return "comune" if "comune" in entry.livelli else "sub_ambito"
+        return "comune" if "comune" in entry.livelli and self.shows_comuni else "sub_ambito"
 
     # --- cells ------------------------------------------------------------------
 
@@ -195,14 +205,32 @@ def resolve_territory(territories: pl.DataFrame, territory: str | None) -> tuple
 
 
 def prepare(
-    con: duckdb.DuckDBPyConnection, territory: str | None = None, year: int | None = None, as_of: date | None = None
+    con: duckdb.DuckDBPyConnection,
+    territory: str | None = None,
+    year: int | None = None,
+    as_of: date | None = None,
+    levels: Sequence[str] = ALL_LEVELS,
 ) -> ReportContext:
-    """Read everything a report needs (public table, territory, labels) from a connection."""
-    table = api.indicator_table(con, AUDIENCE, as_of=as_of)
+    """Read everything a report needs (public table, territory, labels) from a connection.
+
+    levels: the territorial levels the reader may see, `core.users.levels_for(ruolo)` (default all,
+    the Ufficio di Piano's): rows at other levels are dropped before anything is drawn, and a focus
+    territory at a hidden level is refused.
+    """
+    levels = tuple(levels)
+    if not levels:
+        raise ReportError("Nessun livello territoriale è consentito a questo ruolo: nessun report.")
+    table = api.for_levels(api.indicator_table(con, AUDIENCE, as_of=as_of), levels)
     if table.is_empty():
         raise ReportError("Nessun indicatore calcolato: il database non contiene ancora prestazioni.")
     territories = profiles.territories(con)
     code, name, level, parent = resolve_territory(territories, territory)
+    if level not in levels:
+        allowed = " o ".join(LEVEL_NAMES[lv].lower() for lv in ALL_LEVELS if lv in levels)
+        raise ReportError(
+            f"I valori per {LEVEL_NAMES[level].lower()} non sono consentiti a questo ruolo: scegliere un territorio "
+            f"di livello {allowed}."
+        )
     years = sorted(int(y) for y in table["anno"].unique().to_list())
     if year is None:
         year = last_complete_year(table)
@@ -231,6 +259,7 @@ def prepare(
         population_year=int(pop_year) if pop_year else settings.geopop_year(),
         entries=api.catalog(),
         years=years,
+        levels=levels,
     )
 
 
@@ -318,9 +347,11 @@ def method_notes(ctx: ReportContext) -> list[tuple[str, str]]:
         ),
         (
             "Formati",
-            "Numeri e date in formato italiano: 1.234,5 e 31/12/2025. Sulle mappe il blu più scuro è il valore "
-            f"migliore, qualunque sia la direzione dell'indicatore; i territori tratteggiati sono «{fmt.SUPPRESSED}», "
-            "quelli in grigio chiaro non hanno dati; il bordo rosso indica il territorio della relazione.",
+            "Numeri e date in formato italiano: 1.234,5 e 31/12/2025. Le mappe colorano i territori per classi, "
+            "come il cruscotto: rispetto alle soglie dell'indicatore, se ne ha, altrimenti per stato rispetto "
+            "all'obiettivo o per quarti dei valori; il blu indica il meglio e l'arancione il peggio, qualunque sia la "
+            f"direzione dell'indicatore. In grigio i territori «{fmt.SUPPRESSED}», in bianco con il bordo grigio "
+            "quelli senza dati; il contorno nero indica il territorio della relazione.",
         ),
     ]
     if ctx.territory_level == "comune":

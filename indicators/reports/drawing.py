@@ -2,22 +2,23 @@
 
 One drawing per figure, the same PNG in the PDF and in the PPTX (`images.py` caches them).
 
-Maps follow the colour rule of `indicators.palette`: darker blue = better whatever the direction,
-«n.p.» hatched and no data plain light grey (both in the legend), sub-ambito outlines, the names
-of the report's comune and of the largest comuni. A report draws 29 maps of the same territory,
-so what does not change between them is drawn once by matplotlib (a `_MapTemplate`: which area
-each pixel belongs to, the hatch, and everything drawn above the colours: borders, names,
-legend) and each map is then painted with numpy (colours of the areas, hatch, colour bar) and
-Pillow (the colour bar's numbers and unit). Every border is an antialiased line of the template,
-so the painted areas look exactly as if matplotlib had filled them.
+Maps paint what the dashboard's maps show, by the one colour rule of `indicators/palette.py`
+(`maps.map_classes`: classes by thresholds, status or quartiles, «meglio» blue and «peggio» orange,
+«n.p.» grey, «nessun dato» white with a grey outline, every class in the legend with its count),
+and name the same territories (`maps.label_ids`). `images.py` classifies; this module only paints.
+A report draws 29 maps of the same territory, so what does not change between them is drawn once
+by matplotlib (a `_MapTemplate`: which area each pixel belongs to, and the lines and names above
+the colours) and each map is then painted with numpy (the colours of the areas) and Pillow (its
+legend). Every border is an antialiased line of the template, so the painted areas look exactly
+as if matplotlib had filled them.
 
 Trend charts show what `indicators.charts.trend` shows on the dashboard: observed values (a
 suppressed year is an «n.p.» cross, never a zero), the year to date as an open circle, baseline,
 targets, projection with its 80% interval. The chart draws no axis machinery (its ticks and
 grid are a few lines and texts) and pastes a legend drawn once per set of entries.
 
-Only matplotlib's object API is used (no pyplot): every call builds its own Figure, so reports
-drawn at once by two Streamlit sessions share only read-only templates.
+Only matplotlib's object API is used (no pyplot, no global rc): every call builds its own Figure,
+so reports drawn at once by two Streamlit sessions share only read-only templates.
 """
 
 from __future__ import annotations
@@ -33,25 +34,24 @@ from pathlib import Path
 
 import numpy as np
 
-from indicators import fmt, palette
+from indicators import fmt, maps, palette
 
 # Sizes in inches at the size the PDF prints them (map 88 mm wide, trend 180 mm); the PPTX shows
 # the same PNG a little larger. Font sizes in points at that size.
-MAP_INCHES = (3.46, 3.3)  # 88 mm wide
+MAP_INCHES = (3.46, 3.6)  # 88 × 91 mm: the map, then its legend in a band of its own
 MAP_DPI = 250
 TREND_INCHES = (7.1, 3.25)
 TREND_DPI = 190
 FONT = "DejaVu Sans"  # matplotlib's default, shipped with it: the same glyphs on every machine
-HATCH_LW = 0.7  # points: set on each artist (no global rc: two sessions may draw at once)
 PNG_LEVEL = 1  # zlib level: flat colours compress well at any level, level 1 is the fastest
-LABELLED_COMUNI = 5  # the largest comuni (by residents) named on a comune map, besides the report's one
 
-# map layout, in figure fractions (left, bottom, width, height)
-MAP_AXES = (0.0, 0.20, 0.80, 0.80)
-BAR_BOX = (0.82, 0.38, 0.04, 0.42)
-BAR_FONT_PT = 7
-LEGEND_FONT_PT = 6.5
-NAME_FONT_PT = (6.5, 7.5)  # comune names; the report's territory (bold)
+# map layout, in figure fractions (left, bottom, width, height): the legend band is below
+MAP_AXES = (0.0, 0.30, 1.0, 0.70)
+LEGEND_FONT_PT = 6.8
+NAME_FONT_PT = (6.5, 7.5)  # territory names; the report's territory (bold)
+BORDER_PT = 0.4  # between comuni (white), or grey around an area with no data
+OUTLINE_PT = 0.9  # sub-ambiti
+HIGHLIGHT_PT = 1.6  # the report's territory: black on a white halo, as on the dashboard
 
 COLOR_VALUE = "#1f4e79"
 COLOR_TARGET = "#2e7d32"
@@ -61,8 +61,7 @@ COLOR_SUPPRESSED = "#757575"
 COLOR_GRID = "#e6e6e6"
 COLOR_AXIS = "#bdbdbd"
 COLOR_TEXT = "#2a3f5f"
-HUB = ("HUB", "Hub", 7.5, "#d62728")
-SPOKE = ("SPOKE", "Spoke (punto\ndi accesso)", 5.0, "#ff7f0e")
+SEDI = (("HUB", "Hub", "*", 8.5), ("SPOKE", "Spoke (punto di accesso)", "o", 4.6))  # black, white edge
 
 
 # --- what a figure shows (plain frozen data: its repr is the cache key) -----------------------------
@@ -70,23 +69,29 @@ SPOKE = ("SPOKE", "Spoke (punto\ndi accesso)", 5.0, "#ff7f0e")
 
 @dataclass(frozen=True)
 class Area:
-    """One territory of a map: code, name, value, «n.p.» flag and residents (to pick the names shown)."""
+    """One territory of a map: its code, the colour of its class, and whether it has no data."""
 
     code: str
-    name: str
-    value: float | None
-    suppressed: bool
-    residents: int | None = None
+    colour: str
+    no_data: bool = False
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    label: str  # with the count, as on the dashboard: «in linea con il percorso (12)»
+    colour: str
+    outline: str | None = None
 
 
 @dataclass(frozen=True)
 class MapSpec:
     level: str  # comune | sub_ambito
-    unita: str
-    direzione: str  # alto | basso: which end of the ramp is dark
     areas: tuple[Area, ...]
+    legend_title: str
+    legend: tuple[LegendItem, ...]
     geometry: str  # key given by `register_geometry`
-    highlight: str | None = None  # the report's territory, outlined in red
+    names: tuple[tuple[str, str, bool], ...] = ()  # (code, name, bold): the territories named on the map
+    highlight: str | None = None  # the report's territory, outlined in black
     sedi: tuple[tuple[str, str, float, float], ...] = ()  # (tipo, nome, lat, lon)
     kind: str = field(default="map", init=False)
 
@@ -266,12 +271,9 @@ def _shapes(key: str) -> _Shapes:
 class _MapTemplate:
     codes: list[str]  # area i is codes[i]; label 0 = outside every area
     labels: np.ndarray  # H×W uint16: 1 + index of the area under each pixel
-    pixels: list[np.ndarray]  # flat pixel indices of each area (pixels[i] for label i)
-    hatch: np.ndarray  # (H·W)×3 uint8: the «n.p.» hatch over the whole image
-    over_at: np.ndarray  # flat indices of the pixels the layer above the colours covers
-    over_keep: np.ndarray  # n×1 uint32: 255 − that layer's alpha there
-    over_add: np.ndarray  # n×3 uint32: that layer's colour × alpha there
-    bar: tuple[int, int, int, int]  # colour bar box in pixels (left, top, right, bottom)
+    borders: tuple  # `_layer`: the white borders between areas
+    grey: tuple  # `_layer`: the same borders in grey (around an area with no data)
+    above: tuple  # `_layer`: sub-ambito outlines, the report's territory, names, sedi
 
 
 def _map_axes(fig, shapes: _Shapes):
@@ -291,17 +293,16 @@ def _map_template(
 ) -> _MapTemplate:
     """Everything of a map that does not depend on the values, drawn once by matplotlib."""
     from matplotlib.collections import LineCollection, PathCollection
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Rectangle
 
     shapes = _shapes(geometry)
     areas = shapes.comuni if level == "comune" else shapes.subs
     codes = sorted(areas)
+    paths = [areas[c][0] for c in codes]
     fig = _figure(MAP_INCHES, MAP_DPI, transparent=True)
     ax = _map_axes(fig, shapes)
     # 1. which area each pixel belongs to: each area filled with its number as colour, no antialiasing
     ids = PathCollection(
-        [areas[c][0] for c in codes],
+        paths,
         antialiaseds=False,
         linewidths=0,
         edgecolors="none",
@@ -310,91 +311,39 @@ def _map_template(
     ax.add_collection(ids)
     px = _rgba(fig)
     labels = np.where(px[..., 3] == 255, px[..., 0].astype(np.uint16) + 256 * px[..., 1].astype(np.uint16), 0)
-    labels = labels.astype(np.uint16)
     ids.remove()
-    # 2. the «n.p.» hatch, drawn over the whole image (matplotlib hatches in device space: same pattern)
-    box = Rectangle(
-        (0, 0),
-        1,
-        1,
-        transform=fig.transFigure,
-        facecolor=palette.SUPPRESSED_FACE,
-        hatch=palette.SUPPRESSED_HATCH,
-        hatchcolor=palette.SUPPRESSED_HATCH_COLOR,
-        edgecolor="none",
-        linewidth=0,
-    )
-    box.set_hatch_linewidth(HATCH_LW)
-    fig.add_artist(box)
-    hatch = _rgba(fig)[..., :3]
-    box.remove()
-    # 3. what lies above the colours: borders, outlines, names, sedi, the fixed part of the legend
-    ax.add_collection(
-        PathCollection([areas[c][0] for c in codes], facecolors="none", edgecolors=palette.COMUNE_EDGE, linewidths=0.4)
-    )
+    # 2. the borders between areas, white and grey (grey where an area has no data)
+    layers = []
+    for colour in (maps.BORDER_COLOR, palette.NO_DATA_OUTLINE):
+        edges = PathCollection(paths, facecolors="none", edgecolors=colour, linewidths=BORDER_PT)
+        ax.add_collection(edges)
+        layers.append(_layer(_rgba(fig)))
+        edges.remove()
+    # 3. what lies above: sub-ambito outlines, the report's territory, the sedi, the names
     outlines = [ring for _, _, ext in shapes.subs.values() for ring in ext]
-    ax.add_collection(LineCollection(outlines, colors=palette.SUB_AMBITO_OUTLINE, linewidths=0.9))
+    ax.add_collection(LineCollection(outlines, colors=maps.OUTLINE_COLOR, linewidths=OUTLINE_PT))
     if highlight:
         target = shapes.comuni if highlight in shapes.comuni else shapes.subs
         if highlight in target:
             ax.add_collection(
-                LineCollection(target[highlight][2], colors=palette.HIGHLIGHT, linewidths=1.8, path_effects=_halo(3.2))
+                LineCollection(
+                    target[highlight][2], colors=maps.HIGHLIGHT_COLOR, linewidths=HIGHLIGHT_PT, path_effects=_halo(3.2)
+                )
             )
+    for tipo, _, marker, size in SEDI:
+        pts = [(lon * shapes.k, lat) for t, _, lat, lon in sedi if t == tipo]
+        if pts:
+            ax.plot([x for x, _ in pts], [y for _, y in pts], marker, ms=size, color="#000000", mec="white",
+                    mew=0.7, ls="", zorder=5)  # fmt: skip
     for code, name, bold in names:
         if code in areas:
             ax.text(
-                *areas[code][1],
-                name,
-                ha="center",
-                va="center",
-                color=palette.LABEL_COLOR,
-                zorder=6,
-                fontsize=NAME_FONT_PT[bold],
-                fontweight="bold" if bold else "normal",
+                *areas[code][1], name, ha="center", va="center", color="#1a1a1a", zorder=6,
+                fontsize=NAME_FONT_PT[bold], fontweight="bold" if bold else "normal",
                 path_effects=_halo(2.4 if bold else 2.0),
-            )
-    handles = [
-        Patch(
-            facecolor=palette.SUPPRESSED_FACE,
-            edgecolor=palette.SUPPRESSED_HATCH_COLOR,
-            hatch=palette.SUPPRESSED_HATCH,
-            hatchcolor=palette.SUPPRESSED_HATCH_COLOR,
-            linewidth=0.5,
-            label=f"{fmt.SUPPRESSED} (non\npubblicabile)",
-        ),
-        Patch(facecolor=palette.NO_DATA_COLOR, edgecolor="#bdbdbd", linewidth=0.5, label=palette.LEGEND_NO_DATA),
-        Line2D([], [], color=palette.SUB_AMBITO_OUTLINE, lw=0.9, label=_wrap(palette.LEGEND_SUB_AMBITO, 12)),
-    ]
-    if highlight:
-        handles.append(Line2D([], [], color=palette.HIGHLIGHT, lw=1.8, label="territorio della\nrelazione"))
-    for tipo, label, size, color in (HUB, SPOKE):
-        pts = [(lon * shapes.k, lat) for t, _, lat, lon in sedi if t == tipo]
-        if pts:
-            ax.plot([x for x, _ in pts], [y for _, y in pts], "o", ms=size, color=color, mec="white", mew=0.8, zorder=5)
-            handles.append(Line2D([], [], marker="o", ls="", ms=size, color=color, mec="white", label=label))
-    fig.legend(
-        handles=handles,
-        loc="lower left",
-        bbox_to_anchor=(0.0, 0.0),
-        frameon=False,
-        ncols=3 if len(handles) > 4 else 2,
-        columnspacing=1.2,
-        fontsize=LEGEND_FONT_PT,
-        handlelength=1.6,
-        handleheight=1.1,
-        labelspacing=0.5,
-        borderaxespad=0.3,
-        labelcolor=COLOR_TEXT,
-    )
-    over = _rgba(fig)
-    h, w = labels.shape
-    left, bottom, width, height = BAR_BOX
-    bar = (round(left * w), round((1 - bottom - height) * h), round((left + width) * w), round((1 - bottom) * h))
-    at, keep, add = _layer(over)
-    order = np.argsort(labels, axis=None, kind="stable")
-    bounds = np.searchsorted(labels.ravel()[order], np.arange(len(codes) + 2))
-    pixels = [order[bounds[i] : bounds[i + 1]] for i in range(len(codes) + 1)]
-    return _MapTemplate(codes, labels, pixels, np.ascontiguousarray(hatch).reshape(-1, 3), at, keep, add, bar)
+            )  # fmt: skip
+    above = _layer(_rgba(fig))
+    return _MapTemplate(codes, labels.astype(np.uint16), layers[0], layers[1], above)
 
 
 def _layer(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -411,86 +360,87 @@ def _blend(rgb: np.ndarray, at: np.ndarray, keep: np.ndarray, add: np.ndarray) -
     flat[at] = ((flat[at].astype(np.uint32) * keep + add + 127) // 255).astype(np.uint8)
 
 
-def _map_names(spec: MapSpec) -> tuple[tuple[str, str, bool], ...]:
-    """(code, name, bold): the sub-ambiti codes; or the report's comune and the largest comuni."""
-    if spec.level == "sub_ambito":
-        return tuple((a.code, a.code, True) for a in spec.areas)
-    ranked = sorted((a for a in spec.areas if a.residents), key=lambda a: (-(a.residents or 0), a.code))
-    out = [(a.code, a.name, False) for a in ranked[:LABELLED_COMUNI] if a.code != spec.highlight]
-    focus = next((a for a in spec.areas if a.code == spec.highlight), None)
-    if focus:
-        out.append((focus.code, focus.name, True))
-    return tuple(out)
+def _subset(layer: tuple, keep: np.ndarray) -> tuple:
+    at, k, a = layer
+    return at[keep], k[keep], a[keep]
 
 
-_TEMPLATES = threading.Lock()  # two drawing threads must not build the same template twice
+def _near(mask: np.ndarray, radius: int) -> np.ndarray:
+    """`mask` grown by `radius` pixels (a border pixel of an area lies within a pixel or two of it)."""
+    out = mask.copy()
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if dy or dx:
+                out[max(dy, 0) : mask.shape[0] + min(dy, 0), max(dx, 0) : mask.shape[1] + min(dx, 0)] |= mask[
+                    max(-dy, 0) : mask.shape[0] + min(-dy, 0), max(-dx, 0) : mask.shape[1] + min(-dx, 0)
+                ]
+    return out
+
+
+_TEMPLATES = threading.Lock()  # two sessions drawing at once must not build the same template twice
 
 
 def map_png(spec: MapSpec) -> bytes:
-    """The choropleth of one indicator-year as PNG bytes."""
+    """The map of one indicator-year (areas in their class colours, legend under it) as PNG bytes."""
     from PIL import Image, ImageDraw
 
     with _TEMPLATES:
-        tpl = _map_template(spec.geometry, spec.level, spec.highlight, _map_names(spec), spec.sedi)
+        tpl = _map_template(spec.geometry, spec.level, spec.highlight, spec.names, spec.sedi)
     by_code = {a.code: a for a in spec.areas}
-    shown = {
-        c: by_code[c].value
-        for c in tpl.codes
-        if c in by_code and by_code[c].value is not None and not by_code[c].suppressed
-    }
-    lo, hi = (min(shown.values()), max(shown.values())) if shown else (0.0, 1.0)
-    step = 10.0 ** -fmt.decimals_for(spec.unita)
-    if hi - lo < step:  # (nearly) one value: a bar one shown digit wide around it
-        lo, hi = (lo + hi) / 2 - step / 2, (lo + hi) / 2 + step / 2
-    cmap = palette.mpl_colormap(spec.direzione)
-    # colours of the areas: index 0 (outside) white
-    lut = np.full((len(tpl.codes) + 1, 3), 255, dtype=np.uint8)
-    hatched = np.zeros(len(tpl.codes) + 1, dtype=bool)
+    lut = np.full((len(tpl.codes) + 1, 3), 255, dtype=np.uint8)  # 0 (outside): white
+    no_data = np.zeros(len(tpl.codes) + 1, dtype=bool)
     for i, code in enumerate(tpl.codes, start=1):
         a = by_code.get(code)
-        if code in shown:
-            lut[i] = np.round(np.array(cmap((shown[code] - lo) / (hi - lo))[:3]) * 255)
-        elif a is not None and a.suppressed:
-            hatched[i] = True
-        else:
-            lut[i] = _hex(palette.NO_DATA_COLOR)
+        lut[i] = _hex(a.colour if a else palette.NO_DATA)
+        no_data[i] = a is None or a.no_data
     base = np.take(lut, tpl.labels, axis=0)
-    flat = base.reshape(-1, 3)
-    for i in np.flatnonzero(hatched):
-        flat[tpl.pixels[i]] = tpl.hatch[tpl.pixels[i]]
-    _blend(base, tpl.over_at, tpl.over_keep, tpl.over_add)
-    out = base
-    left, top, right, bottom = tpl.bar
-    font = _font(BAR_FONT_PT, MAP_DPI)
-    small = _font(BAR_FONT_PT - 0.5, MAP_DPI)
-    gap = _px(2, MAP_DPI)
-    text = _hex(COLOR_TEXT)
-    if shown:
-        # the colour bar: the better end (dark) on top, whichever the direction
-        t = np.linspace(1.0, 0.0, bottom - top)
-        if not palette.better_is_high(spec.direzione):
-            t = t[::-1]
-        out[top:bottom, left:right] = (cmap(t)[:, :3] * 255).round().astype(np.uint8)[:, None, :]
-    img = Image.fromarray(out, "RGB")
-    draw = ImageDraw.Draw(img)
-    if shown:
-        draw.rectangle((left, top, right - 1, bottom - 1), outline=(0x55, 0x55, 0x55), width=1)
-        decimals = fmt.decimals_for(spec.unita)
-        tick = _px(2.5, MAP_DPI)
-        for v in nice_ticks(lo, hi, decimals=decimals):
-            f = (v - lo) / (hi - lo)
-            y = top + (1 - f if palette.better_is_high(spec.direzione) else f) * (bottom - top - 1)
-            draw.line((right, y, right + tick, y), fill=(0x55, 0x55, 0x55), width=1)
-            draw.text((right + tick + gap, y), fmt.number(v, decimals), font=font, fill=text, anchor="lm")
-        draw.text((left, top - gap), palette.LEGEND_BETTER, font=small, fill=text, anchor="ld")
-        draw.text((left, bottom + gap), palette.LEGEND_WORSE, font=small, fill=text, anchor="la")
-        unit = _wrap(spec.unita, 13)
-        draw.multiline_text(
-            (left, top - gap - _px(BAR_FONT_PT * 1.6, MAP_DPI)), unit, font=font, fill=text, anchor="ld", spacing=gap
-        )
+    if no_data[1:].any():  # grey borders around the areas with no data, white elsewhere
+        grey = _near(np.take(no_data, tpl.labels), _px(BORDER_PT * 2, MAP_DPI)).ravel()
+        _blend(base, *_subset(tpl.borders, ~grey[tpl.borders[0]]))
+        _blend(base, *_subset(tpl.grey, grey[tpl.grey[0]]))
     else:
-        draw.multiline_text((left, top), "nessun valore\npubblicabile", font=font, fill=text, anchor="la", spacing=gap)
+        _blend(base, *tpl.borders)
+    _blend(base, *tpl.above)
+    img = Image.fromarray(base, "RGB")
+    _map_legend(ImageDraw.Draw(img), spec, img.width, img.height)
     return encode_png(np.asarray(img))
+
+
+def _map_legend(draw, spec: MapSpec, width: int, height: int) -> None:
+    """The legend in the band under the map: title, then every class (count included) and the sedi, in
+    two columns when the labels fit, at the largest size (down to 5,5 pt) that fits the band."""
+    items: list[tuple[str, str | None, str | None, str]] = [(i.label, i.colour, i.outline, "box") for i in spec.legend]
+    for tipo, label, marker, _ in SEDI:
+        if any(t == tipo for t, *_ in spec.sedi):
+            items.append((label, "#000000", None, "star" if marker == "*" else "dot"))
+    text = _hex(COLOR_TEXT)
+    left = _px(2, MAP_DPI)
+    band_top = round(height * (1 - MAP_AXES[1])) + _px(3, MAP_DPI)
+    for size in (LEGEND_FONT_PT, 6.3, 5.9, 5.5):
+        font, bold = _font(size, MAP_DPI), _font(size, MAP_DPI, bold=True)
+        line, box, gap = _px(size * 1.45, MAP_DPI), _px(size, MAP_DPI), _px(3, MAP_DPI)
+        col_w = (width - left) // 2
+        widest = max((font.getlength(label) for label, *_ in items), default=0) + box + gap * 2
+        cols = 2 if widest <= col_w and len(items) > 3 else 1
+        rows = math.ceil(len(items) / cols)
+        if band_top + line * (rows + 1.2) <= height or size == 5.5:
+            break
+    draw.text((left, band_top), spec.legend_title, font=bold, fill=text, anchor="la")
+    for k, (label, colour, outline, kind) in enumerate(items):
+        col, row = divmod(k, rows)
+        x, y = left + col * col_w, band_top + line * (row + 1.15)
+        if kind == "box":
+            draw.rectangle((x, y, x + box, y + box), fill=_hex(colour or "#ffffff"),
+                           outline=_hex(outline or colour or "#ffffff"), width=max(1, _px(0.5, MAP_DPI)))  # fmt: skip
+        elif kind == "dot":
+            r = box * 0.35
+            draw.ellipse((x + box / 2 - r, y + box / 2 - r, x + box / 2 + r, y + box / 2 + r), fill=(0, 0, 0))
+        else:  # a five-pointed star, as the hub on the map
+            cx, cy, r = x + box / 2, y + box / 2, box * 0.62
+            pts = [(cx + (r if k % 2 == 0 else r * 0.42) * math.sin(math.pi * k / 5),
+                    cy - (r if k % 2 == 0 else r * 0.42) * math.cos(math.pi * k / 5)) for k in range(10)]  # fmt: skip
+            draw.polygon(pts, fill=(0, 0, 0))
+        draw.text((x + box + gap, y + box / 2), label, font=font, fill=text, anchor="lm")
 
 
 # --- the trend -------------------------------------------------------------------------------------

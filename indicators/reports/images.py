@@ -21,7 +21,7 @@ from collections.abc import Callable
 import polars as pl
 
 from core import settings
-from indicators import definitions, maps, views
+from indicators import definitions, fmt, maps, palette, views
 from indicators.reports import drawing
 from indicators.reports.common import ReportContext
 
@@ -90,19 +90,17 @@ def _highlight(ctx: ReportContext, level: str) -> str | None:
 
 
 def map_spec(ctx: ReportContext, entry: definitions.Indicator, geometry: str) -> drawing.MapSpec:
-    """The map of one indicator for the report year, with the focus territory outlined."""
+    """The map of one indicator for the report year, classified as on the dashboard (`maps.map_classes`:
+    the one colour rule of `palette.py`), with the focus territory outlined and the same names."""
     level = ctx.map_level(entry)
     values = views.level_values(ctx.table, ctx.territories, entry.id, ctx.year, level)
-    residents = dict(zip(ctx.territories["comune"], ctx.territories["residenti"], strict=True))
+    classified, classes = maps.map_classes(values, entry.direzione, entry.unita, entry.soglie)
+    highlight = _highlight(ctx, level)
+    names = dict(zip(classified["territorio"], classified["nome"], strict=True))
+    named = maps.label_ids(classified, level, highlight)
     areas = tuple(
-        drawing.Area(
-            r["territorio"],
-            r["nome"] or r["territorio"],
-            r["valore"],
-            bool(r["soppresso"]),
-            residents.get(r["territorio"]) if level == "comune" else None,
-        )
-        for r in values.sort("territorio").iter_rows(named=True)
+        drawing.Area(code, colour, key == palette.KEY_NO_DATA)
+        for code, colour, key in sorted(zip(classified["territorio"], classified["colore"], classified["classe"]))
     )
     sedi: tuple = ()
     if entry.area == "organizzazione" and ctx.sedi.height:
@@ -112,11 +110,12 @@ def map_spec(ctx: ReportContext, entry: definitions.Indicator, geometry: str) ->
         )
     return drawing.MapSpec(
         level=level,
-        unita=entry.unita,
-        direzione=entry.direzione,
         areas=areas,
+        legend_title=maps._legend_title(classes, entry.direzione, entry.unita, fmt.decimals_for(entry.unita)),
+        legend=tuple(drawing.LegendItem(f"{e.label} ({e.count})", e.colour, e.outline) for e in classes.legend),
         geometry=geometry,
-        highlight=_highlight(ctx, level),
+        names=tuple((t, names.get(t) or t, t == highlight) for t in named),
+        highlight=highlight,
         sedi=sedi,
     )
 

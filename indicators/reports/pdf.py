@@ -539,9 +539,9 @@ def _indicator(
     level = ctx.map_level(entry)
     subject = common.reading_subject(ctx, entry)
     map_caption = (
-        f"Mappa per {'comune' if level == 'comune' else 'sub-ambito'}, anno {ctx.year}. Più scuro = meglio. "
-        f"Tratteggio: {fmt.SUPPRESSED} (non pubblicabile); grigio: nessun dato."
-        + (" Bordo rosso: il territorio della relazione." if ctx.territory_level != "ambito" else "")
+        f"Mappa per {'comune' if level == 'comune' else 'sub-ambito'}, anno {ctx.year}. Blu = meglio, arancione = "
+        f"peggio; grigio: {fmt.SUPPRESSED} (non pubblicabile); bianco: nessun dato."
+        + (" Contorno nero: il territorio della relazione." if ctx.territory_level != "ambito" else "")
         + (" Punti: hub e spoke." if entry.area == "organizzazione" else "")
     )
     direction = api.DIRECTION_LABELS[entry.direzione]

@@ -233,13 +233,12 @@ def _indicator_slide(prs, ctx: ReportContext, entry, images: dict[str, bytes]) -
     direction = "più alto è meglio" if entry.direzione == "alto" else "più basso è meglio"
     subtitle = f"{entry.nome_area} · {entry.unita} · {direction}"
     _text(slide, Inches(0.4), Inches(0.95), Inches(12.5), Inches(0.4), subtitle, size=13, color=GREY)
-    map_w = Inches(5.3)
-    slide.shapes.add_picture(io.BytesIO(images[f"map_{entry.id}"]), Inches(0.3), Inches(1.45), width=map_w)
+    slide.shapes.add_picture(io.BytesIO(images[f"map_{entry.id}"]), Inches(0.3), Inches(1.45), height=Inches(4.45))
     level = ctx.map_level(entry)
     _text(slide, Inches(0.3), Inches(5.95), Inches(5.7), Inches(0.3),
-          f"Mappa per {'comune' if level == 'comune' else 'sub-ambito'}, {ctx.year}. Più scuro = meglio; tratteggio: "
-          f"{fmt.SUPPRESSED}; grigio: nessun dato" + ("; rosso: territorio scelto" if ctx.territory_level != "ambito"
-                                                       else ""),
+          f"Mappa per {'comune' if level == 'comune' else 'sub-ambito'}, {ctx.year}. Blu = meglio, arancione = peggio; "
+          f"grigio: {fmt.SUPPRESSED}; bianco: nessun dato" + ("; contorno nero: territorio scelto"
+                                                              if ctx.territory_level != "ambito" else ""),
           size=10, color=GREY)  # fmt: skip
     slide.shapes.add_picture(io.BytesIO(images[f"trend_{entry.id}"]), Inches(6.1), Inches(1.4), width=Inches(6.9))
     rows_data = ctx.sub_ambito_rows(entry)

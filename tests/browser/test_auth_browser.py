@@ -107,6 +107,28 @@ def test_sindaco_opening_the_upload_url_is_refused(real_site, browser):
         context.close()
 
 
+def test_office_upload_with_a_bad_row_shows_its_reason(real_site, browser, tmp_path):
+    from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
+
+    base, _ = real_site
+    f = write_csv(tmp_path / "da_caricare.csv", PRESTAZIONI_HEADER,
+                  [prestazione("BR1"), prestazione("BR2", comune="Atlantide")])  # fmt: skip
+    context, page = _context_page(browser)
+    try:
+        page.goto(f"{base}/dati?vista=Ufficio+di+Piano")
+        _settle(page)
+        _login(page, "ufficio")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(f))
+        page.wait_for_timeout(1000)
+        page.get_by_role("button", name="Carica", exact=True).click()
+        page.get_by_text("caricate 1, scartate 1").wait_for(timeout=60_000)
+        _settle(page)
+        _shot(page, "dati_upload")
+        assert "comune sconosciuto" in page.inner_text("body")
+    finally:
+        context.close()
+
+
 def _suppressed_cell(db) -> tuple[str, str, str, str]:
     """A comune cell the public view suppresses: (area, comune name, office reading, public reading)."""
     from indicators.profiles import territories

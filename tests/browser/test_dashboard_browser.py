@@ -148,7 +148,7 @@ def test_a_deep_link_as_first_request_after_start_goes_through_the_router(wareho
 def _plot_data(page, index: int) -> list:
     return page.evaluate(
         "(i) => { const p = document.querySelectorAll('.js-plotly-plot')[i];"
-        " return p ? p.data.map(t => ({z: t.z || null, y: t.y || null})) : null; }",
+        " return p ? p.data.map(t => ({z: t.z || null, y: t.y || null, loc: t.locations || null})) : null; }",
         index,
     )
 
@@ -172,19 +172,44 @@ def test_changing_the_year_changes_map_and_trend_reading(server, browser):
     page.close()
 
 
-def test_upload_with_a_bad_row_shows_its_reason(server, browser):
+def test_the_map_names_comuni_draws_without_network_and_a_click_selects_one(server, browser):
+    """Names are SVG text on the map (no font server); nothing is fetched from outside; a click on a
+    comune selects it in the sidebar filter (and the URL)."""
+    base, _ = server
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="it-IT")
+    outside = []
+    map_hosts = ("cdn.plot.ly", "openmaptiles", "topojson", "basemaps")  # world topojson, glyphs, tiles
+    page.on("request", lambda r: outside.append(r.url)
+            if not r.url.startswith(base) and any(h in r.url for h in map_hosts) else None)  # fmt: skip
+    page.goto(f"{base}/anziani?anno=2025")
+    _settle(page)
+    first_map = page.locator(".js-plotly-plot").first
+    names = first_map.locator("text").evaluate_all("els => els.map(e => e.textContent)")
+    assert "Crema" in names and "Castelleone" in names  # the largest comuni carry their name
+    assert outside == []
+    fills = first_map.locator("path.choroplethlocation")
+    assert fills.count() == 48
+    fills.nth(10).click(force=True)
+    page.wait_for_url(re.compile(r"comune="), timeout=30_000)
+    _settle(page)
+    assert "Contorno nero:" in page.inner_text('[data-testid="stMain"]')
+    page.close()
+
+
+def test_upload_on_the_demo_is_refused_with_what_to_do(server, browser):
+    """The open demo takes no real file (an upload on a real warehouse: tests/browser/test_auth_browser.py)."""
     base, tmp = server
-    f = write_csv(tmp / "da_caricare.csv", PRESTAZIONI_HEADER,
-                  [prestazione("BR1"), prestazione("BR2", comune="Atlantide")])  # fmt: skip
+    f = write_csv(tmp / "da_caricare.csv", PRESTAZIONI_HEADER, [prestazione("BR1")])
     page = _open(browser, f"{base}/dati?vista=Ufficio+di+Piano")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(f))
     page.wait_for_timeout(1000)
     page.get_by_role("button", name="Carica", exact=True).click()
-    page.get_by_text("caricate 1, scartate 1").wait_for(timeout=60_000)
+    page.get_by_text("Nessun file è stato caricato").wait_for(timeout=60_000)
     _settle(page)
-    _shot(page, "dati_upload")
+    _shot(page, "dati_upload_demo")
     body = page.inner_text("body")
-    assert "comune sconosciuto" in body
+    assert "database dimostrativo" in body and "python -m etl init" in body
+    assert "caricate 1" not in body
 
 
 def test_report_download_from_the_dashboard_carries_the_engine_values(server, browser, warehouse):

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum.it import codicefiscale
 
 from etl import validate as v
+from etl.codice_fiscale import MONTHS, check_character, check_ok_expr, derive_expr, is_valid_format_expr
 from etl.loader import MSG_DUPLICATE_KEY, load_files
 from tests.conftest import PRESTAZIONI_HEADER, make_cf, prestazione, write_csv
 
@@ -33,6 +38,7 @@ CASES = [
     (prestazione("r15", inizio=""), "data_inizio", v.MSG_REQUIRED),
     (prestazione("", ), "id_prestazione", v.MSG_REQUIRED),
     (prestazione("r17", ore="tre"), "ore", v.MSG_NUMBER),
+    (prestazione("r17b", importo="12345678903"), "importo_euro", v.MSG_TOO_LARGE),  # a code, not an amount
     (prestazione("r18", esito="FORSE"), "esito",
      "valore non ammesso (ammessi: IN_CORSO, CONCLUSO, INTERROTTO, ASSUNZIONE)"),
     (prestazione(GOOD_CF), "id_prestazione", v.MSG_ID_CF),
@@ -106,3 +112,78 @@ def test_accepted_spellings_of_dates_decimals_and_comuni(tmp_path, db_path):
     assert [g[1] for g in got] == ["019035", "019035", "019084", "019084", "019034", "019034"]
     assert {str(g[2]) for g in got} == {"2025-03-01"}
     assert [g[3] for g in got[:3]] == [1234.5, 1234.5, 1234.5]
+
+
+# --- codice fiscale: omocodia, and agreement with python-stdnum ------------------------------
+
+
+def _omocode(cf: str, positions: tuple[int, ...]) -> str:
+    """Replace the digits at `positions` by their omocodia letters and recompute the check character."""
+    chars = list(cf[:15])
+    for i in positions:
+        chars[i] = "LMNPQRSTUV"[int(chars[i])]
+    return "".join(chars) + check_character("".join(chars))
+
+
+def test_published_codes_and_the_library_agree():
+    """Codes published as valid (stdnum's docstring, the Agenzia delle Entrate's Mario Rossi), independently
+    of our own functions."""
+    for code in ("RCCMNL83S18D969H", "CNTCHR83T41D969D", "RSSMRA85T10A562S"):
+        assert check_character(code[:15]) == code[15] == codicefiscale.calc_check_digit(code[:15])
+
+
+def test_omocodic_codes_are_loaded_with_their_sex_and_year(tmp_path, db_path):
+    # RSSMRA85T10D142?: male born 10/12/1985; the day digits '10' -> 'ML', the year '85' -> 'UR', all seven
+    male = make_cf(year=1985, month=12, day=10)
+    female = make_cf("BNCGNN", 1950, 1, 2, female=True)  # day 42 -> female
+    rows = [
+        prestazione("m1", cf=_omocode(male, (9, 10))),
+        prestazione("m2", cf=_omocode(male, (6, 7, 9, 10, 12, 13, 14))),
+        prestazione("f1", cf=_omocode(female, (9,))),
+        prestazione("bad", cf=_omocode(male, (9, 10))[:15] + "A" if _omocode(male, (9, 10))[15] != "A" else "B"),
+    ]
+    assert rows[0][1][9:11] == "ML" and rows[1][1][6:8] == "UR" and rows[2][1][9] == "Q"
+    f = write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER, rows)
+    [res] = load_files([f], db=db_path)
+    assert (res.rows_loaded, res.rows_rejected) == (3, 1)
+    assert [r[2] for r in _scarti(db_path)] == [v.MSG_CF_CHECK]
+    con = duckdb.connect(str(db_path), read_only=True)
+    got = con.execute("SELECT id_prestazione, sesso, anno_nascita FROM prestazioni ORDER BY 1").fetchall()
+    con.close()
+    assert got == [("f1", "F", 1950), ("m1", "M", 1985), ("m2", "M", 1985)]
+
+
+_LETTERS = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=1)
+_DIGIT = st.text("0123456789LMNPQRSTUV", min_size=1, max_size=1)
+
+
+@st.composite
+def _codes(draw) -> str:
+    """Shaped like a codice fiscale, omocodia included; days 00-79 and 30-31 February, any check letter."""
+    parts = [draw(_LETTERS) for _ in range(6)] + [draw(_DIGIT), draw(_DIGIT), draw(st.sampled_from(MONTHS))]
+    parts += [draw(st.text("01234567LMNPQRST", min_size=1, max_size=1)), draw(_DIGIT), draw(_LETTERS)]
+    parts += [draw(_DIGIT) for _ in range(3)]
+    first15 = "".join(parts)
+    return first15 + (check_character(first15) if draw(st.booleans()) else draw(_LETTERS))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_codes(), min_size=1, max_size=30))
+def test_vectorised_checks_agree_with_python_stdnum(codes):
+    """The loader's vectorised format, check and birth-date checks accept exactly what stdnum accepts, and derive
+    the same sex and year (stdnum's century window set to ours: the person is 0-99 in the year of the load)."""
+    ref = 2026
+    df = pl.DataFrame({"cf": codes})
+    sesso, anno, real = derive_expr(pl.col("cf"), ref)
+    out = df.select(
+        (is_valid_format_expr(pl.col("cf")) & check_ok_expr(pl.col("cf")) & real).alias("ok"),
+        sesso.alias("sesso"),
+        anno.alias("anno"),
+    )
+    for code, (ok, s, a) in zip(codes, out.rows()):
+        assert ok == codicefiscale.is_valid(code), code
+        if ok:
+            born = codicefiscale.get_birth_date(code, minyear=ref - 99)
+            assert a == born.year, code
+            day = int("".join(str("LMNPQRSTUV".index(c)) if c.isalpha() else c for c in code[9:11]))
+            assert s == ("F" if day > 40 else "M"), code

@@ -75,3 +75,16 @@ def test_residenti_con_sede(con):
         df, "org_residenti_con_sede", {"SA1": 4100 / 5100 * 100, "SA2": 1000 / 2000 * 100, "AMBITO": 5100 / 7100 * 100}
     )
     assert BAGNOLO not in df.filter(pl.col("indicatore") == "org_residenti_con_sede")["territorio"].to_list()
+
+
+def test_fte_are_summed_exactly_so_the_output_does_not_depend_on_the_order(con):
+    """Ten operators at 0.1 FTE are 1 FTE, not 0.9999999999999999: a float sum depends on the order DuckDB's threads
+    add the rows in, and `python -m indicators compute` gave different bytes from run to run on the demo."""
+    for i in range(10):
+        add_operatore(con, f"d{i}", "EDUCATORE", "SA1", 0.1, "INDETERMINATO", "2020-01-01")
+    for i in range(7):
+        add_operatore(con, f"e{i}", "EDUCATORE", "SA2", 0.7, "DETERMINATO", "2020-01-01")
+    add(con, "p1", "SAD", "2024-01-01")
+    df = indicator_values(con, years=[2025], as_of=END_2025).filter(pl.col("indicatore") == "org_fte_equipe_10000")
+    fte = dict(zip(df["territorio"].to_list(), df["numeratore"].to_list()))
+    assert fte == {"SA1": 1.0, "SA2": 4.9, "AMBITO": 5.9}

@@ -97,7 +97,7 @@ def test_a_changed_number_changes_only_the_images_that_show_it(demo_db):
     assert {n for n in before if before[n] != after[n]} == {f"map_{entry.id}"}
 
 
-# --- the colour rule, on a drawing of four squares ----------------------------------------------------
+# --- the colour rule: the dashboard's (palette.py), painted --------------------------------------------
 
 
 def _square(code: str, x: float) -> dict:
@@ -106,37 +106,17 @@ def _square(code: str, x: float) -> dict:
 
 
 def _geometry() -> str:
-    comuni = {"type": "FeatureCollection", "features": [_square(c, 9.0 + 0.1 * i) for i, c in enumerate("ABCD")]}
-    subs = {"type": "FeatureCollection", "features": [_square("S1", 9.0), _square("S2", 9.2)]}
+    """Four squares side by side, A B D C (west to east); sub-ambiti A+B+D and C."""
+    comuni = {"type": "FeatureCollection", "features": [_square(c, 9.0 + 0.1 * i) for i, c in enumerate("ABDC")]}
+    subs = {"type": "FeatureCollection", "features": [_square("S1", 9.0), _square("S2", 9.3)]}
     subs["features"][0]["geometry"]["coordinates"][0] = [
         [9.0, 45.0],
-        [9.2, 45.0],
-        [9.2, 45.1],
+        [9.3, 45.0],
+        [9.3, 45.1],
         [9.0, 45.1],
         [9.0, 45.0],
     ]
-    subs["features"][1]["geometry"]["coordinates"][0] = [
-        [9.2, 45.0],
-        [9.4, 45.0],
-        [9.4, 45.1],
-        [9.2, 45.1],
-        [9.2, 45.0],
-    ]
-    return drawing.register_geometry("test-four-squares", comuni, subs)
-
-
-def _area_colours(spec: drawing.MapSpec) -> dict[str, dict[tuple, int]]:
-    """For each area, its colours in the PNG (well inside the area) and how many pixels each."""
-    tpl = drawing._map_template(spec.geometry, spec.level, spec.highlight, drawing._map_names(spec), spec.sedi)
-    px = _pixels(drawing.map_png(spec))
-    out = {}
-    for i, code in enumerate(tpl.codes, start=1):
-        ys, xs = np.nonzero(tpl.labels == i)
-        cy, cx = int(np.median(ys)), int(np.median(xs))
-        patch = px[cy - 20 : cy + 20, cx - 20 : cx + 20].reshape(-1, 3)
-        colours, counts = np.unique(patch, axis=0, return_counts=True)
-        out[code] = {tuple(int(v) for v in c): int(n) for c, n in zip(colours, counts, strict=True)}
-    return out
+    return drawing.register_geometry("test-four-squares-abd-c", comuni, subs)
 
 
 def _hex(c: str) -> tuple[int, int, int]:
@@ -144,39 +124,56 @@ def _hex(c: str) -> tuple[int, int, int]:
 
 
 @pytest.mark.parametrize("direzione", ["alto", "basso"])
-def test_map_darkest_is_best_np_hatched_no_data_grey(direzione):
-    areas = (
-        drawing.Area("A", "A", 10.0, False),
-        drawing.Area("B", "B", 20.0, False),
-        drawing.Area("C", "C", None, True),  # suppressed
-        drawing.Area("D", "D", None, False),  # no data
+def test_map_paints_the_palette_classes_np_grey_and_no_data_white_outlined(direzione):
+    values, suppressed = [10.0, 20.0, None, None], [False, False, True, False]  # A, B, C (n.p.), D (no data)
+    classes = palette.map_classes(values, direzione, suppressed=suppressed)
+    areas = tuple(
+        drawing.Area(code, colour, key == palette.KEY_NO_DATA)
+        for code, colour, key in zip("ABCD", classes.colours, classes.keys, strict=True)
     )
-    spec = drawing.MapSpec(level="comune", unita="%", direzione=direzione, areas=areas, geometry=_geometry())
-    colours = _area_colours(spec)
+    legend = tuple(drawing.LegendItem(f"{e.label} ({e.count})", e.colour, e.outline) for e in classes.legend)
+    spec = drawing.MapSpec(level="comune", areas=areas, legend_title="%", legend=legend, geometry=_geometry())
+    tpl = drawing._map_template(spec.geometry, spec.level, spec.highlight, spec.names, spec.sedi)
+    px = _pixels(drawing.map_png(spec))
 
-    def main(code: str) -> tuple:
-        return max(colours[code], key=colours[code].get)
+    def centre(code: str) -> tuple[int, int]:
+        ys, xs = np.nonzero(tpl.labels == tpl.codes.index(code) + 1)
+        return int(np.median(ys)), int(np.median(xs))
+
+    def colour(code: str) -> tuple:
+        y, x = centre(code)
+        return tuple(int(v) for v in px[y, x])
 
     best, worst = ("B", "A") if direzione == "alto" else ("A", "B")
-    assert main(best) == _hex(palette.RAMP[-1])  # the darkest blue, whatever the direction
-    assert main(worst) == _hex(palette.RAMP[0])
-    assert main("D") == _hex(palette.NO_DATA_COLOR) and len(colours["D"]) == 1  # plain light grey
-    hatch = colours["C"]  # white with grey stripes: both present, neither a colour of the ramp
-    assert hatch.get(_hex(palette.SUPPRESSED_FACE), 0) > 200
-    assert sum(n for c, n in hatch.items() if max(c) < 200) > 100
-    assert not {_hex(c) for c in palette.RAMP} & set(hatch)
+    assert colour(best) == _hex(palette.BETTER_DARK) and colour(worst) == _hex(palette.WORSE_DARK)
+    assert colour("C") == _hex(palette.SUPPRESSED)  # n.p.: grey, never a colour of the scale
+    assert colour("D") == _hex(palette.NO_DATA)  # no data: white...
+    (_, xb), (yd, xd) = centre("B"), centre("D")
+    between = px[yd, xb:xd]  # ...with a grey outline on its border with B, where A|B have a white one
+    grey = np.abs(between.astype(int) - _hex(palette.NO_DATA_OUTLINE)).sum(axis=1) < 60
+    assert grey.any()
+    ya, xa = centre("A")
+    ab = px[ya, xa:xb]
+    assert (ab == 255).all(axis=1).any() and not (np.abs(ab.astype(int) - _hex(palette.NO_DATA_OUTLINE)).sum(axis=1)
+                                                  < 60).any()  # fmt: skip
 
 
-def test_palette_ramp_is_sequential_and_dark_means_better():
-    def lightness(c: str) -> float:
-        r, g, b = _hex(c)
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+def test_report_maps_colour_each_territory_as_the_dashboard_map(demo_db):
+    """The one rule: every territory of every report map has the colour of the dashboard's figure."""
+    from indicators import maps, views
 
-    light = [lightness(c) for c in palette.RAMP]
-    assert light == sorted(light, reverse=True)  # one hue, lightness only: readable by colour-blind readers
-    assert palette.ramp("alto")[-1] == palette.ramp("basso")[0] == palette.RAMP[-1]
-    assert palette.plotly_colorscale("basso")[0] == [0.0, palette.RAMP[-1]]
-    assert lightness(palette.NO_DATA_COLOR) > light[0] - 30 and palette.NO_DATA_COLOR not in palette.RAMP
+    with warehouse.reader(demo_db) as con:
+        ctx = prepare(con, FOCUS)
+    specs = images.specs(ctx)
+    for e in ctx.entries:
+        level = ctx.map_level(e)
+        values = views.level_values(ctx.table, ctx.territories, e.id, ctx.year, level)
+        fig = maps.choropleth(values, ctx.sub_table, level, e.unita, e.direzione, thresholds=e.soglie)
+        dashboard = {loc: t.colorscale[0][1] for t in fig.data if t.type == "choropleth" for loc in (t.locations or ())}
+        report = {a.code: a.colour for a in specs[f"map_{e.id}"].areas}
+        assert dashboard and report == dashboard, e.id
+        shown = {n for t in fig.data if t.type == "scattergeo" and t.showlegend for n in [t.name]}
+        assert {i.label for i in specs[f"map_{e.id}"].legend} <= shown, e.id
 
 
 def test_axis_numbers_are_round_and_never_written_twice():
