@@ -518,7 +518,7 @@ def trend_png(spec: TrendSpec) -> bytes:
     proj = spec.projection if spec.projection and spec.projection[0] is not None else None
     ys += [v for v in (proj or ()) if v is not None]
     top = max(ys or [1.0]) * 1.18 or 1.0
-    ticks = nice_ticks(0.0, top, 5, decimals)
+    ticks = nice_ticks(0.0, top, 6, decimals)
     w, h = round(TREND_INCHES[0] * TREND_DPI), round(TREND_INCHES[1] * TREND_DPI)
     font = _font(TREND_FONT_PT, TREND_DPI)
     unit_band = round(TREND_FONT_PT * 2.6 * TREND_DPI / 72)  # two lines of the rotated unit

@@ -25,7 +25,7 @@ from indicators import definitions, fmt, maps, palette, views
 from indicators.reports import drawing
 from indicators.reports.common import ReportContext
 
-STYLE_VERSION = "1"  # change when drawing.py changes what a figure looks like
+STYLE_VERSION = "2"  # change when drawing.py changes what a figure looks like
 CACHE_MAX_BYTES = 96 * 1024**2  # about 15 reports of 58 figures
 
 
