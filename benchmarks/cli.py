@@ -269,6 +269,35 @@ class Bench:
             out["stopped_at"] = report.dashboard_stop_point(out)
         return out
 
+    # --- reports on the demo warehouse -------------------------------------------------------------
+
+    def run_reports(self) -> None:
+        """XLSX, PPTX and PDF on the demo warehouse (`benchmarks.reports`), in their own process."""
+        folder = self.out / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        db = folder / "demo.duckdb"
+        self.log("report: database dimostrativo e report XLSX, PPTX, PDF")
+        cmd = [measure.python(), "-m", "benchmarks.reports", "--db", str(db), "--out", str(folder / "file"),
+               "--repeat", str(self.args.repeat), "--territory", self.args.report_territory]  # fmt: skip
+        if not db.exists():
+            cmd += ["--build", "--demo-scale", str(self.args.demo_scale)]
+        r = measure.run(cmd, {"PYTHONPATH": str(REPO_ROOT)}, self.args.budget, self.memory_guard(), cwd=REPO_ROOT)
+        entry = self._step(r)
+        for line in r.stdout.splitlines():
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if obj.get("kind") == "reports":
+                entry["measure"] = obj
+            elif obj.get("kind") == "demo":
+                entry["demo_seconds"] = obj["seconds"]
+        self.results["reports"] = entry
+        self.save()
+        if not self.args.keep:
+            for name in ("demo.duckdb", "demo.duckdb.wal", "secret.key"):
+                (folder / name).unlink(missing_ok=True)
+
     def _cleanup(self, folder: Path) -> None:
         for name in ("prestazioni.csv", "una_riga.csv", "warehouse.duckdb", "warehouse.duckdb.wal", "floor.duckdb",
                      "pandas.sqlite", "secret.key", "users.toml"):  # fmt: skip
@@ -309,6 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=3, help="esecuzioni a caldo per indicatori e pagine (mediana)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--skip-pages", action="store_true", help="misura gli indicatori ma non le pagine")
+    p.add_argument(
+        "--steps",
+        default="scales,reports",
+        help="passi separati da virgole: scales (caricamento, indicatori, pagine per scala), reports (XLSX, PPTX, "
+        "PDF sul database dimostrativo)",
+    )
+    p.add_argument("--demo-scale", type=float, default=1.0, help="scala del database dimostrativo dei report")
+    p.add_argument("--report-territory", default="SA2", help="territorio dei report misurati (predefinito SA2)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(command_line=None)
     return p  # fmt: skip
@@ -319,10 +356,15 @@ def run_benchmarks(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
     if argv is not None:
         args.command_line = " ".join(["python -m benchmarks", *argv])
-    scales = parse_scales(args.scales)
+    steps = {x.strip() for x in args.steps.split(",") if x.strip()}
+    if not steps or steps - {"scales", "reports"}:
+        raise ValueError(f"Passi sconosciuti: «{args.steps}». Usare scales, reports o entrambi.")
+    scales = parse_scales(args.scales) if "scales" in steps else []
     bench = Bench(args)
     for scale in scales:
         bench.run_scale(scale)
+    if "reports" in steps:
+        bench.run_reports()
     md, js = bench.save()
     bench.results["files"] = [str(md), str(js)]
     return bench.results

@@ -202,9 +202,11 @@ def markdown(results: dict) -> str:
         f"Streamlit {m['streamlit']}. Carico medio all'avvio {m['loadavg_start']}, alla fine "
         f"{results.get('loadavg_end', '—')}. Avvio {results['started_at']}, durata {fmt_s(results.get('seconds'))}.",
         "",
-        "| misura | " + " | ".join(s["label"] for s in scales) + " |",
-        "|---|" + "---|" * len(scales),
     ]
+    if not scales:  # only the reports step was asked for
+        lines += reports_markdown(results["reports"]) if results.get("reports") else []
+        return "\n".join(lines) + "\n"
+    lines += ["| misura | " + " | ".join(s["label"] for s in scales) + " |", "|---|" + "---|" * len(scales)]
 
     def row(label: str, cells: list[str]) -> None:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -260,6 +262,8 @@ def markdown(results: dict) -> str:
         for g in s["summary"].get("goals", []):
             met = {True: "sì", False: "**no**", None: "non misurato"}[g["met"]]
             lines.append(f"| {s['label']} | {g['goal']} | {g['threshold']} | {fmt_value(g)} | {met} |")
+    if results.get("reports"):
+        lines += reports_markdown(results["reports"])
     notes = [n for s in scales for n in s.get("notes", [])]
     if notes:
         lines += ["", "## Note", ""] + [f"- {n}" for n in notes]
@@ -274,9 +278,54 @@ def _load_counts(s: dict) -> str:
     return f"{loaded} / {rejected} ({it_number(s.get('bad_rows', 0))})"
 
 
+def reports_markdown(entry: dict) -> list[str]:
+    """The reports step: medians [range] of 3 interleaved rounds, ratios to the XLSX, goals."""
+    lines = ["", "## Report sul database dimostrativo (XLSX, PPTX, PDF)", ""]
+    m = entry.get("measure")
+    if entry.get("status") != "ok" or not m:
+        return lines + [f"Non misurati: {_why(entry) if entry.get('status') != 'ok' else 'nessun risultato'}."]
+    s = entry["summary"]
+    med, rng, ratio = s["median"], s["range"], s["ratio_xlsx"]
+    load = ", ".join(it_number(x, 2) for x in m.get("loadavg", []))
+    lines += [
+        f"Territorio {m['territory']}; un processo come il server del cruscotto (lettura dei dati + scrittura del "
+        f"file, senza l'avvio di Python); {len(m['runs']['xlsx'])} giri alternati, mediana [minimo–massimo]. "
+        f"Carico medio durante la misura: {load}. Primo report del processo (import, confini, caratteri): "
+        f"{fmt_s(m.get('first_pdf_s'))}.",
+        "",
+        "| report | mediana [min–max] | rapporto con XLSX | CPU del processo (mediana) | rapporto CPU con XLSX |",
+        "|---|---|---|---|---|",
+    ]
+    labels = {
+        "xlsx": "XLSX",
+        "pdf": "PDF, dati nuovi (immagini da disegnare)",
+        "pptx": "PPTX, dati nuovi (immagini da disegnare)",
+        "pptx_after_pdf": "PPTX dopo il PDF degli stessi dati (immagini in cache)",
+        "pdf_after_pptx": "PDF dopo il PPTX degli stessi dati (immagini in cache)",
+    }
+    for key, label in labels.items():
+        if key in med:
+            lo, hi = rng[key]
+            r = "—" if key == "xlsx" else fmt_ratio(ratio.get(key))
+            cpu = s.get("cpu_median", {})
+            c = cpu.get(key)
+            rc = "—" if key == "xlsx" or not c or not cpu.get("xlsx") else fmt_ratio(c / cpu["xlsx"])
+            lines.append(f"| {label} | {fmt_s(med[key])} [{fmt_s(lo)}–{fmt_s(hi)}] | {r} | {fmt_s(c)} | {rc} |")
+    lines += ["", "| obiettivo | soglia | misurato | raggiunto |", "|---|---|---|---|"]
+    for g in s["goals"]:
+        met = {True: "sì", False: "**no**", None: "non misurato"}[g["met"]]
+        lines.append(f"| {g['goal']} | {g['threshold']} | {fmt_value(g)} | {met} |")
+    return lines
+
+
 def write(results: dict, out_dir: Path) -> tuple[Path, Path]:
+    from benchmarks import reports
+
     for s in results["scales"].values():
         s["summary"] = summarise(s)
+    rep = results.get("reports")
+    if rep and rep.get("measure"):
+        rep["summary"] = reports.summarise(rep["measure"])
     md = out_dir / "benchmark.md"
     js = out_dir / "benchmark.json"
     md.write_text(markdown(results), encoding="utf-8")

@@ -182,3 +182,16 @@ def test_a_damaged_warehouse_shows_an_italian_message_before_login_not_a_traceba
     assert error.value.startswith("Il database non è leggibile") and "copia di sicurezza" in error.value
     shown = " ".join(str(e.value) for e in [*at.error, *at.markdown, *at.caption, *at.info])
     assert str(tmp_path) not in shown and "Traceback" not in shown and "IO Error" not in shown
+
+
+def test_report_is_prepared_with_its_progress_shown_then_offered_for_download(demo_db):
+    """«Prepara» runs the report in a status box with a progress bar, then the download button holds the file."""
+    at = run_page("pages/panoramica.py", anno="2025")
+    assert not at.download_button, "nothing is generated before the click"
+    at.button(key="report_make_pptx").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.label for s in at.status] == ["Presentazione (PowerPoint): pronto"]
+    assert at.status[0].state == "complete"
+    assert at.get("progress")[-1].proto.value == 100
+    [button] = [b for b in at.download_button if b.key == "report_pptx"]
+    assert button.proto.label == "Scarica: Presentazione (PowerPoint)"

@@ -221,8 +221,11 @@ def test_report_download_from_the_dashboard_carries_the_engine_values(server, br
     base, tmp = server
     page = _open(browser, f"{base}/?anno=2025")
     page.get_by_text(re.compile(r"^Scarica i report per")).click()
+    page.get_by_role("button", name="Prepara: Tabelle per la Regione (Excel)").click()
+    # the report is made in front of the user (status box with progress), then offered for download
+    page.get_by_text("Tabelle per la Regione (Excel): pronto").wait_for(timeout=120_000)
     with page.expect_download(timeout=120_000) as download:
-        page.get_by_role("button", name="Tabelle per la Regione (Excel)").click()
+        page.get_by_role("button", name="Scarica: Tabelle per la Regione (Excel)").click()
     target = tmp / download.value.suggested_filename
     download.value.save_as(target)
     assert target.name.endswith(".xlsx")

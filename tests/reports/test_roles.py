@@ -22,9 +22,8 @@ from pypdf import PdfReader
 from core import users, warehouse
 from core.settings import REPO_ROOT
 from indicators import api, profiles
-from indicators.reports import build_report, common, write_report
+from indicators.reports import build_report, common, images, write_report
 from indicators.reports.xlsx import COMUNI_SHEET, HEADER_ROW, METADATA_SHEET
-from tests.reports.conftest import require_browser
 
 REGIONE = users.levels_for("regione")
 
@@ -89,12 +88,11 @@ def test_regione_maps_are_coloured_by_sub_ambito_only(demo_db: Path, comuni: set
     assert by_comune
     for e in by_comune:
         assert office.map_level(e) == "comune" and ctx.map_level(e) == "sub_ambito"
-        fig = common.map_figure(ctx, e)
-        located = {loc for trace in fig.data for loc in (getattr(trace, "locations", None) or ())}
+        spec = images.specs(ctx)[f"map_{e.id}"]
+        located = {a.code for a in spec.areas}
         assert located and located <= subs, (e.id, located - subs)
-        assert not located & comuni
-        office_fig = common.map_figure(office, e)
-        assert {loc for t in office_fig.data for loc in (getattr(t, "locations", None) or ())} & comuni
+        assert not located & comuni and not {code for code, _, _ in spec.names} & comuni
+        assert {a.code for a in images.specs(office)[f"map_{e.id}"].areas} & comuni
 
 
 def test_regione_cannot_have_a_report_on_a_comune(demo_db: Path):
@@ -121,8 +119,7 @@ def test_cli_ruolo_regione_writes_a_regione_safe_report(demo_db: Path, tmp_path:
 
 @pytest.mark.slow
 def test_regione_pptx_and_pdf_draw_no_comune_map(demo_db: Path, tmp_path: Path, comuni: set[str]):
-    """The two drawn reports, on three indicators with comune values (to keep Chromium's work short)."""
-    require_browser()
+    """The two drawn reports, on three indicators with comune values."""
     with warehouse.reader(demo_db) as con:
         ctx = common.prepare(con, "SA2", levels=REGIONE)
     names = {c: n for c, n in zip(ctx.territories["comune"], ctx.territories["nome"])}
