@@ -66,7 +66,8 @@ class Bench:
         self.t0 = time.perf_counter()
         self.results: dict = {
             "started_at": datetime.now().isoformat(timespec="seconds"),
-            "command": " ".join(["python -m benchmarks", *sys.argv[1:]]) if args.command_line is None
+            "command": " ".join(["python -m benchmarks", *sys.argv[1:]])
+            if args.command_line is None
             else args.command_line,
             "machine": machine(),
             "settings": {
@@ -77,7 +78,7 @@ class Bench:
                 "repeat": args.repeat,
             },
             "scales": {},
-        }  # fmt: skip
+        }
 
     def memory_guard(self) -> int:
         guard = int(self.args.memory_gib * measure.GIB)
@@ -159,13 +160,18 @@ class Bench:
         load = self._load(csv, env, folder, "load")
         entry["steps"]["load"] = load
         self.save()
-        self.log(f"{scale.name}: caricamento {load['status']} in {load['seconds']:.1f} s, "
-                 f"picco {load['peak_rss'] / measure.GIB:.2f} GiB")  # fmt: skip
+        self.log(
+            f"{scale.name}: caricamento {load['status']} in {load['seconds']:.1f} s, "
+            f"picco {load['peak_rss'] / measure.GIB:.2f} GiB"
+        )
         if load["status"] == "ok":
             extra = measure.run(
                 [measure.python(), "-m", "etl", "load", str(operatori), str(sedi), "--json"],
-                env, self.args.budget, self.memory_guard(), cwd=REPO_ROOT,
-            )  # fmt: skip
+                env,
+                self.args.budget,
+                self.memory_guard(),
+                cwd=REPO_ROOT,
+            )
             if not extra.ok:
                 entry["notes"].append(f"{scale.label}: operatori e sedi non caricati ({extra.why()})")
 
@@ -174,8 +180,11 @@ class Bench:
         floor_db = folder / "floor.duckdb"
         floor = measure.run(
             [measure.python(), "-m", "benchmarks.steps", "floor", "--csv", str(csv), "--db", str(floor_db)],
-            env, self.args.budget, self.memory_guard(), cwd=REPO_ROOT,
-        )  # fmt: skip
+            env,
+            self.args.budget,
+            self.memory_guard(),
+            cwd=REPO_ROOT,
+        )
         entry["steps"]["floor"] = self._step(floor)
         floor_db.unlink(missing_ok=True)
         self.save()
@@ -189,8 +198,15 @@ class Bench:
         if load["status"] != "ok":
             raise _Stop("caricamento non riuscito: indicatori e pagine non misurati")
         self.log(f"{scale.name}: indicatori e pagine")
-        cmd = [measure.python(), "-m", "benchmarks.dashboard", "--repeat", str(self.args.repeat),
-               "--page-timeout", str(self.args.budget)]  # fmt: skip
+        cmd = [
+            measure.python(),
+            "-m",
+            "benchmarks.dashboard",
+            "--repeat",
+            str(self.args.repeat),
+            "--page-timeout",
+            str(self.args.budget),
+        ]
         if self.args.skip_pages:
             cmd.append("--skip-pages")
         dash = measure.run(cmd, env, self.args.dashboard_budget, self.memory_guard(), cwd=REPO_ROOT)
@@ -211,8 +227,11 @@ class Bench:
             p.unlink(missing_ok=True)
         r = measure.run(
             [measure.python(), "-m", "etl", "load", str(csv), "--json"],
-            env, self.args.budget, self.memory_guard(), cwd=REPO_ROOT,
-        )  # fmt: skip
+            env,
+            self.args.budget,
+            self.memory_guard(),
+            cwd=REPO_ROOT,
+        )
         out = self._step(r)
         try:
             out["result"] = json.loads(r.stdout.strip().splitlines()[-1])
@@ -234,12 +253,16 @@ class Bench:
             if r.ok:
                 return out
         else:
-            out = {"status": "skipped", "reason": f"oltre {report.it_number(self.args.pandas_max_rows)} righe: "
-                   "non eseguito per intero", "seconds": None}  # fmt: skip
+            out = {
+                "status": "skipped",
+                "reason": f"oltre {report.it_number(self.args.pandas_max_rows)} righe: non eseguito per intero",
+                "seconds": None,
+            }
         # an honest estimate: the first rows, timed, extrapolated linearly (labelled "stima" in the report)
         n = min(PANDAS_CHUNK_ROWS, scale.rows)
-        chunk = measure.run([*base, "--nrows", str(n)], env, self.args.pandas_budget, self.memory_guard(),
-                            cwd=REPO_ROOT)  # fmt: skip
+        chunk = measure.run(
+            [*base, "--nrows", str(n)], env, self.args.pandas_budget, self.memory_guard(), cwd=REPO_ROOT
+        )
         db.unlink(missing_ok=True)
         out["chunk"] = self._step(chunk)
         out["chunk_rows"] = n
@@ -277,8 +300,19 @@ class Bench:
         folder.mkdir(parents=True, exist_ok=True)
         db = folder / "demo.duckdb"
         self.log("report: database dimostrativo e report XLSX, PPTX, PDF")
-        cmd = [measure.python(), "-m", "benchmarks.reports", "--db", str(db), "--out", str(folder / "file"),
-               "--repeat", str(self.args.repeat), "--territory", self.args.report_territory]  # fmt: skip
+        cmd = [
+            measure.python(),
+            "-m",
+            "benchmarks.reports",
+            "--db",
+            str(db),
+            "--out",
+            str(folder / "file"),
+            "--repeat",
+            str(self.args.repeat),
+            "--territory",
+            self.args.report_territory,
+        ]
         if not db.exists():
             cmd += ["--build", "--demo-scale", str(self.args.demo_scale)]
         r = measure.run(cmd, {"PYTHONPATH": str(REPO_ROOT)}, self.args.budget, self.memory_guard(), cwd=REPO_ROOT)
@@ -299,8 +333,16 @@ class Bench:
                 (folder / name).unlink(missing_ok=True)
 
     def _cleanup(self, folder: Path) -> None:
-        for name in ("prestazioni.csv", "una_riga.csv", "warehouse.duckdb", "warehouse.duckdb.wal", "floor.duckdb",
-                     "pandas.sqlite", "secret.key", "users.toml"):  # fmt: skip
+        for name in (
+            "prestazioni.csv",
+            "una_riga.csv",
+            "warehouse.duckdb",
+            "warehouse.duckdb.wal",
+            "floor.duckdb",
+            "pandas.sqlite",
+            "secret.key",
+            "users.toml",
+        ):
             (folder / name).unlink(missing_ok=True)
 
 
@@ -348,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-territory", default="SA2", help="territorio dei report misurati (predefinito SA2)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(command_line=None)
-    return p  # fmt: skip
+    return p
 
 
 def run_benchmarks(argv: list[str] | None = None) -> dict:

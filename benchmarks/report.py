@@ -90,29 +90,59 @@ def goals(name: str, s: dict, load: dict) -> list[dict]:
     ind_max = max(ind) if all(x is not None for x in ind) else None
     pages_ok = s.get("page_max_s") if s.get("pages") and not s.get("page_errors") else None
     out = [
-        _goal("caricamento entro 2× il pavimento DuckDB", "≤ 2,0×", s.get("ratio_load_floor"),
-              lambda v: v <= GOALS["load_vs_floor_max"], "ratio"),
-        _goal("caricamento ≥ 5× più veloce di pandas + SQLite", "≥ 5,0×", s.get("ratio_pandas_load"),
-              lambda v: v >= GOALS["pandas_vs_load_min"], "ratio"),
-        _goal(f"tutti gli indicatori (soglia {where})", f"< {it_number(GOALS['indicators_s'][level], 1)} s", ind_max,
-              lambda v: v < GOALS["indicators_s"][level], "s"),
-        _goal(f"ogni pagina (soglia {where})", f"< {it_number(GOALS['page_s'][level], 1)} s", pages_ok,
-              lambda v: v < GOALS["page_s"][level], "s"),
-    ]  # fmt: skip
+        _goal(
+            "caricamento entro 2× il pavimento DuckDB",
+            "≤ 2,0×",
+            s.get("ratio_load_floor"),
+            lambda v: v <= GOALS["load_vs_floor_max"],
+            "ratio",
+        ),
+        _goal(
+            "caricamento ≥ 5× più veloce di pandas + SQLite",
+            "≥ 5,0×",
+            s.get("ratio_pandas_load"),
+            lambda v: v >= GOALS["pandas_vs_load_min"],
+            "ratio",
+        ),
+        _goal(
+            f"tutti gli indicatori (soglia {where})",
+            f"< {it_number(GOALS['indicators_s'][level], 1)} s",
+            ind_max,
+            lambda v: v < GOALS["indicators_s"][level],
+            "s",
+        ),
+        _goal(
+            f"ogni pagina (soglia {where})",
+            f"< {it_number(GOALS['page_s'][level], 1)} s",
+            pages_ok,
+            lambda v: v < GOALS["page_s"][level],
+            "s",
+        ),
+    ]
     if name == "italia" or level == "national":
         rss = s.get("load_rss") if load.get("status") == "ok" else None
         if load.get("status") == "memory":
             rss = load.get("peak_rss")
         out.append(
-            _goal("memoria di picco del caricamento" + ("" if name == "italia" else " (soglia nazionale)"),
-                  "< 4 GiB", rss, lambda v: v < GOALS["national_load_rss_bytes"], "bytes")
-        )  # fmt: skip
+            _goal(
+                "memoria di picco del caricamento" + ("" if name == "italia" else " (soglia nazionale)"),
+                "< 4 GiB",
+                rss,
+                lambda v: v < GOALS["national_load_rss_bytes"],
+                "bytes",
+            )
+        )
     return out
 
 
 def _goal(what: str, threshold: str, value, test, unit: str) -> dict:
-    return {"goal": what, "threshold": threshold, "value": value, "unit": unit,
-            "met": None if value is None else bool(test(value))}  # fmt: skip
+    return {
+        "goal": what,
+        "threshold": threshold,
+        "value": value,
+        "unit": unit,
+        "met": None if value is None else bool(test(value)),
+    }
 
 
 # --- formatting ------------------------------------------------------------------------
@@ -235,14 +265,22 @@ def markdown(results: dict) -> str:
             for s in scales
         ],
     )
-    row("indicatori, vista Ufficio (a caldo, mediana di 3)", [fmt_s(s["summary"].get("indicators_ufficio_s"))
-                                                               for s in scales])  # fmt: skip
-    row("indicatori, vista pubblica (a caldo, mediana di 3)", [fmt_s(s["summary"].get("indicators_pubblico_s"))
-                                                                for s in scales])  # fmt: skip
-    row("indicatori, prima esecuzione (a freddo, Ufficio)", [fmt_s(s["summary"].get("indicators_ufficio_cold_s"))
-                                                             for s in scales])  # fmt: skip
-    row("primo avvio del cruscotto (copia in memoria + indicatori)", [fmt_s(s["summary"].get("app_cold_s"))
-                                                                       for s in scales])  # fmt: skip
+    row(
+        "indicatori, vista Ufficio (a caldo, mediana di 3)",
+        [fmt_s(s["summary"].get("indicators_ufficio_s")) for s in scales],
+    )
+    row(
+        "indicatori, vista pubblica (a caldo, mediana di 3)",
+        [fmt_s(s["summary"].get("indicators_pubblico_s")) for s in scales],
+    )
+    row(
+        "indicatori, prima esecuzione (a freddo, Ufficio)",
+        [fmt_s(s["summary"].get("indicators_ufficio_cold_s")) for s in scales],
+    )
+    row(
+        "primo avvio del cruscotto (copia in memoria + indicatori)",
+        [fmt_s(s["summary"].get("app_cold_s")) for s in scales],
+    )
     row("memoria di picco del processo del cruscotto", [fmt_bytes(s["summary"].get("dashboard_rss")) for s in scales])
     all_pages = []
     for s in scales:

@@ -165,9 +165,7 @@ CODIFICHE = TableSpec(
     key=("sistema", "codice"),
 )
 
-TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI, CODIFICHE)
-}
+TABLES: dict[str, TableSpec] = {t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI, CODIFICHE)}
 
 # A header read as another column when its companion is absent: without `sistema_codifica`, a column
 # «codice intervento» holds catalogue codes (`intervento`), as in files written before the coded columns.

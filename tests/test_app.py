@@ -74,9 +74,11 @@ def test_comune_page_shows_suppressed_cells_as_np_in_public_view(demo_db, tables
     column = f"{smallest['nome']} 2025"
     shown = pl.concat([pl.from_pandas(frame.value) for frame in at.dataframe if column in frame.value.columns])
     expected = views.comune_overview_display(
-        views.comune_overview(table, terr, 2025, smallest["comune"]), 2025, smallest["nome"],
+        views.comune_overview(table, terr, 2025, smallest["comune"]),
+        2025,
+        smallest["nome"],
         smallest["nome_sub_ambito"],
-    )  # fmt: skip
+    )
     assert sorted(shown[column].to_list()) == sorted(expected[column].to_list())
     suppressed = table.filter(
         (pl.col("territorio") == smallest["comune"]) & (pl.col("anno") == 2025) & pl.col("soppresso")

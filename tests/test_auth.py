@@ -28,9 +28,12 @@ PASSWORD = "una-password-di-prova"
 CREMA = "019035"
 OIDC_MAYOR = "sindaco@comune.crema.cr.it"
 OIDC_SECRETS = {
-    "redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "pdz",
-    "client_secret": "s", "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration",
-}  # fmt: skip
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "x" * 32,
+    "client_id": "pdz",
+    "client_secret": "s",
+    "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration",
+}
 
 
 def _write_accounts(path) -> None:
@@ -236,10 +239,17 @@ def test_regione_downloads_hold_no_comune_value(site, downloads):
         assert "Comuni" not in wb.sheetnames, name
         assert not _workbook_cells(wb) & comuni, name
         assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 8  # Metadati + the 7 areas
-    csv = pl.read_csv(io_bytes(downloads["indicatori_pubblico_2025.csv"]()), separator=";", decimal_comma=True,
-                      schema_overrides={"territorio": pl.String})  # fmt: skip
-    excel = pl.read_excel(io_bytes(downloads["indicatori_pubblico_2025.xlsx"]()), sheet_name="indicatori",
-                          schema_overrides={"territorio": pl.String})  # fmt: skip
+    csv = pl.read_csv(
+        io_bytes(downloads["indicatori_pubblico_2025.csv"]()),
+        separator=";",
+        decimal_comma=True,
+        schema_overrides={"territorio": pl.String},
+    )
+    excel = pl.read_excel(
+        io_bytes(downloads["indicatori_pubblico_2025.xlsx"]()),
+        sheet_name="indicatori",
+        schema_overrides={"territorio": pl.String},
+    )
     for export in (csv, excel):
         assert export.height > 0
         assert set(export["livello"]) == {"ambito", "sub_ambito"}
@@ -251,9 +261,12 @@ def test_sindaco_downloads_are_the_public_view_only(site, tables, downloads):
     run_as("sindaco.crema", "pages/esporta.py", anno="2025", vista="Ufficio di Piano")
     run_as("sindaco.crema", "pages/panoramica.py", anno="2025", vista="Ufficio di Piano")
     assert "indicatori_ufficio_2025.csv" not in downloads
-    csv = pl.read_csv(io_bytes(downloads["indicatori_pubblico_2025.csv"]()), separator=";", decimal_comma=True,
-                      schema_overrides={"territorio": pl.String, "numeratore": pl.Float64,
-                                        "denominatore": pl.Float64})  # fmt: skip
+    csv = pl.read_csv(
+        io_bytes(downloads["indicatori_pubblico_2025.csv"]()),
+        separator=";",
+        decimal_comma=True,
+        schema_overrides={"territorio": pl.String, "numeratore": pl.Float64, "denominatore": pl.Float64},
+    )
     public = tables["pubblico"].filter(pl.col("anno") == 2025)
     keys = ["indicatore", "territorio"]
     joined = csv.join(public, on=keys, suffix="_p", how="left")
@@ -626,8 +639,11 @@ def run_oidc(user: dict, page: str = "pages/panoramica.py", **query) -> AppTest:
 
 
 def test_oidc_identity_gets_the_role_of_its_email(site):
-    at = run_oidc({"is_logged_in": True, "email": "Sindaco@Comune.Crema.cr.it", "email_verified": True},
-                  "pages/comune.py", vista="Ufficio di Piano")  # fmt: skip
+    at = run_oidc(
+        {"is_logged_in": True, "email": "Sindaco@Comune.Crema.cr.it", "email_verified": True},
+        "pages/comune.py",
+        vista="Ufficio di Piano",
+    )
     assert at.title[0].value == "Comune di Crema"
     assert len(at.radio) == 0 and "Vista: Pubblica" in texts(at)
     assert "login" in set(audit.entries(site, utente=OIDC_MAYOR)["azione"])

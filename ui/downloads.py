@@ -59,9 +59,13 @@ def _report(f: Frame, territorio: str, fmt: str, label: str) -> None:
             bar = st.progress(0.0, text="Leggo i dati pubblici…")
             try:
                 data = reports.report_bytes(
-                    snapshot_cursor(db_path()), fmt, territory=territorio, year=f.year, levels=f.access.levels,
+                    snapshot_cursor(db_path()),
+                    fmt,
+                    territory=territorio,
+                    year=f.year,
+                    levels=f.access.levels,
                     progress=lambda done, text: bar.progress(min(max(done, 0.0), 1.0), text=text),
-                )  # fmt: skip
+                )
             except reports.ReportError as exc:
                 status.update(label=f"{label}: non preparato", state="error")
                 st.error(str(exc))
@@ -70,6 +74,12 @@ def _report(f: Frame, territorio: str, fmt: str, label: str) -> None:
         ready = (ident, data)
         st.session_state[ready_key] = ready
     download_button(
-        f, f"Scarica: {label}", ready[1], reports.default_filename(fmt, territorio, f.year), reports.MIME_TYPES[fmt],
-        what=f"report {fmt} {territorio} {f.year}", key=f"report_{fmt}", icon=":material/download:",
-    )  # fmt: skip
+        f,
+        f"Scarica: {label}",
+        ready[1],
+        reports.default_filename(fmt, territorio, f.year),
+        reports.MIME_TYPES[fmt],
+        what=f"report {fmt} {territorio} {f.year}",
+        key=f"report_{fmt}",
+        icon=":material/download:",
+    )

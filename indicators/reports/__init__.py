@@ -36,8 +36,17 @@ MIME_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
-__all__ = ["FORMATS", "MIME_TYPES", "Progress", "ReportContext", "ReportError", "build_report", "default_filename",
-           "report_bytes", "write_report"]  # fmt: skip
+__all__ = [
+    "FORMATS",
+    "MIME_TYPES",
+    "Progress",
+    "ReportContext",
+    "ReportError",
+    "build_report",
+    "default_filename",
+    "report_bytes",
+    "write_report",
+]
 
 
 Progress = Callable[[float, str], None]  # (fraction done 0..1, Italian text of the step)
@@ -132,9 +141,7 @@ def report_bytes(
     levels is required: a download is always for a role (`Access.levels`), never "everything" by default.
     """
     with tempfile.TemporaryDirectory(prefix="pdz-download-") as tmp:
-        path = build_report(
-            con, fmt, Path(tmp) / f"report.{fmt}", territory, year, levels=levels, progress=progress
-        )
+        path = build_report(con, fmt, Path(tmp) / f"report.{fmt}", territory, year, levels=levels, progress=progress)
         return path.read_bytes()
 
 

@@ -333,15 +333,30 @@ def _map_template(
     for tipo, _, marker, size in SEDI:
         pts = [(lon * shapes.k, lat) for t, _, lat, lon in sedi if t == tipo]
         if pts:
-            ax.plot([x for x, _ in pts], [y for _, y in pts], marker, ms=size, color="#000000", mec="white",
-                    mew=0.7, ls="", zorder=5)  # fmt: skip
+            ax.plot(
+                [x for x, _ in pts],
+                [y for _, y in pts],
+                marker,
+                ms=size,
+                color="#000000",
+                mec="white",
+                mew=0.7,
+                ls="",
+                zorder=5,
+            )
     for code, name, bold in names:
         if code in areas:
             ax.text(
-                *areas[code][1], name, ha="center", va="center", color="#1a1a1a", zorder=6,
-                fontsize=NAME_FONT_PT[bold], fontweight="bold" if bold else "normal",
+                *areas[code][1],
+                name,
+                ha="center",
+                va="center",
+                color="#1a1a1a",
+                zorder=6,
+                fontsize=NAME_FONT_PT[bold],
+                fontweight="bold" if bold else "normal",
                 path_effects=_halo(2.4 if bold else 2.0),
-            )  # fmt: skip
+            )
     above = _layer(_rgba(fig))
     return _MapTemplate(codes, labels.astype(np.uint16), layers[0], layers[1], above)
 
@@ -430,15 +445,24 @@ def _map_legend(draw, spec: MapSpec, width: int, height: int) -> None:
         col, row = divmod(k, rows)
         x, y = left + col * col_w, band_top + line * (row + 1.15)
         if kind == "box":
-            draw.rectangle((x, y, x + box, y + box), fill=_hex(colour or "#ffffff"),
-                           outline=_hex(outline or colour or "#ffffff"), width=max(1, _px(0.5, MAP_DPI)))  # fmt: skip
+            draw.rectangle(
+                (x, y, x + box, y + box),
+                fill=_hex(colour or "#ffffff"),
+                outline=_hex(outline or colour or "#ffffff"),
+                width=max(1, _px(0.5, MAP_DPI)),
+            )
         elif kind == "dot":
             r = box * 0.35
             draw.ellipse((x + box / 2 - r, y + box / 2 - r, x + box / 2 + r, y + box / 2 + r), fill=(0, 0, 0))
         else:  # a five-pointed star, as the hub on the map
             cx, cy, r = x + box / 2, y + box / 2, box * 0.62
-            pts = [(cx + (r if k % 2 == 0 else r * 0.42) * math.sin(math.pi * k / 5),
-                    cy - (r if k % 2 == 0 else r * 0.42) * math.cos(math.pi * k / 5)) for k in range(10)]  # fmt: skip
+            pts = [
+                (
+                    cx + (r if k % 2 == 0 else r * 0.42) * math.sin(math.pi * k / 5),
+                    cy - (r if k % 2 == 0 else r * 0.42) * math.cos(math.pi * k / 5),
+                )
+                for k in range(10)
+            ]
             draw.polygon(pts, fill=(0, 0, 0))
         draw.text((x + box + gap, y + box / 2), label, font=font, fill=text, anchor="lm")
 

@@ -154,8 +154,9 @@ def test_map_paints_the_palette_classes_np_grey_and_no_data_white_outlined(direz
     assert grey.any()
     ya, xa = centre("A")
     ab = px[ya, xa:xb]
-    assert (ab == 255).all(axis=1).any() and not (np.abs(ab.astype(int) - _hex(palette.NO_DATA_OUTLINE)).sum(axis=1)
-                                                  < 60).any()  # fmt: skip
+    assert (ab == 255).all(axis=1).any() and not (
+        np.abs(ab.astype(int) - _hex(palette.NO_DATA_OUTLINE)).sum(axis=1) < 60
+    ).any()
 
 
 def test_report_maps_colour_each_territory_as_the_dashboard_map(demo_db):

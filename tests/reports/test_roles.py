@@ -111,8 +111,9 @@ def test_cli_ruolo_regione_writes_a_regione_safe_report(demo_db: Path, tmp_path:
     assert done.returncode == 0, done.stderr
     wb = openpyxl.load_workbook(out)
     assert COMUNI_SHEET not in wb.sheetnames and not [v for _, v in _cells(wb) if v in comuni]
-    refused = subprocess.run([*cmd, "--ruolo", "regione", "--territory", "Crema"], cwd=REPO_ROOT,
-                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    refused = subprocess.run(
+        [*cmd, "--ruolo", "regione", "--territory", "Crema"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert refused.returncode == 1 and "non sono consentiti a questo ruolo" in refused.stderr
     assert "Traceback" not in refused.stderr
 
@@ -129,8 +130,9 @@ def test_regione_pptx_and_pdf_draw_no_comune_map(demo_db: Path, tmp_path: Path, 
     texts = [s.text_frame.text for slide in pptx.slides for s in slide.shapes if s.has_text_frame]
     captions = [t for t in texts if t.startswith("Mappa per")]
     assert len(captions) == len(few) and all(t.startswith("Mappa per sub-ambito") for t in captions)
-    tables = [c.text for slide in pptx.slides for s in slide.shapes if s.has_table for row in s.table.rows
-              for c in row.cells]  # fmt: skip
+    tables = [
+        c.text for slide in pptx.slides for s in slide.shapes if s.has_table for row in s.table.rows for c in row.cells
+    ]
     assert not set(tables) & comuni
     pdf = "\n".join(p.extract_text() for p in PdfReader(write_report(ctx, "pdf", tmp_path / "regione.pdf")).pages)
     assert "Mappa per sub-ambito" in pdf and "Mappa per comune" not in pdf
