@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core.settings import REPO_ROOT
 from tests.browser.test_dashboard_browser import SHOTS, _require_browser, _settle, _start_server
@@ -143,6 +144,11 @@ def test_every_page_has_no_axe_violation_on_the_app_s_own_elements(server, brows
             for v in violations
         )
         assert violations == [], f"/{path}: violazioni di accessibilità\n{report}"
+        all_described = f"() => ({CHART_ALTERNATIVES_JS})().every(c => c.name && c.alternative)"
+        try:  # tables and grids mount after the script has run: give them a moment under load
+            page.wait_for_function(all_described, timeout=15_000)
+        except PlaywrightTimeout:  # the assertion below says what is missing
+            pass
         charts = page.evaluate(CHART_ALTERNATIVES_JS)
         missing = [c for c in charts if not c["name"] or not c["alternative"]]
         assert missing == [], f"/{path}: grafici senza nome accessibile o senza alternativa testuale: {missing}"
