@@ -34,7 +34,9 @@ WORSE_LIGHT = "#f1a340"
 NEUTRAL = "#e7d9b0"
 BETTER_LIGHT = "#92c5de"
 BETTER_DARK = "#2166ac"
-NO_TARGET = "#c8bfe0"  # a published value with no plan to compare it with (status classes only)
+# A published value with no plan to compare it with (status classes only): a warm grey. The former lilac
+# (#c8bfe0) looked like «in linea» to a protanope (tests/test_accessibility.py checks every pair).
+NO_TARGET = "#d0c0b0"
 SUPPRESSED = "#8c8c8c"  # n.p.
 NO_DATA = "#ffffff"  # nessun dato: drawn without fill, outlined
 NO_DATA_OUTLINE = "#8c8c8c"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import api, charts, maps, views
+from indicators import alternatives, api, charts, maps, views
 from ui import session
+from ui.alternatives import CHART, chart_data
 from ui.banners import banners
 from ui.filters import frame, selected_territory
 from ui.geo import map_config, map_selection_callback, published_geojson
@@ -69,6 +70,7 @@ def render(area: str) -> None:
                 on_select=map_selection_callback(key, entry_level),
                 selection_mode="points",
                 config=map_config(),
+                alt=f"Mappa: {entry.nome}, anno {f.year}. Valori nell'elenco accanto.",
             )
             own = f" Contorno nero: {f.name_of(highlight)}." if highlight else ""
             st.caption(
@@ -109,6 +111,12 @@ def render(area: str) -> None:
                     owner=views.plan_owner(rows),
                 ),
                 key=f"trend_{entry.id}",
+                alt=f"Andamento: {entry.nome}, {f.name_of(shown_at)}. Valori in «{CHART}».",
+            )
+            chart_data(
+                CHART,
+                alternatives.trend_table(rows, entry.unita, baseline, targets, projection),
+                f"andamento per {f.name_of(shown_at)}",
             )
         with right:
             if cell:

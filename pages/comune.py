@@ -10,8 +10,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from indicators import api, charts, fmt, maps, views
+from indicators import alternatives, api, charts, fmt, maps, views
 from ui import session
+from ui.alternatives import CHART, MAP, chart_data
 from ui.banners import banners
 from ui.downloads import report_downloads
 from ui.filters import frame
@@ -77,7 +78,10 @@ with left:
         on_select=map_selection_callback("comune_map", "comune"),
         selection_mode="points",
         config=map_config(),
+        alt=f"Mappa: {entry.nome}, anno {f.year}, {row['nome']} evidenziato. Valori in «{MAP}».",
     )
+    classified, _ = maps.map_classes(values, entry.direzione, entry.unita, entry.soglie)
+    chart_data(MAP, views.map_table(classified, entry.unita, entry.direzione, "comune"), f"comuni ({f.year})")
     mine = overview.filter(pl.col("indicatore") == entry.id)
     if mine.height:
         r = mine.row(0, named=True)
@@ -109,7 +113,10 @@ with right:
             owner=views.plan_owner(rows),
         ),
         key="comune_trend",
+        alt=f"Andamento: {entry.nome}, {row['nome']}. Valori in «{CHART}».",
     )
+    trend_rows = alternatives.trend_table(rows, entry.unita, baseline, targets, projection)
+    chart_data(CHART, trend_rows, f"andamento per {row['nome']}")
     if cell:
         st.markdown(views.reading(cell, f.year))
 

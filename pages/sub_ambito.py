@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from indicators import charts, fmt, maps, views
+from indicators import alternatives, charts, fmt, maps, views
 from ui import session
+from ui.alternatives import CHART, MAP, chart_data
 from ui.banners import banners
 from ui.downloads import report_downloads
 from ui.filters import frame
@@ -63,25 +64,42 @@ with left:
             sedi=sedi,
             publish=published_geojson,
         )
-    st.plotly_chart(fig, key="sub_map", config=map_config())
+    st.plotly_chart(
+        fig, key="sub_map", config=map_config(), alt=f"Mappa dei residenti e delle sedi. Valori in «{MAP}»."
+    )
     st.caption(
         f"{comuni.height} comuni, {fmt.number(comuni['residenti'].sum())} residenti (ISTAT). "
         + ("Sub-ambito pilota del nuovo modello." if info["pilota"] else "Non ancora nel pilota.")
     )
+    level = "comune" if f.access.sees_comuni else "sub_ambito"
+    chart_data(MAP, alternatives.map_table(values, "residenti", level=level), "residenti (ISTAT)")
 with right:
     pyramid = session.population_pyramid(f, comuni["comune"].to_list())
-    st.plotly_chart(charts.population_pyramid(pyramid, title="Popolazione per età e sesso"), key="pyramid")
+    st.plotly_chart(
+        charts.population_pyramid(pyramid, title="Popolazione per età e sesso"),
+        key="pyramid",
+        alt=f"Piramide della popolazione per età e sesso. Valori in «{CHART}».",
+    )
+    chart_data(CHART, alternatives.pyramid_table(pyramid), "popolazione per età e sesso")
 
 st.subheader("Équipe multidisciplinare")
 staff = session.equipe(f)
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(charts.equipe(staff, title="FTE per profilo e sub-ambito"), key="equipe")
+    st.plotly_chart(
+        charts.equipe(staff, title="FTE per profilo e sub-ambito"),
+        key="equipe",
+        alt=f"Équipe per profilo e sub-ambito, in FTE. Valori in «{CHART}».",
+    )
+    chart_data(CHART, alternatives.equipe_table(staff), "FTE per profilo e sub-ambito")
 with right:
     per_as = views.level_values(f.table, f.territories, "org_residenti_per_as", f.year, "sub_ambito")
     st.plotly_chart(
-        charts.residents_per_worker(per_as, title=f"Residenti per assistente sociale ({f.year})"), key="per_as"
+        charts.residents_per_worker(per_as, title=f"Residenti per assistente sociale ({f.year})"),
+        key="per_as",
+        alt=f"Residenti per assistente sociale per sub-ambito, con il limite LEPS. Valori in «{CHART}».",
     )
+    chart_data(CHART, alternatives.per_worker_table(per_as), f"residenti per assistente sociale ({f.year})")
 own = staff.filter(pl.col("sub_ambito") == code)
 st.dataframe(fmt.italian_frame(own.drop("sub_ambito"), {"fte": 1}), hide_index=True, width="stretch")
 st.caption("Sedi: " + (", ".join(f"{r['nome']} ({r['tipo']})" for r in sedi.iter_rows(named=True)) or "nessuna"))

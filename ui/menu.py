@@ -35,6 +35,7 @@ PAGES: dict[str, list[Entry]] = {
         Entry("pages/panoramica.py", "Panoramica", ":material/traffic:", "panoramica", ALL),
         Entry("pages/obiettivi.py", "Obiettivi e indicatori", ":material/flag:", "obiettivi", ALL),
         Entry("pages/esporta.py", "Esporta i dati", ":material/download:", "esporta", ALL),
+        Entry("pages/assemblea.py", "Assemblea dei Sindaci", ":material/co_present:", "assemblea", ALL),
     ],
     "Obiettivi per area": [
         _area("poverta", ":material/volunteer_activism:"),
