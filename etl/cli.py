@@ -139,7 +139,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def warehouse_status(con) -> dict:
-    tables = {t: warehouse.scalar(con, f'SELECT count(*) FROM "{t}"') for t in TABLES}  # names from our registry
+    # names from our registry; a table newer than the warehouse (not yet created by a load) counts 0
+    tables = {
+        t: warehouse.scalar(con, f'SELECT count(*) FROM "{t}"') if warehouse.has_table(con, t) else 0 for t in TABLES
+    }
     batches = warehouse.query_pl(
         con,
         f"SELECT batch_id, file, tabella, sha256, {SHOWN_STATUS_SQL} AS status, rows_read, rows_loaded, "

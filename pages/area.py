@@ -10,6 +10,7 @@ import streamlit as st
 from indicators import api, charts, maps, views
 from ui import session
 from ui.banners import banners
+from ui.comparisons import comparison_block
 from ui.filters import frame, selected_territory
 from ui.geo import map_selection_callback, published_geojson
 
@@ -36,6 +37,7 @@ def render(area: str) -> None:
         st.divider()
         st.subheader(entry.nome)
         st.caption(entry.descrizione)
+        comparison_block(f, entry, territorio)
         entry_level = level if level in entry.livelli else "sub_ambito"
         values = views.level_values(f.table, f.territories, entry.id, f.year, entry_level)
         left, right = st.columns([3, 2])

@@ -7,6 +7,7 @@ import streamlit as st
 
 from indicators import api, fmt, views
 from ui.banners import banners
+from ui.comparisons import comparisons_overview
 from ui.downloads import report_downloads
 from ui.filters import frame
 
@@ -38,3 +39,4 @@ for area, label in api.area_names().items():
     )
 if f.is_public:
     st.caption(fmt.SUPPRESSED_HELP)
+comparisons_overview(f, [(f.comune, row["nome"]), (row["sub_ambito"], f"Sub-ambito {row['nome_sub_ambito']}")])

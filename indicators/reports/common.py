@@ -21,7 +21,7 @@ from core import settings
 from core.users import ALL_LEVELS
 from core.warehouse import get_meta
 from etl import queries
-from indicators import api, charts, definitions, fmt, maps, profiles, views
+from indicators import api, charts, comparisons, definitions, fmt, maps, profiles, views
 
 AMBITO = "AMBITO"
 AUDIENCE = "pubblico"  # reports leave the Ufficio di Piano: disclosure control always on
@@ -35,6 +35,12 @@ PROVISIONAL_NOTE = (
     "I sub-ambiti sono in composizione PROVVISORIA (raggruppamento geografico di comuni contigui): la composizione "
     "ufficiale non è ancora stata fornita dall'Ufficio di Piano. I valori per sub-ambito cambieranno quando sarà "
     "caricata."
+)
+COMPARISONS_NOTE = (
+    "Accanto ad alcuni indicatori sono riportati i valori pubblicati da altre fonti (per esempio ISTAT) per la "
+    "provincia, la regione o l'Italia, con l'anno e la fonte: li carica l'Ufficio di Piano, non sono calcolati da "
+    "questo strumento, non entrano nello stato né negli obiettivi e possono riferirsi a un anno o a una definizione "
+    "diversi."
 )
 NOT_AVAILABLE = "n.d."  # no value (denominator zero, no records): never shown as 0
 STATUSES = ("raggiunto", "in linea", "a rischio", "non in linea")
@@ -80,6 +86,8 @@ class ReportContext:
     entries: tuple[definitions.Indicator, ...]
     years: list[int] = field(default_factory=list)
     levels: tuple[str, ...] = ALL_LEVELS  # the territorial levels the reader may see (table already filtered)
+    # values published by others for wider territories (indicators/comparisons.py): shown beside, never mixed in
+    outside: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=comparisons.SCHEMA))
 
     # --- labels -----------------------------------------------------------------
 
@@ -253,6 +261,7 @@ def prepare(
         entries=api.catalog(),
         years=years,
         levels=levels,
+        outside=comparisons.outside_values(con),
     )
 
 
@@ -304,6 +313,11 @@ def reading(ctx: ReportContext, entry: definitions.Indicator) -> str:
     return views.reading(row, ctx.year)
 
 
+def comparison_note(ctx: ReportContext, entry: definitions.Indicator) -> str | None:
+    """The line under an indicator's table: the outside territories' values, years and sources (or None)."""
+    return comparisons.note_text(ctx.outside, entry.id, entry.unita, ctx.year)
+
+
 def reading_subject(ctx: ReportContext, entry: definitions.Indicator) -> str:
     return ctx.territory_label(ctx.value_territory(entry))
 
@@ -353,6 +367,8 @@ def method_notes(ctx: ReportContext) -> list[tuple[str, str]]:
                 "Gli indicatori dell'organizzazione sono calcolati solo per sub-ambito e ambito.",
             )
         )
+    if not ctx.outside.is_empty():
+        notes.append(("Confronti con altri territori", COMPARISONS_NOTE))
     if ctx.is_provisional:
         notes.append(("Sub-ambiti provvisori", PROVISIONAL_NOTE))
     if ctx.is_demo:

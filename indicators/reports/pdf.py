@@ -244,6 +244,12 @@ def _sub_ambito_table(ctx: ReportContext, entry) -> str:
 {common.NOT_AVAILABLE} = non disponibile. ◄ = territorio della relazione.</div>"""
 
 
+def _comparison(ctx: ReportContext, entry) -> str:
+    """The outside territories' values under the table, with their source (nothing when none is loaded)."""
+    note = common.comparison_note(ctx, entry)
+    return f'<div class="caption comparison">{_e(note)}</div>' if note else ""
+
+
 def _indicator(ctx: ReportContext, entry, first_of_area: str | None, images: dict[str, Path]) -> str:
     level = ctx.map_level(entry)
     subject = common.reading_subject(ctx, entry)
@@ -265,7 +271,7 @@ def _indicator(ctx: ReportContext, entry, first_of_area: str | None, images: dic
   <div class="row">
     <div class="map"><img src="{images[f"map_{entry.id}"].name}" alt="Mappa {_e(entry.nome)}">
       <div class="caption">{_e(map_caption)}</div></div>
-    <div class="side">{_sub_ambito_table(ctx, entry)}</div>
+    <div class="side">{_sub_ambito_table(ctx, entry)}{_comparison(ctx, entry)}</div>
   </div>
   <div class="trend"><img src="{images[f"trend_{entry.id}"].name}" alt="Andamento {_e(entry.nome)}">
     <div class="caption">Andamento per {_e(subject)}: valori osservati (il cerchio vuoto è l'anno in corso, da inizio
