@@ -42,4 +42,4 @@ def template_downloads(f: Frame) -> None:
             )  # fmt: skip
         for rule in templates.table_rules(spec):
             st.caption(rule)
-        st.dataframe(templates.column_guide(spec, refs), hide_index=True, width="stretch", key=f"guida_{name}")
+        st.dataframe(templates.column_guide(spec, refs), hide_index=True, width="stretch")
