@@ -168,7 +168,52 @@ CREATE TABLE IF NOT EXISTS interventi (
     descrizione VARCHAR,
     misura_ore BOOLEAN
 );
+CREATE TABLE IF NOT EXISTS codifiche (
+    sistema VARCHAR NOT NULL,
+    codice VARCHAR NOT NULL,
+    intervento VARCHAR NOT NULL,
+    descrizione VARCHAR,
+    batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS prestazioni_in_attesa (
+    fonte VARCHAR NOT NULL,
+    id_prestazione VARCHAR NOT NULL,
+    persona_id VARCHAR NOT NULL,
+    sesso VARCHAR,
+    anno_nascita INTEGER,
+    comune VARCHAR NOT NULL,
+    sistema_codifica VARCHAR NOT NULL,
+    codice_intervento VARCHAR NOT NULL,
+    data_richiesta DATE,
+    data_inizio DATE NOT NULL,
+    data_fine DATE,
+    ore DOUBLE,
+    importo_euro DOUBLE,
+    esito VARCHAR,
+    nucleo_id VARCHAR,
+    batch_id VARCHAR,
+    riga BIGINT
+);
 """
+
+# Summaries of the records and of the waiting queue that «Dati e qualità» shows: views of the warehouse,
+# tables in a dashboard snapshot (which leaves the records and the queue themselves out).
+HELD = "prestazioni_in_attesa"  # service records waiting for a code mapping (etl/held.py)
+HELD_BY_CODE = "in_attesa_per_codice"
+UNKNOWN_AGE = "eta_non_nota"
+SUMMARY_VIEWS = {
+    HELD_BY_CODE: """
+SELECT h.sistema_codifica AS sistema, h.codice_intervento AS codice, count(*) AS righe,
+       min(h.data_inizio) AS prima_data_inizio, max(h.data_inizio) AS ultima_data_inizio,
+       string_agg(DISTINCT k.file, ', ' ORDER BY k.file) AS file
+FROM prestazioni_in_attesa AS h LEFT JOIN caricamenti AS k ON k.batch_id = h.batch_id
+GROUP BY ALL
+""",
+    UNKNOWN_AGE: """
+SELECT intervento, area, count(*) AS righe, count(DISTINCT persona_id) AS persone
+FROM prestazioni WHERE anno_nascita IS NULL GROUP BY ALL
+""",
+}
 
 
 def _connect_with_wait(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
@@ -238,6 +283,9 @@ NOT_SNAPSHOTTED = ("audit",)  # read on demand by the pages that need it, never 
 # the dashboard's memory. A snapshot taken with `summarise` leaves them out and keeps what the
 # pages need instead (the view `prestazioni_per_fonte`, the indicator values computed during the visit).
 RECORDS = "prestazioni"
+
+# Left out of a snapshot taken with `summarise` (the summary views stay, copied as tables).
+SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD)
 
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 
@@ -361,7 +409,7 @@ def _snapshot(path: Path, wait_seconds: float, summarise: Summarise | None) -> d
             for r in src.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
             ).fetchall()
-            if r[0] not in NOT_SNAPSHOTTED and not (summarise is not None and r[0] in (RECORDS, RECORDS_BY_SOURCE))
+            if r[0] not in NOT_SNAPSHOTTED and not (summarise is not None and r[0] in SUMMARISED)
         ]
         queries = {name: f'SELECT * FROM "{name}"' for name in tables}  # names come from the catalog
         if summarise is not None:  # from the records themselves: a warehouse older than the view has none
@@ -386,6 +434,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and refresh reference data when its files changed."""
     con.execute(DDL)
     con.execute(f"CREATE OR REPLACE VIEW {RECORDS_BY_SOURCE} AS {RECORDS_BY_SOURCE_SQL}")
+    for name, sql in SUMMARY_VIEWS.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (chiave) DO UPDATE SET valore = excluded.valore",
         [SCHEMA_VERSION],

@@ -29,6 +29,7 @@ ACTIONS = {
     "caricamento": "caricamento di file",
     "caricamento_rifiutato": "file rifiutato prima del caricamento",
     "obiettivi": "modifica degli obiettivi",
+    "codifica": "modifica delle codifiche (codici dei sistemi di origine)",
     "esportazione": "esportazione o download",
     "utenti": "gestione degli utenti",
 }

@@ -121,6 +121,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("Righe per tabella:")
     for table, n in status["tables"].items():
         print(f"  {table:<14} {fmt_int(n):>12}")
+    print(f"Righe in attesa di codifica: {fmt_int(status['in_attesa'])}")
     print(f"Dati dimostrativi: {'sì' if status['demo'] else 'no'}")
     if status.get("reali_nel_dimostrativo"):
         print(
@@ -133,12 +134,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(
             f"  {b['ended_at'] or b['started_at'] or '':<19}  {b['status']:<10} {b['tabella'] or '-':<12} {b['file']}: "
             f"lette {fmt_int(b['rows_read'])}, caricate {fmt_int(b['rows_loaded'])}, "
-            f"scartate {fmt_int(b['rows_rejected'])}" + (f" — {b['error']}" if b["error"] else "")
+            f"scartate {fmt_int(b['rows_rejected'])}"
+            + (f", in attesa {fmt_int(b['rows_held'])}" if b["rows_held"] else "")
+            + (f" — {b['error']}" if b["error"] else "")
         )
     return 0
 
 
 def warehouse_status(con) -> dict:
+    from etl.held import held_count
+
     # names from our registry; a table newer than the warehouse (not yet created by a load) counts 0
     tables = {
         t: warehouse.scalar(con, f'SELECT count(*) FROM "{t}"') if warehouse.has_table(con, t) else 0 for t in TABLES
@@ -146,14 +151,18 @@ def warehouse_status(con) -> dict:
     batches = warehouse.query_pl(
         con,
         f"SELECT batch_id, file, tabella, sha256, {SHOWN_STATUS_SQL} AS status, rows_read, rows_loaded, "
-        "rows_rejected, strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started_at, "
+        "rows_rejected, rows_read - rows_loaded - rows_rejected AS rows_held, "
+        "strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started_at, "
         "strftime(ended_at, '%Y-%m-%d %H:%M:%S') AS ended_at, error, fonte "
         "FROM caricamenti ORDER BY coalesce(ended_at, started_at) DESC, batch_id DESC",
     ).to_dicts()
     from etl.queries import real_loads_in_demo
 
     demo = warehouse.get_meta(con, "demo") == "true"
-    return {"tables": tables, "batches": batches, "demo": demo, "reali_nel_dimostrativo": real_loads_in_demo(con)}
+    return {
+        "tables": tables, "batches": batches, "demo": demo, "reali_nel_dimostrativo": real_loads_in_demo(con),
+        "in_attesa": held_count(con),
+    }  # fmt: skip
 
 
 def cmd_rejected(args: argparse.Namespace) -> int:

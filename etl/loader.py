@@ -49,9 +49,10 @@ import polars as pl
 
 from core import redact, settings, warehouse
 from etl import codice_fiscale as cf
+from etl import held
 from etl.queries import STATUS_IN_PROGRESS, STATUS_INTERRUPTED
 from etl.readers import PROBLEM, RAW, ROW, ReadError, SourceFile, open_source
-from etl.schemas import TABLES, TableSpec, infer_table, match_columns
+from etl.schemas import TABLES, TableSpec, infer_table, match_columns, missing_columns
 from etl.validate import ERROR_SCHEMA, Context, rejected_rows_json, validate_batch
 
 Progress = Callable[[int, int | None], None]  # rows done, rows expected (None if unknown)
@@ -103,7 +104,10 @@ STORED = {
     "obiettivi": ["indicatore", "territorio", "anno", "tipo", "valore"],
     "confronti": ["indicatore", "territorio", "anno", "valore", "fonte", "nota"],
     "sub_ambiti": ["comune", "sub_ambito", "nome_sub_ambito", "pilota", "data_avvio_pilota", "provvisorio"],
+    "codifiche": ["sistema", "codice", "intervento", "descrizione"],
 }  # fmt: skip
+# Columns staged beside the stored ones: a record's source code, kept while it waits for a mapping (etl/held.py).
+STAGED_EXTRA = {"prestazioni": ["sistema_codifica", "codice_intervento"]}
 KEYS = {
     "prestazioni": ["fonte", "id_prestazione"],
     "operatori": ["id_operatore"],
@@ -111,6 +115,7 @@ KEYS = {
     "obiettivi": ["indicatore", "territorio", "anno", "tipo"],
     "confronti": ["indicatore", "territorio", "anno"],
     "sub_ambiti": ["comune"],
+    "codifiche": ["sistema", "codice"],
 }
 
 
@@ -123,6 +128,10 @@ class LoadResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    rows_held: int = 0  # passed every check, waiting for a code mapping (etl/held.py)
+    # a `codifiche` load (or edit): held rows its mappings loaded into prestazioni, or rejected
+    rows_released: int = 0
+    rows_released_rejected: int = 0
     error: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -131,6 +140,9 @@ class LoadResult:
         out = {k: v for k, v in asdict(self).items() if k not in ("ignored_columns", "seconds")}
         if out["error"] is None:
             out.pop("error")
+        if self.table != "codifiche":
+            out.pop("rows_released")
+            out.pop("rows_released_rejected")
         return out
 
     def summary_it(self, where_rejected: str | None = None) -> str:
@@ -146,6 +158,16 @@ class LoadResult:
         )
         if self.rows_rejected:
             text += f" ({where_rejected or f'vedere i motivi con `python -m etl rejected --batch {self.batch_id}`'})"
+        if self.rows_held:
+            text += (
+                f", in attesa di codifica {fmt_int(self.rows_held)} (il loro codice intervento non ha ancora una "
+                "corrispondenza nel catalogo: associarlo in «Dati e qualità» o caricare un file codifiche)"
+            )
+        if self.rows_released or self.rows_released_rejected:
+            text += (
+                f"; righe in attesa di codifica ora caricate {fmt_int(self.rows_released)}, "
+                f"scartate {fmt_int(self.rows_released_rejected)}"
+            )
         text += f", in {self.seconds:.1f} secondi.".replace(".", ",", 1)
         if self.ignored_columns:
             text += " Colonne non previste e ignorate: " + ", ".join(self.ignored_columns) + "."
@@ -243,7 +265,7 @@ def load_file(
         result.batch_id = _new_batch_id(started)
         _log_attempt(con, result, sha, started, user)
         _load_in_transaction(con, source, spec, sha, result, started, progress, user, indicator_ids)
-    except (ReadError, LoadRefused) as exc:
+    except (ReadError, LoadRefused, held.ReleaseRefused) as exc:
         result.error = redact.safe_text(str(exc), MAX_ERROR_CHARS)
         _log_failure(con, result, started, user, sha if "sha" in locals() else None)
     except Exception as exc:  # anything unexpected: nothing loaded, an Italian reason, details to stderr only
@@ -328,7 +350,7 @@ def _choose_table(source: SourceFile, table: str | None) -> TableSpec:
             )
         spec = TABLES[inferred]
     mapping, _ = match_columns(spec, source.columns)
-    missing = [c for c in spec.required if c not in mapping.values()]
+    missing = missing_columns(spec, set(mapping.values()))
     if missing:
         raise ReadError(
             f"mancano colonne obbligatorie per la tabella {spec.label}: {', '.join(missing)} "
@@ -362,6 +384,13 @@ def build_context(con: duckdb.DuckDBPyConnection, indicator_ids: Iterable[str] |
         italy_codes=set(italy["comune"].to_list()),
         italy_keys={comune_key(n) for n in italy["nome"].to_list()},
         interventi=dict(con.execute("SELECT intervento, area FROM interventi").fetchall()),
+        # only mappings to an intervento still in the catalogue (a row with another code waits)
+        codifiche={
+            (s, c): i
+            for s, c, i in con.execute(
+                "SELECT c.sistema, c.codice, c.intervento FROM codifiche c JOIN interventi USING (intervento)"
+            ).fetchall()
+        },
         sub_ambiti={r[0] for r in con.execute("SELECT DISTINCT sub_ambito FROM sub_ambiti").fetchall()},
         indicatori=None if indicator_ids is None else set(indicator_ids),
         anno_baseline=anno_baseline,
@@ -386,13 +415,14 @@ def _load_in_transaction(
     mapping, unknown = match_columns(spec, source.columns)
     result.ignored_columns = unknown
     stored = STORED[spec.name]
+    staged = [*stored, *STAGED_EXTRA.get(spec.name, [])]
     expected = _expected_rows(source)
     bar = _progress_bar(expected, source.path.name)
-    columns = ", ".join([*stored, "batch_id"])
+    columns = ", ".join([*staged, "batch_id"])
     con.execute(f"SET memory_limit = '{STAGING_MEMORY_LIMIT}'")
     try:
         # Staging: temporary tables of this connection, outside the transaction (see the module docstring).
-        _create_staging(con, spec.name, stored)
+        _create_staging(con, spec.name, stored, STAGED_EXTRA.get(spec.name, []))
         con.execute("CREATE OR REPLACE TEMP TABLE _scarti_staging AS SELECT * FROM scarti LIMIT 0")
         rows_read = 0
         with closing(_read_ahead(_validated_batches(source, spec, mapping, ctx))) as batches:
@@ -401,8 +431,8 @@ def _load_in_transaction(
                 if spec.name == "prestazioni":
                     good = _pseudonymise(good, key)
                 good = good.with_columns(pl.lit(result.batch_id).alias("batch_id"))
-                con.register("_good", good.select([*stored, "batch_id", ROW]))
-                con.execute(f"INSERT INTO _staging SELECT {columns}, _riga FROM _good")
+                con.register("_good", good.select([*staged, "batch_id", ROW]))
+                con.execute(f"INSERT INTO _staging ({columns}, _riga) SELECT {columns}, _riga FROM _good")
                 con.unregister("_good")
                 if errors.height:
                     _store_errors(con, spec, batch, errors, result)
@@ -415,6 +445,7 @@ def _load_in_transaction(
         try:
             con.execute("INSERT INTO scarti SELECT * FROM _scarti_staging")
             _reject_duplicate_keys(con, spec, result)
+            rows_held = held.hold_unmapped(con) if spec.name == "prestazioni" else 0
             if spec.replace_all:
                 _check_complete_cover(con, spec)
             loaded = warehouse.scalar(con, "SELECT count(*) FROM _staging")
@@ -422,14 +453,17 @@ def _load_in_transaction(
                 con, "SELECT count(DISTINCT riga) FROM scarti WHERE batch_id = ?", [result.batch_id]
             )
             _upsert(con, spec)
+            if spec.name == "codifiche":  # the mappings' held rows, in this same transaction
+                result.rows_released, result.rows_released_rejected = held.release(con, result.batch_id)
             _fault_injection_pause()
             result.rows_read, result.rows_loaded, result.rows_rejected = rows_read, loaded, rejected
+            result.rows_held = rows_held
             if rows_read == 0:
                 raise LoadRefused("il file non contiene righe di dati sotto l'intestazione")
-            if rows_read != loaded + rejected:  # a safety net: never lose a row silently
+            if rows_read != loaded + rejected + rows_held:  # a safety net: never lose a row silently
                 raise LoadRefused(
-                    f"conteggi incoerenti (lette {rows_read}, caricate {loaded}, scartate {rejected}): "
-                    "caricamento annullato, nessuna modifica. Segnalare il problema."
+                    f"conteggi incoerenti (lette {rows_read}, caricate {loaded}, scartate {rejected}, "
+                    f"in attesa {rows_held}): caricamento annullato, nessuna modifica. Segnalare il problema."
                 )
             con.execute(
                 "UPDATE caricamenti SET status = 'loaded', rows_read = ?, rows_loaded = ?, rows_rejected = ?, "
@@ -451,7 +485,7 @@ def _load_in_transaction(
             bar.close()
 
 
-def _create_staging(con: duckdb.DuckDBPyConnection, table: str, stored: list[str]) -> None:
+def _create_staging(con: duckdb.DuckDBPyConnection, table: str, stored: list[str], extra: list[str]) -> None:
     """An empty staging table with the target's column types, declared explicitly.
 
     Not `CREATE TABLE AS SELECT ... LIMIT 0`: in DuckDB 2.0.0 a table made that way and
@@ -464,7 +498,7 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str, stored: list[str
             [table],
         ).fetchall()
     )
-    cols = ", ".join(f'"{c}" {types[c]}' for c in [*stored, "batch_id"])
+    cols = ", ".join([*(f'"{c}" {types[c]}' for c in [*stored, "batch_id"]), *(f'"{c}" VARCHAR' for c in extra)])
     con.execute("DROP TABLE IF EXISTS _staging")
     con.execute(f"CREATE TEMP TABLE _staging ({cols}, _riga BIGINT)")
 
@@ -655,7 +689,8 @@ def _log_failure(
     con: duckdb.DuckDBPyConnection, result: LoadResult, started: datetime, user: str | None, sha: str | None
 ) -> None:
     result.status = "failed"
-    result.rows_read = result.rows_loaded = result.rows_rejected = 0
+    result.rows_read = result.rows_loaded = result.rows_rejected = result.rows_held = 0
+    result.rows_released = result.rows_released_rejected = 0
     result.batch_id = result.batch_id or _new_batch_id(started)
     try:
         updated = con.execute(

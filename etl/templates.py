@@ -48,7 +48,9 @@ KIND_FORMATS = {
     "integer": "numero intero",
     "bool": "sì o no (anche vero/falso, 1/0)",
     "comune": "codice ISTAT (019035) o nome del comune (Crema) di un comune dell'ambito",
-    "codice_fiscale": "codice fiscale di 16 caratteri",
+    "codice_fiscale": "codice fiscale (16 caratteri), codice fiscale provvisorio (11 cifre), STP o ENI (3 lettere e 13 "
+                      "cifre)",
+    "codice_sorgente": "codice di un altro sistema, come scritto nel sistema (maiuscole o minuscole, spazi ignorati)",
     "intervento": "codice del catalogo degli interventi",
     "sub_ambito": "codice di un sub-ambito",
     "indicatore": "codice di un indicatore del catalogo",
@@ -174,9 +176,14 @@ def allowed_text(col: Column, refs: References) -> str:
     return ""
 
 
-def required_text(col: Column) -> str:
+def required_text(spec: TableSpec, col: Column) -> str:
+    """sì / no (with the value used when empty) / which of the alternatives (`required_one_of`) it belongs to."""
     if col.required:
         return "sì"
+    groups = [g for g in spec.required_one_of if col.name in g]
+    if groups:
+        alternatives = " oppure ".join(" e ".join(g) for g in spec.required_one_of)
+        return f"una delle alternative: {alternatives}"
     return f"no (se vuota: {col.default})" if col.default is not None else "no"
 
 
@@ -188,7 +195,7 @@ def column_guide(spec: TableSpec, refs: References) -> pl.DataFrame:
     for col in spec.columns:
         doc = column_doc(spec.name, col.name)
         rows.append({
-            "Colonna": col.name, "Obbligatoria": required_text(col), "Formato": format_text(col),
+            "Colonna": col.name, "Obbligatoria": required_text(spec, col), "Formato": format_text(col),
             "Valori ammessi": allowed_text(col, refs), "Descrizione": doc.descrizione if doc else "",
             "Esempio": examples[col.name][0] if examples.height else "", "Altri nomi accettati": ", ".join(col.aliases),
         })  # fmt: skip

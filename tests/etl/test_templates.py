@@ -42,7 +42,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, templates.R
 
 def test_every_table_of_the_registry_has_a_template_and_every_column_a_description():
     assert [s.name for s in templates.all_templates()] == list(TABLES)
-    assert {"prestazioni", "operatori", "sedi", "obiettivi", "sub_ambiti", "confronti"} <= set(TABLES)
+    assert {"prestazioni", "operatori", "sedi", "obiettivi", "sub_ambiti", "codifiche", "confronti"} <= set(TABLES)
     undescribed = [(t, c.name) for t, s in TABLES.items() for c in s.columns if not schemas.column_doc(t, c.name)]
     assert undescribed == [], "describe these columns in etl/schemas.py COLUMN_DOCS"
     stale = [(t, c) for t, cols in schemas.COLUMN_DOCS.items() for c in cols
@@ -124,7 +124,9 @@ def test_xlsx_template_second_sheet_explains_each_column_from_the_loaders_schema
         assert list(explained) == [c.name for c in spec.columns]
         for col in spec.columns:
             row = explained[col.name]
-            assert row["Obbligatoria"].startswith("sì" if col.required else "no"), (spec.name, col.name)
+            alternative = any(col.name in g for g in spec.required_one_of)
+            expected = "sì" if col.required else ("una delle alternative" if alternative else "no")
+            assert row["Obbligatoria"].startswith(expected), (spec.name, col.name)
             assert row["Descrizione"] == schemas.column_doc(spec.name, col.name).descrizione
             assert row["Formato"] == templates.format_text(col)
             if col.kind == "code":
@@ -141,7 +143,11 @@ def test_guide_texts_follow_the_column_kinds_and_ranges():
     assert templates.format_text(TABLES["operatori"].column("fte")).endswith("maggiore di 0 e al massimo 1")
     assert templates.format_text(TABLES["prestazioni"].column("ore")).endswith("non negativo")
     assert templates.format_text(TABLES["confronti"].column("anno")) == "numero intero; almeno 1990 e al massimo 2100"
-    assert templates.required_text(TABLES["prestazioni"].column("fonte")) == "no (se vuota: cartella_sociale)"
+    prestazioni = TABLES["prestazioni"]
+    assert templates.required_text(prestazioni, prestazioni.column("fonte")) == "no (se vuota: cartella_sociale)"
+    assert templates.required_text(prestazioni, prestazioni.column("codice_intervento")) == (
+        "una delle alternative: intervento oppure sistema_codifica e codice_intervento"
+    )
 
 
 def test_the_synthetic_codice_fiscale_is_valid_in_form_and_belongs_to_nobody():
