@@ -207,9 +207,8 @@ def test_comparisons_sheet_lists_each_outside_value_with_its_source_apart_from_t
         (e["indicatore"], e["territorio"], int(e["anno"]), float(e["valore"].replace(",", ".")), e["fonte"], e["nota"])
         for e in example
     ]
-    assert [(s["Codice indicatore"], s["Territorio"], s["Anno"], s["Valore"], s["Fonte"], s["Nota"]) for s in shown] == (
-        expected
-    )
+    keys = ("Codice indicatore", "Territorio", "Anno", "Valore", "Fonte", "Nota")
+    assert [tuple(s[k] for k in keys) for s in shown] == expected
     assert all(s["Fonte"] == "esempio — sostituire con il dato ufficiale" for s in shown)
     # never in the sheets of the ambito's own numbers
     outside_labels = {e["territorio"] for e in example}
