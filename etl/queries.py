@@ -69,9 +69,12 @@ DEMO_BATCHES = "demo_batches"
 # What the demo builder loaded before it recorded its batches: its files' names (tests/etl/test_trust.py
 # keeps them equal to demo/generate.py and demo/build.py), the targets file last.
 LEGACY_DEMO_FILES = (
-    "prestazioni_cartella_sociale.csv", "prestazioni_sil.xlsx", "operatori.csv", "sedi.csv",
+    "prestazioni_cartella_sociale.csv",
+    "prestazioni_sil.xlsx",
+    "operatori.csv",
+    "sedi.csv",
     "obiettivi_dimostrativi.csv",
-)  # fmt: skip
+)
 LEGACY_DEMO_LAST = "obiettivi_dimostrativi.csv"
 
 
@@ -133,8 +136,14 @@ def reject_reasons(con: duckdb.DuckDBPyConnection, batch_ids: list[str] | None =
 def held_by_code(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Rows waiting for a code mapping, per (sistema, codice): rows, first and last start date, files."""
     if not has_table(con, HELD_BY_CODE):  # a warehouse older than the queue
-        schema = {"sistema": pl.String, "codice": pl.String, "righe": pl.Int64, "prima_data_inizio": pl.Date,
-                  "ultima_data_inizio": pl.Date, "file": pl.String}  # fmt: skip
+        schema = {
+            "sistema": pl.String,
+            "codice": pl.String,
+            "righe": pl.Int64,
+            "prima_data_inizio": pl.Date,
+            "ultima_data_inizio": pl.Date,
+            "file": pl.String,
+        }
         return pl.DataFrame(schema=schema)
     return query_pl(con, f"SELECT * FROM {HELD_BY_CODE} ORDER BY righe DESC, sistema, codice")
 
@@ -159,6 +168,5 @@ def unknown_age(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Loaded records without a year of birth (identifiers that do not encode it): per intervento and area,
     rows and distinct persons."""
     if not has_table(con, UNKNOWN_AGE):
-        return pl.DataFrame(schema={"intervento": pl.String, "area": pl.String, "righe": pl.Int64,
-                                    "persone": pl.Int64})  # fmt: skip
+        return pl.DataFrame(schema={"intervento": pl.String, "area": pl.String, "righe": pl.Int64, "persone": pl.Int64})
     return query_pl(con, f"SELECT * FROM {UNKNOWN_AGE} ORDER BY persone DESC, intervento")
