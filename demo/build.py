@@ -60,7 +60,9 @@ def build_demo(db: Path | str, seed: int = 42, scale: float = 1.0) -> str:
             files = generate_demo_files(Path(tmp), seed=seed, scale=scale)
             ids = indicator_ids()
             results = load_files(
-                [*[f for f in files if f.suffix != ".json"], EXAMPLE_COMPARISONS], db=building, indicator_ids=ids,
+                [*[f for f in files if f.suffix != ".json"], EXAMPLE_COMPARISONS],
+                db=building,
+                indicator_ids=ids,
                 demo_build=token,
             )
             with warehouse.reader(building) as con:

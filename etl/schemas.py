@@ -265,63 +265,83 @@ COLUMN_DOCS: dict[str, dict[str, ColumnDoc]] = {
     "prestazioni": {
         "id_prestazione": ColumnDoc(
             "Identificativo del record nel sistema di origine, unico per fonte. Non deve contenere il codice "
-            "fiscale né altro che identifichi la persona.", "PRE-2025-000123"),
+            "fiscale né altro che identifichi la persona.",
+            "PRE-2025-000123",
+        ),
         "fonte": ColumnDoc(
             "Sistema da cui proviene il record (per esempio cartella_sociale, sil). Con id_prestazione forma la "
-            "chiave: un record caricato di nuovo sostituisce il precedente.", "cartella_sociale"),
+            "chiave: un record caricato di nuovo sostituisce il precedente.",
+            "cartella_sociale",
+        ),
         "codice_fiscale": ColumnDoc(
             "Codice fiscale della persona: controllato (formato, carattere di controllo, data di nascita), usato per "
             "riconoscere la stessa persona in record diversi e sostituito da uno pseudonimo: non viene mai conservato. "
             "Sesso e anno di nascita sono ricavati dal codice. Quello dell'esempio è fittizio (cognome e nome XXX XXX: "
-            "nessuna persona ha questo codice)."),
+            "nessuna persona ha questo codice)."
+        ),
         "comune_residenza": ColumnDoc("Comune di residenza della persona: deve essere un comune dell'ambito."),
-        "intervento": ColumnDoc("Tipo di intervento, con un codice del catalogo degli interventi (decide l'area).",
-                                "SAD"),
+        "intervento": ColumnDoc(
+            "Tipo di intervento, con un codice del catalogo degli interventi (decide l'area).", "SAD"
+        ),
         "data_richiesta": ColumnDoc(
-            "Data della domanda, non successiva alla data di inizio: serve per i tempi di attesa.", "15/01/2025"),
+            "Data della domanda, non successiva alla data di inizio: serve per i tempi di attesa.", "15/01/2025"
+        ),
         "data_inizio": ColumnDoc("Data di inizio dell'intervento.", "03/02/2025"),
         "data_fine": ColumnDoc(
-            "Data di fine, non precedente alla data di inizio; vuota se l'intervento è in corso.", "30/06/2025"),
+            "Data di fine, non precedente alla data di inizio; vuota se l'intervento è in corso.", "30/06/2025"
+        ),
         "ore": ColumnDoc("Ore erogate nel record (per gli interventi misurati in ore, come SAD e ADM).", "48,5"),
         "importo_euro": ColumnDoc("Importo erogato nel record, in euro.", "1.250,00"),
         "esito": ColumnDoc(
-            "Esito dell'intervento; ASSUNZIONE = lavoro ottenuto (per i tirocini). Vuoto se non rilevato.",
-            "CONCLUSO"),
+            "Esito dell'intervento; ASSUNZIONE = lavoro ottenuto (per i tirocini). Vuoto se non rilevato.", "CONCLUSO"
+        ),
         "id_nucleo": ColumnDoc(
             "Identificativo del nucleo familiare (pseudonimizzato come il codice fiscale): le persone dello stesso "
             "nucleo sono contate una volta negli indicatori per nucleo; se manca, il nucleo è la persona.",
-            "NUCLEO-000045"),
+            "NUCLEO-000045",
+        ),
         "sistema_codifica": ColumnDoc(
             "Al posto di intervento: il sistema a cui appartiene codice_intervento (per esempio il nome della "
             "cartella sociale, SIUSS, ISTAT). La tabella codifiche dice a quale intervento corrisponde il codice; "
-            "una riga con un codice non ancora associato resta in attesa di codifica, non è scartata.", ""),
+            "una riga con un codice non ancora associato resta in attesa di codifica, non è scartata.",
+            "",
+        ),
         "codice_intervento": ColumnDoc(
-            "Il codice dell'intervento nel sistema indicato in sistema_codifica (da compilare insieme).", ""),
+            "Il codice dell'intervento nel sistema indicato in sistema_codifica (da compilare insieme).", ""
+        ),
         "sesso": ColumnDoc(
             "M o F, per le persone senza codice fiscale completo (codice provvisorio, STP, ENI); con un codice "
-            "fiscale è ricavato dal codice e questa colonna è ignorata.", ""),
+            "fiscale è ricavato dal codice e questa colonna è ignorata.",
+            "",
+        ),
         "anno_nascita": ColumnDoc(
             "Anno di nascita (dal 1900 all'anno in corso), per le persone senza codice fiscale completo; senza, la "
-            "persona ha età non nota ed è esclusa dagli indicatori per fascia d'età.", ""),
+            "persona ha età non nota ed è esclusa dagli indicatori per fascia d'età.",
+            "",
+        ),
     },
     "codifiche": {
-        "sistema": ColumnDoc("Il sistema di codifica (lo stesso valore di sistema_codifica nelle prestazioni).",
-                             "CARTELLA_ESEMPIO"),
-        "codice": ColumnDoc("Il codice nel sistema (lo stesso valore di codice_intervento nelle prestazioni).",
-                            "DOM-ANZ"),
+        "sistema": ColumnDoc(
+            "Il sistema di codifica (lo stesso valore di sistema_codifica nelle prestazioni).", "CARTELLA_ESEMPIO"
+        ),
+        "codice": ColumnDoc(
+            "Il codice nel sistema (lo stesso valore di codice_intervento nelle prestazioni).", "DOM-ANZ"
+        ),
         "intervento": ColumnDoc("Il codice del catalogo degli interventi a cui corrisponde."),
-        "descrizione": ColumnDoc("Che cosa significa il codice nel suo sistema.",
-                                 "Assistenza domiciliare anziani (esempio)"),
+        "descrizione": ColumnDoc(
+            "Che cosa significa il codice nel suo sistema.", "Assistenza domiciliare anziani (esempio)"
+        ),
     },
     "operatori": {
-        "id_operatore": ColumnDoc("Identificativo dell'operatore (matricola interna, non il codice fiscale).",
-                                  "OP-0001"),
+        "id_operatore": ColumnDoc(
+            "Identificativo dell'operatore (matricola interna, non il codice fiscale).", "OP-0001"
+        ),
         "profilo": ColumnDoc("Profilo professionale.", "ASSISTENTE_SOCIALE"),
         "sub_ambito": ColumnDoc("Sub-ambito (équipe) in cui lavora l'operatore."),
         "fte": ColumnDoc("Tempo pieno equivalente: 1 = tempo pieno, 0,5 = metà tempo.", "1"),
         "contratto": ColumnDoc(
-            "Tipo di contratto (il rapporto residenti per assistente sociale conta gli INDETERMINATO).",
-            "INDETERMINATO"),
+            "Tipo di contratto (il rapporto residenti per assistente sociale conta gli INDETERMINATO).", "INDETERMINATO"
+        ),
         "data_inizio": ColumnDoc("Data di inizio del servizio nell'équipe.", "01/09/2023"),
         "data_fine": ColumnDoc("Data di fine del servizio; vuota se l'operatore è in servizio.", ""),
     },
@@ -339,7 +359,8 @@ COLUMN_DOCS: dict[str, dict[str, ColumnDoc]] = {
         "indicatore": ColumnDoc("Codice dell'indicatore del catalogo."),
         "territorio": ColumnDoc("AMBITO o il codice di un sub-ambito.", "AMBITO"),
         "anno": ColumnDoc(
-            "Anno: quello della baseline per il tipo BASELINE, uno degli anni del piano per il tipo TARGET."),
+            "Anno: quello della baseline per il tipo BASELINE, uno degli anni del piano per il tipo TARGET."
+        ),
         "tipo": ColumnDoc("BASELINE = valore di partenza; TARGET = obiettivo dell'anno.", "BASELINE"),
         "valore": ColumnDoc("Valore nell'unità di misura dell'indicatore.", "12,5"),
     },
@@ -355,19 +376,24 @@ COLUMN_DOCS: dict[str, dict[str, ColumnDoc]] = {
         "indicatore": ColumnDoc("Codice dell'indicatore del catalogo a cui si riferisce il valore."),
         "territorio": ColumnDoc(
             "Territorio del valore, fuori dall'ambito: per esempio Provincia di Cremona, Lombardia, Italia.",
-            "Lombardia"),
+            "Lombardia",
+        ),
         "anno": ColumnDoc("Anno a cui si riferisce il valore.", "2022"),
         "valore": ColumnDoc(
             "Valore pubblicato dalla fonte, nell'unità di misura dell'indicatore (convertire se serve: una "
-            "percentuale per 10 dà il valore per 1.000).", "1,0"),
+            "percentuale per 10 dà il valore per 1.000).",
+            "1,0",
+        ),
         "fonte": ColumnDoc(
             "Chi ha pubblicato il dato e dove (ente, tavola, anno di pubblicazione): compare accanto al valore.",
-            "esempio — sostituire con il dato ufficiale"),
+            "esempio — sostituire con il dato ufficiale",
+        ),
         "nota": ColumnDoc(
             "Note sul dato: definizione non identica, popolazione di riferimento, tavola usata.",
-            "valore di esempio, non è una statistica"),
+            "valore di esempio, non è una statistica",
+        ),
     },
-}  # fmt: skip
+}
 
 
 def column_doc(table: str, column: str) -> ColumnDoc | None:

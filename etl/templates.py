@@ -35,8 +35,15 @@ from etl.schemas import TABLES, Column, TableSpec, column_doc
 SYNTHETIC_CF_FIRST15 = "XXXXXX00A01Z999"
 SYNTHETIC_CF = SYNTHETIC_CF_FIRST15 + check_character(SYNTHETIC_CF_FIRST15)
 GUIDE_SHEET = "Istruzioni"
-GUIDE_COLUMNS = ("Colonna", "Obbligatoria", "Formato", "Valori ammessi", "Descrizione", "Esempio",
-                 "Altri nomi accettati")  # fmt: skip
+GUIDE_COLUMNS = (
+    "Colonna",
+    "Obbligatoria",
+    "Formato",
+    "Valori ammessi",
+    "Descrizione",
+    "Esempio",
+    "Altri nomi accettati",
+)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # How a value of each kind is written (the loader's parsing, etl/validate.py and core/normalize.py).
@@ -49,7 +56,7 @@ KIND_FORMATS = {
     "bool": "sì o no (anche vero/falso, 1/0)",
     "comune": "codice ISTAT (019035) o nome del comune (Crema) di un comune dell'ambito",
     "codice_fiscale": "codice fiscale (16 caratteri), codice fiscale provvisorio (11 cifre), STP o ENI (3 lettere e 13 "
-                      "cifre)",
+    "cifre)",
     "codice_sorgente": "codice di un altro sistema, come scritto nel sistema (maiuscole o minuscole, spazi ignorati)",
     "intervento": "codice del catalogo degli interventi",
     "sub_ambito": "codice di un sub-ambito",
@@ -130,8 +137,9 @@ def example_frame(spec: TableSpec, refs: References) -> pl.DataFrame:
     names = [c.name for c in spec.columns]
     if spec.replace_all and spec.name in refs.current:
         current = refs.current[spec.name]
-        return current.select([pl.col(n).cast(pl.String) if n in current.columns else pl.lit("").alias(n)
-                               for n in names])  # fmt: skip
+        return current.select(
+            [pl.col(n).cast(pl.String) if n in current.columns else pl.lit("").alias(n) for n in names]
+        )
     row = {c.name: [_example(spec, c, refs) or None] for c in spec.columns}  # an empty cell, not ""
     return pl.DataFrame(row, schema={n: pl.String for n in names})
 
@@ -194,11 +202,17 @@ def column_guide(spec: TableSpec, refs: References) -> pl.DataFrame:
     rows = []
     for col in spec.columns:
         doc = column_doc(spec.name, col.name)
-        rows.append({
-            "Colonna": col.name, "Obbligatoria": required_text(spec, col), "Formato": format_text(col),
-            "Valori ammessi": allowed_text(col, refs), "Descrizione": doc.descrizione if doc else "",
-            "Esempio": examples[col.name][0] if examples.height else "", "Altri nomi accettati": ", ".join(col.aliases),
-        })  # fmt: skip
+        rows.append(
+            {
+                "Colonna": col.name,
+                "Obbligatoria": required_text(spec, col),
+                "Formato": format_text(col),
+                "Valori ammessi": allowed_text(col, refs),
+                "Descrizione": doc.descrizione if doc else "",
+                "Esempio": examples[col.name][0] if examples.height else "",
+                "Altri nomi accettati": ", ".join(col.aliases),
+            }
+        )
     return pl.DataFrame(rows, schema={c: pl.String for c in GUIDE_COLUMNS})
 
 
@@ -256,8 +270,12 @@ def template_xlsx(spec: TableSpec, refs: References) -> bytes:
         guide.write_string(0, 0, f"Modello della tabella {spec.label}: come compilarlo", title)
         intro = [
             f"Compilare il foglio «{data.name}» dalla riga 2, una riga per record, senza cambiare le intestazioni "
-            "della riga 1. " + ("Il foglio contiene i dati attuali." if spec.replace_all else
-                                "La riga 2 è un esempio: sostituirla o cancellarla."),  # fmt: skip
+            "della riga 1. "
+            + (
+                "Il foglio contiene i dati attuali."
+                if spec.replace_all
+                else "La riga 2 è un esempio: sostituirla o cancellarla."
+            ),
             "Caricare il file nella pagina «Dati e qualità» del cruscotto oppure con `python -m etl load FILE`: la "
             "tabella è riconosciuta dalle intestazioni; ogni riga con un problema è scartata con il motivo, le "
             "altre sono caricate.",

@@ -21,8 +21,14 @@ from core.warehouse import has_table, query_pl
 from indicators import fmt
 
 TABLE = "confronti"
-SCHEMA = {"indicatore": pl.String, "territorio": pl.String, "anno": pl.Int32, "valore": pl.Float64,
-          "fonte": pl.String, "nota": pl.String}  # fmt: skip
+SCHEMA = {
+    "indicatore": pl.String,
+    "territorio": pl.String,
+    "anno": pl.Int32,
+    "valore": pl.Float64,
+    "fonte": pl.String,
+    "nota": pl.String,
+}
 OWN_SOURCE = "dati dei servizi dell'ambito (calcolati da questo strumento)"
 HEADING = "Confronto con altri territori"
 EXPLANATION = (
@@ -95,8 +101,14 @@ def beside(
         value = fmt.with_unit(r["valore"], unita, bool(r.get("soppresso")))
         rows.append({"Territorio": label, "Anno": _year_label(r), "Valore": value, "Fonte": OWN_SOURCE})
     for r in others.iter_rows(named=True):
-        rows.append({"Territorio": r["territorio"], "Anno": str(r["anno"]), "Valore": fmt.with_unit(r["valore"], unita),
-                     "Fonte": source_text(r)})  # fmt: skip
+        rows.append(
+            {
+                "Territorio": r["territorio"],
+                "Anno": str(r["anno"]),
+                "Valore": fmt.with_unit(r["valore"], unita),
+                "Fonte": source_text(r),
+            }
+        )
     return pl.DataFrame(rows, schema={c: pl.String for c in DISPLAY_COLUMNS})
 
 
@@ -123,7 +135,8 @@ def all_rows(outside: pl.DataFrame, names: dict[str, tuple[str, str]]) -> pl.Dat
     """Every comparison with the indicator's name and unit (`names`: id -> (nome, unita)), for exports:
     Indicatore, Codice indicatore, Unità di misura, Territorio, Anno, Valore (a number), Fonte, Nota."""
     return outside.select(
-        pl.col("indicatore").replace_strict({k: v[0] for k, v in names.items()}, default=pl.col("indicatore"))
+        pl.col("indicatore")
+        .replace_strict({k: v[0] for k, v in names.items()}, default=pl.col("indicatore"))
         .alias("Indicatore"),
         pl.col("indicatore").alias("Codice indicatore"),
         pl.col("indicatore").replace_strict({k: v[1] for k, v in names.items()}, default="").alias("Unità di misura"),
@@ -132,4 +145,4 @@ def all_rows(outside: pl.DataFrame, names: dict[str, tuple[str, str]]) -> pl.Dat
         pl.col("valore").alias("Valore"),
         pl.col("fonte").alias("Fonte"),
         pl.col("nota").fill_null("").alias("Nota"),
-    )  # fmt: skip
+    )

@@ -50,11 +50,14 @@ def shown_tables(at: AppTest) -> list[list[dict]]:
 
 def expected_outside(rows: list[dict], unita: str) -> list[dict]:
     return [
-        {"Territorio": r["territorio"], "Anno": r["anno"],
-         "Valore": fmt.with_unit(float(r["valore"].replace(",", ".")), unita),
-         "Fonte": f"{r['fonte']} — {r['nota']}"}
+        {
+            "Territorio": r["territorio"],
+            "Anno": r["anno"],
+            "Valore": fmt.with_unit(float(r["valore"].replace(",", ".")), unita),
+            "Fonte": f"{r['fonte']} — {r['nota']}",
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def test_area_page_shows_the_comparison_beside_the_ambitos_value_with_its_source(demo_db, public_table):
@@ -66,10 +69,14 @@ def test_area_page_shows_the_comparison_beside_the_ambitos_value_with_its_source
     anziani_with_comparisons = [e for e in api.catalog() if e.area == "anziani" and e.id in example()]
     assert len(tables) == len(anziani_with_comparisons) == 1
     assert tables[0] == [
-        {"Territorio": settings.ambito_info()["nome_breve"], "Anno": "2025",
-         "Valore": fmt.with_unit(ambito["valore"], entry.unita, ambito["soppresso"]), "Fonte": comparisons.OWN_SOURCE},
+        {
+            "Territorio": settings.ambito_info()["nome_breve"],
+            "Anno": "2025",
+            "Valore": fmt.with_unit(ambito["valore"], entry.unita, ambito["soppresso"]),
+            "Fonte": comparisons.OWN_SOURCE,
+        },
         *expected_outside(example()[SAD], entry.unita),
-    ]  # fmt: skip
+    ]
     assert any(c.value == comparisons.EXPLANATION for c in at.caption)
     assert "esempio — sostituire con il dato ufficiale" in tables[0][1]["Fonte"]
 
@@ -79,8 +86,12 @@ def test_area_page_for_a_comune_puts_the_comune_then_the_ambito(demo_db, public_
     entry = api.indicator(SAD)
     (table,) = shown_tables(at)
     crema = views.cell(public_table, SAD, "019035", 2025)
-    assert table[0] == {"Territorio": "Crema", "Anno": "2025", "Fonte": comparisons.OWN_SOURCE,
-                        "Valore": fmt.with_unit(crema["valore"], entry.unita, crema["soppresso"])}  # fmt: skip
+    assert table[0] == {
+        "Territorio": "Crema",
+        "Anno": "2025",
+        "Fonte": comparisons.OWN_SOURCE,
+        "Valore": fmt.with_unit(crema["valore"], entry.unita, crema["soppresso"]),
+    }
     assert [r["Territorio"] for r in table[1:]] == [settings.ambito_info()["nome_breve"]] + [
         r["territorio"] for r in example()[SAD]
     ]

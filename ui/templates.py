@@ -31,15 +31,24 @@ def template_downloads(f: Frame) -> None:
         left, right = st.columns(2)
         with left:
             download_button(
-                f, "Modello CSV", partial(templates.template_csv, spec, refs), templates.template_filename(spec, "csv"),
-                "text/csv", f"modello della tabella {name} (CSV)", key=f"modello_csv_{name}",
-            )  # fmt: skip
+                f,
+                "Modello CSV",
+                partial(templates.template_csv, spec, refs),
+                templates.template_filename(spec, "csv"),
+                "text/csv",
+                f"modello della tabella {name} (CSV)",
+                key=f"modello_csv_{name}",
+            )
         with right:
             download_button(
-                f, "Modello Excel con istruzioni", partial(templates.template_xlsx, spec, refs),
-                templates.template_filename(spec, "xlsx"), templates.XLSX_MIME, f"modello della tabella {name} (XLSX)",
+                f,
+                "Modello Excel con istruzioni",
+                partial(templates.template_xlsx, spec, refs),
+                templates.template_filename(spec, "xlsx"),
+                templates.XLSX_MIME,
+                f"modello della tabella {name} (XLSX)",
                 key=f"modello_xlsx_{name}",
-            )  # fmt: skip
+            )
         for rule in templates.table_rules(spec):
             st.caption(rule)
         st.dataframe(templates.column_guide(spec, refs), hide_index=True, width="stretch")

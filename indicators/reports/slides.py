@@ -382,8 +382,9 @@ def _indicator_slide(prs, ctx: ReportContext, entry, images: dict[str, bytes]) -
                     r.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
     note = common.comparison_note(ctx, entry)
     if note:  # the outside territories' values under the table, with their source
-        _text(slide, Inches(6.1), Inches(5.92), Inches(6.9), Inches(0.5), note, size=9, color=GREY,
-              name=COMPARISON_NAME)  # fmt: skip
+        _text(
+            slide, Inches(6.1), Inches(5.92), Inches(6.9), Inches(0.5), note, size=9, color=GREY, name=COMPARISON_NAME
+        )
     subject = common.reading_subject(ctx, entry)
     box = _text(slide, Inches(0.4), Inches(6.45), Inches(12.5), Inches(0.55), "", size=15, name=READING_NAME)
     p = box.text_frame.paragraphs[0]

@@ -196,8 +196,17 @@ def _comparisons_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
     """The values others publish for wider territories (indicators/comparisons.py), each with its source,
     beside the ambito's published value of the same year: a sheet of its own, never in the area sheets."""
     _sheet_title(ws, ctx, "Confronti con altri territori (fonti esterne)", f)
-    columns = ["Indicatore", "Codice indicatore", "Unità di misura", "Territorio", "Anno", "Valore", "Fonte", "Nota",
-               "Ambito, stesso anno (questo strumento)"]  # fmt: skip
+    columns = [
+        "Indicatore",
+        "Codice indicatore",
+        "Unità di misura",
+        "Territorio",
+        "Anno",
+        "Valore",
+        "Fonte",
+        "Nota",
+        "Ambito, stesso anno (questo strumento)",
+    ]
     ws.write_row(HEADER_ROW, 0, columns, f.header)
     names = {e.id: (e.nome, e.unita) for e in ctx.entries}
     rows = comparisons.all_rows(ctx.outside, names)

@@ -24,8 +24,9 @@ EXAMPLE = REPO_ROOT / "docs" / "esempi" / "confronti.csv"
 
 
 def etl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "etl", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def real_warehouse(tmp_path: Path) -> Path:
@@ -67,8 +68,12 @@ def test_confronti_file_is_recognised_loaded_and_bad_rows_rejected_with_italian_
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert (out["table"], out["status"], out["rows_read"], out["rows_loaded"], out["rows_rejected"]) == (
-        "confronti", "loaded", 14, 4, 10,
-    )  # fmt: skip
+        "confronti",
+        "loaded",
+        14,
+        4,
+        10,
+    )
     reasons = stored(db, "SELECT riga, colonna, motivo FROM scarti ORDER BY riga")
     own = (
         "territorio dell'ambito: i valori dell'ambito, dei sub-ambiti e dei comuni sono calcolati dai dati caricati; "
@@ -119,14 +124,22 @@ def test_comparisons_are_not_in_compute_output(tmp_path):
     assert etl("load", str(write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER, records)), "--db", str(db)).returncode == 0
 
     def compute(*extra: str) -> str:
-        r = subprocess.run([sys.executable, "-m", "indicators", "compute", "--db", str(db), "--format", "json", *extra],
-                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+        r = subprocess.run(
+            [sys.executable, "-m", "indicators", "compute", "--db", str(db), "--format", "json", *extra],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert r.returncode == 0, r.stderr
         return r.stdout
 
     before = compute(), compute("--public")
-    path = write_csv(tmp_path / "c.csv", HEADER, [[SAD, "Lombardia", "2025", "987,6", "ISTAT", ""],
-                                                  [SAD, "Italia", "2025", "876,5", "ISTAT", ""]])  # fmt: skip
+    path = write_csv(
+        tmp_path / "c.csv",
+        HEADER,
+        [[SAD, "Lombardia", "2025", "987,6", "ISTAT", ""], [SAD, "Italia", "2025", "876,5", "ISTAT", ""]],
+    )
     assert json.loads(etl("load", str(path), "--db", str(db), "--json").stdout)["rows_loaded"] == 2
     after = compute(), compute("--public")
     assert after == before
@@ -148,31 +161,42 @@ def outside_frame(rows: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=comparisons.SCHEMA, orient="row")
 
 
-OUTSIDE = outside_frame([
-    (SAD, "Provincia di Cremona", 2021, 2.0, "ISTAT", None),
-    (SAD, "Provincia di Cremona", 2022, 2.5, "ISTAT", None),
-    (SAD, "Lombardia", 2022, 1.76, "ISTAT", "utenti su 65+"),
-    (SAD, "Italia", 2026, 9.0, "ISTAT", None),  # later than the year shown: left out
-    ("giovani_adm_minori_1000", "Italia", 2022, 4.0, "INPS", None),
-])  # fmt: skip
+OUTSIDE = outside_frame(
+    [
+        (SAD, "Provincia di Cremona", 2021, 2.0, "ISTAT", None),
+        (SAD, "Provincia di Cremona", 2022, 2.5, "ISTAT", None),
+        (SAD, "Lombardia", 2022, 1.76, "ISTAT", "utenti su 65+"),
+        (SAD, "Italia", 2026, 9.0, "ISTAT", None),  # later than the year shown: left out
+        ("giovani_adm_minori_1000", "Italia", 2022, 4.0, "INPS", None),
+    ]
+)
 
 
 def test_latest_takes_each_territorys_newest_value_up_to_the_year_in_load_order():
     got = comparisons.latest(OUTSIDE, SAD, 2025)
-    assert got.select("territorio", "anno", "valore").rows() == [("Provincia di Cremona", 2022, 2.5),
-                                                                ("Lombardia", 2022, 1.76)]  # fmt: skip
+    assert got.select("territorio", "anno", "valore").rows() == [
+        ("Provincia di Cremona", 2022, 2.5),
+        ("Lombardia", 2022, 1.76),
+    ]
     earlier = comparisons.latest(OUTSIDE, SAD, 2021)
     assert earlier.select("territorio", "anno").rows() == [("Provincia di Cremona", 2021)]
     assert comparisons.latest(OUTSIDE, "lavoro_tirocini_assunzione", 2025).is_empty()
 
 
 def test_beside_puts_the_own_values_first_with_suppression_then_the_outside_ones_with_source():
-    table = pl.DataFrame({
-        "indicatore": [SAD, SAD, SAD], "territorio": ["AMBITO", "SA2", "AMBITO"], "anno": [2025, 2025, 2024],
-        "valore": [3.24, None, 1.0], "soppresso": [False, True, False], "parziale": [True, False, False],
-    })  # fmt: skip
-    shown = comparisons.beside(OUTSIDE, table, SAD, "per 100 residenti 65+", 2025,
-                               [("SA2", "Sub-ambito SA2"), ("AMBITO", "Ambito Cremasco")])  # fmt: skip
+    table = pl.DataFrame(
+        {
+            "indicatore": [SAD, SAD, SAD],
+            "territorio": ["AMBITO", "SA2", "AMBITO"],
+            "anno": [2025, 2025, 2024],
+            "valore": [3.24, None, 1.0],
+            "soppresso": [False, True, False],
+            "parziale": [True, False, False],
+        }
+    )
+    shown = comparisons.beside(
+        OUTSIDE, table, SAD, "per 100 residenti 65+", 2025, [("SA2", "Sub-ambito SA2"), ("AMBITO", "Ambito Cremasco")]
+    )
     assert shown.rows() == [
         ("Sub-ambito SA2", "2025", "n.p.", comparisons.OWN_SOURCE),
         ("Ambito Cremasco", "2025 (da inizio anno)", "3,2 per 100 residenti 65+", comparisons.OWN_SOURCE),

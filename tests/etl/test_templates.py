@@ -25,8 +25,9 @@ from indicators.catalog import indicator_ids
 
 
 def etl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "etl", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +46,12 @@ def test_every_table_of_the_registry_has_a_template_and_every_column_a_descripti
     assert {"prestazioni", "operatori", "sedi", "obiettivi", "sub_ambiti", "codifiche", "confronti"} <= set(TABLES)
     undescribed = [(t, c.name) for t, s in TABLES.items() for c in s.columns if not schemas.column_doc(t, c.name)]
     assert undescribed == [], "describe these columns in etl/schemas.py COLUMN_DOCS"
-    stale = [(t, c) for t, cols in schemas.COLUMN_DOCS.items() for c in cols
-             if t not in TABLES or c not in {x.name for x in TABLES[t].columns}]  # fmt: skip
+    stale = [
+        (t, c)
+        for t, cols in schemas.COLUMN_DOCS.items()
+        for c in cols
+        if t not in TABLES or c not in {x.name for x in TABLES[t].columns}
+    ]
     assert stale == [], "COLUMN_DOCS describes columns the loader does not have"
     kinds = {c.kind for s in TABLES.values() for c in s.columns}
     assert kinds <= set(templates.KIND_FORMATS), "say in etl/templates.py KIND_FORMATS how these kinds are written"
@@ -66,8 +71,12 @@ def test_templates_of_every_table_load_back_without_a_rejected_row(scratch, tmp_
         out = json.loads(r.stdout)
         expected_rows = 48 if spec.replace_all else 1  # the sub-ambito template: the current composition
         assert (out["table"], out["status"], out["rows_read"], out["rows_loaded"], out["rows_rejected"]) == (
-            spec.name, "loaded", expected_rows, expected_rows, 0,
-        ), (path.name, out)  # fmt: skip
+            spec.name,
+            "loaded",
+            expected_rows,
+            expected_rows,
+            0,
+        ), (path.name, out)
     con = duckdb.connect(str(db), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM scarti").fetchall() == [(0,)]
@@ -75,8 +84,21 @@ def test_templates_of_every_table_load_back_without_a_rejected_row(scratch, tmp_
         assert con.execute(
             "SELECT fonte, id_prestazione, comune, intervento, area, data_richiesta, data_inizio, data_fine, ore, "
             "importo_euro, esito, sesso, anno_nascita FROM prestazioni"
-        ).fetchall() == [("cartella_sociale", "PRE-2025-000123", "019035", "SAD", "anziani", *_dates(
-            "2025-01-15", "2025-02-03", "2025-06-30"), 48.5, 1250.0, "CONCLUSO", "M", 2000)]  # fmt: skip
+        ).fetchall() == [
+            (
+                "cartella_sociale",
+                "PRE-2025-000123",
+                "019035",
+                "SAD",
+                "anziani",
+                *_dates("2025-01-15", "2025-02-03", "2025-06-30"),
+                48.5,
+                1250.0,
+                "CONCLUSO",
+                "M",
+                2000,
+            )
+        ]
         assert con.execute("SELECT lat, lon, sub_ambito FROM sedi").fetchall() == [(45.364, 9.683, "SA1")]
         operatori = con.execute("SELECT fte, contratto, data_fine FROM operatori").fetchall()
         assert operatori == [(1.0, "INDETERMINATO", None)]
@@ -163,9 +185,11 @@ def test_the_synthetic_codice_fiscale_is_valid_in_form_and_belongs_to_nobody():
 def test_a_table_added_to_the_registry_gets_its_template_with_no_other_change(monkeypatch, scratch):
     _, refs = scratch
     new = TableSpec(
-        name="prova", label="prova", key=("codice",),
+        name="prova",
+        label="prova",
+        key=("codice",),
         columns=(Column("codice", required=True), Column("tipo", "code", values=("A", "B")), Column("quando", "date")),
-    )  # fmt: skip
+    )
     monkeypatch.setitem(TABLES, "prova", new)
     monkeypatch.setitem(schemas.COLUMN_DOCS, "prova", {"codice": schemas.ColumnDoc("Codice.", "X1")})
     assert "prova" in [s.name for s in templates.all_templates()]
@@ -173,4 +197,3 @@ def test_a_table_added_to_the_registry_gets_its_template_with_no_other_change(mo
     assert rows == [["codice", "tipo", "quando"], ["X1", "", ""]]
     guide = templates.column_guide(new, refs)
     assert guide.filter(guide["Colonna"] == "tipo")["Valori ammessi"].to_list() == ["A, B"]
-
