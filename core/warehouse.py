@@ -120,6 +120,15 @@ CREATE TABLE IF NOT EXISTS obiettivi (
     valore DOUBLE,
     batch_id VARCHAR
 );
+CREATE TABLE IF NOT EXISTS confronti (
+    indicatore VARCHAR NOT NULL,
+    territorio VARCHAR NOT NULL,
+    anno INTEGER NOT NULL,
+    valore DOUBLE NOT NULL,
+    fonte VARCHAR NOT NULL,
+    nota VARCHAR,
+    batch_id VARCHAR
+);
 CREATE TABLE IF NOT EXISTS sub_ambiti (
     comune VARCHAR NOT NULL,
     sub_ambito VARCHAR NOT NULL,

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from core import warehouse
 from core.private_files import private_dir
+from core.settings import REPO_ROOT
 from demo.generate import generate_demo_files
 from etl import queries
 from etl.loader import DEMO_BUILD_TOKEN, LoadResult, fmt_int, load_files, record_meta, seal_demo
@@ -33,6 +34,8 @@ from indicators.catalog import indicator_ids
 # indicator's good direction (a rate up 15%, a waiting time down 15%).
 DEMO_IMPROVEMENT_2027 = 0.15
 TARGETS_FILE = "obiettivi_dimostrativi.csv"
+# Outside comparisons: the contract's example file, its values marked as examples in every row's source.
+EXAMPLE_COMPARISONS = REPO_ROOT / "docs" / "esempi" / "confronti.csv"
 
 
 class NotADemoWarehouse(RuntimeError):
@@ -57,7 +60,10 @@ def build_demo(db: Path | str, seed: int = 42, scale: float = 1.0) -> str:
             files = generate_demo_files(Path(tmp), seed=seed, scale=scale)
             ids = indicator_ids()
             results = load_files(
-                [f for f in files if f.suffix != ".json"], db=building, indicator_ids=ids, demo_build=token
+                [*[f for f in files if f.suffix != ".json"], EXAMPLE_COMPARISONS],
+                db=building,
+                indicator_ids=ids,
+                demo_build=token,
             )
             with warehouse.reader(building) as con:
                 targets = _write_demo_targets(con, Path(tmp) / TARGETS_FILE)

@@ -115,6 +115,7 @@ STORED = {
     "operatori": ["id_operatore", "profilo", "sub_ambito", "fte", "contratto", "data_inizio", "data_fine"],
     "sedi": ["id_sede", "nome", "tipo", "comune", "indirizzo", "lat", "lon", "sub_ambito"],
     "obiettivi": ["indicatore", "territorio", "anno", "tipo", "valore"],
+    "confronti": ["indicatore", "territorio", "anno", "valore", "fonte", "nota"],
     "sub_ambiti": ["comune", "sub_ambito", "nome_sub_ambito", "pilota", "data_avvio_pilota", "provvisorio"],
     "codifiche": ["sistema", "codice", "intervento", "descrizione"],
 }
@@ -125,6 +126,7 @@ KEYS = {
     "operatori": ["id_operatore"],
     "sedi": ["id_sede"],
     "obiettivi": ["indicatore", "territorio", "anno", "tipo"],
+    "confronti": ["indicatore", "territorio", "anno"],
     "sub_ambiti": ["comune"],
     "codifiche": ["sistema", "codice"],
 }
@@ -210,7 +212,7 @@ def load_files(
 ) -> list[LoadResult]:
     """Load each file in its own transaction; one writer connection for all.
 
-    `indicator_ids`: the catalog's indicator ids, to check an `obiettivi` file (None: not checked).
+    `indicator_ids`: the catalog's indicator ids, to check an `obiettivi` or `confronti` file (None: not checked).
     The caller hands them in (the CLI, the dashboard, the demo): etl/ never imports indicators/.
     `demo_build`: only for `demo.build`, the one-time token it wrote in the demo warehouse it is
     filling; the command line and the dashboard never pass it (see `_check_demo`).

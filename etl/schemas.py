@@ -6,6 +6,10 @@ bool, comune (ISTAT code or name of a comune of the ambito),
 codice_fiscale (any accepted person identifier: etl/identifiers.py),
 intervento (from data/interventi.csv), codice_sorgente (a code of another
 system, compared upper-cased without spaces), sub_ambito.
+
+What each column means, in Italian, and the value of the templates' example row:
+`COLUMN_DOCS` at the end (`column_doc`); `etl/templates.py` builds the downloadable
+templates from these specs and docs, so a template never drifts from what the loader checks.
 """
 
 from __future__ import annotations
@@ -138,6 +142,22 @@ OBIETTIVI = TableSpec(
     key=("indicatore", "territorio", "anno", "tipo"),
 )
 
+# Values published by others (ISTAT, INPS, Regione) for territories around the ambito: shown beside the
+# ambito's own values, never mixed with them (indicators/comparisons.py).
+CONFRONTI = TableSpec(
+    name="confronti",
+    label="confronti con altri territori",
+    columns=(
+        Column("indicatore", "indicatore", required=True, aliases=("id indicatore", "codice indicatore")),
+        Column("territorio", required=True, aliases=("territorio di confronto", "area geografica")),
+        Column("anno", "integer", required=True, min_value=1990, max_value=2100, aliases=("anno di riferimento",)),
+        Column("valore", "decimal", required=True, min_value=0),
+        Column("fonte", required=True, aliases=("fonte del dato", "fonte dati")),
+        Column("nota", aliases=("note", "definizione")),
+    ),
+    key=("indicatore", "territorio", "anno"),
+)
+
 SUB_AMBITI = TableSpec(
     name="sub_ambiti",
     label="sub-ambiti",
@@ -165,7 +185,9 @@ CODIFICHE = TableSpec(
     key=("sistema", "codice"),
 )
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI, CODIFICHE)}
+TABLES: dict[str, TableSpec] = {
+    t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI, CODIFICHE, CONFRONTI)
+}
 
 # A header read as another column when its companion is absent: without `sistema_codifica`, a column
 # «codice intervento» holds catalogue codes (`intervento`), as in files written before the coded columns.
@@ -220,3 +242,160 @@ def infer_table(headers: list[str]) -> str | None:
         if score > best_score:
             best, best_score = spec.name, score
     return best
+
+
+# --- what each column means (the templates' instructions) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnDoc:
+    """What a column means, in Italian, and the value of the templates' example row.
+
+    `esempio` None: the template takes a value the loader accepts from the warehouse's reference data
+    or from the column's kind (a comune, a sub-ambito, an indicator, a catalogue code, the synthetic
+    codice fiscale: `etl/templates.py`); "" leaves the cell empty. Whether a column is required, its
+    format and its allowed values come from the `Column` itself, never from here.
+    """
+
+    descrizione: str
+    esempio: str | None = None
+
+
+COLUMN_DOCS: dict[str, dict[str, ColumnDoc]] = {
+    "prestazioni": {
+        "id_prestazione": ColumnDoc(
+            "Identificativo del record nel sistema di origine, unico per fonte. Non deve contenere il codice "
+            "fiscale né altro che identifichi la persona.",
+            "PRE-2025-000123",
+        ),
+        "fonte": ColumnDoc(
+            "Sistema da cui proviene il record (per esempio cartella_sociale, sil). Con id_prestazione forma la "
+            "chiave: un record caricato di nuovo sostituisce il precedente.",
+            "cartella_sociale",
+        ),
+        "codice_fiscale": ColumnDoc(
+            "Codice fiscale della persona: controllato (formato, carattere di controllo, data di nascita), usato per "
+            "riconoscere la stessa persona in record diversi e sostituito da uno pseudonimo: non viene mai conservato. "
+            "Sesso e anno di nascita sono ricavati dal codice. Quello dell'esempio è fittizio (cognome e nome XXX XXX: "
+            "nessuna persona ha questo codice)."
+        ),
+        "comune_residenza": ColumnDoc("Comune di residenza della persona: deve essere un comune dell'ambito."),
+        "intervento": ColumnDoc(
+            "Tipo di intervento, con un codice del catalogo degli interventi (decide l'area).", "SAD"
+        ),
+        "data_richiesta": ColumnDoc(
+            "Data della domanda, non successiva alla data di inizio: serve per i tempi di attesa.", "15/01/2025"
+        ),
+        "data_inizio": ColumnDoc("Data di inizio dell'intervento.", "03/02/2025"),
+        "data_fine": ColumnDoc(
+            "Data di fine, non precedente alla data di inizio; vuota se l'intervento è in corso.", "30/06/2025"
+        ),
+        "ore": ColumnDoc("Ore erogate nel record (per gli interventi misurati in ore, come SAD e ADM).", "48,5"),
+        "importo_euro": ColumnDoc("Importo erogato nel record, in euro.", "1.250,00"),
+        "esito": ColumnDoc(
+            "Esito dell'intervento; ASSUNZIONE = lavoro ottenuto (per i tirocini). Vuoto se non rilevato.", "CONCLUSO"
+        ),
+        "id_nucleo": ColumnDoc(
+            "Identificativo del nucleo familiare (pseudonimizzato come il codice fiscale): le persone dello stesso "
+            "nucleo sono contate una volta negli indicatori per nucleo; se manca, il nucleo è la persona.",
+            "NUCLEO-000045",
+        ),
+        "sistema_codifica": ColumnDoc(
+            "Al posto di intervento: il sistema a cui appartiene codice_intervento (per esempio il nome della "
+            "cartella sociale, SIUSS, ISTAT). La tabella codifiche dice a quale intervento corrisponde il codice; "
+            "una riga con un codice non ancora associato resta in attesa di codifica, non è scartata.",
+            "",
+        ),
+        "codice_intervento": ColumnDoc(
+            "Il codice dell'intervento nel sistema indicato in sistema_codifica (da compilare insieme).", ""
+        ),
+        "sesso": ColumnDoc(
+            "M o F, per le persone senza codice fiscale completo (codice provvisorio, STP, ENI); con un codice "
+            "fiscale è ricavato dal codice e questa colonna è ignorata.",
+            "",
+        ),
+        "anno_nascita": ColumnDoc(
+            "Anno di nascita (dal 1900 all'anno in corso), per le persone senza codice fiscale completo; senza, la "
+            "persona ha età non nota ed è esclusa dagli indicatori per fascia d'età.",
+            "",
+        ),
+    },
+    "codifiche": {
+        "sistema": ColumnDoc(
+            "Il sistema di codifica (lo stesso valore di sistema_codifica nelle prestazioni).", "CARTELLA_ESEMPIO"
+        ),
+        "codice": ColumnDoc(
+            "Il codice nel sistema (lo stesso valore di codice_intervento nelle prestazioni).", "DOM-ANZ"
+        ),
+        "intervento": ColumnDoc("Il codice del catalogo degli interventi a cui corrisponde."),
+        "descrizione": ColumnDoc(
+            "Che cosa significa il codice nel suo sistema.", "Assistenza domiciliare anziani (esempio)"
+        ),
+    },
+    "operatori": {
+        "id_operatore": ColumnDoc(
+            "Identificativo dell'operatore (matricola interna, non il codice fiscale).", "OP-0001"
+        ),
+        "profilo": ColumnDoc("Profilo professionale.", "ASSISTENTE_SOCIALE"),
+        "sub_ambito": ColumnDoc("Sub-ambito (équipe) in cui lavora l'operatore."),
+        "fte": ColumnDoc("Tempo pieno equivalente: 1 = tempo pieno, 0,5 = metà tempo.", "1"),
+        "contratto": ColumnDoc(
+            "Tipo di contratto (il rapporto residenti per assistente sociale conta gli INDETERMINATO).", "INDETERMINATO"
+        ),
+        "data_inizio": ColumnDoc("Data di inizio del servizio nell'équipe.", "01/09/2023"),
+        "data_fine": ColumnDoc("Data di fine del servizio; vuota se l'operatore è in servizio.", ""),
+    },
+    "sedi": {
+        "id_sede": ColumnDoc("Identificativo della sede.", "SEDE-01"),
+        "nome": ColumnDoc("Nome della sede.", "Sportello sociale (esempio)"),
+        "tipo": ColumnDoc("HUB = sede centrale dell'équipe; SPOKE = punto di accesso decentrato.", "SPOKE"),
+        "comune": ColumnDoc("Comune in cui si trova la sede (dell'ambito)."),
+        "indirizzo": ColumnDoc("Indirizzo della sede.", "Via dell'Esempio 1"),
+        "lat": ColumnDoc("Latitudine in gradi decimali (WGS 84), per la mappa.", "45,3640"),
+        "lon": ColumnDoc("Longitudine in gradi decimali (WGS 84), per la mappa.", "9,6830"),
+        "sub_ambito": ColumnDoc("Sub-ambito servito dalla sede; se manca, quello del comune."),
+    },
+    "obiettivi": {
+        "indicatore": ColumnDoc("Codice dell'indicatore del catalogo."),
+        "territorio": ColumnDoc("AMBITO o il codice di un sub-ambito.", "AMBITO"),
+        "anno": ColumnDoc(
+            "Anno: quello della baseline per il tipo BASELINE, uno degli anni del piano per il tipo TARGET."
+        ),
+        "tipo": ColumnDoc("BASELINE = valore di partenza; TARGET = obiettivo dell'anno.", "BASELINE"),
+        "valore": ColumnDoc("Valore nell'unità di misura dell'indicatore.", "12,5"),
+    },
+    "sub_ambiti": {
+        "comune": ColumnDoc("Comune dell'ambito: ognuno compare una volta sola."),
+        "sub_ambito": ColumnDoc("Codice del sub-ambito a cui appartiene il comune."),
+        "nome_sub_ambito": ColumnDoc("Nome del sub-ambito."),
+        "pilota": ColumnDoc("sì se il sub-ambito è nella sperimentazione del nuovo modello."),
+        "data_avvio_pilota": ColumnDoc("Data di avvio della sperimentazione; vuota se il sub-ambito non è pilota."),
+        "provvisorio": ColumnDoc("sì finché la composizione non è quella ufficiale."),
+    },
+    "confronti": {
+        "indicatore": ColumnDoc("Codice dell'indicatore del catalogo a cui si riferisce il valore."),
+        "territorio": ColumnDoc(
+            "Territorio del valore, fuori dall'ambito: per esempio Provincia di Cremona, Lombardia, Italia.",
+            "Lombardia",
+        ),
+        "anno": ColumnDoc("Anno a cui si riferisce il valore.", "2022"),
+        "valore": ColumnDoc(
+            "Valore pubblicato dalla fonte, nell'unità di misura dell'indicatore (convertire se serve: una "
+            "percentuale per 10 dà il valore per 1.000).",
+            "1,0",
+        ),
+        "fonte": ColumnDoc(
+            "Chi ha pubblicato il dato e dove (ente, tavola, anno di pubblicazione): compare accanto al valore.",
+            "esempio — sostituire con il dato ufficiale",
+        ),
+        "nota": ColumnDoc(
+            "Note sul dato: definizione non identica, popolazione di riferimento, tavola usata.",
+            "valore di esempio, non è una statistica",
+        ),
+    },
+}
+
+
+def column_doc(table: str, column: str) -> ColumnDoc | None:
+    """The meaning and example of a column (None when nobody has described it yet: a test fails then)."""
+    return COLUMN_DOCS.get(table, {}).get(column)

@@ -87,6 +87,11 @@ MSG_ID_CF = (
 )
 MSG_BASELINE_YEAR = "la baseline si riferisce all'anno {anno}"
 MSG_TARGET_YEAR = "gli obiettivi (TARGET) si riferiscono agli anni del piano {anni}"
+MSG_YEAR = "anno non valido: indicare l'anno a quattro cifre (da {low:g} a {high:g})"
+MSG_OWN_TERRITORY = (
+    "territorio dell'ambito: i valori dell'ambito, dei sub-ambiti e dei comuni sono calcolati dai dati caricati; "
+    "nei confronti vanno territori esterni (es. Provincia di Cremona, Lombardia, Italia)"
+)
 
 
 def msg_negative(column: str) -> str:
@@ -98,6 +103,8 @@ def msg_negative(column: str) -> str:
 def msg_range(col: Column) -> str:
     if col.name == "fte":
         return "FTE fuori intervallo: deve essere maggiore di 0 e al massimo 1"
+    if col.name == "anno":
+        return MSG_YEAR.format(low=col.min_value, high=col.max_value)
     return f"valore fuori intervallo (da {col.min_value:g} a {col.max_value:g})"
 
 
@@ -162,6 +169,9 @@ def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[
                 MSG_TARGET_YEAR.format(anni=anni),
             ),
         ]
+
+    if spec.name == "confronti":  # outside values only: the ambito's own territories are computed, never typed
+        row_checks.append((_is_own_territory(pl.col("territorio"), ctx), "territorio", MSG_OWN_TERRITORY))
 
     raw_text = raw.select([ROW, *[c.name for c in spec.columns]])
     problem_frames = []
@@ -403,6 +413,14 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         checks.append((present & ~is_group & comune.is_null(), col.name, MSG_TERRITORIO))
         return pl.when(is_group).then(up).otherwise(comune), checks
     raise ValueError(f"unknown column kind {kind}")
+
+
+def _is_own_territory(v: pl.Expr, ctx: Context) -> pl.Expr:
+    """AMBITO, a sub-ambito code, or a comune of the ambito (ISTAT code or name)."""
+    s = v.str.strip_chars()
+    own_code = s.str.to_uppercase().is_in(["AMBITO", *sorted(ctx.sub_ambiti)])
+    comune = s.str.zfill(6).is_in(sorted(ctx.comune_codes)) | comune_key_expr(s).is_in(sorted(ctx.comune_keys))
+    return own_code | comune
 
 
 def _scrubbed(v: pl.Expr) -> pl.Expr:

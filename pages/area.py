@@ -12,6 +12,7 @@ from indicators import alternatives, api, charts, maps, views
 from ui import session
 from ui.alternatives import CHART, chart_data
 from ui.banners import banners
+from ui.comparisons import comparison_block
 from ui.filters import frame, selected_territory
 from ui.geo import map_config, map_selection_callback, published_geojson
 
@@ -45,6 +46,7 @@ def render(area: str) -> None:
         st.divider()
         st.subheader(entry.nome)
         st.caption(entry.descrizione)
+        comparison_block(f, entry, territorio)
         entry_level = level if level in entry.livelli else "sub_ambito"
         values = views.level_values(f.table, f.territories, entry.id, f.year, entry_level)
         classified, _ = maps.map_classes(values, entry.direzione, entry.unita, entry.soglie)

@@ -14,6 +14,7 @@ from indicators import alternatives, api, charts, fmt, maps, views
 from ui import session
 from ui.alternatives import CHART, MAP, chart_data
 from ui.banners import banners
+from ui.comparisons import comparisons_overview
 from ui.downloads import report_downloads
 from ui.filters import frame
 from ui.geo import map_config, map_selection_callback, published_geojson
@@ -152,3 +153,4 @@ if others.height:
     )
 if f.is_public:
     st.caption(fmt.SUPPRESSED_HELP)
+comparisons_overview(f, [(f.comune, row["nome"]), (row["sub_ambito"], f"Sub-ambito {row['nome_sub_ambito']}")])

@@ -7,12 +7,14 @@ import streamlit as st
 
 from core.spreadsheet import write_csv
 from etl import queries as etl_queries
+from etl.schemas import TABLES
 from indicators.fmt import italian_frame
 from ui import codifiche, upload
 from ui.banners import banners
 from ui.downloads import download_button
 from ui.filters import frame
 from ui.session import connection
+from ui.templates import template_downloads
 
 f = frame("ufficio_di_piano", page="Dati e qualità")
 st.title("Dati e qualità")
@@ -24,10 +26,11 @@ if f.is_public:
 
 st.subheader("Carica file")
 st.caption(
-    "CSV (separatore , o ;), XLSX o Parquet: prestazioni, operatori, sedi, obiettivi, sub-ambiti o codifiche. "
+    f"CSV (separatore , o ;), XLSX o Parquet: {', '.join(spec.label for spec in TABLES.values())}. "
     "La tabella viene riconosciuta dalle intestazioni; ogni riga viene caricata o scartata con il motivo. "
     f"Estensioni ammesse: {', '.join(upload.ALLOWED)}; al massimo {upload.max_mb()} MB per file."
 )
+template_downloads(f)
 # No `type=` filter: Streamlit would refuse another extension with an English exception; the
 # server-side check (etl/uploads.py) refuses it with a message in Italian and logs it.
 files = st.file_uploader("File da caricare", accept_multiple_files=True, key="upload_files")

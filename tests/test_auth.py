@@ -245,7 +245,7 @@ def test_regione_downloads_hold_no_comune_value(site, downloads):
         wb = _workbook(_prepared_report(at, "xlsx"))
         assert "Comuni" not in wb.sheetnames, name
         assert not _workbook_cells(wb) & comuni, name
-        assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 8  # Metadati + the 7 areas
+        assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 9  # Metadati + the 7 areas + Confronti
     csv = pl.read_csv(
         io_bytes(downloads["indicatori_pubblico_2025.csv"]()),
         separator=";",

@@ -20,7 +20,7 @@ from core import settings
 from core.users import ALL_LEVELS
 from core.warehouse import get_meta
 from etl import queries
-from indicators import api, definitions, fmt, profiles, views
+from indicators import api, comparisons, definitions, fmt, profiles, views
 
 AMBITO = "AMBITO"
 AUDIENCE = "pubblico"  # reports leave the Ufficio di Piano: disclosure control always on
@@ -34,6 +34,12 @@ PROVISIONAL_NOTE = (
     "I sub-ambiti sono in composizione PROVVISORIA (raggruppamento geografico di comuni contigui): la composizione "
     "ufficiale non è ancora stata fornita dall'Ufficio di Piano. I valori per sub-ambito cambieranno quando sarà "
     "caricata."
+)
+COMPARISONS_NOTE = (
+    "Accanto ad alcuni indicatori sono riportati i valori pubblicati da altre fonti (per esempio ISTAT) per la "
+    "provincia, la regione o l'Italia, con l'anno e la fonte: li carica l'Ufficio di Piano, non sono calcolati da "
+    "questo strumento, non entrano nello stato né negli obiettivi e possono riferirsi a un anno o a una definizione "
+    "diversi."
 )
 NOT_AVAILABLE = "n.d."  # no value (denominator zero, no records): never shown as 0
 STATUSES = ("raggiunto", "in linea", "a rischio", "non in linea")
@@ -76,6 +82,8 @@ class ReportContext:
     entries: tuple[definitions.Indicator, ...]
     years: list[int] = field(default_factory=list)
     levels: tuple[str, ...] = ALL_LEVELS  # the territorial levels the reader may see (table already filtered)
+    # values published by others for wider territories (indicators/comparisons.py): shown beside, never mixed in
+    outside: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=comparisons.SCHEMA))
 
     # --- labels -----------------------------------------------------------------
 
@@ -260,6 +268,7 @@ def prepare(
         entries=api.catalog(),
         years=years,
         levels=levels,
+        outside=comparisons.outside_values(con),
     )
 
 
@@ -309,6 +318,11 @@ def reading(ctx: ReportContext, entry: definitions.Indicator) -> str:
     if row is None:
         return f"Nel {ctx.year}: nessun dato."
     return views.reading(row, ctx.year)
+
+
+def comparison_note(ctx: ReportContext, entry: definitions.Indicator) -> str | None:
+    """The line under an indicator's table: the outside territories' values, years and sources (or None)."""
+    return comparisons.note_text(ctx.outside, entry.id, entry.unita, ctx.year)
 
 
 def reading_subject(ctx: ReportContext, entry: definitions.Indicator) -> str:
@@ -363,6 +377,8 @@ def method_notes(ctx: ReportContext) -> list[tuple[str, str]]:
                 "Gli indicatori dell'organizzazione sono calcolati solo per sub-ambito e ambito.",
             )
         )
+    if not ctx.outside.is_empty():
+        notes.append(("Confronti con altri territori", COMPARISONS_NOTE))
     if ctx.is_provisional:
         notes.append(("Sub-ambiti provvisori", PROVISIONAL_NOTE))
     if ctx.is_demo:

@@ -530,7 +530,14 @@ def _sub_ambito_table(ctx: ReportContext, entry, st: _Styles, width: float) -> l
             f"{common.NOT_AVAILABLE} = non disponibile. ◄ = territorio della relazione.",
             st.caption,
         ),
+        *_comparison(ctx, entry, st),
     ]
+
+
+def _comparison(ctx: ReportContext, entry, st: _Styles) -> list[Flowable]:
+    """The outside territories' values under the table, with their source (nothing when none is loaded)."""
+    note = common.comparison_note(ctx, entry)
+    return [Paragraph(_e(note), st.caption)] if note else []
 
 
 def _indicator(

@@ -27,6 +27,7 @@ BLUE = RGBColor(0x1F, 0x4E, 0x79)
 GREY = RGBColor(0x5F, 0x5F, 0x5F)
 RED = RGBColor(0xB7, 0x1C, 0x1C)
 READING_NAME = "Lettura"  # the name of the reading text box on each indicator slide
+COMPARISON_NAME = "Confronti"  # the text box of the outside comparisons under the sub-ambito table
 LAYOUT_TITLE, LAYOUT_TITLE_ONLY = 0, 5
 
 
@@ -379,6 +380,11 @@ def _indicator_slide(prs, ctx: ReportContext, entry, images: dict[str, bytes]) -
             if s not in ("a rischio", "senza obiettivo", "non calcolabile"):
                 for r in para.runs:
                     r.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+    note = common.comparison_note(ctx, entry)
+    if note:  # the outside territories' values under the table, with their source
+        _text(
+            slide, Inches(6.1), Inches(5.92), Inches(6.9), Inches(0.5), note, size=9, color=GREY, name=COMPARISON_NAME
+        )
     subject = common.reading_subject(ctx, entry)
     box = _text(slide, Inches(0.4), Inches(6.45), Inches(12.5), Inches(0.55), "", size=15, name=READING_NAME)
     p = box.text_frame.paragraphs[0]

@@ -14,12 +14,13 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from indicators import api, fmt
+from indicators import api, comparisons, fmt
 from indicators.reports import common
 from indicators.reports.common import AMBITO, ReportContext
 
 METADATA_SHEET = "Metadati"
 COMUNI_SHEET = "Comuni"
+COMPARISONS_SHEET = "Confronti"
 HEADER_ROW = 3  # 0-based: title, subtitle, blank, header
 NUMBER_FORMATS = {0: "#,##0", 1: "#,##0.0"}
 NUMBER_FORMAT_NOTE = (
@@ -191,6 +192,42 @@ def _comuni_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
     _finish(ws, columns, row, widths=[38, 30, 22, 22, 12, 24, 10] + [14] * len(ctx.years))
 
 
+def _comparisons_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
+    """The values others publish for wider territories (indicators/comparisons.py), each with its source,
+    beside the ambito's published value of the same year: a sheet of its own, never in the area sheets."""
+    _sheet_title(ws, ctx, "Confronti con altri territori (fonti esterne)", f)
+    columns = [
+        "Indicatore",
+        "Codice indicatore",
+        "Unità di misura",
+        "Territorio",
+        "Anno",
+        "Valore",
+        "Fonte",
+        "Nota",
+        "Ambito, stesso anno (questo strumento)",
+    ]
+    ws.write_row(HEADER_ROW, 0, columns, f.header)
+    names = {e.id: (e.nome, e.unita) for e in ctx.entries}
+    rows = comparisons.all_rows(ctx.outside, names)
+    row = HEADER_ROW + 1
+    for r in rows.iter_rows(named=True):
+        unita = r["Unità di misura"]
+        ws.write_row(row, 0, [r["Indicatore"], r["Codice indicatore"], unita, r["Territorio"]], f.text)
+        ws.write_number(row, 4, int(r["Anno"]))
+        ws.write_number(row, 5, float(r["Valore"]), f.numbers[min(fmt.decimals_for(unita), 1)])
+        ws.write_string(row, 6, r["Fonte"], f.wrap)
+        ws.write_string(row, 7, r["Nota"], f.wrap)
+        own = ctx.cell(r["Codice indicatore"], AMBITO, int(r["Anno"]))
+        _write_value(ws, row, 8, own and own["valore"], bool(own and own["soppresso"]), unita, f)
+        row += 1
+    if rows.is_empty():
+        ws.write_string(row, 0, "Nessun valore di confronto caricato (tabella confronti, DATA_CONTRACT.md §6).", f.note)
+        row += 1
+    ws.write_string(row + 1, 0, common.COMPARISONS_NOTE, f.note)
+    _finish(ws, columns, row, widths=[38, 30, 22, 24, 8, 12, 40, 50, 18])
+
+
 def _finish(ws, columns: list[str], last_row: int, widths: list[int]) -> None:
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
@@ -230,6 +267,7 @@ def metadata_rows(ctx: ReportContext) -> list[tuple[str, str]]:
         ),
         ("Formato dei numeri", NUMBER_FORMAT_NOTE),
         ("Sub-ambiti", common.PROVISIONAL_NOTE if ctx.is_provisional else "Composizione ufficiale"),
+        ("Confronti", f"Foglio «{COMPARISONS_SHEET}»: " + common.COMPARISONS_NOTE),
         (
             "Stato",
             "Confronto con la retta dalla baseline 2024 all'obiettivo 2027: raggiunto, in linea, a rischio, "
@@ -312,7 +350,7 @@ def _metadata_sheet(ws, ctx: ReportContext, f: _Formats) -> int:
 
 
 def write_xlsx(ctx: ReportContext, out: Path) -> Path:
-    """The workbook: Metadati, one sheet per area, Comuni (when the reader may see comuni)."""
+    """The workbook: Metadati, one sheet per area, Comuni (when the reader may see comuni), Confronti."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False})
@@ -327,12 +365,13 @@ def write_xlsx(ctx: ReportContext, out: Path) -> Path:
             }
         )
         f = _Formats(wb)
-        used = {METADATA_SHEET.casefold(), COMUNI_SHEET.casefold()}
+        used = {METADATA_SHEET.casefold(), COMUNI_SHEET.casefold(), COMPARISONS_SHEET.casefold()}
         _metadata_sheet(wb.add_worksheet(METADATA_SHEET), ctx, f)
         for _, nome_area, entries in ctx.areas():
             _area_sheet(wb, wb.add_worksheet(sheet_name(nome_area, used)), ctx, nome_area, entries, f)
         if ctx.shows_comuni:
             _comuni_sheet(wb.add_worksheet(COMUNI_SHEET), ctx, f)
+        _comparisons_sheet(wb.add_worksheet(COMPARISONS_SHEET), ctx, f)
     finally:
         wb.close()
     return out

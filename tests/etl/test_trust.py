@@ -120,7 +120,8 @@ def test_the_demo_builder_records_its_batches_and_leaves_no_token(built_demo):
     assert m["demo"] == "true" and "demo_build_token" not in m
     con = duckdb.connect(str(built_demo), read_only=True)
     loaded = sorted(r[0] for r in con.execute("SELECT batch_id FROM caricamenti WHERE status = 'loaded'").fetchall())
-    assert json.loads(m["demo_batches"]) == loaded and len(loaded) == 5
+    # 4 synthetic files, the contract's example of outside comparisons (docs/esempi/confronti.csv), the targets
+    assert json.loads(m["demo_batches"]) == loaded and len(loaded) == 6
     assert queries.real_loads_in_demo(con) == [] and queries.is_pure_demo(con)
     con.close()
 
@@ -150,6 +151,9 @@ def _make_legacy(db: Path, real: Path | None = None) -> None:
     """What the builder before this change left (no `demo_batches`), with a real load made meanwhile."""
     with warehouse.writer(db) as con:
         con.execute("DELETE FROM meta WHERE chiave = 'demo_batches'")
+        # that builder did not load the example of outside comparisons either (it came with demo_batches)
+        con.execute("DELETE FROM caricamenti WHERE file = 'confronti.csv'")
+        con.execute("DELETE FROM confronti")
         if real is not None:
             warehouse.set_meta(con, "demo", "false")
     if real is not None:

@@ -155,3 +155,60 @@ def test_pdf_focus_values_readings_and_suppressed_cells(pdf_pages: list[str], pu
         found = summary.find(f" {value} ", pos)
         assert found >= 0, (e.id, value)
         pos = found + 1
+
+
+# --- outside comparisons (the demo loads docs/esempi/confronti.csv) ------------------------------------
+
+
+def _example_comparisons() -> dict[str, list[dict]]:
+    import csv
+
+    from core.settings import REPO_ROOT
+
+    with open(REPO_ROOT / "docs" / "esempi" / "confronti.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["indicatore"], []).append(r)
+    return out
+
+
+def _expected_values(rows: list[dict], unita: str) -> list[str]:
+    """Each territory's value in Italian format (the indicator's decimals) with its year, as written in the file."""
+    out = []
+    for r in rows:
+        value = float(r["valore"].replace(",", "."))
+        out.append(f"{r['territorio']} {fmt.number(value, fmt.decimals_for(unita, value))} ({r['anno']})")
+    return out
+
+
+def test_pptx_comparison_line_under_the_table_with_values_years_and_source(pptx_file: Path):
+    from indicators.reports.slides import COMPARISON_NAME
+
+    example = _example_comparisons()
+    prs = Presentation(pptx_file)
+    slides = {s.shapes.title.text: s for s in prs.slides if any(x.name == READING_NAME for x in s.shapes)}
+    for e in api.catalog():
+        boxes = [s.text_frame.text for s in slides[e.nome].shapes if s.name == COMPARISON_NAME]
+        if e.id not in example:
+            assert boxes == [], e.id
+            continue
+        assert len(boxes) == 1, e.id
+        text = boxes[0]
+        assert text.startswith(f"Confronto con altri territori, in {e.unita}"), text
+        for value in _expected_values(example[e.id], e.unita):
+            assert value in text, (e.id, value, text)
+        assert "Fonte: esempio — sostituire con il dato ufficiale" in text
+
+
+def test_pdf_comparison_line_under_the_table_with_values_years_and_source(pdf_pages: list[str]):
+    example = _example_comparisons()
+    for e in api.catalog():
+        page = _indicator_page(pdf_pages, e.nome)
+        if e.id not in example:
+            assert "Confronto con altri territori" not in page, e.id
+            continue
+        assert "Confronto con altri territori" in page, e.id
+        for value in _expected_values(example[e.id], e.unita):
+            assert _norm(value) in page, (e.id, value)
+        assert "esempio — sostituire con il dato ufficiale" in page

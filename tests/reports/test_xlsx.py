@@ -14,7 +14,7 @@ from core import warehouse
 from core.settings import REPO_ROOT
 from indicators import api, fmt
 from indicators.reports import build_report, common
-from indicators.reports.xlsx import COMUNI_SHEET, HEADER_ROW, METADATA_SHEET, sheet_name
+from indicators.reports.xlsx import COMPARISONS_SHEET, COMUNI_SHEET, HEADER_ROW, METADATA_SHEET, sheet_name
 from tests.reports.conftest import FOCUS
 
 HEADER = HEADER_ROW + 1  # 1-based row of the column headers
@@ -64,10 +64,10 @@ def _check_value(cell, expected: dict) -> str:
 
 def test_every_area_sheet_and_the_metadata_sheet_are_present(workbook):
     names = workbook.sheetnames
-    assert names[0] == METADATA_SHEET and names[-1] == COMUNI_SHEET
-    used: set[str] = {METADATA_SHEET.casefold(), COMUNI_SHEET.casefold()}
+    assert names[0] == METADATA_SHEET and names[-2:] == [COMUNI_SHEET, COMPARISONS_SHEET]
+    used: set[str] = {METADATA_SHEET.casefold(), COMUNI_SHEET.casefold(), COMPARISONS_SHEET.casefold()}
     expected = [sheet_name(area, used) for area in _areas()]
-    assert names[1:-1] == expected
+    assert names[1:-2] == expected
     assert len(expected) == 7
 
 
@@ -183,3 +183,45 @@ def test_sheet_names_are_valid_and_unique():
     b = sheet_name("Lavoro e inclusione lavorativa nel territorio", used)
     assert len(a) <= 31 and len(b) <= 31 and a != b
     assert sheet_name("Casa/abitare: [x]", used) == "Casa-abitare- -x-"
+
+
+def test_comparisons_sheet_lists_each_outside_value_with_its_source_apart_from_the_area_sheets(workbook, public_table):
+    # the demo loads the contract's example file (docs/esempi/confronti.csv): read here with plain csv
+    import csv
+
+    with open(REPO_ROOT / "docs" / "esempi" / "confronti.csv", encoding="utf-8") as fh:
+        example = list(csv.DictReader(fh, delimiter=";"))
+    assert example
+    ws = workbook[COMPARISONS_SHEET]
+    cols = _header(ws)
+    shown = []
+    for r in range(HEADER + 1, ws.max_row + 1):
+        code = ws.cell(r, cols["Codice indicatore"]).value
+        if code is None:
+            continue
+        row = {h: ws.cell(r, c).value for h, c in cols.items()}
+        shown.append(row)
+        assert row["Indicatore"] == api.indicator(code).nome and row["Unità di misura"] == api.indicator(code).unita
+        # beside it, the ambito's own published value of the same year (a number, n.p. or n.d., never 0 for missing)
+        own = public_table.filter(
+            (pl.col("indicatore") == code) & (pl.col("territorio") == "AMBITO") & (pl.col("anno") == row["Anno"])
+        )
+        own_cell = ws.cell(r, cols["Ambito, stesso anno (questo strumento)"])
+        if own.height:
+            _check_value(own_cell, own.row(0, named=True))
+        else:
+            assert own_cell.value == common.NOT_AVAILABLE
+    expected = [
+        (e["indicatore"], e["territorio"], int(e["anno"]), float(e["valore"].replace(",", ".")), e["fonte"], e["nota"])
+        for e in example
+    ]
+    keys = ("Codice indicatore", "Territorio", "Anno", "Valore", "Fonte", "Nota")
+    assert [tuple(s[k] for k in keys) for s in shown] == expected
+    assert all(s["Fonte"] == "esempio — sostituire con il dato ufficiale" for s in shown)
+    # never in the sheets of the ambito's own numbers
+    outside_labels = {e["territorio"] for e in example}
+    for name in workbook.sheetnames:
+        if name == COMPARISONS_SHEET:
+            continue
+        cells = {c.value for row in workbook[name].iter_rows() for c in row if isinstance(c.value, str)}
+        assert not outside_labels & cells, name
