@@ -22,6 +22,17 @@ from ui.session import connection, db_path, indicator_table, territories
 AUDIENCES = {"pubblico": "Pubblica", "ufficio": "Ufficio di Piano"}
 
 
+def _to_office_view() -> None:
+    st.session_state["vista"] = "ufficio"
+
+
+def office_view_button(what: str) -> None:
+    """On a page of the office's work seen in the public preview: say so, and switch back in one click."""
+    st.info(f"{what} nella vista Ufficio di Piano: ora è attiva l'anteprima pubblica.", icon=":material/visibility:")
+    st.button("Passa alla vista Ufficio di Piano", on_click=_to_office_view, icon=":material/badge:",
+              key="to_office_view")  # fmt: skip
+
+
 @dataclass
 class Frame:
     """What every page gets: who is looking, connection, filters and the tables for this audience."""
@@ -69,14 +80,11 @@ def frame(*roles: str, page: str = "") -> Frame:
     if len(access.audiences) > 1:
         with st.sidebar, shared_widgets():
             audience = st.radio(
-                "Vista",
-                list(access.audiences),
-                format_func=AUDIENCES.get,
-                key="vista",
-                bind="query-params",
-                help="Pubblica (Assemblea dei Sindaci, Regione): segreto statistico applicato, i conteggi sotto "
-                "soglia sono indicati con n.p. Ufficio di Piano: dati completi, caricamenti e obiettivi.",
-            )
+                "Vista", list(access.audiences), format_func=AUDIENCES.get, key="vista", bind="query-params",
+                help="Ufficio di Piano: dati completi, caricamenti e obiettivi. Pubblica: l'anteprima di ciò che "
+                "vedono l'Assemblea dei Sindaci e la Regione, con il segreto statistico applicato (i conteggi sotto "
+                "soglia sono indicati con n.p.).",
+            )  # fmt: skip
     else:
         audience = access.audiences[0]
     if audience not in access.audiences:  # never: the radio offers only the allowed views
