@@ -90,6 +90,8 @@ def test_sindaco_opening_the_upload_url_is_refused(real_site, browser):
         _settle(page)
         _login(page, "sindaco.crema")  # the login keeps the URL: the page asked for is what opens next
         assert re.search(r"/dati(\?|$)", page.url)
+        # the login's reruns (the session cookie is written by a component) may redraw the page once more
+        page.wait_for_selector('h1:has-text("Pagina riservata")', timeout=60_000)
         assert page.locator("h1").first.inner_text() == "Pagina riservata"
         assert "riservata a: Ufficio di Piano" in page.inner_text('[data-testid="stMain"]')
         assert page.locator('[data-testid="stFileUploader"]').count() == 0
