@@ -42,3 +42,15 @@ def neutralise_formulas(df: pl.DataFrame) -> pl.DataFrame:
 def write_csv(df: pl.DataFrame, file: str | Path | IO | None = None, **kwargs) -> str | None:
     """`DataFrame.write_csv` (same arguments) on the neutralised frame: the text when `file` is None."""
     return neutralise_formulas(df).write_csv(file, **kwargs)
+
+
+# --- CSV files people open in Excel with Italian settings (the dashboard's downloads) ---------------
+
+BOM = "\ufeff"
+
+
+def excel_csv(df: pl.DataFrame) -> bytes:
+    """A CSV for Excel in Italian: UTF-8 with a byte order mark (without it «Città» reads «CittÃ »),
+    `;` as separator, decimal comma, dates 31/12/2025, formulas neutralised (`write_csv`)."""
+    text = write_csv(df, separator=";", decimal_comma=True, date_format="%d/%m/%Y", datetime_format="%d/%m/%Y %H:%M:%S")
+    return (BOM + text).encode("utf-8")

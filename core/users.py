@@ -302,8 +302,9 @@ def levels_for(ruolo: str) -> tuple[str, ...]:
 
 
 def audiences_for(ruolo: str) -> tuple[str, ...]:
-    """The views a role may see: the first is the default. Only the Ufficio di Piano sees unsuppressed data."""
-    return ("pubblico", "ufficio") if ruolo == "ufficio_di_piano" else ("pubblico",)
+    """The views a role may see: the first is the default. Only the Ufficio di Piano sees unsuppressed data:
+    it works in its own view, the public one (what the Assemblea and the Regione see) a click away."""
+    return ("ufficio", "pubblico") if ruolo == "ufficio_di_piano" else ("pubblico",)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ ACTIONS = {
     "login_fallito": "accesso non riuscito",
     "logout": "uscita",
     "sessione_scaduta": "sessione scaduta per inattività",
+    "sessione_rifiutata": "cookie di sessione rifiutato",
     "accesso_negato": "accesso negato",
     "caricamento": "caricamento di file",
     "caricamento_rifiutato": "file rifiutato prima del caricamento",

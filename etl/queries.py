@@ -43,6 +43,30 @@ def load_history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.DataFra
     )
 
 
+LOAD_STATUS = {"loaded": "caricato", "duplicate": "già caricato", "failed": "non riuscito"}
+
+
+def load_history_display(history: pl.DataFrame) -> pl.DataFrame:
+    """The load history as the Ufficio reads it: Italian names and outcomes, the columns that fit a page
+    (the error only when a load has one; the codes stay in `load_history`)."""
+    out = history.select(
+        pl.col("file"),
+        pl.col("tabella"),
+        pl.col("status").replace_strict(LOAD_STATUS, default=pl.col("status")).alias("esito"),
+        pl.col("rows_read").alias("righe_lette"),
+        pl.col("rows_loaded").alias("righe_caricate"),
+        pl.col("rows_rejected").alias("righe_scartate"),
+        pl.col("ended_at").alias("caricato_il"),
+        pl.col("utente"),
+        pl.col("error").alias("errore"),
+    )
+    return out if out["errore"].drop_nulls().len() else out.drop("errore")
+
+
+def freshness_display(fresh: pl.DataFrame) -> pl.DataFrame:
+    return fresh.rename({"ultima_data_inizio": "data_più_recente"}, strict=False)
+
+
 def freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Per table and source: last successful load and the latest date in the data."""
     loads = query_pl(

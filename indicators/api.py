@@ -9,6 +9,8 @@ screen and the same number in a report come from this one function.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -206,33 +208,60 @@ def _misura_text(e: definitions.Indicator) -> list[str]:
     return e.kind.describe(e.misura)
 
 
-def scheda(indicator_id: str, con: duckdb.DuckDBPyConnection | None = None) -> str:
+@functools.cache
+def _intervention_names() -> dict[str, str]:
+    import csv
+
+    with open(settings.INTERVENTI_FILE, newline="", encoding="utf-8") as fh:
+        return {r["intervento"]: r["descrizione"] for r in csv.DictReader(fh)}
+
+
+def readable(text: str) -> str:
+    """Codes of the catalog as a person reads them: interventions by description, staff profiles and
+    contracts by name (ADI_VALUTAZIONE -> «Valutazione multidimensionale…», INDETERMINATO -> a tempo
+    indeterminato)."""
+    from indicators import fmt
+
+    words = {
+        **{k: f"«{v}»" for k, v in _intervention_names().items()},
+        **{k: v.lower() for k, v in fmt.PROFILE_LABELS.items()},
+        **{k: f"a {v}" if v.startswith("tempo") else v for k, v in fmt.CONTRACT_LABELS.items()},
+        "HUB": "sede principale (hub)",
+        "SPOKE": "sportello (spoke)",
+    }
+    return re.sub(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*\b", lambda m: words.get(m.group(0), m.group(0)), text)
+
+
+def scheda(indicator_id: str, con: duckdb.DuckDBPyConnection | None = None, codici: bool = False) -> str:
     """The indicator sheet in Italian (Markdown), generated from the catalog; with a connection,
-    also the baselines and targets recorded in `obiettivi`."""
+    also the baselines and targets recorded in `obiettivi`. `codici`: also the indicator's code
+    (for whoever writes `obiettivi` files) and the measure kind's name."""
     e = indicator(indicator_id)
     b_year, years = targets.plan_years()
     k_line = (
-        f"{e.k} (soglia minima dei conteggi pubblicati: max(impostazione {'PDZ_K_MINORI' if e.minori else 'PDZ_K'}"
-        f" = {settings.k_min(minori=e.minori)}, minimo dell'indicatore = {e.k_minimo}))"
+        f"{e.k} (il numero più piccolo pubblicato: la più alta tra la soglia generale"
+        f"{' per i minori' if e.minori else ''} ({settings.k_min(minori=e.minori)}) e il minimo dell'indicatore "
+        f"({e.k_minimo}))"
         if e.conteggio_persone
         else "non si applica: l'indicatore non conta persone assistite"
     )
+    code = f" · codice per i file degli obiettivi: `{e.id}`" if codici else ""
     lines = [
         f"# {e.nome}",
         "",
-        f"`{e.id}` · area **{e.nome_area}**",
+        f"Area **{e.nome_area}**{code}",
         "",
         e.descrizione,
         "",
         "## Definizione",
         "",
-        f"- **Numeratore**: {e.formula_numeratore}",
-        f"- **Denominatore**: {e.formula_denominatore}",
-        *_misura_text(e),
+        f"- **Numeratore**: {readable(e.formula_numeratore)}",
+        f"- **Denominatore**: {readable(e.formula_denominatore)}",
+        *[readable(line) if codici else re.sub(r" \(`[a-z_]+`\)", "", readable(line)) for line in _misura_text(e)],
         f"- **Unità di misura**: {e.unita}",
         f"- **Direzione**: {e.direzione} ({DIRECTION_LABELS[e.direzione]})",
         f"- **Livelli territoriali**: {', '.join(LEVEL_LABELS[lv] for lv in e.livelli)}",
-        f"- **Fonte**: {e.fonte}",
+        f"- **Fonte**: {readable(e.fonte)}",
         f"- **Riferimento normativo o LEPS**: {e.riferimento or '—'}",
         f"- **Segreto statistico (k)**: {k_line}",
         "",
@@ -249,8 +278,17 @@ def scheda(indicator_id: str, con: duckdb.DuckDBPyConnection | None = None) -> s
         if t.is_empty():
             lines.append("Nessuna baseline o obiettivo registrato.")
         else:
+            from indicators import fmt
+
+            names = {"AMBITO": settings.ambito_info().get("nome_breve", "Ambito")}
+            names |= dict(con.execute("SELECT DISTINCT sub_ambito, nome_sub_ambito FROM sub_ambiti").fetchall())
+            names |= dict(con.execute("SELECT comune, nome FROM comuni").fetchall())
+            kinds = {"BASELINE": "baseline", "TARGET": "obiettivo"}
             lines += ["| territorio | anno | tipo | valore |", "|---|---|---|---|"]
             for r in t.iter_rows(named=True):
-                v = "—" if r["valore"] is None else f"{r['valore']:.2f}".replace(".", ",")
-                lines.append(f"| {r['territorio']} | {r['anno']} | {r['tipo']} | {v} |")
+                v = "—" if r["valore"] is None else fmt.number(r["valore"], 2).rstrip("0").rstrip(",")
+                lines.append(
+                    f"| {names.get(r['territorio'], r['territorio'])} | {r['anno']} | "
+                    f"{kinds.get(r['tipo'], r['tipo'])} | {v} |"
+                )
     return "\n".join(lines) + "\n"

@@ -22,13 +22,7 @@ PROFILE_COLORS = {
     "AMMINISTRATIVO": "#bdbdbd",
     "ALTRO": "#e0e0e0",
 }
-PROFILE_LABELS = {
-    "ASSISTENTE_SOCIALE": "Assistenti sociali",
-    "EDUCATORE": "Educatori",
-    "PSICOLOGO": "Psicologi",
-    "AMMINISTRATIVO": "Amministrativi",
-    "ALTRO": "Altro",
-}
+PROFILE_LABELS = fmt.PROFILE_LABELS
 
 
 def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:

@@ -22,6 +22,37 @@ def number(value: float | int | None, decimals: int = 0, suppressed: bool = Fals
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+def parse_number(text: str | None) -> float | None:
+    """What a person types, Italian style: '82,5' -> 82.5, '1.234,5' -> 1234.5, '' -> None.
+
+    Without a comma, a dot is the decimal mark ('82.5') unless it groups thousands ('1.234').
+    ValueError when the text is not a number."""
+    import re
+
+    t = (text or "").strip().replace(" ", "").replace("\u00a0", "").rstrip("%")
+    if not t:
+        return None
+    if "," in t:
+        t = t.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+", t):
+        t = t.replace(".", "")
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", t):
+        raise ValueError(text)
+    return float(t)
+
+
+# Staff profiles and contracts (operatori): their codes, as a person reads them.
+PROFILE_LABELS = {
+    "ASSISTENTE_SOCIALE": "Assistenti sociali",
+    "EDUCATORE": "Educatori",
+    "PSICOLOGO": "Psicologi",
+    "AMMINISTRATIVO": "Amministrativi",
+    "ALTRO": "Altro",
+}
+CONTRACT_LABELS = {"INDETERMINATO": "tempo indeterminato", "DETERMINATO": "tempo determinato", "ALTRO": "altro"}
+LEVEL_LABELS = {"ambito": "Ambito", "sub_ambito": "Sub-ambito", "comune": "Comune"}
+
+
 def with_unit(value: float | None, unita: str, suppressed: bool = False) -> str:
     """A value with its unit, decimals chosen by the unit."""
     if suppressed:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.spreadsheet import write_csv
+from core.spreadsheet import excel_csv
 from etl import queries as etl_queries
 from etl.schemas import TABLES
 from indicators.fmt import italian_frame
-from ui import codifiche, upload
+from ui import codifiche, tables, upload
 from ui.banners import banners
 from ui.downloads import download_button
-from ui.filters import frame
+from ui.filters import frame, office_view_button
 from ui.session import connection
 from ui.templates import template_downloads
 
@@ -21,7 +21,7 @@ st.title("Dati e qualità")
 banners(f)
 
 if f.is_public:
-    st.info("Il caricamento dei dati e il dettaglio degli scarti sono disponibili nella vista Ufficio di Piano.")
+    office_view_button("Il caricamento dei dati e il dettaglio degli scarti sono disponibili")
     st.stop()
 
 st.subheader("Carica file")
@@ -51,12 +51,12 @@ if last:
     st.subheader("Righe scartate nell'ultimo caricamento")
     rejected = etl_queries.rejected_rows(con).filter(etl_queries.batch_filter(last))
     if rejected.height:
-        st.table(italian_frame(etl_queries.reject_reasons(con, last)))
-        st.dataframe(italian_frame(rejected.drop("batch_id")), hide_index=True, width="stretch")
+        tables.summary(italian_frame(etl_queries.reject_reasons(con, last)))
+        tables.listing(italian_frame(rejected.drop("batch_id")))
         download_button(
             f,
             "Scarica le righe scartate (CSV)",
-            write_csv(rejected, separator=";"),
+            excel_csv(rejected),
             "righe_scartate.csv",
             "text/csv",
             f"righe scartate dei caricamenti {', '.join(last)}",
@@ -101,17 +101,17 @@ else:
     st.write("Nessuna persona con età non nota.")
 
 st.subheader("Qualità per caricamento")
-history = etl_queries.load_history(con)
-st.dataframe(italian_frame(history.drop("batch_id")), hide_index=True, width="stretch")
+history = etl_queries.load_history_display(etl_queries.load_history(con))
+tables.listing(italian_frame(history), empty="Nessun caricamento finora.")
 
 st.subheader("Motivi di scarto (tutti i caricamenti)")
 reasons = etl_queries.reject_reasons(con)
 if reasons.height:
-    st.dataframe(italian_frame(reasons), hide_index=True, width="stretch")
+    tables.listing(italian_frame(reasons))
     download_button(
         f,
         "Scarica tutte le righe scartate (CSV)",
-        write_csv(etl_queries.rejected_rows(con), separator=";"),
+        excel_csv(etl_queries.rejected_rows(con)),
         "tutte_le_righe_scartate.csv",
         "text/csv",
         "tutte le righe scartate",
@@ -120,4 +120,6 @@ else:
     st.write("Nessuna riga scartata finora.")
 
 st.subheader("Aggiornamento per fonte")
-st.dataframe(italian_frame(etl_queries.freshness(con)), hide_index=True, width="stretch")
+tables.listing(
+    italian_frame(etl_queries.freshness_display(etl_queries.freshness(con))), empty="Nessun caricamento finora."
+)

@@ -11,12 +11,12 @@ import io
 import polars as pl
 import streamlit as st
 
-from core.spreadsheet import write_csv
-from indicators import api
+from core.spreadsheet import excel_csv
+from indicators import api, fmt
 from indicators import cli as indicators_cli
-from indicators.fmt import italian_frame
+from ui import tables
 from ui.banners import banners
-from ui.downloads import download_button
+from ui.downloads import download_button, prepared_download
 from ui.filters import frame
 
 f = frame(page="Esporta i dati")
@@ -44,11 +44,25 @@ export = (
 export = export.select(*keys[:3], "nome_territorio", *keys[3:])
 view = "pubblica (segreto statistico applicato)" if f.is_public else "Ufficio di Piano (dati completi)"
 st.caption(
-    f"{export.height} righe, vista {view}. Le celle non pubblicabili hanno `soppresso = true` e valori vuoti. "
-    "CSV con separatore ; e virgola decimale (Excel in italiano)."
+    f"{fmt.number(export.height)} righe, vista {view}. I file hanno le colonne del contratto dei dati (codici degli "
+    "indicatori e dei territori); le celle non pubblicabili vi sono segnate nella colonna «soppresso», con i valori "
+    "vuoti. CSV con separatore ; e virgola decimale, per Excel in italiano."
 )
-preview = export.head(200).with_columns(pl.col("anno").cast(pl.String))
-st.dataframe(italian_frame(preview, {"numeratore": 0, "denominatore": 0}), hide_index=True, width="stretch")
+names = {e.id: e.nome for e in api.catalog()}
+head = export.head(200)
+preview = pl.DataFrame(
+    {
+        "Indicatore": [names.get(i, i) for i in head["indicatore"]],
+        "Livello": [fmt.LEVEL_LABELS.get(lv, lv) for lv in head["livello"]],
+        "Territorio": head["nome_territorio"].to_list(),
+        "Anno": [str(a) for a in head["anno"]],
+        "Valore": [fmt.number(v, 1, s) for v, s in zip(head["valore"], head["soppresso"])],
+        "Numeratore": [fmt.number(v, 0, s) for v, s in zip(head["numeratore"], head["soppresso"])],
+        "Denominatore": [fmt.number(v, 0, s) for v, s in zip(head["denominatore"], head["soppresso"])],
+    }
+)
+st.caption(f"Anteprima delle prime {fmt.number(preview.height)} righe (n.p. = dato non pubblicabile).")
+tables.listing(preview, empty="Nessuna riga per i livelli e l'anno scelti.")
 
 what = f"indicatori, vista {f.audience}, livelli {', '.join(chosen or allowed)}, " + (
     "tutti gli anni" if all_years else f"anno {f.year}"
@@ -62,26 +76,26 @@ def excel() -> bytes:
     return buffer.getvalue()
 
 
-left, right = st.columns(2)  # the files are written on click (a regional table takes seconds in Excel)
+left, right = st.columns(2)  # the CSV is written on click (instant)
 with left:
     download_button(
         f,
         "Scarica CSV",
-        lambda: write_csv(export, separator=";", decimal_comma=True),
+        lambda: excel_csv(export),
         f"indicatori_{f.audience}_{suffix}.csv",
         "text/csv",
         what,
         icon=":material/download:",
         key="exp_csv",
     )
-with right:
-    download_button(
+with right:  # Excel takes seconds (all years: ~7 s): prepared under a spinner, then downloaded
+    prepared_download(
         f,
         "Scarica Excel",
         excel,
         f"indicatori_{f.audience}_{suffix}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         what,
-        icon=":material/download:",
         key="exp_xlsx",
+        wait="alcuni secondi",
     )

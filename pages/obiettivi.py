@@ -6,9 +6,10 @@ import polars as pl
 import streamlit as st
 
 from indicators import api
+from ui import targets_form
 from ui.audit import audit_action
 from ui.banners import banners
-from ui.filters import frame
+from ui.filters import frame, office_view_button
 from ui.session import db_path
 
 f = frame(page="Obiettivi e indicatori")
@@ -26,17 +27,23 @@ with tab_catalog:
         st.subheader(label)
         for entry in entries:
             with st.expander(f"{entry.nome} — {entry.unita}"):
-                st.markdown(api.scheda(entry.id, None if f.is_public else f.con))
+                st.markdown(api.scheda(entry.id, None if f.is_public else f.con, codici=not f.is_public))
 
 with tab_editor:
     if not f.access.is_office:
         st.info("La modifica degli obiettivi è riservata all'Ufficio di Piano.")
         st.stop()
     if f.is_public:
-        st.info("La modifica degli obiettivi è riservata alla vista Ufficio di Piano.")
+        office_view_button("La modifica degli obiettivi è disponibile")
         st.stop()
     entries = {e.id: e for e in api.catalog()}
-    ind = st.selectbox("Indicatore", list(entries), format_func=lambda i: f"{entries[i].nome} ({i})")
+    areas = api.area_names()
+    ind = st.selectbox(
+        "Indicatore",
+        list(entries),
+        format_func=lambda i: f"{areas[entries[i].area]} · {entries[i].nome}",
+        key="editor_indicatore",
+    )
     subs = f.territories.select("sub_ambito", "nome_sub_ambito").unique().sort("sub_ambito")
     comuni = f.territories.sort("nome")["comune"].to_list()
     livelli = entries[ind].livelli
@@ -48,10 +55,12 @@ with tab_editor:
     terr = st.selectbox(
         "Territorio",
         options,
+        key="editor_territorio",
         format_func=lambda t: f"Comune di {f.name_of(t)}" if t.isdigit() else f.name_of(t),
         help="Un comune senza obiettivo proprio è confrontato con l'obiettivo del suo sub-ambito o, se manca, con "
         "il percorso dell'ambito. Un obiettivo del comune (baseline e obiettivo finale) ha la precedenza.",
     )
+    unita = entries[ind].unita
     current = api.plan_rows(f.con, ind, terr)
     st.caption(
         f"Unità: {entries[ind].unita}. Direzione: {api.DIRECTION_LABELS[entries[ind].direzione]}."
@@ -62,20 +71,26 @@ with tab_editor:
             else ""
         )
     )
+    shown = targets_form.as_text(current, unita)
     edited = st.data_editor(
-        current.to_pandas(),
+        shown.to_pandas(),
         hide_index=True,
-        disabled=["anno", "tipo"],
-        column_config={"valore": st.column_config.NumberColumn("valore", help="Lasciare vuoto per nessun obiettivo")},
+        disabled=["Anno", "Tipo"],
+        column_config={
+            "Valore": st.column_config.TextColumn(
+                "Valore", help="Un numero con la virgola decimale, per esempio 82,5. Vuoto: nessun obiettivo."
+            )
+        },
         key=f"editor_{ind}_{terr}",
     )
     if st.button("Salva gli obiettivi", type="primary"):
-        changes = pl.from_pandas(edited)
-        errors = api.save_plan_rows(db_path(), ind, terr, changes)
+        changes, errors = targets_form.from_text(current, shown, pl.from_pandas(edited))
+        if not errors:
+            errors = api.save_plan_rows(db_path(), ind, terr, changes)
         audit_action(
             f,
             "obiettivi",
-            f"{ind} · {terr}",
+            f"{entries[ind].nome} · {f.name_of(terr)}",
             "rifiutato" if errors else "ok",
             "; ".join(errors) if errors else f"{changes.height} righe salvate",
         )

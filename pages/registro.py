@@ -6,9 +6,11 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from core.spreadsheet import write_csv
+from core.spreadsheet import excel_csv
+from core.users import ROLES
 from etl import audit
-from indicators.fmt import italian_frame
+from indicators.fmt import italian_frame, number
+from ui import tables
 from ui.banners import access_notices
 from ui.downloads import download_button
 from ui.guard import require
@@ -43,13 +45,17 @@ with c4:
 start, end = (period[0], period[-1]) if isinstance(period, (tuple, list)) and period else (None, None)
 log = audit.entries(db_path(), dal=start, al=end, utente=who, azioni=actions or None, esito=outcome)
 failed = log.filter(log["azione"] == "login_fallito").height
-st.caption(f"{log.height} voci" + (f", di cui {failed} accessi non riusciti" if failed else "") + ".")
-shown = log.with_columns(log["azione"].replace_strict(audit.ACTIONS, default=log["azione"]).alias("azione"))
-st.dataframe(italian_frame(shown), hide_index=True, width="stretch")
+failures = f", di cui {number(failed)} access{'o' if failed == 1 else 'i'} non riuscit{'o' if failed == 1 else 'i'}"
+st.caption(f"{number(log.height)} voc{'e' if log.height == 1 else 'i'}" + (failures if failed else "") + ".")
+shown = log.with_columns(
+    log["azione"].replace_strict(audit.ACTIONS, default=log["azione"]).alias("azione"),
+    log["ruolo"].replace_strict(ROLES, default=log["ruolo"]).alias("ruolo"),
+)
+tables.listing(italian_frame(shown), empty="Nessuna voce per il periodo e i filtri scelti.")
 download_button(
     access,
     "Scarica il registro (CSV)",
-    write_csv(log, separator=";"),
+    excel_csv(shown),
     "registro_accessi.csv",
     "text/csv",
     f"registro accessi ({log.height} voci)",

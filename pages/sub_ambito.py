@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from indicators import alternatives, charts, fmt, maps, views
-from ui import session
+from ui import session, tables
 from ui.alternatives import CHART, MAP, chart_data
 from ui.banners import banners
 from ui.downloads import report_downloads
@@ -86,12 +86,14 @@ st.subheader("Équipe multidisciplinare")
 staff = session.equipe(f)
 left, right = st.columns(2)
 with left:
+    names = dict(subs.select("sub_ambito", "nome_sub_ambito").iter_rows())  # sub-ambiti by name, not SA1…SA6
+    named = staff.with_columns(pl.col("sub_ambito").replace_strict(names, default=pl.col("sub_ambito")))
     st.plotly_chart(
-        charts.equipe(staff, title="FTE per profilo e sub-ambito"),
+        charts.equipe(named, title="FTE per profilo e sub-ambito"),
         key="equipe",
         alt=f"Équipe per profilo e sub-ambito, in FTE. Valori in «{CHART}».",
     )
-    chart_data(CHART, alternatives.equipe_table(staff), "FTE per profilo e sub-ambito")
+    chart_data(CHART, alternatives.equipe_table(named), "FTE per profilo e sub-ambito")
 with right:
     per_as = views.level_values(f.table, f.territories, "org_residenti_per_as", f.year, "sub_ambito")
     st.plotly_chart(
@@ -101,10 +103,24 @@ with right:
     )
     chart_data(CHART, alternatives.per_worker_table(per_as), f"residenti per assistente sociale ({f.year})")
 own = staff.filter(pl.col("sub_ambito") == code)
-st.dataframe(fmt.italian_frame(own.drop("sub_ambito"), {"fte": 1}), hide_index=True, width="stretch")
-st.caption("Sedi: " + (", ".join(f"{r['nome']} ({r['tipo']})" for r in sedi.iter_rows(named=True)) or "nessuna"))
+tables.summary(
+    pl.DataFrame(
+        {
+            "Profilo": [fmt.PROFILE_LABELS.get(p, p) for p in own["profilo"]],
+            "Contratto": [fmt.CONTRACT_LABELS.get(c, c) for c in own["contratto"]],
+            "Persone": [fmt.number(n) for n in own["persone"]],
+            "FTE (tempo pieno equivalente)": [fmt.number(v, 1) for v in own["fte"]],
+        }
+    ),
+    empty="Nessun operatore in servizio in questo sub-ambito nell'anno scelto.",
+)
+SEDI = {"HUB": "sede principale", "SPOKE": "sportello"}
+st.caption(
+    "Sedi: "
+    + (", ".join(f"{r['nome']} ({SEDI.get(r['tipo'], r['tipo'])})" for r in sedi.iter_rows(named=True)) or "nessuna")
+)
 
 st.subheader(f"Indicatori del sub-ambito rispetto all'ambito ({f.year})")
 comparison = views.territory_comparison(f.table, f.year, "-", code)
 shown = views.comparison_display(comparison, f.name_of(code), with_comune=False)
-st.dataframe(shown, hide_index=True, width="stretch")
+tables.summary(shown, empty=f"Nessun indicatore calcolato per il {f.year}.")

@@ -32,19 +32,19 @@ def run_page(page: str, **query) -> AppTest:
 
 
 def test_panoramica_counts_statuses_like_the_engine(demo_db, tables):
-    at = run_page("pages/panoramica.py", anno="2025")
+    at = run_page("pages/panoramica.py", anno="2025", vista="Pubblica")
     ov = views.overview(tables["pubblico"], 2025, "AMBITO")
     expected = views.status_counts(ov)
     shown = {m.label.split(" ", 1)[1].lower(): int(m.value) for m in at.metric}
     assert shown == expected
     assert sum(expected.values()) > 0
-    first_area = at.dataframe[0].value
+    first_area = at.table[0].value  # a static table: every column fits the page
     poverta = views.overview_display(ov.filter(pl.col("area") == "poverta"), 2025)
     assert list(first_area["Valore 2025"]) == poverta["Valore 2025"].to_list()
 
 
 def test_area_page_readings_match_engine_for_the_comune_in_the_url(demo_db, tables):
-    at = run_page("pages/anziani.py", anno="2025", comune="Crema")
+    at = run_page("pages/anziani.py", anno="2025", comune="Crema", vista="Pubblica")
     assert at.selectbox(key="anno").value == 2025 and at.selectbox(key="comune").value == "019035"
     table = tables["pubblico"]
     expected = [
@@ -69,7 +69,7 @@ def test_comune_page_shows_suppressed_cells_as_np_in_public_view(demo_db, tables
 
         terr = territories(con)
     smallest = terr.sort("residenti").row(0, named=True)
-    at = run_page("pages/comune.py", anno="2025", comune=smallest["nome"])
+    at = run_page("pages/comune.py", anno="2025", comune=smallest["nome"], vista="Pubblica")
     table = tables["pubblico"]
     column = f"{smallest['nome']} 2025"
     shown = pl.concat([pl.from_pandas(frame.value) for frame in at.dataframe if column in frame.value.columns])
@@ -103,14 +103,16 @@ def test_sub_ambito_page_compares_with_the_ambito(demo_db, tables):
     assert at.title[0].value == "Sub-ambito Adda - Pandino (SA2)"
     comparison = views.territory_comparison(tables["pubblico"], 2025, "-", "SA2")
     expected = views.comparison_display(comparison, "Adda - Pandino", False)
-    shown = at.dataframe[-1].value
+    shown = at.table[-1].value
     assert list(shown["Sub-ambito Adda - Pandino"]) == expected["Sub-ambito Adda - Pandino"].to_list()
     assert list(shown["Ambito"]) == expected["Ambito"].to_list()
 
 
 def test_dati_page_lists_the_load_history_only_for_the_office(demo_db):
-    public = run_page("pages/dati.py")
-    assert any("vista Ufficio di Piano" in i.value for i in public.info)
+    public = run_page("pages/dati.py", vista="Pubblica")  # the office's public preview: one click back
+    assert any("anteprima pubblica" in i.value for i in public.info) and len(public.dataframe) == 0
+    public.button(key="to_office_view").click().run()
+    assert public.radio(key="vista").value == "ufficio" and len(public.dataframe) > 0
     at = run_page("pages/dati.py", vista="Ufficio di Piano")
     with warehouse.reader(demo_db) as con:
         from etl.queries import load_history
@@ -122,10 +124,11 @@ def test_dati_page_lists_the_load_history_only_for_the_office(demo_db):
 
 def test_obiettivi_page_has_a_scheda_per_indicator_and_an_editor_for_the_office(demo_db):
     at = run_page("pages/obiettivi.py", vista="Ufficio di Piano")
-    assert len(at.expander) == len(api.catalog())
+    assert len([e for e in at.expander if " — " in e.label]) == len(api.catalog())  # besides the notes
     assert [b.label for b in at.button] == ["Salva gli obiettivi"]  # the editor is there for the office
-    public = run_page("pages/obiettivi.py")
-    assert any("riservata alla vista Ufficio di Piano" in i.value for i in public.info)
+    public = run_page("pages/obiettivi.py", vista="Pubblica")
+    assert any("anteprima pubblica" in i.value for i in public.info)
+    assert "Salva gli obiettivi" not in [b.label for b in public.button]
 
 
 def test_area_maps_carry_the_engine_values_and_fetch_boundaries_by_url(demo_db, tables):
@@ -137,7 +140,7 @@ def test_area_maps_carry_the_engine_values_and_fetch_boundaries_by_url(demo_db, 
     from indicators import fmt, maps, palette
     from indicators.profiles import territories
 
-    at = run_page("pages/anziani.py", anno="2025")
+    at = run_page("pages/anziani.py", anno="2025", vista="Pubblica")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     fills = [t for t in spec["data"] if t["type"] == "choropleth"]
     url = fills[0]["geojson"]
@@ -197,3 +200,25 @@ def test_report_is_prepared_with_its_progress_shown_then_offered_for_download(de
     assert at.get("progress")[-1].proto.value == 100
     [button] = [b for b in at.download_button if b.key == "report_pptx"]
     assert button.proto.label == "Scarica: Presentazione (PowerPoint)"
+
+
+def test_first_start_builds_the_warehouse_under_a_navigation_of_its_own(demo_db, tmp_path, monkeypatch):
+    """No warehouse yet: the router shows «Primo avvio» (no menu, not the listing of pages/) while it builds,
+    then the dashboard."""
+    import shutil
+
+    from ui import router
+
+    target = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("PDZ_DB", str(target))
+    built = []
+
+    def build() -> None:  # the demo build takes a minute: here a copy of the module's demo warehouse
+        assert not target.exists()
+        built.append(target)
+        shutil.copy(demo_db, target)
+
+    monkeypatch.setattr(router, "ensure_warehouse", build)
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert built == [target] and at.title[0].value.startswith("Panoramica")

@@ -104,7 +104,7 @@ def test_menu_per_role():
 
 def test_office_sees_unsuppressed_view_when_chosen_and_the_upload(site, tables):
     at = run_as("ufficio", "pages/comune.py", anno="2025", comune="Crema", vista="Ufficio di Piano")
-    assert at.radio(key="vista").options == ["Pubblica", "Ufficio di Piano"]
+    assert at.radio(key="vista").options == ["Ufficio di Piano", "Pubblica"]
     shown = [v for frame in at.dataframe if "Crema 2025" in frame.value.columns for v in frame.value["Crema 2025"]]
     assert shown and "n.p." not in shown
     assert "Accesso: Ufficio di Piano" in texts(at)
@@ -115,9 +115,25 @@ def test_office_sees_unsuppressed_view_when_chosen_and_the_upload(site, tables):
     assert registro.title[0].value == "Registro accessi"
 
 
-def test_office_default_view_is_public_and_can_preview_it(site):
-    at = run_as("ufficio", "pages/comune.py", anno="2025", comune="Crema")
-    assert at.radio(key="vista").value == "pubblico"
+def test_office_lands_in_its_own_view_with_the_public_preview_one_click_away(site):
+    at = run_as("ufficio")  # the landing: Panoramica of the ambito, office view
+    assert at.radio(key="vista").value == "ufficio" and "Vista: Ufficio di Piano" in texts(at)
+    assert at.title[0].value.endswith("Cremasco") and at.selectbox(key="comune").value is None
+    dati = run_as("ufficio", "pages/dati.py")  # the upload is there, no hint to switch view first
+    assert len(dati.get("file_uploader")) == 1
+    at.radio(key="vista").set_value("pubblico").run()  # the preview
+    assert "Vista: Pubblica" in texts(at)
+
+
+def test_sindaco_lands_on_their_comune_and_the_regione_on_the_ambito(site, tables):
+    at = run_as("sindaco.crema")
+    assert at.title[0].value == "Panoramica — Crema" and at.selectbox(key="comune").value == CREMA
+    expected = views.status_counts(views.overview(tables["pubblico"], 2025, CREMA))
+    shown = {m.label.split(" ", 1)[1].lower(): int(m.value) for m in at.metric}
+    assert shown == expected
+    regione = run_as("regione")
+    assert regione.title[0].value.endswith("Cremasco") and "comune" not in [s.key for s in regione.selectbox]
+    assert regione.selectbox(key="sub_ambito").value is None
 
 
 # --- sindaco ---------------------------------------------------------------------------------
@@ -183,8 +199,9 @@ def test_regione_export_has_no_comune_rows(site):
     assert at.multiselect(key="exp_livelli").options == ["Ambito", "Sub-ambiti"]
     shown = at.dataframe[0].value
     assert len(shown) > 0
-    assert set(shown["livello"]) <= {"ambito", "sub_ambito"}
-    assert [b.label for b in at.get("download_button")] == ["Scarica CSV", "Scarica Excel"]
+    assert set(shown["Livello"]) <= {"Ambito", "Sub-ambito"}
+    assert [b.label for b in at.get("download_button")] == ["Scarica CSV"]
+    assert "Prepara: Excel" in [b.label for b in at.button]  # Excel takes seconds: prepared first
 
 
 # --- every file a role can download (issue 11, point 5) -------------------------------------------
@@ -199,21 +216,31 @@ def downloads(monkeypatch):
     from streamlit.runtime.media_file_manager import MediaFileManager
 
     found: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
+    original, original_add = MediaFileManager.add_deferred, MediaFileManager.add
 
     def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
         found[file_name] = data_callable
         return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
 
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, **kwargs):  # a prepared file (bytes)
+        if file_name and isinstance(path_or_data, bytes):
+            found[file_name] = lambda data=path_or_data: data
+        return original_add(self, path_or_data, mimetype, coordinates, file_name=file_name, **kwargs)
+
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    monkeypatch.setattr(MediaFileManager, "add", add)
     return found
 
 
-def _prepared_report(at: AppTest, fmt: str) -> bytes:
-    """Click the page's «Prepara» for a report (made by the page's own code, for the logged-in role); its bytes."""
-    at.button(key=f"report_make_{fmt}").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at.session_state[f"report_ready_{fmt}"][1]
+def prepare(at: AppTest, *keys: str) -> AppTest:
+    """Click «Prepara» of slow exports, as a person does before downloading them (the reports' own button
+    is `report_make_<format>`, their download `report_<format>`)."""
+    for key in keys:
+        button = f"report_make_{key.removeprefix('report_')}" if key.startswith("report_") else f"{key}_prepara"
+        at.button(key=button).click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert key in [b.key for b in at.get("download_button")]
+    return at
 
 
 def _workbook(data: bytes):
@@ -238,11 +265,11 @@ def _comuni(site) -> set[str]:
 def test_regione_downloads_hold_no_comune_value(site, downloads):
     """Panoramica's and Sub-ambito's «Tabelle per la Regione (Excel)» and Esporta's CSV and Excel, as clicked."""
     comuni = _comuni(site)
-    pages = [run_as("regione", "pages/panoramica.py", anno="2025")]
-    pages.append(run_as("regione", "pages/sub_ambito.py", anno="2025"))  # the first sub-ambito
-    run_as("regione", "pages/esporta.py", anno="2025")
-    for name, at in zip(("monitoraggio_pdz_AMBITO_2025.xlsx", "monitoraggio_pdz_SA1_2025.xlsx"), pages):
-        wb = _workbook(_prepared_report(at, "xlsx"))
+    prepare(run_as("regione", "pages/panoramica.py", anno="2025"), "report_xlsx")
+    prepare(run_as("regione", "pages/sub_ambito.py", anno="2025"), "report_xlsx")  # the first sub-ambito
+    prepare(run_as("regione", "pages/esporta.py", anno="2025"), "exp_xlsx")
+    for name in ("monitoraggio_pdz_AMBITO_2025.xlsx", "monitoraggio_pdz_SA1_2025.xlsx"):
+        wb = _workbook(downloads[name]())
         assert "Comuni" not in wb.sheetnames, name
         assert not _workbook_cells(wb) & comuni, name
         assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 9  # Metadati + the 7 areas + Confronti
@@ -266,7 +293,7 @@ def test_regione_downloads_hold_no_comune_value(site, downloads):
 def test_sindaco_downloads_are_the_public_view_only(site, tables, downloads):
     """Even asking for the office view in the URL: the export is the public table, the report too."""
     run_as("sindaco.crema", "pages/esporta.py", anno="2025", vista="Ufficio di Piano")
-    panoramica = run_as("sindaco.crema", "pages/panoramica.py", anno="2025", vista="Ufficio di Piano")
+    prepare(run_as("sindaco.crema", "pages/panoramica.py", anno="2025", vista="Ufficio di Piano"), "report_xlsx")
     assert "indicatori_ufficio_2025.csv" not in downloads
     csv = pl.read_csv(
         io_bytes(downloads["indicatori_pubblico_2025.csv"]()),
@@ -283,7 +310,7 @@ def test_sindaco_downloads_are_the_public_view_only(site, tables, downloads):
     assert (shown["valore"] - shown["valore_p"]).abs().max() < 1e-6
     hidden = joined.filter(pl.col("soppresso"))
     assert hidden["numeratore"].null_count() == hidden.height and hidden["valore"].null_count() == hidden.height
-    report = _workbook(_prepared_report(panoramica, "xlsx"))
+    report = _workbook(downloads["monitoraggio_pdz_019035_2025.xlsx"]())
     assert "Comuni" in report.sheetnames and "n.p." in _workbook_cells(report)
 
 
@@ -366,38 +393,64 @@ class _Clock:
         return self.now
 
 
-def test_a_guesser_waits_longer_and_longer_and_never_locks_the_real_user():
+@pytest.mark.parametrize("source", ["10.0.0.7", "10.0.0.66"])  # the real user's own address, or the guesser's
+def test_a_guesser_waits_longer_and_longer_and_never_locks_the_real_user(source):
     """Literal timeline: a guesser hammering one name from one address as fast as allowed for an hour,
-    the real user arriving in the middle (own session; own address, or the same shared one)."""
+    the real user arriving in the middle (own session; own address, or the same shared one) and retrying
+    at once whenever told to wait: the guesser retries the instant each wait ends, and still loses the slot."""
     from core.login_throttle import MAX_DELAY, LoginThrottle
 
     clock = _Clock()
     throttle = LoginThrottle(clock=clock)
     start = clock.now
     checked_at: list[float] = []
-    user_waited: dict[str, float] = {}
-    user_first: dict[str, float] = {}
+    user_first = user_in = None
     while clock.now - start < 3600:
         decision = throttle.attempt("regione", "10.0.0.66", "guesser")
         if decision.check:
             checked_at.append(clock.now)
             throttle.failed("regione", "10.0.0.66", "guesser")
-        for who, source in (("utente", "10.0.0.7"), ("collega", "10.0.0.66")):  # the real user, 2 ways
-            if clock.now - start >= 1800 and who not in user_waited:
-                d = throttle.attempt("regione", source, who)
-                user_first.setdefault(who, clock.now)
-                if d.check:  # the right password is checked: in
-                    throttle.succeeded("regione", who)
-                    user_waited[who] = clock.now - user_first[who]
+        if clock.now - start >= 1800 and user_in is None:
+            user_first = user_first or clock.now
+            if throttle.attempt("regione", source, "utente").check:  # the right password is checked: in
+                throttle.succeeded("regione", "utente")
+                user_in = clock.now
         clock.now += 0.5
-    # the guesser: 5 quick guesses, then 2, 4, 8, 16, 32 and from then on 60 s between two guesses
+    # the guesser: 5 quick guesses, then 2, 4, 8, 16, 32 and from then on 60 s between two guesses,
+    # except the one slot the real user took (120 s)
     gaps = [b - a for a, b in zip(checked_at, checked_at[1:])]
     assert gaps[:10] == [0.5, 0.5, 0.5, 0.5, 2, 4, 8, 16, 32, 60]
-    assert set(gaps[9:]) == {60}
-    assert len(checked_at) == 10 + (3600 - 0.5 * 4 - 62) // 60
-    # the real user got in, after at most MAX_DELAY seconds, from another address or the guesser's own
-    assert set(user_waited) == {"utente", "collega"}
-    assert all(w <= MAX_DELAY for w in user_waited.values()), user_waited
+    assert sorted(set(gaps[9:])) == [60, 120] and gaps[9:].count(120) == 1
+    assert len(checked_at) == 10 + (3600 - 0.5 * 4 - 62) // 60 - 1
+    # the real user got in after at most MAX_DELAY seconds, from another address or the guesser's own
+    assert user_in is not None and user_in - user_first <= MAX_DELAY
+
+
+def test_parallel_sessions_give_a_guesser_no_more_tries():
+    """Two browser sessions guessing one name in turn (the old per-session wait gave each its own clock:
+    twice the guesses). Now the wait is the name's, server-wide: one checked guess per delay in all."""
+    from core.login_throttle import FREE, MAX_DELAY, LoginThrottle
+
+    clock = _Clock()
+    throttle = LoginThrottle(clock=clock)
+    start = clock.now
+    checked: list[tuple[float, str]] = []
+    while clock.now - start < 600:
+        for session, source in (("sessione-a", "10.0.0.66"), ("sessione-b", "10.0.0.67")):  # even two addresses
+            if throttle.attempt("regione", source, session).check:
+                checked.append((clock.now, session))
+                throttle.failed("regione", source, session)
+        clock.now += 1.0
+    times = [t - start for t, _ in checked]
+    # 5 free, then waits of 2, 4, 8, 16, 32 and 60 s between two guesses, whichever session makes them
+    assert times[:FREE] == [0, 0, 1, 1, 2]
+    assert [b - a for a, b in zip(times[FREE - 1 :], times[FREE : FREE + 6])] == [2, 4, 8, 16, 32, 60]
+    assert all(b - a >= MAX_DELAY for a, b in zip(times[FREE + 5 :], times[FREE + 6 :]))
+    assert times == [0, 0, 1, 1, 2, 4, 8, 16, 32, 64, 124, 184, 244, 304, 364, 424, 484, 544]  # by hand
+    assert {s for _, s in checked} == {"sessione-a", "sessione-b"}
+    # a third session, another address, arrives: it waits, at most MAX_DELAY, for the name's next slot
+    decision = throttle.attempt("regione", "10.0.0.7", "utente")
+    assert not decision.check and 0 < decision.wait <= MAX_DELAY
 
 
 def test_the_first_failures_cost_nothing_and_a_guesser_across_names_is_slowed_too():
@@ -455,6 +508,58 @@ def test_wrong_passwords_slow_the_guesser_but_the_real_user_gets_in(site, monkey
     assert user.session_state[auth.SESSION_KEY]["utente"] == "regione"
     log = audit.entries(site, utente="regione", azioni=["login_fallito"])
     assert log.filter(pl.col("dettaglio").str.contains("attesa di")).height >= 2
+
+
+# --- sessions that survive a reload and a shared link (issue 14, point 4) ---------------------------
+
+
+def _reload(monkeypatch, token: str | None, **query) -> AppTest:
+    """A new browser session of the same browser: it sends the cookie (`st.context.cookies`)."""
+    monkeypatch.setattr(auth, "_cookie_token", lambda: token)
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_a_reload_or_a_shared_link_resumes_the_session_until_logout(site, monkeypatch):
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    _login(at, "sindaco.crema", PASSWORD)
+    token = at.session_state[auth.SESSION_KEY]["token"]
+    assert at.session_state[auth.COOKIE_PENDING][0] == token  # the browser is asked to keep it
+    assert PASSWORD not in token and "sindaco" not in token
+    shared = _reload(monkeypatch, token, anno="2024", sub_ambito="SA1 · Crema")  # labels, as in the URL
+    assert not shared.exception and len(shared.text_input) == 0  # no password asked
+    assert shared.title[0].value == "Panoramica — Crema" and shared.selectbox(key="anno").value == 2024
+    assert shared.selectbox(key="sub_ambito").value == "SA1"
+    assert "Accesso: Sindaco di Crema" in texts(shared)
+    at.button(key="logout").click().run()  # logout in the first tab closes the session on the server
+    assert at.session_state[auth.COOKIE_PENDING][0] is None  # and asks the browser to forget the cookie
+    again = _reload(monkeypatch, token)
+    assert [t.label for t in again.text_input] == ["Nome utente", "Password"] and len(again.metric) == 0
+    shared.run()  # the other tab, at its next click
+    assert [t.label for t in shared.text_input] == ["Nome utente", "Password"]
+    assert any("accedere di nuovo" in i.value for i in shared.info)
+
+
+def test_a_cookie_with_a_forged_signature_or_an_idle_session_opens_nothing(site, monkeypatch):
+    from core.sessions import SessionRegistry
+
+    forged = SessionRegistry(b"z" * 32).open("ufficio", "locale")  # the right shape, another key
+    at = _reload(monkeypatch, forged)
+    assert [t.label for t in at.text_input] == ["Nome utente", "Password"] and len(at.metric) == 0
+    assert at.session_state[auth.COOKIE_PENDING][0] is None
+    log = audit.entries(site, azioni=["sessione_rifiutata"])
+    assert log.height >= 1 and log["dettaglio"][0] == "firma non valida"
+    # an idle session (timeout injected: 8 seconds) is refused on the next reload, with the reason
+    monkeypatch.setenv("PDZ_IDLE_TIMEOUT_HOURS", str(8 / 3600))
+    login = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    _login(login, "regione", PASSWORD)
+    token = login.session_state[auth.SESSION_KEY]["token"]
+    time.sleep(9)
+    idle = _reload(monkeypatch, token)
+    assert [t.label for t in idle.text_input] == ["Nome utente", "Password"]
+    assert any("Sessione scaduta per inattività" in i.value for i in idle.info)
 
 
 def test_idle_session_must_log_in_again(site):

@@ -81,7 +81,7 @@ def test_a_sindaco_panoramica_opens_on_the_comune_with_statuses_against_the_ambi
         )
     captions = " ".join(c.value for c in at.caption)
     assert f"{judged.height} rispetto al percorso dell'ambito" in captions
-    assert "Rispetto a" not in at.dataframe[0].value.columns  # one reference for all: the caption says it
+    assert "Rispetto a" not in at.table[0].value.columns  # one reference for all: the caption says it
 
 
 def test_the_maps_carry_the_numbers_classes_and_a_full_legend(site):
@@ -188,6 +188,6 @@ def test_a_comune_target_takes_precedence(site):
     assert (after["riferimento"], after["baseline"], after["stato"]) == ("comune", b, "raggiunto")
     at = run_as("sindaco.crema", anno=str(YEAR))
     assert counters(at) == views.status_counts(views.overview(after_table, YEAR, CREMA))
-    shown = pl.concat([pl.from_pandas(d.value) for d in at.dataframe if "Rispetto a" in d.value.columns])
+    shown = pl.concat([pl.from_pandas(d.value) for d in at.table if "Rispetto a" in d.value.columns])  # Panoramica
     row = shown.filter(pl.col("Indicatore") == entry.nome).row(0, named=True)
     assert (row["Stato"], row["Rispetto a"]) == ("✅ raggiunto", "obiettivo del comune")

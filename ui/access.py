@@ -4,8 +4,13 @@ Identity:
 * OIDC (`st.login`) when Streamlit secrets have an `[auth]` section: the identity is the
   provider's verified email, and its role comes from the users file (keyed by email);
 * otherwise local accounts: the login form checks the argon2 hash in the users file and
-  puts `{"utente", "fonte", "dal", "ultimo"}` in `st.session_state[SESSION_KEY]`, on the
-  server, for this session only (a reload asks to log in again).
+  puts `{"utente", "fonte", "dal", "ultimo", "token"}` in `st.session_state[SESSION_KEY]`.
+
+Either way the login opens a server-side session (`core.sessions`) and the browser keeps its
+signed token in the `pdz_sessione` cookie (written by a component, read with `st.context.cookies`):
+a reload, a shared link or a new tab of the same browser resumes the session, until logout or
+idle timeout close it on the server (a copied cookie then opens nothing; one with a forged or
+altered signature never does).
 
 The role is read again from the users file at every run: an account removed or changed by
 the Ufficio di Piano takes effect at the next click. Tests set the identity the way the
@@ -23,11 +28,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import streamlit as st
 
-from core import settings, users
+from core import sessions, settings, users
 from core.login_throttle import LoginThrottle
+from core.sessions import Session, SessionRegistry
 from core.users import Access, Refusal
 from etl import audit
 from etl import queries as etl_queries
@@ -35,6 +42,10 @@ from etl import queries as etl_queries
 SESSION_KEY = "pdz_auth"
 FLASH_KEY = "pdz_auth_flash"
 CLIENT_KEY = "pdz_login_client"  # a random token per browser session: whom a login wait applies to
+COOKIE = "pdz_sessione"  # the browser's cookie: a signed session token (core.sessions)
+COOKIE_PENDING = "pdz_cookie_pending"  # (token or None, serial): a cookie write the browser has not confirmed
+COOKIE_SERIAL = "pdz_cookie_serial"
+REFUSED_KEY = "pdz_cookie_refused"  # the cookie this browser session sent, already refused
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,132 @@ def _expire(record: dict) -> None:
     st.session_state[FLASH_KEY] = "Sessione scaduta per inattività: accedere di nuovo."
 
 
+# --- the session cookie (core.sessions): a signed token, the session itself on the server --------------
+
+
+@st.cache_resource
+def _registries() -> dict[str, SessionRegistry]:
+    return {}
+
+
+def _registry() -> SessionRegistry:
+    """The session registry of this process, per signing key (the key lives beside the users file)."""
+    path = sessions.key_path()
+    registries = _registries()
+    registry = registries.get(str(path))
+    if registry is None:
+        registry = registries[str(path)] = SessionRegistry(sessions.load_or_create_key(path))
+    return registry
+
+
+def _cookie_token() -> str | None:
+    """The session cookie sent when this browser session connected (`st.context.cookies`, read-only)."""
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # no session context (a bare script)
+        return None
+    return value or None
+
+
+def _write_cookie(token: str | None) -> None:
+    """Ask the browser to store the token (None: forget it), at the next run (`sync_cookie`)."""
+    serial = int(st.session_state.get(COOKIE_SERIAL, 0)) + 1
+    st.session_state[COOKIE_SERIAL] = serial
+    st.session_state[COOKIE_PENDING] = (token, serial)
+
+
+def sync_cookie() -> None:
+    """Write or delete the session cookie in the browser (extra-streamlit-components' CookieManager).
+
+    Streamlit reads cookies (`st.context.cookies`) but cannot write them: the component sets
+    `document.cookie` from its frame (same origin), SameSite=Strict, Secure under https. Drawn
+    by the router at every run until the browser confirms."""
+    pending = st.session_state.get(COOKIE_PENDING)
+    if not pending:
+        return
+    token, serial = pending
+    key = f"pdz_cookie_{serial}"
+    if st.session_state.get(key) is True:  # the browser confirmed
+        st.session_state.pop(COOKIE_PENDING, None)
+        return
+    import extra_streamlit_components as stx
+
+    try:
+        url = st.context.url or ""
+    except Exception:
+        url = ""
+    manager = stx.CookieManager(key=f"pdz_cookies_{serial}")
+    expires = datetime.now() + timedelta(seconds=sessions.MAX_AGE) if token else datetime(1970, 1, 2)
+    manager.set(
+        COOKIE, token or "-", key=key, expires_at=expires, secure=url.startswith("https") or None, same_site="strict"
+    )
+
+
+def _refuse_cookie(token: str, motivo: str | None, session: Session | None) -> None:
+    """A cookie that opens nothing (forged, altered, closed, idle): forget it; say why when it expired now."""
+    if st.session_state.get(REFUSED_KEY) == token:
+        return
+    st.session_state[REFUSED_KEY] = token
+    _write_cookie(None)
+    if motivo == "scaduta" and session is not None:
+        _expire({"utente": session.utente})
+    elif motivo == "firma":
+        audit.record(
+            "sessione_rifiutata",
+            None,
+            None,
+            "cookie di sessione",
+            "rifiutato",
+            "firma non valida",
+            db=settings.db_path(),
+        )
+
+
+def _resume_record(record: dict) -> bool:
+    """A session of this browser tab: is its server-side session still open? (closes it when idle)"""
+    token = record.get("token")
+    if not token:
+        return True  # set on the server by the tests' hook: the idle check below applies
+    result = _registry().resume(token)
+    if result.motivo is None:
+        return True
+    st.session_state.pop(SESSION_KEY, None)
+    if result.motivo == "scaduta":
+        _expire(record)
+    else:
+        st.session_state[FLASH_KEY] = "Sessione chiusa (uscita da un'altra scheda): accedere di nuovo."
+    _write_cookie(None)
+    return False
+
+
+def _from_cookie(fonte: str, utente: str | None = None) -> dict | None:
+    """A new browser session (reload, shared link, new tab): the session its cookie points at, if still open."""
+    token = _cookie_token()
+    if not token or st.session_state.get(REFUSED_KEY) == token:
+        return None
+    result = _registry().resume(token)
+    session = result.session
+    if result.motivo is None and session is not None and session.fonte == fonte and utente in (None, session.utente):
+        record = {
+            "utente": session.utente,
+            "fonte": fonte,
+            "dal": session.opened_at,
+            "ultimo": time.time(),
+            "token": token,
+        }
+        st.session_state[SESSION_KEY] = record
+        return record
+    _refuse_cookie(token, result.motivo or "altro", session)
+    return None
+
+
+def _open_session(utente: str, fonte: str, record: dict) -> None:
+    token = _registry().open(utente, fonte)
+    record["token"] = token
+    st.session_state.pop(REFUSED_KEY, None)
+    _write_cookie(token)
+
+
 def _session_identity(is_demo: bool) -> tuple[str, str] | None:
     """(identity, source) of this session, None when nobody is logged in (after the idle check)."""
     now = time.time()
@@ -118,7 +255,18 @@ def _session_identity(is_demo: bool) -> tuple[str, str] | None:
         if not email or st.user.get("email_verified") is False:
             return None
         activity = _activity()
+        if record and record.get("utente") == email and not _resume_record(record):
+            activity.last_seen.pop(email, None)
+            st.logout()
+            return None
         if not record or record.get("utente") != email:
+            record = _from_cookie("oidc", email)
+        if not record:
+            issued = st.user.get("iat")
+            if isinstance(issued, (int, float)) and _registry().closed_since(email, float(issued)):
+                st.session_state[FLASH_KEY] = "Sessione chiusa: accedere di nuovo."  # an identity older than a logout
+                st.logout()
+                return None
             last = activity.last_seen.get(email)
             if last is not None and now - last > timeout:  # a new tab after a long pause: the cookie is stale
                 activity.last_seen.pop(email, None)
@@ -127,19 +275,26 @@ def _session_identity(is_demo: bool) -> tuple[str, str] | None:
                 return None
             record = {"utente": email, "fonte": "oidc", "dal": now, "ultimo": now}
             st.session_state[SESSION_KEY] = record
+            _open_session(email, "oidc", record)
             account = accounts().get(email)
             audit.record("login", email, account.ruolo if account else None, "oidc", db=settings.db_path())
         elif now - float(record.get("ultimo", now)) > timeout:
             activity.last_seen.pop(email, None)
+            _registry().close(record.get("token"), "inattività")
             _expire(record)
             st.logout()
             return None
         record["ultimo"] = now
         activity.last_seen[email] = now
         return email, "oidc"
+    if record and not _resume_record(record):
+        return None
+    if not record:
+        record = _from_cookie("locale")
     if not record or not record.get("utente") or record.get("fonte", "locale") != "locale":
         return None
     if now - float(record.get("ultimo", now)) > timeout:
+        _registry().close(record.get("token"), "inattività")
         _expire(record)
         return None
     record["ultimo"] = now
@@ -226,13 +381,9 @@ def try_login(username: str, password: str) -> str | None:
         audit.record("login_fallito", name, None, "locale", "rifiutato", "nome utente o password errati", db=db)
         return "Nome utente o password non corretti."
     throttle.succeeded(name, client)
-    st.session_state[SESSION_KEY] = {
-        "utente": name,
-        "fonte": "locale",
-        "dal": now,
-        "ultimo": now,
-        "ruolo": account.ruolo,
-    }
+    record = {"utente": name, "fonte": "locale", "dal": now, "ultimo": now, "ruolo": account.ruolo}
+    st.session_state[SESSION_KEY] = record
+    _open_session(name, "locale", record)  # the cookie: a reload or a shared link keeps the session
     audit.record("login", name, account.ruolo, "locale", db=db)
     return None
 
@@ -244,11 +395,19 @@ def logout(access: Access | None = None, utente: str | None = None) -> None:
         "logout", who, access.ruolo if access else None, access.fonte if access else None, db=settings.db_path()
     )
     is_oidc = (access.fonte if access else None) == "oidc" or oidc_settings() is not None
+    record = st.session_state.get(SESSION_KEY) or {}
+    _registry().close(record.get("token"), "uscita")  # the cookie, and any copy of it, opens nothing now
     if is_oidc:
         _activity().last_seen.pop(who or "", None)
+        if who:
+            _registry().close_user(who, "uscita")
+    refused = _cookie_token()
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state[FLASH_KEY] = "Uscita eseguita."
+    if refused:
+        st.session_state[REFUSED_KEY] = refused  # sent at connection, closed now: never resumed again
+    _write_cookie(None)
     if is_oidc:
         st.logout()
     else:

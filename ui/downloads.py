@@ -21,6 +21,26 @@ def download_button(who: Frame | Access, label: str, data, file_name: str, mime:
     st.download_button(label, data, file_name=file_name, mime=mime, on_click=logged, **kwargs)
 
 
+PREPARED_KEY = "pdz_prepared_files"
+
+
+def prepared_download(f: Frame, label: str, make, file_name: str, mime: str, what: str, key: str, wait: str) -> None:
+    """An export that takes more than a second: a button prepares it under a spinner with the seconds
+    counting, then the download button hands the file over (kept for this session, this data and name)."""
+    store = st.session_state.setdefault(PREPARED_KEY, {})
+    identity = (file_name, f.version)
+    ready = store.get(key)
+    if not (ready and ready[0] == identity):
+        hint = f"Il file viene preparato ora ({wait}); poi compare il pulsante per scaricarlo."
+        what_file = label.removeprefix("Scarica ")
+        if not st.button(f"Prepara: {what_file}", key=f"{key}_prepara", icon=":material/hourglass_top:", help=hint):
+            return
+        with st.spinner(f"Preparo {label}… ({wait})", show_time=True):
+            data = make()
+        store[key] = ready = (identity, data)
+    download_button(f, label, ready[1], file_name, mime, what, key=key, icon=":material/download:", type="primary")
+
+
 REPORT_LABELS = {
     "pdf": "Relazione (PDF)",
     "pptx": "Presentazione (PowerPoint)",

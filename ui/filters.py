@@ -22,6 +22,18 @@ from ui.session import connection, db_path, indicator_table, territories
 AUDIENCES = {"pubblico": "Pubblica", "ufficio": "Ufficio di Piano"}
 
 
+def _to_office_view() -> None:
+    st.session_state["vista"] = "ufficio"
+
+
+def office_view_button(what: str) -> None:
+    """On a page of the office's work seen in the public preview: say so, and switch back in one click."""
+    st.info(f"{what} nella vista Ufficio di Piano: ora è attiva l'anteprima pubblica.", icon=":material/visibility:")
+    st.button(
+        "Passa alla vista Ufficio di Piano", on_click=_to_office_view, icon=":material/badge:", key="to_office_view"
+    )
+
+
 @dataclass
 class Frame:
     """What every page gets: who is looking, connection, filters and the tables for this audience."""
@@ -74,8 +86,9 @@ def frame(*roles: str, page: str = "") -> Frame:
                 format_func=AUDIENCES.get,
                 key="vista",
                 bind="query-params",
-                help="Pubblica (Assemblea dei Sindaci, Regione): segreto statistico applicato, i conteggi sotto "
-                "soglia sono indicati con n.p. Ufficio di Piano: dati completi, caricamenti e obiettivi.",
+                help="Ufficio di Piano: dati completi, caricamenti e obiettivi. Pubblica: l'anteprima di ciò che "
+                "vedono l'Assemblea dei Sindaci e la Regione, con il segreto statistico applicato (i conteggi sotto "
+                "soglia sono indicati con n.p.).",
             )
     else:
         audience = access.audiences[0]

@@ -18,27 +18,42 @@ from core.users import Access
 from ui import access as auth
 from ui import menu
 from ui.legacy import leave_legacy_multipage_mode
-from ui.session import connection
+from ui.session import connection, db_path, ensure_warehouse
+
+FAVICON = REPO_ROOT / "data" / "favicon.png"  # served by Streamlit itself: no request leaves the server
+ROOT_PATH = "inizio"  # the default page is served at "/"; its own name must differ from its /panoramica alias
+
+
+def _url_path(e: menu.Entry) -> str:
+    return ROOT_PATH if e.url_path == menu.DEFAULT else e.url_path
 
 
 def pages_for(access: Access) -> dict[str, list[st.Page]]:
-    """The menu of a role (`ui/menu.py`); the pages it may not use are registered hidden."""
+    """The menu of a role (`ui/menu.py`); the pages it may not use are registered hidden.
 
-    def page(e: menu.Entry, visible: bool) -> st.Page:
+    The Panoramica is the default page, served at "/", and also by name at /panoramica (a hidden alias)."""
+
+    def page(e: menu.Entry, visible: bool, url_path: str | None = None) -> st.Page:
         return st.Page(
             str(REPO_ROOT / e.file),
             title=e.title,
             icon=e.icon,
-            url_path=e.url_path,
-            default=e.url_path == menu.DEFAULT,
+            url_path=url_path or _url_path(e),
+            default=url_path is None and e.url_path == menu.DEFAULT,
             visibility="visible" if visible else "hidden",
         )
 
     nav = {section: [page(e, True) for e in entries] for section, entries in menu.menu_for(access.ruolo).items()}
     hidden = [page(e, False) for e in menu.hidden_for(access.ruolo)]
-    if hidden:
-        nav[list(nav)[-1]].extend(hidden)
+    hidden += [page(e, False, e.url_path) for e in menu.all_entries() if e.url_path == menu.DEFAULT]
+    nav[list(nav)[-1]].extend(hidden)
     return nav
+
+
+def _everywhere(show, title: str, icon: str) -> list[st.Page]:
+    """One screen under every URL path of the dashboard (the URL survives until the dashboard opens)."""
+    paths = [_url_path(e) for e in menu.all_entries()] + [menu.DEFAULT]
+    return [st.Page(show, title=title, icon=icon, url_path=p, default=p == ROOT_PATH) for p in paths]
 
 
 def gate_pages(gate: auth.Gate) -> list[st.Page]:
@@ -47,22 +62,32 @@ def gate_pages(gate: auth.Gate) -> list[st.Page]:
     def show() -> None:
         auth.gate_screen(gate)
 
-    return [
-        st.Page(show, title="Accesso", icon=":material/lock:", url_path=e.url_path, default=e.url_path == menu.DEFAULT)
-        for e in menu.all_entries()
-    ]
+    return _everywhere(show, "Accesso", ":material/lock:")
+
+
+def _first_start() -> None:
+    """A fresh machine: build the demo warehouse (about a minute), with no menu meanwhile."""
+    info = settings.ambito_info()
+    st.title(f"Monitoraggio del {info.get('piano', 'Piano di Zona')}")
+    ensure_warehouse()
+    st.rerun()
 
 
 def run() -> None:
     """One run of the dashboard: app.py calls it, and so does a page file run without the router."""
     st.set_page_config(
         page_title=f"Monitoraggio {settings.ambito_info().get('piano', 'Piano di Zona')}",
-        page_icon=":material/monitoring:",
+        page_icon=str(FAVICON),
         layout="wide",
+        initial_sidebar_state="expanded",  # the filters are in the sidebar: open also on a narrow screen
     )
     leave_legacy_multipage_mode(rerun=False)
+    if not db_path().exists():  # first start: a navigation of our own at once, not the listing of pages/
+        st.navigation(_everywhere(_first_start, "Primo avvio", ":material/hourglass_top:"), position="hidden").run()
+        return
     _, con = connection()
     current = auth.current_access(auth.is_demo_warehouse(con))
+    auth.sync_cookie()  # a login or a logout of this session: the browser's session cookie
     if isinstance(current, Access):
         with st.sidebar:
             info = settings.ambito_info()

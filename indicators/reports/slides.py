@@ -344,7 +344,10 @@ def _indicator_slide(prs, ctx: ReportContext, entry, images: dict[str, bytes]) -
     )
     slide.shapes.add_picture(io.BytesIO(images[f"trend_{entry.id}"]), Inches(6.1), Inches(1.4), width=Inches(6.9))
     rows_data = ctx.sub_ambito_rows(entry)
-    header = [f"{ctx.year}"] + [r["codice"] if r["codice"] != AMBITO else "Ambito" for r in rows_data]
+    names = dict(ctx.sub_ambiti)  # sub-ambiti by name, as on the screens (never SA1…SA6)
+    header = [f"{ctx.year}"] + [
+        names.get(r["codice"], r["codice"]) if r["codice"] != AMBITO else "Ambito" for r in rows_data
+    ]
     values = ["Valore"] + [common.value_number(r["riga"], entry.unita) for r in rows_data]
     prov = " (provvisori)" if ctx.is_provisional else ""
     _text(
@@ -368,6 +371,10 @@ def _indicator_slide(prs, ctx: ReportContext, entry, images: dict[str, bytes]) -
         size=11,
         row_height=0.36,
     )
+    for j in range(1, len(header)):  # names are longer than codes: smaller, wrapped
+        for para in table.table.cell(0, j).text_frame.paragraphs:
+            for r in para.runs:
+                r.font.size = Pt(9)
     for j, s in enumerate(statuses[1:], start=1):
         cell = table.table.cell(2, j)
         para = cell.text_frame.paragraphs[0]

@@ -90,6 +90,8 @@ def test_sindaco_opening_the_upload_url_is_refused(real_site, browser):
         _settle(page)
         _login(page, "sindaco.crema")  # the login keeps the URL: the page asked for is what opens next
         assert re.search(r"/dati(\?|$)", page.url)
+        # the login's reruns (the session cookie is written by a component) may redraw the page once more
+        page.wait_for_selector('h1:has-text("Pagina riservata")', timeout=60_000)
         assert page.locator("h1").first.inner_text() == "Pagina riservata"
         assert "riservata a: Ufficio di Piano" in page.inner_text('[data-testid="stMain"]')
         assert page.locator('[data-testid="stFileUploader"]').count() == 0
@@ -184,3 +186,108 @@ def test_concurrent_office_and_sindaco_sessions_never_see_each_others_numbers(re
     finally:
         office_ctx.close()
         mayor_ctx.close()
+
+
+# --- sessions that survive a reload and a shared link (issue 14, point 4) -------------------------
+
+
+def _session_cookie(context, timeout_s: float = 30.0) -> dict:
+    """The session cookie once the browser has stored it (the component writes it after the login)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = [c for c in context.cookies() if c["name"] == "pdz_sessione" and c["value"] not in ("", "-")]
+        if found:
+            return found[0]
+        time.sleep(0.3)
+    raise AssertionError(f"no session cookie: {context.cookies()}")
+
+
+def _asks_password(page) -> bool:
+    page.get_by_label("Nome utente").wait_for(timeout=60_000)
+    return page.locator('[data-testid="stSidebarNavLink"]').count() == 0
+
+
+def test_reload_and_shared_link_keep_the_session_until_logout(real_site, browser):
+    base, _ = real_site
+    context, page = _context_page(browser)
+    try:
+        page.goto(f"{base}/poverta")
+        _settle(page)
+        _login(page, "ufficio")
+        cookie = _session_cookie(context)
+        assert cookie["sameSite"] == "Strict" and PASSWORD not in cookie["value"] and "ufficio" not in cookie["value"]
+        page.reload()
+        page.get_by_role("button", name="Esci").wait_for(timeout=60_000)  # no password asked
+        _settle(page)
+        assert page.locator("h1").first.inner_text().startswith("Povertà")
+        assert page.get_by_label("Nome utente").count() == 0
+        # a shared link with filters, opened in a new page of the same browser: logged in, filters applied
+        shared = context.new_page()
+        shared.goto(f"{base}/anziani?anno=2024&comune=Crema")
+        shared.get_by_role("button", name="Esci").wait_for(timeout=60_000)
+        _settle(shared)
+        _shot(shared, "sessione_link_condiviso")
+        assert shared.locator("h1").first.inner_text().startswith("Anziani")
+        shared.get_by_text(re.compile(r"^Nel 2024: ")).first.wait_for(timeout=30_000)
+        assert "anno=2024" in shared.url and "comune=Crema" in shared.url  # the filters stayed, and apply:
+        assert "Nel 2025" not in shared.inner_text('[data-testid="stMain"]')
+        assert shared.get_by_text(re.compile(r"^Crema$")).count() >= 1  # the trend's title: the comune
+        # logout in the first page: a reload of either asks for the password again
+        page.get_by_role("button", name="Esci").click()
+        assert _asks_password(page)
+        shared.reload()
+        assert _asks_password(shared)
+        page.reload()
+        assert _asks_password(page)
+    finally:
+        context.close()
+
+
+def test_a_copied_cookie_with_an_altered_signature_is_refused(real_site, browser):
+    base, _ = real_site
+    context, page = _context_page(browser)
+    thief, stolen = _context_page(browser)
+    try:
+        page.goto(f"{base}/")
+        _settle(page)
+        _login(page, "sindaco.crema")
+        cookie = _session_cookie(context)
+        body, signature = cookie["value"].rsplit(".", 1)
+        altered = body + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+        thief.add_cookies([{**{k: cookie[k] for k in ("name", "domain", "path")}, "value": altered}])
+        stolen.goto(f"{base}/comune")
+        assert _asks_password(stolen)
+        _shot(stolen, "sessione_cookie_alterato")
+        assert "Crema" not in stolen.inner_text('[data-testid="stMain"]').replace("Cremasco", "")
+    finally:
+        context.close()
+        thief.close()
+
+
+def test_an_idle_session_is_refused_on_reload(real_site, browser):
+    """The idle timeout is injected (PDZ_IDLE_TIMEOUT_HOURS): 20 seconds on a server of its own."""
+    _, db = real_site
+    env = {
+        **os.environ,
+        "PDZ_DB": str(db),
+        "PDZ_SECRET": str(db.parent / "secret.key"),
+        "PDZ_IDLE_TIMEOUT_HOURS": str(20 / 3600),
+    }
+    env.pop("PDZ_USERS", None)
+    proc, base = _start_server(db, env)
+    context, page = _context_page(browser)
+    try:
+        page.goto(f"{base}/")
+        _settle(page)
+        _login(page, "ufficio")
+        _session_cookie(context)
+        page.wait_for_timeout(25_000)
+        page.reload()
+        assert _asks_password(page)
+        assert "Sessione scaduta per inattività" in page.inner_text('[data-testid="stMain"]')
+    finally:
+        context.close()
+        proc.terminate()
+        proc.wait(timeout=20)

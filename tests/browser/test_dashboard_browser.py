@@ -25,6 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 SHOTS = REPO_ROOT / "artifacts" / "screenshots"
 PAGES = [
     "",
+    "panoramica",
     "poverta",
     "casa",
     "anziani",
@@ -155,6 +156,9 @@ def test_every_page_opens_without_error(server, browser, path):
     body = page.inner_text("body")
     assert "Dati dimostrativi" in body
     assert "Accesso dimostrativo aperto" in body  # no users file beside this demo warehouse
+    if path == "":  # the favicon is the repository's own file, served by the dashboard (no request elsewhere)
+        icon = page.locator("link[rel~='icon']").first.get_attribute("href") or ""
+        assert icon and (icon.startswith(base) or not re.match(r"^(https?:)?//", icon)), icon
     page.close()
 
 

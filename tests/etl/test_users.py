@@ -72,7 +72,7 @@ def test_role_mapping_fails_closed():
     regione = users.access_for(acc("r", "regione"), "r", "oidc")
     assert regione.levels == ("sub_ambito", "ambito") and regione.audiences == ("pubblico",)
     office = users.access_for(acc("u", "ufficio_di_piano"), "u", "locale")
-    assert office.audiences == ("pubblico", "ufficio") and office.is_office and office.sees_comuni
+    assert office.audiences == ("ufficio", "pubblico") and office.is_office and office.sees_comuni
 
 
 def _cli(*args, stdin: str | None = None, env: dict | None = None):

@@ -125,7 +125,11 @@ def test_catalog_accessor_and_scheda(con):
     assert "Baseline e obiettivi" not in text
     set_target(con, "org_residenti_per_as", "AMBITO", 2027, "TARGET", 4000)
     with_con = api.scheda("org_residenti_per_as", con)
-    assert "| AMBITO | 2027 | TARGET | 4000,00 |" in with_con
+    assert "| Ambito Cremasco | 2027 | obiettivo | 4.000 |" in with_con  # names and Italian numbers, no raw code
+    assert "ASSISTENTE_SOCIALE" not in with_con
+    assert "di assistenti sociali con contratto a tempo indeterminato" in with_con
+    assert "org_residenti_per_as" not in with_con
+    assert "`org_residenti_per_as`" in api.scheda("org_residenti_per_as", codici=True)
     assert "non si applica" in with_con  # no disclosure control for staff ratios
 
 
