@@ -31,6 +31,10 @@ KIND_LABELS = {
     "staff_ratio": "residenti per operatore a tempo pieno",
     "staff_fte_rate": "operatori a tempo pieno ogni N residenti",
     "coverage_share": "quota di residenti coperti",
+    "units_per_fte": "persone in carico per operatore a tempo pieno",
+    "contact_rate": "contatti ai punti di accesso ogni N residenti",
+    "contact_share": "quota percentuale di contatti agli sportelli spoke",
+    "contact_days": "mediana dei giorni dal primo contatto al primo intervento",
 }
 
 

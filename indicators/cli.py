@@ -94,6 +94,57 @@ def run_compute(args: argparse.Namespace) -> int:
 register("compute", "calcola la tabella degli indicatori (JSON o CSV)", _compute_arguments, run_compute)
 
 
+# --- access: minutes from each comune to the nearest access point of its sub-ambito (indicators.proximity) ---
+
+
+def _access_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", type=Path, default=None, help="database (predefinito: PDZ_DB o data/warehouse.duckdb)")
+    p.add_argument("--soglia-minuti", type=float, default=None, dest="soglia_minuti",
+                   help="soglia in minuti (predefinita: PDZ_SOGLIA_MINUTI, 20)")  # fmt: skip
+    p.add_argument(
+        "--sede-ipotetica", action="append", default=[], dest="sedi_ipotetiche", metavar="COMUNE",
+        help="comune (codice ISTAT o nome) per un nuovo spoke ipotetico; ripetibile; nulla è salvato",
+    )  # fmt: skip
+    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.add_argument("--out", type=Path, default=None, help="file di uscita (predefinito: schermo)")
+
+
+def _csv_safe(value):
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def run_access(args: argparse.Namespace) -> int:
+    from indicators import proximity
+
+    try:
+        with warehouse.reader(args.db or settings.db_path()) as con:
+            rows, notes = proximity.access_records(con, args.soglia_minuti, args.sedi_ipotetiche)
+    except (FileNotFoundError, warehouse.WarehouseBusy, ValueError) as exc:
+        print(f"Errore: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+    else:
+        safe = [{k: _csv_safe(v) for k, v in row.items()} for row in rows]
+        text = pl.DataFrame(safe, infer_schema_length=None).write_csv()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        notes.append(f"Scritte {len(rows)} righe in {args.out}")
+    else:
+        sys.stdout.write(text)
+    for note in notes:
+        print(note, file=sys.stderr)
+    return 0
+
+
+register("access", "minuti e km da ogni comune al punto di accesso più vicino del suo sub-ambito", _access_arguments,
+         run_access)  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m indicators", description="Indicatori del Piano di Zona")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -80,6 +80,30 @@ KINDS: dict[str, dict[str, Any]] = {
         "counts": (),
         "complement": False,
     },
+    "units_per_fte": {  # persons in care per FTE (distinct_units_rate.sql + staff_fte.sql)
+        "params": {"profili", "contratti"},
+        "optional": {"interventi"},
+        "counts": ("numeratore",),
+        "complement": False,
+    },
+    "contact_rate": {  # contacts at the access points per N residents (contacts.sql)
+        "params": {"moltiplicatore"},
+        "optional": set(),
+        "counts": ("numeratore",),
+        "complement": False,
+    },
+    "contact_share": {  # contacts at a spoke over contacts at a sede (contacts.sql)
+        "params": {"moltiplicatore"},
+        "optional": set(),
+        "counts": ("numeratore", "denominatore"),
+        "complement": True,
+    },
+    "contact_days": {  # median days first contact -> first intervention (contacts.sql)
+        "params": set(),
+        "optional": set(),
+        "counts": ("denominatore",),
+        "complement": False,
+    },
 }
 
 REQUIRED_FIELDS = (

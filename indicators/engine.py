@@ -97,6 +97,13 @@ class Context:
     years: list[int]
     as_of: date
     _population: dict[tuple[int | None, int | None], pl.DataFrame] = field(default_factory=dict)
+    _shared: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def shared(self, key: str, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """A result several measures use (the contacts' counts, the persons in care), computed once per table."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
 
     def population(self, eta_min: int | None = None, eta_max: int | None = None) -> pl.DataFrame:
         """livello, territorio, residenti (every territory, also those with 0 residents)."""
@@ -227,6 +234,56 @@ def coverage_share(ctx: Context, entry: Indicator) -> pl.DataFrame:
     return df.with_columns(_ratio("numeratore", "denominatore", entry.moltiplicatore).alias("valore"))
 
 
+def units_per_fte(ctx: Context, entry: Indicator) -> pl.DataFrame:
+    """Persons with an intervention active in the year (all of the catalogue unless `interventi`) per FTE."""
+    m = entry.misura
+    codes = m.get("interventi") or [r[0] for r in ctx.con.execute("SELECT intervento FROM interventi").fetchall()]
+    params = {**ctx.base(), "interventi": sorted(codes), "evento": "attivo", "per_nucleo": False}
+
+    def persons() -> pl.DataFrame:
+        counts = run(ctx.con, "distinct_units_rate", {**params, "eta_min": None, "eta_max": None})
+        return _on_skeleton(ctx, counts, {"numeratore": 0.0})
+
+    df = _staff(ctx, entry).join(
+        ctx.shared("persons:" + ",".join(params["interventi"]), persons), on=["livello", "territorio", "anno"],
+        how="left",
+    ).rename({"fte": "denominatore"})  # fmt: skip
+    return df.with_columns(_ratio("numeratore", "denominatore").alias("valore"))
+
+
+def _contacts(ctx: Context, entry: Indicator) -> pl.DataFrame:
+    """The counts of contacts.sql on every territory and year (no accessi table: nothing counted)."""
+    fill = {c: 0.0 for c in ("contatti", "contatti_in_sede", "contatti_spoke", "persone_giorni")}
+
+    def counts() -> pl.DataFrame:
+        if has_table(ctx.con, "accessi"):
+            return _on_skeleton(ctx, run(ctx.con, "contacts", ctx.base()), fill)
+        columns = {"anno": pl.Int32, "livello": pl.String, "territorio": pl.String, "giorni_mediana": pl.Float64}
+        return _on_skeleton(ctx, pl.DataFrame(schema={**columns, **{c: pl.Float64 for c in fill}}), fill)
+
+    return ctx.shared("contacts", counts)
+
+
+def contact_rate(ctx: Context, entry: Indicator) -> pl.DataFrame:
+    """Contacts per N residents; a year without any contact in the ambito has no value (not recorded), not 0."""
+    df = _population_denominator(ctx, _contacts(ctx, entry).rename({"contatti": "numeratore"}), entry.misura)
+    recorded = df.filter((pl.col("livello") == "ambito") & (pl.col("numeratore") > 0))["anno"].implode()
+    df = df.with_columns(pl.when(pl.col("anno").is_in(recorded)).then(pl.col("numeratore")).alias("numeratore"))
+    return df.with_columns(_ratio("numeratore", "denominatore", entry.moltiplicatore).alias("valore"))
+
+
+def contact_share(ctx: Context, entry: Indicator) -> pl.DataFrame:
+    """Contacts at a SPOKE over contacts at a sede (HUB or SPOKE)."""
+    df = _contacts(ctx, entry).rename({"contatti_spoke": "numeratore", "contatti_in_sede": "denominatore"})
+    return df.with_columns(_ratio("numeratore", "denominatore", entry.moltiplicatore).alias("valore"))
+
+
+def contact_days(ctx: Context, entry: Indicator) -> pl.DataFrame:
+    """Median days from the first contact to the first intervention; denominatore = persons."""
+    df = _contacts(ctx, entry).rename({"persone_giorni": "denominatore"})
+    return df.with_columns(pl.lit(None, dtype=pl.Float64).alias("numeratore"), pl.col("giorni_mediana").alias("valore"))
+
+
 MEASURES: dict[str, Callable[[Context, Indicator], pl.DataFrame]] = {
     "distinct_units_rate": distinct_units_rate,
     "record_share": record_share,
@@ -236,6 +293,10 @@ MEASURES: dict[str, Callable[[Context, Indicator], pl.DataFrame]] = {
     "staff_ratio": staff_ratio,
     "staff_fte_rate": staff_fte_rate,
     "coverage_share": coverage_share,
+    "units_per_fte": units_per_fte,
+    "contact_rate": contact_rate,
+    "contact_share": contact_share,
+    "contact_days": contact_days,
 }
 
 
