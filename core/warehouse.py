@@ -128,6 +128,24 @@ CREATE TABLE IF NOT EXISTS sub_ambiti (
     provvisorio BOOLEAN,
     batch_id VARCHAR
 );
+CREATE TABLE IF NOT EXISTS distanze (
+    comune_origine VARCHAR NOT NULL,
+    comune_destinazione VARCHAR NOT NULL,
+    minuti DOUBLE NOT NULL,
+    km DOUBLE,
+    batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS accessi (
+    id_accesso VARCHAR NOT NULL,
+    data_accesso DATE NOT NULL,
+    id_sede VARCHAR NOT NULL,
+    comune VARCHAR NOT NULL,
+    persona_id VARCHAR,
+    sesso VARCHAR,
+    anno_nascita INTEGER,
+    esito VARCHAR,
+    batch_id VARCHAR
+);
 CREATE TABLE IF NOT EXISTS comuni (
     comune VARCHAR PRIMARY KEY,
     nome VARCHAR,
@@ -186,6 +204,8 @@ NOT_SNAPSHOTTED = ("audit",)  # read on demand by the pages that need it, never 
 # the dashboard's memory. A snapshot taken with `summarise` leaves them out and keeps what the
 # pages need instead (the view `prestazioni_per_fonte`, the indicator values computed during the visit).
 RECORDS = "prestazioni"
+# The contacts at the access points: records of persons too, whose values are published the same way.
+CONTACTS = "accessi"
 
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 
@@ -307,7 +327,8 @@ def _snapshot(path: Path, wait_seconds: float, summarise: Summarise | None) -> d
             for r in src.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
             ).fetchall()
-            if r[0] not in NOT_SNAPSHOTTED and not (summarise is not None and r[0] in (RECORDS, RECORDS_BY_SOURCE))
+            if r[0] not in NOT_SNAPSHOTTED
+            and not (summarise is not None and r[0] in (RECORDS, RECORDS_BY_SOURCE, CONTACTS))
         ]
         queries = {name: f'SELECT * FROM "{name}"' for name in tables}  # names come from the catalog
         if summarise is not None:  # from the records themselves: a warehouse older than the view has none

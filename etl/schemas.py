@@ -3,7 +3,8 @@
 A column has a kind that decides how it is parsed and checked:
 text, code (upper-cased, from a closed list), date, decimal, integer,
 bool, comune (ISTAT code or name of a comune of the ambito),
-codice_fiscale, intervento (from data/interventi.csv), sub_ambito.
+codice_fiscale, intervento (from data/interventi.csv), sub_ambito,
+sede (an id_sede already loaded in `sedi`).
 """
 
 from __future__ import annotations
@@ -141,7 +142,43 @@ SUB_AMBITI = TableSpec(
     replace_all=True,
 )
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI)}
+# The road matrix between comuni (minutes and km by road). Also read in the layout of ISTAT's
+# «matrici delle distanze» (regional .txt files, `;` and decimal comma): Name, Origine, Destinazione,
+# Total_Minu (minutes), Total_Mete (metres); `Name` is ignored, metres become km.
+DISTANZE = TableSpec(
+    name="distanze",
+    label="distanze tra comuni",
+    columns=(
+        Column("comune_origine", "comune", required=True, aliases=("origine", "comune di origine")),
+        Column("comune_destinazione", "comune", required=True, aliases=("destinazione", "comune di destinazione")),
+        Column("minuti", "decimal", required=True, min_value=0, aliases=("tempo minuti", "total_minu", "tempo")),
+        Column("km", "decimal", min_value=0, aliases=("chilometri", "distanza km", "distanza")),
+        Column("metri", "decimal", min_value=0, aliases=("total_mete", "distanza metri")),
+    ),
+    key=("comune_origine", "comune_destinazione"),
+)
+
+ESITI_ACCESSO = ("INFORMAZIONE", "INVIO_SERVIZIO", "PRESA_IN_CARICO")
+
+# Contacts at the hub and spoke access points; the codice fiscale is optional and, when given,
+# pseudonymised exactly like in prestazioni (never stored).
+ACCESSI = TableSpec(
+    name="accessi",
+    label="accessi",
+    columns=(
+        Column("id_accesso", required=True, aliases=("id contatto", "codice accesso", "id")),
+        Column("data_accesso", "date", required=True, aliases=("data contatto", "data", "data dell'accesso")),
+        Column("id_sede", "sede", required=True, aliases=("sede", "codice sede")),
+        Column("comune_residenza", "comune", required=True, aliases=("comune", "comune di residenza", "residenza")),
+        Column("codice_fiscale", "codice_fiscale", aliases=("cf", "cod fiscale", "codicefisc")),
+        Column("esito", "code", values=ESITI_ACCESSO, aliases=("esito contatto", "esito accesso")),
+    ),
+    key=("id_accesso",),
+)
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI, DISTANZE, ACCESSI)
+}
 
 
 def match_columns(spec: TableSpec, headers: list[str]) -> tuple[dict[str, str], list[str]]:

@@ -15,7 +15,7 @@ whose results are identical to the general parser's (`_parse_dates`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -54,6 +54,8 @@ MSG_SUB_AMBITO = "sub-ambito sconosciuto"
 MSG_INDICATORE = "indicatore sconosciuto (non presente nel catalogo degli indicatori)"
 MSG_TERRITORIO = "territorio sconosciuto: usare AMBITO o il codice di un sub-ambito"
 MSG_ID_CF = "l'identificativo ha la forma di un codice fiscale: usare un codice che non identifichi la persona"
+MSG_SEDE = "sede sconosciuta: il codice non è nella tabella delle sedi (caricare prima le sedi o correggere il codice)"
+MSG_DISTANZA = "distanza mancante: indicare i km (oppure i metri)"
 MSG_BASELINE_YEAR = "la baseline si riferisce all'anno {anno}"
 MSG_TARGET_YEAR = "gli obiettivi (TARGET) si riferiscono agli anni del piano {anni}"
 
@@ -88,6 +90,7 @@ class Context:
     anno_baseline: int
     anni_piano: tuple[int, ...]
     reference_year: int
+    sedi: set[str] = field(default_factory=set)  # id_sede already loaded (for accessi)
 
 
 def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -113,6 +116,8 @@ def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[
     row_checks: list[tuple[pl.Expr, str, str]] = []
     for earlier, later, reason in spec.date_order:
         row_checks.append((pl.col(later) < pl.col(earlier), later, reason))
+    if spec.name == "distanze":
+        row_checks.append((pl.col("km").is_null() & pl.col("metri").is_null(), "km", MSG_DISTANZA))
     if spec.name == "obiettivi":
         anni = ", ".join(str(a) for a in ctx.anni_piano)
         row_checks += [
@@ -282,10 +287,17 @@ def _complete_columns(spec: TableSpec, batch: pl.DataFrame) -> pl.DataFrame:
 
 
 def _shown_value(col: Column, v: pl.Expr) -> pl.Expr:
-    """What a rejected value looks like in the report: never a full codice fiscale."""
+    """What a rejected value looks like in the report: never a full codice fiscale, whatever the column
+    (a code typed in the wrong column is masked as well)."""
     if col.kind == "codice_fiscale":
         return pl.when(v.is_null()).then(None).otherwise(v.str.slice(0, 3) + pl.lit("*************"))
-    return v.map_batches(_scrub_series, return_dtype=pl.String) if col.kind == "text" else v
+    if col.kind == "text":
+        return v.map_batches(_scrub_series, return_dtype=pl.String)
+    return v.str.replace_all(_CF_MASK_PATTERN, "${1}*************")
+
+
+# `cf.CF_ANYWHERE` with its first three letters as a group: a code found in any other column keeps them only.
+_CF_MASK_PATTERN = "([A-Za-z]{3})[A-Za-z]{3}" + cf.CF_ANYWHERE.pattern.removeprefix("[A-Za-z]{6}")
 
 
 def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tuple[pl.Expr, list]:
@@ -343,6 +355,9 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         up = v.str.to_uppercase().str.strip_chars()
         checks.append((present & ~up.is_in(list(ctx.interventi)), col.name, MSG_INTERVENTO))
         return up, checks
+    if kind == "sede":
+        checks.append((present & ~v.is_in(sorted(ctx.sedi)), col.name, MSG_SEDE))
+        return v, checks
     if kind == "sub_ambito":
         up = v.str.to_uppercase()
         checks.append((present & ~up.is_in(sorted(ctx.sub_ambiti)), col.name, MSG_SUB_AMBITO))
@@ -382,4 +397,12 @@ def _derive(spec: TableSpec, good: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         sesso, anno = pl.col(CF_SESSO), pl.col(CF_ANNO)
         area = pl.col("intervento").replace_strict(ctx.interventi, default=None, return_dtype=pl.String)
         return good.with_columns(sesso.alias("sesso"), anno.alias("anno_nascita"), area.alias("area"))
+    if spec.name == "accessi":  # the codice fiscale is optional: sex and year of birth when it is given
+        given = pl.col("codice_fiscale").is_not_null()
+        return good.with_columns(
+            pl.when(given).then(pl.col(CF_SESSO)).alias("sesso"),
+            pl.when(given).then(pl.col(CF_ANNO)).alias("anno_nascita"),
+        )
+    if spec.name == "distanze":  # ISTAT's matrices give metres
+        return good.with_columns(pl.coalesce(pl.col("km"), pl.col("metri") / 1000).alias("km"))
     return good

@@ -22,7 +22,7 @@ if f.is_public:
 
 st.subheader("Carica file")
 st.caption(
-    "CSV (separatore , o ;), XLSX o Parquet: prestazioni, operatori, sedi, obiettivi o sub-ambiti. "
+    "CSV (separatore , o ;), XLSX o Parquet: prestazioni, operatori, sedi, accessi, distanze, obiettivi o sub-ambiti. "
     "La tabella viene riconosciuta dalle intestazioni; ogni riga viene caricata o scartata con il motivo. "
     f"Estensioni ammesse: {', '.join(upload.ALLOWED)}; al massimo {upload.max_mb()} MB per file."
 )
