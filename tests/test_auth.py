@@ -231,7 +231,7 @@ def test_regione_downloads_hold_no_comune_value(site, downloads):
         wb = _workbook(downloads[name]())
         assert "Comuni" not in wb.sheetnames, name
         assert not _workbook_cells(wb) & comuni, name
-        assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 8  # Metadati + the 7 areas
+        assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 9  # Metadati, the 7 areas, Riorganizzazione
     csv = pl.read_csv(io_bytes(downloads["indicatori_pubblico_2025.csv"]()), separator=";", decimal_comma=True,
                       schema_overrides={"territorio": pl.String})  # fmt: skip
     excel = pl.read_excel(io_bytes(downloads["indicatori_pubblico_2025.xlsx"]()), sheet_name="indicatori",

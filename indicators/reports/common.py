@@ -21,7 +21,7 @@ from core import settings
 from core.users import ALL_LEVELS
 from core.warehouse import get_meta
 from etl import queries
-from indicators import api, charts, definitions, fmt, maps, profiles, views
+from indicators import api, charts, definitions, fmt, maps, profiles, reorganisation, views
 
 AMBITO = "AMBITO"
 AUDIENCE = "pubblico"  # reports leave the Ufficio di Piano: disclosure control always on
@@ -80,6 +80,7 @@ class ReportContext:
     entries: tuple[definitions.Indicator, ...]
     years: list[int] = field(default_factory=list)
     levels: tuple[str, ...] = ALL_LEVELS  # the territorial levels the reader may see (table already filtered)
+    reorganisation: reorganisation.Section | None = None  # the «Riorganizzazione» section (text and tables)
 
     # --- labels -----------------------------------------------------------------
 
@@ -213,7 +214,8 @@ def prepare(
     levels = tuple(levels)
     if not levels:
         raise ReportError("Nessun livello territoriale è consentito a questo ruolo: nessun report.")
-    table = api.for_levels(api.indicator_table(con, AUDIENCE, as_of=as_of), levels)
+    full_table = api.indicator_table(con, AUDIENCE, as_of=as_of)
+    table = api.for_levels(full_table, levels)
     if table.is_empty():
         raise ReportError("Nessun indicatore calcolato: il database non contiene ancora prestazioni.")
     territories = profiles.territories(con)
@@ -253,6 +255,7 @@ def prepare(
         entries=api.catalog(),
         years=years,
         levels=levels,
+        reorganisation=reorganisation.report_section(con, table, int(year), levels, full_table, as_of=as_of),
     )
 
 

@@ -72,6 +72,7 @@ html, body { max-width: 180mm; }
 table.summary td:first-child { width: 38%; }
 .scheda ul { margin: 1mm 0 2mm 5mm; padding: 0; } .scheda li { margin: 0 0 0.6mm 0; }
 code { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; color: #444; }
+table.rio th.num { white-space: normal; } table.rio td:first-child { width: 32%; }
 """
 
 
@@ -305,6 +306,53 @@ def _schede(ctx: ReportContext) -> str:
 </section>"""
 
 
+def _text_table(rows: list[list[str]], numeric_from: int = 1, css: str = "small rio") -> str:
+    """A table of text cells (header row first); columns from `numeric_from` right-aligned."""
+    head = "".join(f"<th{' class=num' if j >= numeric_from else ''}>{_e(c)}</th>" for j, c in enumerate(rows[0]))
+    body = "".join(
+        "<tr>" + "".join(f"<td{' class=num' if j >= numeric_from else ''}>{_e(c)}</td>" for j, c in enumerate(r))
+        + "</tr>"
+        for r in rows[1:]
+    )
+    return f"<table class='{css}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _reorganisation(ctx: ReportContext) -> str:
+    """The «Riorganizzazione» section: pilot vs others, proximity, équipe load, equity (text and tables)."""
+    sec = ctx.reorganisation
+    if sec is None:
+        return ""
+    pilot = (
+        _text_table(sec.pilot_rows(), numeric_from=2)
+        if len(sec.pilot_rows()) > 1
+        else "<p><b>Nessuna stima pubblicabile</b> per questo documento.</p>"
+    )
+    notes = "".join(f"<p class='small muted'>{_e(n)}</p>" for n in (*sec.pilot_notes, *sec.notes))
+    prox_notes = "".join(f"<p class='small muted'>{_e(n)}</p>" for n in sec.proximity_notes)
+    load = f"<p>{_e(sec.caseload_note)}</p>" if sec.caseload_note else ""
+    return f"""
+<section class="break">
+  <h2>Riorganizzazione: il nuovo modello alla prova</h2>
+  <h3>Sub-ambiti pilota e altri</h3>
+  <p>{_e(sec.design)}</p>
+  {f'<div class="reading">{_e(sec.p_min)}</div>' if sec.p_min else ""}
+  {pilot}
+  {notes}
+  <h3>Vicinanza dei punti di accesso (hub e spoke)</h3>
+  {_text_table(sec.proximity_rows())}
+  {prox_notes}
+  <h3>Carico delle équipe ({sec.year})</h3>
+  {load}
+  {_text_table(sec.caseload_rows())}
+  <p class="small muted">Persone con almeno un intervento attivo nell'anno per operatore a tempo pieno in servizio al
+  31 dicembre. {fmt.SUPPRESSED} = non pubblicabile.</p>
+  <h3>Equità tra sub-ambiti ({sec.year})</h3>
+  <p class="small">Disparità (CV): di quanto i valori dei sub-ambiti si scostano in media dal loro valore medio (0% =
+  tutti uguali; ogni sub-ambito pesa per i suoi residenti); «Dal 2024»: se la disparità si restringe o si allarga.</p>
+  {_text_table(sec.equity_rows())}
+</section>"""
+
+
 def _notes(ctx: ReportContext) -> str:
     paragraphs = "".join(f"<h4>{_e(title)}</h4><p>{_e(text)}</p>" for title, text in common.method_notes(ctx))
     sub_rows = "".join(
@@ -329,7 +377,7 @@ def report_html(ctx: ReportContext, images: dict[str, Path]) -> str:
     for _, nome_area, entries in ctx.areas():
         for i, e in enumerate(entries):
             sections.append(_indicator(ctx, e, nome_area if i == 0 else None, images))
-    sections += [_schede(ctx), _notes(ctx)]
+    sections += [_reorganisation(ctx), _schede(ctx), _notes(ctx)]
     return (
         f'<!DOCTYPE html><html lang="it"><head><meta charset="utf-8"><title>{_e(TITLE)}</title>'
         f"<style>{CSS}</style></head><body>{''.join(sections)}</body></html>"

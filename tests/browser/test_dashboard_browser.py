@@ -24,7 +24,7 @@ from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = REPO_ROOT / "artifacts" / "screenshots"
 PAGES = ["", "poverta", "casa", "anziani", "giovani", "famiglia", "lavoro", "organizzazione", "sub_ambito", "comune",
-         "dati", "obiettivi", "esporta", "registro"]  # fmt: skip
+         "dati", "obiettivi", "esporta", "registro", "riorganizzazione"]  # fmt: skip
 
 pytestmark = pytest.mark.browser
 
