@@ -24,6 +24,7 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +32,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from core import settings
+from core import redact, settings
 from core.private_files import private_dir
 
 ROLES = {
@@ -205,14 +206,32 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
+BeforeSave = Callable[[Account], None]  # called once the change is checked, before the file is written
+
+
 def add_user(
-    username: str, ruolo: str, comune: str | None = None, password: str | None = None, path: Path | None = None
+    username: str,
+    ruolo: str,
+    comune: str | None = None,
+    password: str | None = None,
+    path: Path | None = None,
+    before_save: BeforeSave | None = None,
 ) -> Account:
-    """Add an account. `password=None`: an OIDC identity (the username is its email)."""
+    """Add an account. `password=None`: an OIDC identity (the username is its email).
+
+    `before_save(account)` runs when every check has passed, before the file is written (the CLI
+    writes the audit entry there: if it raises, nothing changes).
+    """
     name = normalize_username(username)
     if not USERNAME_RE.match(name):
         raise UsersError(
-            f"Nome utente non valido: «{username}». Usare lettere minuscole, cifre e . _ - @ + (da 2 a 120 caratteri)."
+            f"Nome utente non valido: «{redact.safe_text(username, 120)}». Usare lettere minuscole, cifre e "
+            ". _ - @ + (da 2 a 120 caratteri)."
+        )
+    if redact.identifiers_in(name):
+        raise UsersError(
+            "Il nome utente non può contenere un codice fiscale o un altro codice che identifichi una persona "
+            "(resterebbe nel registro degli accessi): sceglierne un altro."
         )
     if ruolo not in ROLES:
         raise UsersError(f"Ruolo sconosciuto: «{ruolo}». Ruoli: {', '.join(ROLES)}.")
@@ -234,28 +253,36 @@ def add_user(
         hashed = hash_password(password)
     account = Account(name, ruolo, code, hashed, creato=_now())
     accounts[name] = account
+    if before_save:
+        before_save(account)
     save_accounts(accounts, path)
     return account
 
 
-def remove_user(username: str, path: Path | None = None) -> None:
+def remove_user(username: str, path: Path | None = None, before_save: BeforeSave | None = None) -> None:
     name = normalize_username(username)
     accounts = load_accounts(path)
     if name not in accounts:
-        raise UsersError(f"L'utente «{name}» non esiste.")
-    del accounts[name]
+        raise UsersError(f"L'utente «{redact.safe_text(name, 120)}» non esiste.")
+    account = accounts.pop(name)
+    if before_save:
+        before_save(account)
     save_accounts(accounts, path)
 
 
-def reset_password(username: str, password: str, path: Path | None = None) -> Account:
+def reset_password(
+    username: str, password: str, path: Path | None = None, before_save: BeforeSave | None = None
+) -> Account:
     name = normalize_username(username)
     accounts = load_accounts(path)
     if name not in accounts:
-        raise UsersError(f"L'utente «{name}» non esiste.")
+        raise UsersError(f"L'utente «{redact.safe_text(name, 120)}» non esiste.")
     check_password_strength(password, name)
     account = accounts[name]
     account.password = hash_password(password)
     account.aggiornato = _now()
+    if before_save:
+        before_save(account)
     save_accounts(accounts, path)
     return account
 

@@ -21,6 +21,7 @@ spill files) is owner-only, and so is the folder when this module creates it
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -176,7 +177,52 @@ CREATE TABLE IF NOT EXISTS interventi (
     descrizione VARCHAR,
     misura_ore BOOLEAN
 );
+CREATE TABLE IF NOT EXISTS codifiche (
+    sistema VARCHAR NOT NULL,
+    codice VARCHAR NOT NULL,
+    intervento VARCHAR NOT NULL,
+    descrizione VARCHAR,
+    batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS prestazioni_in_attesa (
+    fonte VARCHAR NOT NULL,
+    id_prestazione VARCHAR NOT NULL,
+    persona_id VARCHAR NOT NULL,
+    sesso VARCHAR,
+    anno_nascita INTEGER,
+    comune VARCHAR NOT NULL,
+    sistema_codifica VARCHAR NOT NULL,
+    codice_intervento VARCHAR NOT NULL,
+    data_richiesta DATE,
+    data_inizio DATE NOT NULL,
+    data_fine DATE,
+    ore DOUBLE,
+    importo_euro DOUBLE,
+    esito VARCHAR,
+    nucleo_id VARCHAR,
+    batch_id VARCHAR,
+    riga BIGINT
+);
 """
+
+# Summaries of the records and of the waiting queue that «Dati e qualità» shows: views of the warehouse,
+# tables in a dashboard snapshot (which leaves the records and the queue themselves out).
+HELD = "prestazioni_in_attesa"  # service records waiting for a code mapping (etl/held.py)
+HELD_BY_CODE = "in_attesa_per_codice"
+UNKNOWN_AGE = "eta_non_nota"
+SUMMARY_VIEWS = {
+    HELD_BY_CODE: """
+SELECT h.sistema_codifica AS sistema, h.codice_intervento AS codice, count(*) AS righe,
+       min(h.data_inizio) AS prima_data_inizio, max(h.data_inizio) AS ultima_data_inizio,
+       string_agg(DISTINCT k.file, ', ' ORDER BY k.file) AS file
+FROM prestazioni_in_attesa AS h LEFT JOIN caricamenti AS k ON k.batch_id = h.batch_id
+GROUP BY ALL
+""",
+    UNKNOWN_AGE: """
+SELECT intervento, area, count(*) AS righe, count(DISTINCT persona_id) AS persone
+FROM prestazioni WHERE anno_nascita IS NULL GROUP BY ALL
+""",
+}
 
 
 def _connect_with_wait(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
@@ -185,18 +231,60 @@ def _connect_with_wait(path: Path, read_only: bool, wait_seconds: float) -> duck
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+        except duckdb.Error as exc:
+            locked = isinstance(exc, duckdb.IOException) and re.search(r"\block\b", str(exc).lower())
+            if not locked or is_corruption(exc):
+                raise WarehouseUnreadable(MSG_UNREADABLE, path) from exc  # not a lock: the file itself
+            if time.monotonic() >= deadline:
                 raise WarehouseBusy(
-                    f"Il database {path} è in uso da un altro processo e non si è liberato "
-                    f"entro {wait_seconds:.0f} secondi. Riprovare tra poco."
+                    "Il database è in uso da un altro processo (un caricamento) e non si è liberato "
+                    f"entro {wait_seconds:.0f} secondi. Riprovare tra poco.",
+                    path,
                 ) from exc
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be used now. The message is Italian, says what to do and holds no path
+    (pages show it as it is); `path` is the file, for the command line."""
+
+    def __init__(self, message: str, path: Path | str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class WarehouseBusy(WarehouseUnavailable):
     """The warehouse stayed locked by another process for too long."""
+
+
+class WarehouseUnreadable(WarehouseUnavailable):
+    """The file exists but is not a readable DuckDB database (damaged, truncated, something else)."""
+
+
+MSG_UNREADABLE = (
+    "Il database non è leggibile: il file è danneggiato o non è un database di pdz-monitor. Nessun dato è stato "
+    "modificato. Chi amministra il sistema deve ripristinare l'ultima copia di sicurezza del database oppure "
+    "ricrearlo ricaricando i file di origine (`python -m etl load`)."
+)
+_CORRUPTION_SIGNS = ("corrupt database", "not a valid duckdb database", "could not read enough bytes", "checksum")
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """True for a DuckDB error that says the file is damaged (a read of a block failed or did not check)."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and any(sign in text for sign in _CORRUPTION_SIGNS)
+
+
+@contextmanager
+def _unreadable_as_such(path: Path) -> Iterator[None]:
+    """Damage found while reading (past the file's header) raises WarehouseUnreadable, never DuckDB's text."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if is_corruption(exc):
+            raise WarehouseUnreadable(MSG_UNREADABLE, path) from exc
+        raise
 
 
 NOT_SNAPSHOTTED = ("audit",)  # read on demand by the pages that need it, never kept in memory
@@ -206,6 +294,9 @@ NOT_SNAPSHOTTED = ("audit",)  # read on demand by the pages that need it, never 
 RECORDS = "prestazioni"
 # The contacts at the access points: records of persons too, whose values are published the same way.
 CONTACTS = "accessi"
+
+# Left out of a snapshot taken with `summarise` (the summary views stay, copied as tables).
+SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS)
 
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 
@@ -245,7 +336,8 @@ def _writer(path: Path, data: bool, wait_seconds: float | None) -> Iterator[duck
     wait = float(settings.setting("lock_wait_seconds")) if wait_seconds is None else wait_seconds
     con = _connect_with_wait(path, False, wait)
     try:
-        ensure_schema(con)
+        with _unreadable_as_such(path):
+            ensure_schema(con)
         yield con
         if data:
             try:
@@ -283,7 +375,8 @@ def reader(db: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     with private_umask():  # spill files of long reads owner-only
         con = _connect_with_wait(path, True, float(settings.setting("lock_wait_seconds")))
         try:
-            yield con
+            with _unreadable_as_such(path):
+                yield con
         finally:
             con.close()
 
@@ -327,8 +420,7 @@ def _snapshot(path: Path, wait_seconds: float, summarise: Summarise | None) -> d
             for r in src.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
             ).fetchall()
-            if r[0] not in NOT_SNAPSHOTTED
-            and not (summarise is not None and r[0] in (RECORDS, RECORDS_BY_SOURCE, CONTACTS))
+            if r[0] not in NOT_SNAPSHOTTED and not (summarise is not None and r[0] in SUMMARISED)
         ]
         queries = {name: f'SELECT * FROM "{name}"' for name in tables}  # names come from the catalog
         if summarise is not None:  # from the records themselves: a warehouse older than the view has none
@@ -339,6 +431,11 @@ def _snapshot(path: Path, wait_seconds: float, summarise: Summarise | None) -> d
             mem.unregister("_snap")
         if summarise is not None:
             summarise(src, mem)
+    except duckdb.Error as exc:
+        mem.close()
+        if is_corruption(exc):
+            raise WarehouseUnreadable(MSG_UNREADABLE, path) from exc
+        raise
     finally:
         src.close()
     return mem
@@ -348,6 +445,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and refresh reference data when its files changed."""
     con.execute(DDL)
     con.execute(f"CREATE OR REPLACE VIEW {RECORDS_BY_SOURCE} AS {RECORDS_BY_SOURCE_SQL}")
+    for name, sql in SUMMARY_VIEWS.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (chiave) DO UPDATE SET valore = excluded.valore",
         [SCHEMA_VERSION],

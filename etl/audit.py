@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from core import settings, warehouse
+from core import redact, settings, warehouse
 
 # The actions written by the dashboard and the CLI.
 ACTIONS = {
@@ -29,6 +29,7 @@ ACTIONS = {
     "caricamento": "caricamento di file",
     "caricamento_rifiutato": "file rifiutato prima del caricamento",
     "obiettivi": "modifica degli obiettivi",
+    "codifica": "modifica delle codifiche (codici dei sistemi di origine)",
     "esportazione": "esportazione o download",
     "utenti": "gestione degli utenti",
 }
@@ -40,11 +41,12 @@ _lock = threading.Lock()
 
 
 def _clean(text: object, limit: int = _MAX_TEXT) -> str | None:
-    """Text for the log: no control characters (no forged lines), bounded length."""
+    """Text for the log: no control characters (no forged lines), no person identifier (a file name, a
+    username typed at the login), bounded length."""
     if text is None:
         return None
     s = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    return s[:limit]
+    return redact.mask_identifiers(s)[:limit]
 
 
 def record(

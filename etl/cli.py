@@ -7,10 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from core import settings, warehouse
+from core import settings, spreadsheet, warehouse
+from core.failures import run_command
 from core.users import ROLES as USER_ROLES
 from core.users import UsersError
 from etl.loader import LoadRefused, fmt_int, load_files
+from etl.queries import SHOWN_STATUS_SQL
 from etl.schemas import TABLES
 
 
@@ -65,11 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     commands = {"load": cmd_load, "demo": cmd_demo, "init": cmd_init, "status": cmd_status, "rejected": cmd_rejected,
                 "users": cmd_users}  # fmt: skip
-    try:
-        return commands[args.command](args)
-    except (warehouse.WarehouseBusy, FileNotFoundError, UsersError, LoadRefused) as exc:
-        print(f"Errore: {exc}", file=sys.stderr)
-        return 1
+    # every failure in Italian, no traceback (core/failures.py)
+    return run_command(lambda: commands[args.command](args), expected=(FileNotFoundError, UsersError, LoadRefused))
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -122,6 +121,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("Righe per tabella:")
     for table, n in status["tables"].items():
         print(f"  {table:<14} {fmt_int(n):>12}")
+    print(f"Righe in attesa di codifica: {fmt_int(status['in_attesa'])}")
     print(f"Dati dimostrativi: {'sì' if status['demo'] else 'no'}")
     if status.get("reali_nel_dimostrativo"):
         print(
@@ -132,26 +132,37 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("Caricamenti (più recenti per primi):")
     for b in status["batches"][:20]:
         print(
-            f"  {b['ended_at'] or '':<19}  {b['status']:<9} {b['tabella'] or '-':<12} {b['file']}: "
+            f"  {b['ended_at'] or b['started_at'] or '':<19}  {b['status']:<10} {b['tabella'] or '-':<12} {b['file']}: "
             f"lette {fmt_int(b['rows_read'])}, caricate {fmt_int(b['rows_loaded'])}, "
-            f"scartate {fmt_int(b['rows_rejected'])}" + (f" — {b['error']}" if b["error"] else "")
+            f"scartate {fmt_int(b['rows_rejected'])}"
+            + (f", in attesa {fmt_int(b['rows_held'])}" if b["rows_held"] else "")
+            + (f" — {b['error']}" if b["error"] else "")
         )
     return 0
 
 
 def warehouse_status(con) -> dict:
-    tables = {t: warehouse.scalar(con, f'SELECT count(*) FROM "{t}"') for t in TABLES}  # names from our registry
+    from etl.held import held_count
+
+    # names from our registry; a table newer than the warehouse (not yet created by a load) counts 0
+    tables = {
+        t: warehouse.scalar(con, f'SELECT count(*) FROM "{t}"') if warehouse.has_table(con, t) else 0 for t in TABLES
+    }
     batches = warehouse.query_pl(
         con,
-        "SELECT batch_id, file, tabella, sha256, status, rows_read, rows_loaded, rows_rejected, "
+        f"SELECT batch_id, file, tabella, sha256, {SHOWN_STATUS_SQL} AS status, rows_read, rows_loaded, "
+        "rows_rejected, rows_read - rows_loaded - rows_rejected AS rows_held, "
         "strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started_at, "
         "strftime(ended_at, '%Y-%m-%d %H:%M:%S') AS ended_at, error, fonte "
-        "FROM caricamenti ORDER BY ended_at DESC, batch_id DESC",
+        "FROM caricamenti ORDER BY coalesce(ended_at, started_at) DESC, batch_id DESC",
     ).to_dicts()
     from etl.queries import real_loads_in_demo
 
     demo = warehouse.get_meta(con, "demo") == "true"
-    return {"tables": tables, "batches": batches, "demo": demo, "reali_nel_dimostrativo": real_loads_in_demo(con)}
+    return {
+        "tables": tables, "batches": batches, "demo": demo, "reali_nel_dimostrativo": real_loads_in_demo(con),
+        "in_attesa": held_count(con),
+    }  # fmt: skip
 
 
 def cmd_rejected(args: argparse.Namespace) -> int:
@@ -160,10 +171,10 @@ def cmd_rejected(args: argparse.Namespace) -> int:
     with warehouse.reader(args.db) as con:
         df = rejected_rows(con, args.batch)
     if args.out:
-        df.write_csv(args.out)
+        spreadsheet.write_csv(df, args.out)
         print(f"{fmt_int(df.height)} motivi di scarto scritti in {args.out}")
     else:
-        sys.stdout.write(df.write_csv())
+        sys.stdout.write(spreadsheet.write_csv(df))
     return 0
 
 
@@ -211,30 +222,59 @@ def cmd_users(args: argparse.Namespace) -> int:
             where = f" ({names.get(r['comune'], r['comune'])})" if r["comune"] else ""
             print(f"{r['utente']:<40} {r['ruolo']}{where} [{r['accesso']}]")
         return 0
-    if action == "add":
-        password = None if args.oidc else _read_password(args)
-        account = users.add_user(args.username, args.role, args.comune, password, path)
-        detail = f"ruolo {account.ruolo}" + (f", comune {account.comune}" if account.comune else "")
-        print(f"Account «{account.utente}» creato ({detail}) in {path}.")
-    elif action == "reset":
-        account = users.reset_password(args.username, _read_password(args), path)
-        detail = "password reimpostata"
-        print(f"Password di «{account.utente}» reimpostata.")
-    else:
-        users.remove_user(args.username, path)
-        detail = "account eliminato"
-        print(f"Account «{users.normalize_username(args.username)}» eliminato.")
-    _audit_users(args, action, detail)
+    # The audit entry is written first (`before_save`), then the users file: a change is never unaudited.
+    # If the entry cannot be written nothing changes; if the file cannot be written, the failure is logged too.
+    audited: list[str] = []
+
+    def audit_first(account: users.Account) -> None:
+        detail = {
+            "add": f"ruolo {account.ruolo}" + (f", comune {account.comune}" if account.comune else ""),
+            "reset": "password reimpostata",
+            "remove": "account eliminato",
+        }[action]
+        if not _audit_users(args, action, "ok", detail):
+            raise UsersError(
+                "Impossibile scrivere la modifica nel registro degli accessi del database (disco pieno o database "
+                "occupato): l'account non è stato modificato. Liberare spazio o riprovare tra poco."
+            )
+        audited.append(detail)
+
+    try:
+        if action == "add":
+            password = None if args.oidc else _read_password(args)
+            account = users.add_user(args.username, args.role, args.comune, password, path, before_save=audit_first)
+            print(f"Account «{account.utente}» creato ({audited[0]}) in {path}.")
+        elif action == "reset":
+            account = users.reset_password(args.username, _read_password(args), path, before_save=audit_first)
+            print(f"Password di «{account.utente}» reimpostata.")
+        else:
+            users.remove_user(args.username, path, before_save=audit_first)
+            print(f"Account «{users.normalize_username(args.username)}» eliminato.")
+    except OSError as exc:
+        if audited:  # the entry says the change was made: say it was not
+            _audit_users(args, action, "fallito", f"{audited[0]}: file degli utenti non scritto ({exc.strerror})")
+        raise UsersError(
+            f"Impossibile scrivere il file degli utenti {path} ({exc.strerror or exc}): nessuna modifica agli "
+            "account. Controllare lo spazio su disco e i permessi, poi riprovare."
+        ) from exc
     return 0
 
 
-def _audit_users(args: argparse.Namespace, action: str, detail: str) -> None:
-    """Account changes go in the audit log when the warehouse exists (never create it from here)."""
+def _audit_users(args: argparse.Namespace, action: str, esito: str, detail: str) -> bool:
+    """An account change in the audit log when the warehouse exists (never create it from here).
+
+    True when the entry is written (or there is no warehouse to write it in), False when it could not be.
+    """
     import getpass
 
     from etl import audit
 
     db = Path(args.db or settings.db_path())
-    if db.exists():
-        who = f"riga di comando ({getpass.getuser()})"
-        audit.record("utenti", who, None, f"{action} {args.username}", "ok", detail, db=db)
+    if not db.exists():
+        return True
+    who = f"riga di comando ({getpass.getuser()})"
+    try:
+        return audit.record("utenti", who, None, f"{action} {args.username}", esito, detail, db=db)
+    except Exception as exc:  # a full disk, a damaged file: the caller refuses the change
+        print(f"audit: voce non scritta ({type(exc).__name__})", file=sys.stderr)
+        return False

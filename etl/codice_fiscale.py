@@ -128,10 +128,10 @@ def mask(value: str | None) -> str | None:
 
 
 def scrub_text(value: str | None) -> str | None:
-    """Mask anything shaped like a codice fiscale inside free text."""
-    if value is None:
-        return None
-    return CF_ANYWHERE.sub(lambda m: mask(m.group(0)), value)
+    """Mask anything shaped like a person identifier inside free text (`core.redact.mask_identifiers`)."""
+    from core.redact import mask_identifiers
+
+    return mask_identifiers(value)
 
 
 # --- pseudonymisation -------------------------------------------------------

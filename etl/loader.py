@@ -1,10 +1,17 @@
 """Loading files into the warehouse: one transaction per file.
 
 read → normalise → validate → pseudonymise → stage → upsert → log: every
-change to the warehouse happens inside one DuckDB transaction, so a crash
-(even `kill -9`) leaves the warehouse as it was. The same content loaded
+change to the data happens inside one DuckDB transaction, so a crash
+(even `kill -9`) leaves the data as it was. The attempt itself is logged
+before the transaction (`caricamenti.status = 'in_corso'`, committed) and
+turned into `loaded` inside it, or `failed` after it: a load killed half way
+stays in the history, shown as `interrotto`. The same content loaded
 twice is a `duplicate` and changes nothing; a new file repeating a key
 updates the earlier row.
+
+Text that came from outside (file names, error messages quoting headers,
+rejected values) reaches the warehouse only through `core.redact`: person
+identifiers masked, length bounded.
 
 Memory stays bounded whatever the size of the file: batches are staged in
 temporary tables of the writer's connection (never part of the warehouse),
@@ -40,11 +47,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from core import settings, warehouse
+from core import redact, settings, warehouse
 from etl import codice_fiscale as cf
-from etl.readers import ROW, ReadError, SourceFile, open_source
-from etl.schemas import TABLES, TableSpec, infer_table, match_columns
-from etl.validate import Context, rejected_rows_json, validate_batch
+from etl import held
+from etl.queries import STATUS_IN_PROGRESS, STATUS_INTERRUPTED
+from etl.readers import PROBLEM, RAW, ROW, ReadError, SourceFile, open_source
+from etl.schemas import TABLES, TableSpec, infer_table, match_columns, missing_columns
+from etl.validate import ERROR_SCHEMA, Context, rejected_rows_json, validate_batch
 
 Progress = Callable[[int, int | None], None]  # rows done, rows expected (None if unknown)
 
@@ -75,6 +84,12 @@ MSG_KEY_DIFFERENT = (
 # one-time token, present only while `demo.build` fills a new demo warehouse (see `_check_demo`).
 KEY_FINGERPRINT = "key_fingerprint"
 DEMO_BUILD_TOKEN = "demo_build_token"
+WHOLE_ROW = "(intera riga)"  # `scarti.colonna` of a row that could not be read as a record
+MSG_UNEXPECTED = (
+    "errore imprevisto durante il caricamento: nessuna modifica al database. Riprovare; se si ripete, "
+    "segnalare il problema a chi amministra il sistema (i dettagli tecnici sono nel registro del server)."
+)
+MAX_ERROR_CHARS = 1000
 # DuckDB's memory during a load (staging spills to disk beyond it); Polars' batches come on top.
 STAGING_MEMORY_LIMIT = "1GB"
 
@@ -90,7 +105,10 @@ STORED = {
     "sub_ambiti": ["comune", "sub_ambito", "nome_sub_ambito", "pilota", "data_avvio_pilota", "provvisorio"],
     "distanze": ["comune_origine", "comune_destinazione", "minuti", "km"],
     "accessi": ["id_accesso", "data_accesso", "id_sede", "comune", "persona_id", "sesso", "anno_nascita", "esito"],
+    "codifiche": ["sistema", "codice", "intervento", "descrizione"],
 }  # fmt: skip
+# Columns staged beside the stored ones: a record's source code, kept while it waits for a mapping (etl/held.py).
+STAGED_EXTRA = {"prestazioni": ["sistema_codifica", "codice_intervento"]}
 KEYS = {
     "prestazioni": ["fonte", "id_prestazione"],
     "operatori": ["id_operatore"],
@@ -99,6 +117,7 @@ KEYS = {
     "sub_ambiti": ["comune"],
     "distanze": ["comune_origine", "comune_destinazione"],
     "accessi": ["id_accesso"],
+    "codifiche": ["sistema", "codice"],
 }
 
 
@@ -111,6 +130,10 @@ class LoadResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    rows_held: int = 0  # passed every check, waiting for a code mapping (etl/held.py)
+    # a `codifiche` load (or edit): held rows its mappings loaded into prestazioni, or rejected
+    rows_released: int = 0
+    rows_released_rejected: int = 0
     error: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -119,6 +142,9 @@ class LoadResult:
         out = {k: v for k, v in asdict(self).items() if k not in ("ignored_columns", "seconds")}
         if out["error"] is None:
             out.pop("error")
+        if self.table != "codifiche":
+            out.pop("rows_released")
+            out.pop("rows_released_rejected")
         return out
 
     def summary_it(self, where_rejected: str | None = None) -> str:
@@ -134,6 +160,16 @@ class LoadResult:
         )
         if self.rows_rejected:
             text += f" ({where_rejected or f'vedere i motivi con `python -m etl rejected --batch {self.batch_id}`'})"
+        if self.rows_held:
+            text += (
+                f", in attesa di codifica {fmt_int(self.rows_held)} (il loro codice intervento non ha ancora una "
+                "corrispondenza nel catalogo: associarlo in «Dati e qualità» o caricare un file codifiche)"
+            )
+        if self.rows_released or self.rows_released_rejected:
+            text += (
+                f"; righe in attesa di codifica ora caricate {fmt_int(self.rows_released)}, "
+                f"scartate {fmt_int(self.rows_released_rejected)}"
+            )
         text += f", in {self.seconds:.1f} secondi.".replace(".", ",", 1)
         if self.ignored_columns:
             text += " Colonne non previste e ignorate: " + ", ".join(self.ignored_columns) + "."
@@ -173,6 +209,8 @@ def load_files(
     paths = [Path(p) for p in paths]
     results = []
     with warehouse.writer(db) as con:
+        _close_interrupted(con)
+        redact_stored_text(con)
         for path in paths:
             name = (display_names or {}).get(str(path), path.name)
             results.append(
@@ -227,12 +265,18 @@ def load_file(
             result.seconds = time.perf_counter() - t0
             return result
         result.batch_id = _new_batch_id(started)
+        _log_attempt(con, result, sha, started, user)
         _load_in_transaction(con, source, spec, sha, result, started, progress, user, indicator_ids)
-    except (ReadError, LoadRefused) as exc:
-        result.error = str(exc)
+    except (ReadError, LoadRefused, held.ReleaseRefused) as exc:
+        result.error = redact.safe_text(str(exc), MAX_ERROR_CHARS)
         _log_failure(con, result, started, user, sha if "sha" in locals() else None)
-    except Exception as exc:  # anything unexpected: nothing loaded, the reason logged
-        result.error = f"errore imprevisto durante il caricamento ({type(exc).__name__}: {str(exc)[:300]})"
+    except Exception as exc:  # anything unexpected: nothing loaded, an Italian reason, details to stderr only
+        if warehouse.is_corruption(exc):
+            result.error = warehouse.MSG_UNREADABLE
+        else:
+            result.error = MSG_UNEXPECTED
+            detail = redact.safe_text(f"{type(exc).__name__}: {exc}")
+            print(f"pdz-monitor: caricamento di {redact.safe_text(name)} non riuscito: {detail}", file=sys.stderr)
         _log_failure(con, result, started, user, sha if "sha" in locals() else None)
     finally:
         if source is not None:
@@ -308,7 +352,7 @@ def _choose_table(source: SourceFile, table: str | None) -> TableSpec:
             )
         spec = TABLES[inferred]
     mapping, _ = match_columns(spec, source.columns)
-    missing = [c for c in spec.required if c not in mapping.values()]
+    missing = missing_columns(spec, set(mapping.values()))
     if missing:
         raise ReadError(
             f"mancano colonne obbligatorie per la tabella {spec.label}: {', '.join(missing)} "
@@ -342,6 +386,13 @@ def build_context(con: duckdb.DuckDBPyConnection, indicator_ids: Iterable[str] |
         italy_codes=set(italy["comune"].to_list()),
         italy_keys={comune_key(n) for n in italy["nome"].to_list()},
         interventi=dict(con.execute("SELECT intervento, area FROM interventi").fetchall()),
+        # only mappings to an intervento still in the catalogue (a row with another code waits)
+        codifiche={
+            (s, c): i
+            for s, c, i in con.execute(
+                "SELECT c.sistema, c.codice, c.intervento FROM codifiche c JOIN interventi USING (intervento)"
+            ).fetchall()
+        },
         sub_ambiti={r[0] for r in con.execute("SELECT DISTINCT sub_ambito FROM sub_ambiti").fetchall()},
         indicatori=None if indicator_ids is None else set(indicator_ids),
         anno_baseline=anno_baseline,
@@ -367,13 +418,14 @@ def _load_in_transaction(
     mapping, unknown = match_columns(spec, source.columns)
     result.ignored_columns = unknown
     stored = STORED[spec.name]
+    staged = [*stored, *STAGED_EXTRA.get(spec.name, [])]
     expected = _expected_rows(source)
     bar = _progress_bar(expected, source.path.name)
-    columns = ", ".join([*stored, "batch_id"])
+    columns = ", ".join([*staged, "batch_id"])
     con.execute(f"SET memory_limit = '{STAGING_MEMORY_LIMIT}'")
     try:
         # Staging: temporary tables of this connection, outside the transaction (see the module docstring).
-        _create_staging(con, spec.name, stored)
+        _create_staging(con, spec.name, stored, STAGED_EXTRA.get(spec.name, []))
         con.execute("CREATE OR REPLACE TEMP TABLE _scarti_staging AS SELECT * FROM scarti LIMIT 0")
         rows_read = 0
         with closing(_read_ahead(_validated_batches(source, spec, mapping, ctx))) as batches:
@@ -382,8 +434,8 @@ def _load_in_transaction(
                 if spec.name in ("prestazioni", "accessi"):
                     good = _pseudonymise(good, key)
                 good = good.with_columns(pl.lit(result.batch_id).alias("batch_id"))
-                con.register("_good", good.select([*stored, "batch_id", ROW]))
-                con.execute(f"INSERT INTO _staging SELECT {columns}, _riga FROM _good")
+                con.register("_good", good.select([*staged, "batch_id", ROW]))
+                con.execute(f"INSERT INTO _staging ({columns}, _riga) SELECT {columns}, _riga FROM _good")
                 con.unregister("_good")
                 if errors.height:
                     _store_errors(con, spec, batch, errors, result)
@@ -396,6 +448,7 @@ def _load_in_transaction(
         try:
             con.execute("INSERT INTO scarti SELECT * FROM _scarti_staging")
             _reject_duplicate_keys(con, spec, result)
+            rows_held = held.hold_unmapped(con) if spec.name == "prestazioni" else 0
             if spec.replace_all:
                 _check_complete_cover(con, spec)
             loaded = warehouse.scalar(con, "SELECT count(*) FROM _staging")
@@ -403,22 +456,23 @@ def _load_in_transaction(
                 con, "SELECT count(DISTINCT riga) FROM scarti WHERE batch_id = ?", [result.batch_id]
             )
             _upsert(con, spec)
+            if spec.name == "codifiche":  # the mappings' held rows, in this same transaction
+                result.rows_released, result.rows_released_rejected = held.release(con, result.batch_id)
             _fault_injection_pause()
             result.rows_read, result.rows_loaded, result.rows_rejected = rows_read, loaded, rejected
+            result.rows_held = rows_held
             if rows_read == 0:
                 raise LoadRefused("il file non contiene righe di dati sotto l'intestazione")
-            if rows_read != loaded + rejected:  # a safety net: never lose a row silently
+            if rows_read != loaded + rejected + rows_held:  # a safety net: never lose a row silently
                 raise LoadRefused(
-                    f"conteggi incoerenti (lette {rows_read}, caricate {loaded}, scartate {rejected}): "
-                    "caricamento annullato, nessuna modifica. Segnalare il problema."
+                    f"conteggi incoerenti (lette {rows_read}, caricate {loaded}, scartate {rejected}, "
+                    f"in attesa {rows_held}): caricamento annullato, nessuna modifica. Segnalare il problema."
                 )
             con.execute(
-                "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, NULL, ?, ?)",
-                [
-                    result.batch_id, result.file, spec.name, sha, rows_read, loaded, rejected,
-                    started, datetime.now(), _sources_of(con, spec), user,
-                ],
-            )  # fmt: skip
+                "UPDATE caricamenti SET status = 'loaded', rows_read = ?, rows_loaded = ?, rows_rejected = ?, "
+                "ended_at = ?, fonte = ? WHERE batch_id = ?",
+                [rows_read, loaded, rejected, datetime.now(), _sources_of(con, spec), result.batch_id],
+            )
             if new_fingerprint is not None:  # recorded with the load that uses the key, or not at all
                 warehouse.set_meta(con, KEY_FINGERPRINT, new_fingerprint)
             con.execute("COMMIT")
@@ -434,7 +488,7 @@ def _load_in_transaction(
             bar.close()
 
 
-def _create_staging(con: duckdb.DuckDBPyConnection, table: str, stored: list[str]) -> None:
+def _create_staging(con: duckdb.DuckDBPyConnection, table: str, stored: list[str], extra: list[str]) -> None:
     """An empty staging table with the target's column types, declared explicitly.
 
     Not `CREATE TABLE AS SELECT ... LIMIT 0`: in DuckDB 2.0.0 a table made that way and
@@ -447,7 +501,7 @@ def _create_staging(con: duckdb.DuckDBPyConnection, table: str, stored: list[str
             [table],
         ).fetchall()
     )
-    cols = ", ".join(f'"{c}" {types[c]}' for c in [*stored, "batch_id"])
+    cols = ", ".join([*(f'"{c}" {types[c]}' for c in [*stored, "batch_id"]), *(f'"{c}" VARCHAR' for c in extra)])
     con.execute("DROP TABLE IF EXISTS _staging")
     con.execute(f"CREATE TEMP TABLE _staging ({cols}, _riga BIGINT)")
 
@@ -457,11 +511,19 @@ def _validated_batches(
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
     """(batch, good rows, errors) for each batch of the file, columns renamed to the table's names."""
     for batch in source.batches():
-        batch = batch.rename({h: c for h, c in mapping.items() if h in batch.columns}).select(
+        renamed = batch.rename({h: c for h, c in mapping.items() if h in batch.columns}).select(
             [ROW, *[c for c in mapping.values()]]
         )
-        good, errors = validate_batch(spec, batch, ctx)
-        yield batch, good, errors
+        if PROBLEM not in batch.columns or batch[PROBLEM].is_null().all():
+            good, errors = validate_batch(spec, renamed, ctx)
+        else:  # a damaged line (wrong number of fields, NUL, bytes that are not text): rejected whole, one reason
+            unreadable = batch.filter(pl.col(PROBLEM).is_not_null()).select(
+                pl.col(ROW), pl.lit(WHOLE_ROW).alias("colonna"), pl.col(PROBLEM).alias("motivo"),
+                pl.col(RAW).alias("valore"),
+            )  # fmt: skip
+            good, errors = validate_batch(spec, renamed.filter(batch[PROBLEM].is_null()), ctx)
+            errors = pl.concat([errors, unreadable.cast(ERROR_SCHEMA)]).sort(ROW)
+        yield renamed, good, errors
 
 
 _DONE = object()
@@ -537,7 +599,7 @@ def _store_errors(
     rows = rejected_rows_json(spec, batch, errors[ROW].unique())
     frame = errors.join(rows, on=ROW, how="left").select(
         pl.lit(result.batch_id).alias("batch_id"),
-        pl.lit(result.file).alias("file"),
+        pl.lit(redact.safe_text(result.file)).alias("file"),
         pl.col(ROW).alias("riga"),
         "colonna",
         "motivo",
@@ -566,11 +628,11 @@ def _reject_duplicate_keys(con: duckdb.DuckDBPyConnection, spec: TableSpec, resu
         return
     frame = dup.select(
         pl.lit(result.batch_id).alias("batch_id"),
-        pl.lit(result.file).alias("file"),
+        pl.lit(redact.safe_text(result.file)).alias("file"),
         pl.col("_riga").alias("riga"),
         pl.lit(keys[-1]).alias("colonna"),
         pl.lit(MSG_DUPLICATE_KEY).alias("motivo"),
-        pl.col("chiave").alias("valore"),
+        redact.masked_expr(pl.col("chiave")).alias("valore"),
         pl.lit(None, dtype=pl.String).alias("dati"),
     )
     con.register("_dups", frame)
@@ -613,19 +675,98 @@ def _sources_of(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> str | None:
     return ",".join(r[0] for r in rows) or None
 
 
+def _log_attempt(
+    con: duckdb.DuckDBPyConnection, result: LoadResult, sha: str, started: datetime, user: str | None
+) -> None:
+    """The load in the history before its transaction starts (committed): a crash cannot erase it."""
+    con.execute(
+        f"INSERT INTO caricamenti VALUES (?, ?, ?, ?, '{STATUS_IN_PROGRESS}', 0, 0, 0, ?, NULL, NULL, NULL, ?)",
+        [result.batch_id, redact.safe_text(result.file), result.table, sha, started, user],
+    )
+
+
+def _close_interrupted(con: duckdb.DuckDBPyConnection) -> None:
+    """Loads left `in_corso` by a process that died: this writer holds the file, so none is running."""
+    con.execute(
+        f"UPDATE caricamenti SET status = '{STATUS_INTERRUPTED}' WHERE status = '{STATUS_IN_PROGRESS}'"
+    )
+
+
 def _log_failure(
     con: duckdb.DuckDBPyConnection, result: LoadResult, started: datetime, user: str | None, sha: str | None
 ) -> None:
     result.status = "failed"
-    result.rows_read = result.rows_loaded = result.rows_rejected = 0
+    result.rows_read = result.rows_loaded = result.rows_rejected = result.rows_held = 0
+    result.rows_released = result.rows_released_rejected = 0
     result.batch_id = result.batch_id or _new_batch_id(started)
     try:
-        con.execute(
-            "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'failed', 0, 0, 0, ?, ?, ?, NULL, ?)",
-            [result.batch_id, result.file, result.table, sha, started, datetime.now(), result.error, user],
-        )
+        updated = con.execute(
+            "UPDATE caricamenti SET status = 'failed', rows_read = 0, rows_loaded = 0, rows_rejected = 0, "
+            "ended_at = ?, error = ? WHERE batch_id = ?",
+            [datetime.now(), result.error, result.batch_id],
+        ).fetchall()
+        if not updated or not updated[0][0]:
+            con.execute(
+                "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'failed', 0, 0, 0, ?, ?, ?, NULL, ?)",
+                [result.batch_id, redact.safe_text(result.file), result.table, sha, started, datetime.now(),
+                 result.error, user],
+            )  # fmt: skip
     except duckdb.Error:
         pass  # the log is best effort for a failed file; the result still says why
+
+
+# Text columns that can hold what someone typed (file names, values, messages, names), per table.
+TYPED_TEXT = {
+    "scarti": ("file", "valore", "dati"),
+    "caricamenti": ("file", "error"),
+    "audit": ("utente", "oggetto", "dettaglio"),
+}
+_REDACTED_META = "testo_protetto"  # meta key: version of the redaction applied to what is already stored
+_REDACTED_VERSION = "1"
+
+
+def redact_stored_text(con: duckdb.DuckDBPyConnection) -> int:
+    """Mask identifiers in (and bound) text stored before `core.redact` guarded every write: once per warehouse.
+
+    Returns the number of rows changed.
+    """
+    if warehouse.get_meta(con, _REDACTED_META) == _REDACTED_VERSION:
+        return 0
+    changed = 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, columns in TYPED_TEXT.items():
+            limits = {c: (None if c == "dati" else redact.MAX_KEPT_CHARS) for c in columns}
+            where = " OR ".join(
+                f"regexp_matches({c}, ?) OR length({c}) > {redact.MAX_KEPT_CHARS}" for c in columns if c != "dati"
+            )
+            if "dati" in columns:
+                where += " OR regexp_matches(dati, ?)"
+            params = [redact.IDENTIFIER_CONTAINS] * len(columns)
+            rows = con.execute(f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE {where}", params).fetchall()
+            updates = [
+                [*(_redacted(c, v, limits[c]) for c, v in zip(columns, row[1:])), row[0]] for row in rows
+            ]
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            if updates:
+                con.executemany(f"UPDATE {table} SET {sets} WHERE rowid = ?", updates)
+            changed += len(updates)
+        warehouse.set_meta(con, _REDACTED_META, _REDACTED_VERSION)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return changed
+
+
+def _redacted(column: str, value: str | None, limit: int | None) -> str | None:
+    if column != "dati" or value is None:
+        return redact.safe_text(value, limit)
+    try:
+        fields = json.loads(value)
+        return json.dumps({k: redact.safe_text(v) for k, v in fields.items()}, ensure_ascii=False)
+    except (ValueError, AttributeError):
+        return redact.safe_text(value)
 
 
 def _expected_rows(source: SourceFile) -> int | None:

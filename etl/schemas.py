@@ -3,8 +3,10 @@
 A column has a kind that decides how it is parsed and checked:
 text, code (upper-cased, from a closed list), date, decimal, integer,
 bool, comune (ISTAT code or name of a comune of the ambito),
-codice_fiscale, intervento (from data/interventi.csv), sub_ambito,
-sede (an id_sede already loaded in `sedi`).
+codice_fiscale (any accepted person identifier: etl/identifiers.py),
+intervento (from data/interventi.csv), codice_sorgente (a code of another
+system, compared upper-cased without spaces), sub_ambito, sede (an id_sede
+already loaded in `sedi`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class TableSpec:
     date_order: tuple[tuple[str, str, str], ...] = field(default=())
     # replace: the file is the whole table (the sub-ambito composition)
     replace_all: bool = False
+    # groups of columns of which a file must have at least one whole group (beside `required`)
+    required_one_of: tuple[tuple[str, ...], ...] = field(default=())
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -57,6 +61,7 @@ class TableSpec:
 ESITI = ("IN_CORSO", "CONCLUSO", "INTERROTTO", "ASSUNZIONE")
 PROFILI = ("ASSISTENTE_SOCIALE", "EDUCATORE", "PSICOLOGO", "AMMINISTRATIVO", "ALTRO")
 CONTRATTI = ("INDETERMINATO", "DETERMINATO", "ALTRO")
+SESSI = ("M", "F")
 
 PRESTAZIONI = TableSpec(
     name="prestazioni",
@@ -66,7 +71,8 @@ PRESTAZIONI = TableSpec(
         Column("fonte", default="cartella_sociale", aliases=("sistema", "sistema fonte", "origine")),
         Column("codice_fiscale", "codice_fiscale", required=True, aliases=("cf", "cod fiscale", "codicefisc")),
         Column("comune_residenza", "comune", required=True, aliases=("comune", "comune di residenza", "residenza")),
-        Column("intervento", "intervento", required=True, aliases=("codice intervento", "tipo intervento")),
+        # `intervento`, or the code of another system that `codifiche` maps to one (`required_one_of`)
+        Column("intervento", "intervento", aliases=("codice intervento", "tipo intervento")),
         Column("data_richiesta", "date", aliases=("data domanda", "data della richiesta")),
         Column("data_inizio", "date", required=True, aliases=("inizio", "data avvio", "data di inizio")),
         Column("data_fine", "date", aliases=("fine", "data di fine", "data chiusura")),
@@ -74,8 +80,14 @@ PRESTAZIONI = TableSpec(
         Column("importo_euro", "decimal", min_value=0, aliases=("importo", "importo €", "importo eur", "euro")),
         Column("esito", "code", values=ESITI),
         Column("id_nucleo", aliases=("nucleo", "id nucleo familiare", "nucleo familiare")),
+        Column("sistema_codifica", "codice_sorgente", aliases=("sistema di codifica", "codifica")),
+        Column("codice_intervento", "codice_sorgente"),
+        # for identifiers that do not encode them (provisional codice fiscale, STP, ENI)
+        Column("sesso", "code", values=SESSI, aliases=("genere",)),
+        Column("anno_nascita", "integer", aliases=("anno di nascita", "anno nascita")),
     ),
     key=("fonte", "id_prestazione"),
+    required_one_of=(("intervento",), ("sistema_codifica", "codice_intervento")),
     date_order=(
         ("data_richiesta", "data_inizio", "data della richiesta successiva alla data di inizio"),
         ("data_inizio", "data_fine", "data di fine precedente alla data di inizio"),
@@ -142,6 +154,18 @@ SUB_AMBITI = TableSpec(
     replace_all=True,
 )
 
+CODIFICHE = TableSpec(
+    name="codifiche",
+    label="codifiche",
+    columns=(
+        Column("sistema", "codice_sorgente", required=True, aliases=("sistema codifica", "sistema di codifica")),
+        Column("codice", "codice_sorgente", required=True, aliases=("codice sorgente", "codice origine")),
+        Column("intervento", "intervento", required=True, aliases=("intervento catalogo", "codice catalogo")),
+        Column("descrizione", aliases=("denominazione",)),
+    ),
+    key=("sistema", "codice"),
+)
+
 # The road matrix between comuni (minutes and km by road). Also read in the layout of ISTAT's
 # «matrici delle distanze» (regional .txt files, `;` and decimal comma): Name, Origine, Destinazione,
 # Total_Minu (minutes), Total_Mete (metres); `Name` is ignored, metres become km.
@@ -177,8 +201,12 @@ ACCESSI = TableSpec(
 )
 
 TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI, DISTANZE, ACCESSI)
+    t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI, CODIFICHE, DISTANZE, ACCESSI)
 }
+
+# A header read as another column when its companion is absent: without `sistema_codifica`, a column
+# «codice intervento» holds catalogue codes (`intervento`), as in files written before the coded columns.
+READ_ALONE_AS = {("prestazioni", "codice_intervento"): ("sistema_codifica", "intervento")}
 
 
 def match_columns(spec: TableSpec, headers: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -202,7 +230,19 @@ def match_columns(spec: TableSpec, headers: list[str]) -> tuple[dict[str, str], 
             taken.add(target)
         else:
             unknown.append(h)
+    for (table, column), (companion, target) in READ_ALONE_AS.items():
+        found = set(mapping.values())
+        if spec.name == table and column in found and companion not in found and target not in found:
+            mapping = {h: (target if c == column else c) for h, c in mapping.items()}
     return mapping, unknown
+
+
+def missing_columns(spec: TableSpec, found: set[str]) -> list[str]:
+    """Required columns absent from `found`; for `required_one_of`, the groups joined by «oppure»."""
+    missing = [c for c in spec.required if c not in found]
+    if spec.required_one_of and not any(set(group) <= found for group in spec.required_one_of):
+        missing.append(" oppure ".join(" e ".join(group) for group in spec.required_one_of))
+    return missing
 
 
 def infer_table(headers: list[str]) -> str | None:

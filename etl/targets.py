@@ -6,10 +6,11 @@ caller hands it in (`catalog`: indicator id -> an entry with `livelli` and `unit
 as `indicators.definitions.by_id()`); nothing here imports `indicators`.
 
 The same rules as the loader's for an `obiettivi` file (`etl/validate.py`): a known
-indicator, AMBITO or a known sub-ambito, BASELINE in the baseline year only and TARGET in
-the plan years only (both from `core.settings.plan_years`). The editor adds three: the
-indicator is computed at the territory's level, and a value is a finite number, not
-negative, and at most 100 for a percentage.
+indicator, AMBITO, a known sub-ambito or a comune of the ambito (ISTAT code), BASELINE
+in the baseline year only and TARGET in the plan years only (both from
+`core.settings.plan_years`). The editor adds three: the indicator is computed at the
+territory's level, and a value is a finite number, not negative, and at most 100 for a
+percentage.
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ def _validate(
         raise ValueError(f"Indicatore sconosciuto: «{indicatore}». Usare un indicatore del catalogo.")
     entry = catalog[indicatore]
     subs = [r[0] for r in con.execute("SELECT DISTINCT sub_ambito FROM sub_ambiti ORDER BY 1").fetchall()]
-    if territorio != "AMBITO" and territorio not in subs:
+    comuni = {r[0] for r in con.execute("SELECT comune FROM sub_ambiti").fetchall()}
+    if territorio != "AMBITO" and territorio not in subs and territorio not in comuni:
         raise ValueError(
-            f"Territorio sconosciuto: «{territorio}». Usare AMBITO o un codice di sub-ambito ({', '.join(subs)})."
+            f"Territorio sconosciuto: «{territorio}». Usare AMBITO, un codice di sub-ambito ({', '.join(subs)}) "
+            "o il codice ISTAT a 6 cifre di un comune dell'ambito (per esempio 019035)."
         )
-    livello = "ambito" if territorio == "AMBITO" else "sub_ambito"
+    livello = "ambito" if territorio == "AMBITO" else ("comune" if territorio in comuni else "sub_ambito")
     if livello not in entry.livelli:
         raise ValueError(f"L'indicatore «{indicatore}» non è calcolato a livello di {livello.replace('_', '-')}.")
     b_year, years = plan_years()

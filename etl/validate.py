@@ -4,7 +4,7 @@
 table's canonical names, plus `_riga`) into
   * `good`: parsed, typed rows with no problem, and
   * `errors`: one row per problem: `_riga`, `colonna`, `motivo` (Italian),
-    `valore` (as written, codice fiscale masked).
+    `valore` (as written, with any identifier masked and at most `redact.MAX_KEPT_CHARS` characters).
 A row with at least one problem is rejected whole.
 
 Each column is parsed once per batch (the checks read the parsed value, never
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from core import redact
 from core.normalize import (
     blank_to_null,
     comune_key_expr,
@@ -27,6 +28,7 @@ from core.normalize import (
     parse_decimal_expr,
 )
 from etl import codice_fiscale as cf
+from etl import identifiers as ids
 from etl.readers import ROW
 from etl.schemas import Column, TableSpec
 
@@ -37,23 +39,48 @@ _PARSED = "__parsed__"
 CF_FORMAT_OK, CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO = (
     "__cf_format_ok", "__cf_check_ok", "__cf_date_ok", "__cf_sesso", "__cf_anno",
 )  # fmt: skip
-_CF_HELPERS = (CF_FORMAT_OK, CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO)
+ID_KIND, PROVISIONAL_OK = "__id_kind", "__id_provisional_ok"  # which identifier (etl/identifiers.py), its check
+_CF_HELPERS = (CF_FORMAT_OK, CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO, ID_KIND, PROVISIONAL_OK)
 
 MSG_REQUIRED = "valore obbligatorio mancante"
-MSG_CF_FORMAT = "codice fiscale malformato: servono 16 caratteri nel formato del codice fiscale italiano"
+MSG_CF_FORMAT = (
+    "codice fiscale malformato: servono 16 caratteri nel formato del codice fiscale italiano, oppure le 11 cifre "
+    "del codice fiscale provvisorio, oppure un codice STP o ENI (STP o ENI seguito da 13 cifre)"
+)
+MSG_CF_PROVISIONAL_CHECK = "codice fiscale provvisorio (11 cifre) con cifra di controllo errata"
+MSG_BIRTH_YEAR = "anno di nascita non plausibile: deve essere compreso tra 1900 e {anno}"
+MSG_INTERVENTO_MISSING = (
+    "intervento mancante: indicare il codice del catalogo (colonna intervento) oppure il sistema di codifica "
+    "e il codice (colonne sistema_codifica e codice_intervento)"
+)
+MSG_SYSTEM_MISSING = "manca il sistema di codifica (colonna sistema_codifica) del codice intervento"
+MSG_CODE_MISSING = "manca il codice intervento (colonna codice_intervento) del sistema di codifica"
+MSG_CODE_PERSON = (
+    "il codice ha la forma di un identificativo personale (codice fiscale, codice provvisorio di 11 cifre, STP o "
+    "ENI): controllare che le colonne del file non siano scambiate"
+)
 MSG_CF_CHECK = "codice fiscale con carattere di controllo errato"
 MSG_CF_DATE = "codice fiscale con data di nascita impossibile"
 MSG_DATE = "data non valida (formati accettati: 2025-03-01, 01/03/2025, 1/3/2025)"
 MSG_NUMBER = "numero non valido (esempi accettati: 1234,5 1.234,5 1234.5)"
 MSG_INTEGER = "numero intero non valido"
+# No quantity of this product (hours, euros, a target's value) reaches 100 million: a longer number is a
+# code in the wrong column (an 11-digit provisional codice fiscale, a shifted id), never stored as a number.
+MAX_QUANTITY = 100_000_000
+MSG_TOO_LARGE = "numero fuori scala (100.000.000 o più): sembra un codice finito nella colonna sbagliata"
 MSG_BOOL = "valore non valido: usare sì o no"
 MSG_COMUNE_OUT = "comune non appartenente all'ambito"
 MSG_COMUNE_UNKNOWN = "comune sconosciuto (né codice ISTAT né nome di un comune italiano)"
 MSG_INTERVENTO = "codice intervento sconosciuto (non presente nel catalogo degli interventi)"
 MSG_SUB_AMBITO = "sub-ambito sconosciuto"
 MSG_INDICATORE = "indicatore sconosciuto (non presente nel catalogo degli indicatori)"
-MSG_TERRITORIO = "territorio sconosciuto: usare AMBITO o il codice di un sub-ambito"
-MSG_ID_CF = "l'identificativo ha la forma di un codice fiscale: usare un codice che non identifichi la persona"
+MSG_TERRITORIO = (
+    "territorio sconosciuto: usare AMBITO, il codice di un sub-ambito o il codice ISTAT di un comune dell'ambito"
+)
+MSG_ID_CF = (
+    "l'identificativo ha la forma di un codice fiscale (o di un codice provvisorio, STP o ENI): "
+    "usare un codice che non identifichi la persona"
+)
 MSG_SEDE = "sede sconosciuta: il codice non è nella tabella delle sedi (caricare prima le sedi o correggere il codice)"
 MSG_DISTANZA = "distanza mancante: indicare i km (oppure i metri)"
 MSG_BASELINE_YEAR = "la baseline si riferisce all'anno {anno}"
@@ -91,6 +118,8 @@ class Context:
     anni_piano: tuple[int, ...]
     reference_year: int
     sedi: set[str] = field(default_factory=set)  # id_sede already loaded (for accessi)
+    # the code mappings (`codifiche`): (sistema, codice) -> intervento of the catalogue
+    codifiche: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -118,6 +147,8 @@ def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[
         row_checks.append((pl.col(later) < pl.col(earlier), later, reason))
     if spec.name == "distanze":
         row_checks.append((pl.col("km").is_null() & pl.col("metri").is_null(), "km", MSG_DISTANZA))
+    if spec.name == "prestazioni":
+        row_checks += _coded_row_checks(ctx)
     if spec.name == "obiettivi":
         anni = ", ".join(str(a) for a in ctx.anni_piano)
         row_checks += [
@@ -164,7 +195,7 @@ def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[
 
 
 def rejected_rows_json(spec: TableSpec, batch: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
-    """The rejected rows as JSON text (codice fiscale masked, free text scrubbed), by `_riga`."""
+    """The rejected rows as JSON text by `_riga` (each field as `_shown_value`: identifiers masked, bounded)."""
     raw = _complete_columns(spec, batch).filter(pl.col(ROW).is_in(rows.implode()))
     shown = raw.select(
         pl.col(ROW), pl.struct([_shown_value(c, pl.col(c.name)).alias(c.name) for c in spec.columns]).alias("dati")
@@ -191,6 +222,8 @@ def _parse_all(spec: TableSpec, raw: pl.DataFrame, parsed_exprs: list[pl.Expr], 
             work = work.with_columns(
                 cf.is_valid_format_expr(norm).alias(CF_FORMAT_OK),
                 cf.check_ok_expr(norm).alias(CF_CHECK_OK),
+                ids.kind_expr(norm, cf.CF_PATTERN).alias(ID_KIND),
+                ids.provisional_check_ok_expr(norm).alias(PROVISIONAL_OK),
             )
             work = _with_birth(work, _parsed(col.name), ctx.reference_year)
     return work
@@ -260,16 +293,6 @@ def _parse_decimals(s: pl.Series) -> pl.Series:
     return _general_on(s, out["general"].arg_true(), parse_decimal_expr, out["x"])
 
 
-def _scrub_series(s: pl.Series) -> pl.Series:
-    """`cf.scrub_text` on every value; each distinct value scrubbed once."""
-    values = s.to_list()
-    distinct = set(values)
-    if len(distinct) * 2 > len(values):
-        return pl.Series([cf.scrub_text(x) for x in values], dtype=pl.String)
-    mapping = {x: cf.scrub_text(x) for x in distinct}
-    return pl.Series([mapping[x] for x in values], dtype=pl.String)
-
-
 # --- per column -----------------------------------------------------------
 
 
@@ -287,17 +310,14 @@ def _complete_columns(spec: TableSpec, batch: pl.DataFrame) -> pl.DataFrame:
 
 
 def _shown_value(col: Column, v: pl.Expr) -> pl.Expr:
-    """What a rejected value looks like in the report: never a full codice fiscale, whatever the column
-    (a code typed in the wrong column is masked as well)."""
+    """What a rejected value looks like in the report, whatever its column: no identifier, bounded length.
+
+    A shifted column puts a codice fiscale in `comune_residenza`, a date or `ore`: every column is
+    masked (`core.redact`), and the codice fiscale column keeps only its first 3 characters.
+    """
     if col.kind == "codice_fiscale":
         return pl.when(v.is_null()).then(None).otherwise(v.str.slice(0, 3) + pl.lit("*************"))
-    if col.kind == "text":
-        return v.map_batches(_scrub_series, return_dtype=pl.String)
-    return v.str.replace_all(_CF_MASK_PATTERN, "${1}*************")
-
-
-# `cf.CF_ANYWHERE` with its first three letters as a group: a code found in any other column keeps them only.
-_CF_MASK_PATTERN = "([A-Za-z]{3})[A-Za-z]{3}" + cf.CF_ANYWHERE.pattern.removeprefix("[A-Za-z]{6}")
+    return redact.masked_expr(v)
 
 
 def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tuple[pl.Expr, list]:
@@ -306,7 +326,9 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
     kind = col.kind
     if kind == "text":
         if col.name.startswith("id_") and col.name != "id_nucleo":
-            checks.append((present & v.str.to_uppercase().str.contains(cf.CF_ANYWHERE.pattern), col.name, MSG_ID_CF))
+            # an id is stored as written: one that is (or holds) a person's code is refused
+            person_code = v.str.contains(redact.PERSON_CODE_CONTAINS) | redact.provisional_cf_expr(v)
+            checks.append((present & person_code, col.name, MSG_ID_CF))
             return v, checks
         if col.name == "id_nucleo":
             return v, checks
@@ -325,6 +347,8 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         x = parse_decimal_expr(v)
         value = parsed if kind == "decimal" else x
         checks.append((present & value.is_null(), col.name, MSG_NUMBER if kind == "decimal" else MSG_INTEGER))
+        if kind == "decimal":
+            checks.append((value.abs() >= MAX_QUANTITY, col.name, MSG_TOO_LARGE))
         if kind == "integer":
             checks.append((present & x.is_not_null() & (x != x.round(0)), col.name, MSG_INTEGER))
             x = value = x.cast(pl.Int32, strict=False)
@@ -344,13 +368,22 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         checks.append((present & code.is_null() & ~known_in_italy, col.name, MSG_COMUNE_UNKNOWN))
         return code, checks
     if kind == "codice_fiscale":
-        # format, check character and birth date of the normalised code: helper columns (`_parse_all`)
+        # any accepted person identifier (etl/identifiers.py): its kind, and for a codice fiscale the check
+        # character and birth date, for a provisional one the check digit, are helper columns (`_parse_all`)
         norm = v.str.to_uppercase().str.replace_all(r"\s+", "")
-        fmt_ok, check_ok, real = pl.col(CF_FORMAT_OK), pl.col(CF_CHECK_OK), pl.col(CF_DATE_OK)
-        checks.append((present & ~fmt_ok, col.name, MSG_CF_FORMAT))
-        checks.append((present & fmt_ok & ~check_ok, col.name, MSG_CF_CHECK))
-        checks.append((present & fmt_ok & check_ok & ~real, col.name, MSG_CF_DATE))
+        id_kind, check_ok, real = pl.col(ID_KIND), pl.col(CF_CHECK_OK), pl.col(CF_DATE_OK)
+        is_cf = id_kind == ids.KIND_CF
+        checks.append((present & id_kind.is_null(), col.name, MSG_CF_FORMAT))
+        checks.append((present & is_cf & ~check_ok, col.name, MSG_CF_CHECK))
+        checks.append((present & is_cf & check_ok & ~real, col.name, MSG_CF_DATE))
+        provisional = id_kind == ids.KIND_PROVISIONAL
+        checks.append((present & provisional & ~pl.col(PROVISIONAL_OK), col.name, MSG_CF_PROVISIONAL_CHECK))
         return norm, checks
+    if kind == "codice_sorgente":
+        # a code of another system: upper case, spaces trimmed and collapsed; never a person's identifier
+        code = v.str.to_uppercase().str.strip_chars().str.replace_all(r"\s+", " ")
+        checks.append((present & code.str.contains(redact.IDENTIFIER_CONTAINS), col.name, MSG_CODE_PERSON))
+        return code, checks
     if kind == "intervento":
         up = v.str.to_uppercase().str.strip_chars()
         checks.append((present & ~up.is_in(list(ctx.interventi)), col.name, MSG_INTERVENTO))
@@ -367,15 +400,18 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         if ctx.indicatori is not None:
             checks.append((present & ~low.is_in(sorted(ctx.indicatori)), col.name, MSG_INDICATORE))
         return low, checks
-    if kind == "territorio":
+    if kind == "territorio":  # AMBITO, a sub-ambito, or a comune of the ambito (its own targets: ISTAT code)
         up = v.str.to_uppercase()
-        checks.append((present & ~up.is_in(["AMBITO", *sorted(ctx.sub_ambiti)]), col.name, MSG_TERRITORIO))
-        return up, checks
+        is_group = up.is_in(["AMBITO", *sorted(ctx.sub_ambiti)])
+        comune, _ = _comune_expr(v, ctx)
+        checks.append((present & ~is_group & comune.is_null(), col.name, MSG_TERRITORIO))
+        return pl.when(is_group).then(up).otherwise(comune), checks
     raise ValueError(f"unknown column kind {kind}")
 
 
 def _scrubbed(v: pl.Expr) -> pl.Expr:
-    return v.map_batches(_scrub_series, return_dtype=pl.String)
+    """Free text as stored: identifiers masked (never cut: a stored value is the data)."""
+    return redact.masked_expr(v, limit=None)
 
 
 def _comune_expr(v: pl.Expr, ctx: Context) -> tuple[pl.Expr, pl.Expr]:
@@ -393,16 +429,50 @@ def _comune_expr(v: pl.Expr, ctx: Context) -> tuple[pl.Expr, pl.Expr]:
 
 def _derive(spec: TableSpec, good: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     if spec.name == "prestazioni":
-        # sex and year of birth were derived once from the same normalised code (`_parse_all`)
-        sesso, anno = pl.col(CF_SESSO), pl.col(CF_ANNO)
+        # sex and year of birth: from a codice fiscale (derived once in `_parse_all`), else from the
+        # optional columns (the other identifiers do not encode them; null when not given)
+        is_cf = pl.col(ID_KIND) == ids.KIND_CF
+        sesso = pl.when(is_cf).then(pl.col(CF_SESSO)).otherwise(pl.col("sesso"))
+        anno = pl.when(is_cf).then(pl.col(CF_ANNO)).otherwise(pl.col("anno_nascita"))
+        # the intervento: as written, else the mapping of the row's code; null = held (no mapping yet)
+        good = good.with_columns(pl.coalesce(pl.col("intervento"), mapped_intervento_expr(ctx)).alias("intervento"))
         area = pl.col("intervento").replace_strict(ctx.interventi, default=None, return_dtype=pl.String)
         return good.with_columns(sesso.alias("sesso"), anno.alias("anno_nascita"), area.alias("area"))
-    if spec.name == "accessi":  # the codice fiscale is optional: sex and year of birth when it is given
-        given = pl.col("codice_fiscale").is_not_null()
+    if spec.name == "accessi":  # the identifier is optional: sex and year of birth when it is a codice fiscale
+        is_cf = pl.col("codice_fiscale").is_not_null() & (pl.col(ID_KIND) == ids.KIND_CF)
         return good.with_columns(
-            pl.when(given).then(pl.col(CF_SESSO)).alias("sesso"),
-            pl.when(given).then(pl.col(CF_ANNO)).alias("anno_nascita"),
+            pl.when(is_cf).then(pl.col(CF_SESSO)).alias("sesso"),
+            pl.when(is_cf).then(pl.col(CF_ANNO)).alias("anno_nascita"),
         )
     if spec.name == "distanze":  # ISTAT's matrices give metres
         return good.with_columns(pl.coalesce(pl.col("km"), pl.col("metri") / 1000).alias("km"))
     return good
+
+
+_CODE_SEP = "\x1f"  # joins sistema and codice into one lookup key (never typed in a cell)
+
+
+def mapped_intervento_expr(ctx: Context) -> pl.Expr:
+    """The intervento that `codifiche` gives the row's (sistema_codifica, codice_intervento), else null."""
+    if not ctx.codifiche:
+        return pl.lit(None, dtype=pl.String)
+    lookup = {f"{s}{_CODE_SEP}{c}": i for (s, c), i in ctx.codifiche.items()}
+    key = pl.col("sistema_codifica") + pl.lit(_CODE_SEP) + pl.col("codice_intervento")
+    return key.replace_strict(lookup, default=None, return_dtype=pl.String)
+
+
+def _coded_row_checks(ctx: Context) -> list[tuple[pl.Expr, str, str]]:
+    """Row checks of a service record: an intervento or a complete code; a plausible year of birth."""
+    intervento, sistema, codice = pl.col("intervento"), pl.col("sistema_codifica"), pl.col("codice_intervento")
+    no_intervento = intervento.is_null()
+    anno = pl.col("anno_nascita")
+    return [
+        (no_intervento & sistema.is_null() & codice.is_null(), "intervento", MSG_INTERVENTO_MISSING),
+        (no_intervento & sistema.is_null() & codice.is_not_null(), "sistema_codifica", MSG_SYSTEM_MISSING),
+        (no_intervento & sistema.is_not_null() & codice.is_null(), "codice_intervento", MSG_CODE_MISSING),
+        (
+            (anno < 1900) | (anno > ctx.reference_year),
+            "anno_nascita",
+            MSG_BIRTH_YEAR.format(anno=ctx.reference_year),
+        ),
+    ]

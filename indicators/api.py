@@ -90,9 +90,14 @@ def indicator_table(
     soppresso, then baseline, obiettivo_finale, proiezione_2027, proiezione_min, proiezione_max,
     target_2025, target_2026, target_2027 (one per plan year), obiettivo (target of the row's year),
     atteso (expected value on the plan line), stato,
-    obiettivo_atteso (the projection meets the final target), nome, nome_area, unita, direzione, k.
+    obiettivo_atteso (the projection meets the final target), riferimento (whose plan the status
+    uses: 'comune', 'sub_ambito', 'ambito', or null without a status), territorio_riferimento (that
+    plan's territory code), nome, nome_area, unita, direzione, k.
+    Baseline, targets, atteso and stato are those of the reference: a comune without a plan of its
+    own is judged against its sub-ambito's plan, else the ambito's path (`targets.reference_plans`).
     In the public table, status and projection use published values only, and the baseline of a
-    territory (and the expected value computed from it) is hidden when its baseline-year cell is suppressed.
+    territory (and the expected value computed from it) is neither shown nor used when its baseline-year cell
+    is suppressed (the row then falls back to the next reference).
     """
     if audience not in AUDIENCES:
         raise ValueError(f"Pubblico sconosciuto: «{audience}». Usare 'ufficio' o 'pubblico'.")
@@ -100,23 +105,15 @@ def indicator_table(
     values = indicator_values(con, years=years, as_of=as_of)
     if audience == "pubblico":
         values = suppress_small_cells(values, k_by_indicator(), hierarchy(con))
-    table = targets.with_targets(values, targets.load_targets(con), as_of)
-    if audience == "pubblico":
+    hidden_baselines = None
+    if audience == "pubblico":  # a baseline whose baseline-year cell is suppressed is neither shown nor used
         b_year = targets.plan_years()[0]
-        hidden_base = (
-            values.filter((pl.col("anno") == b_year) & pl.col("soppresso"))
-            .select("indicatore", "territorio")
-            .unique()
-            .with_columns(pl.lit(True).alias("_base_hidden"))
+        hidden_baselines = values.filter((pl.col("anno") == b_year) & pl.col("soppresso")).select(
+            "indicatore", "territorio"
         )
-        table = (
-            table.join(hidden_base, on=["indicatore", "territorio"], how="left", maintain_order="left")
-            .with_columns(  # atteso = B + f (T - B) would give the baseline back
-                pl.when(pl.col("_base_hidden").fill_null(False)).then(None).otherwise(pl.col(c)).alias(c)
-                for c in ("baseline", "atteso")
-            )
-            .drop("_base_hidden")
-        )
+    table = targets.with_targets(
+        values, targets.load_targets(con), as_of, hierarchy=hierarchy(con), hidden_baselines=hidden_baselines
+    )
     return table.join(catalog_frame(), on="indicatore", how="left", maintain_order="left")
 
 
@@ -146,6 +143,13 @@ def status_rule_text(direzione: str | None = None) -> str:
             "",
             "I confronti si fanno sui numeri come sono pubblicati (con i decimali mostrati nel cruscotto e nei "
             "report): un valore che si legge uguale alla baseline o all'obiettivo non è mai giudicato peggiore.",
+            "",
+            "**Rispetto a quale obiettivo.** Ogni territorio è confrontato con il proprio obiettivo, se l'Ufficio "
+            "di Piano ne ha fissato uno (baseline e obiettivo finale). Un comune senza obiettivo proprio è "
+            "confrontato con l'obiettivo del suo sub-ambito («rispetto all'obiettivo del sub-ambito») e, se manca "
+            "anche quello, con il percorso dell'ambito («rispetto al percorso dell'ambito»): il valore del comune "
+            "si legge sulla retta B → T del riferimento. Un sub-ambito senza obiettivo proprio è confrontato con "
+            "il percorso dell'ambito. Ogni stato dice rispetto a che cosa è calcolato.",
             "",
             f"La proiezione al 31/12/{last} prolunga la retta dei minimi quadrati degli anni completi, con un "
             f"intervallo di previsione all'{int(targets.PROJECTION_LEVEL * 100)}%.",

@@ -56,12 +56,16 @@ def trend(
     title: str | None = None,
     height: int = 380,
     projection_year: int = 2027,
+    owner: str | None = None,
 ) -> go.Figure:
     """Observed values by year, the 2024 baseline, the 2025–2027 targets and the projection to 2027.
 
     `values`: anno, valore, soppresso, parziale (one territory). Suppressed years are
     gaps marked "n.p.", never zeros. `projection`: (central, low, high) at 31/12/2027.
+    `owner`: whose plan the baseline and targets are when not the territory's own (e.g.
+    "dell'ambito" for a comune read on the ambito's path): it names the lines.
     """
+    whose = f" {owner}" if owner else ""
     decimals = fmt.decimals_for(unita)
     d3 = fmt.d3_format(decimals)
     v = values.sort("anno")
@@ -102,7 +106,7 @@ def trend(
     if baseline is not None:
         fig.add_trace(
             go.Scatter(
-                x=[2024], y=[baseline], mode="markers", name="Baseline 2024",
+                x=[2024], y=[baseline], mode="markers", name=f"Baseline 2024{whose}",
                 marker={"symbol": "diamond", "size": 13, "color": COLOR_BASELINE},
                 hovertemplate="Baseline 2024: %{y:" + d3 + "}<extra></extra>",
             )
@@ -111,7 +115,7 @@ def trend(
         years = sorted(targets)
         fig.add_trace(
             go.Scatter(
-                x=years, y=[targets[y] for y in years], mode="lines+markers", name="Obiettivo",
+                x=years, y=[targets[y] for y in years], mode="lines+markers", name=f"Obiettivo{whose}",
                 line={"color": COLOR_TARGET, "dash": "dash", "width": 2}, marker={"symbol": "star", "size": 13},
                 hovertemplate="Obiettivo %{x}: %{y:" + d3 + "}<extra></extra>",
             )
@@ -188,8 +192,14 @@ def residents_per_worker(
     values: pl.DataFrame, leps: float = 5000, objective: float = 4000, title: str | None = None, height: int = 360
 ) -> go.Figure:
     """Residents per social worker by territory against the LEPS line (`values`: nome, valore, soppresso)."""
+    from indicators import palette
+
     v = values.sort("valore", nulls_last=True)
-    colors = ["#c62828" if (x or 0) > leps else ("#ef6c00" if (x or 0) > objective else "#2e7d32") for x in v["valore"]]
+    # the maps' colour rule: above the LEPS limit clearly worse (dark orange), within the objective blue
+    colors = list(palette.classify(v["valore"].to_list(), "basso", [palette.Threshold(leps, "limite LEPS"),
+                                                                      palette.Threshold(objective, "obiettivo LEPS")],
+                                   v["soppresso"].fill_null(False).to_list() if "soppresso" in v.columns else None
+                                   ).colours)  # fmt: skip
     fig = go.Figure(
         go.Bar(
             x=v["nome"].to_list(), y=v["valore"].to_list(), marker_color=colors,

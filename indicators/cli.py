@@ -21,10 +21,11 @@ from pathlib import Path
 
 import polars as pl
 
-from core import settings, warehouse
+from core import settings, spreadsheet, warehouse
+from core.failures import run_command
 
 CONTRACT_KEYS = ("indicatore", "livello", "territorio", "anno", "numeratore", "denominatore", "valore", "soppresso")
-EXTRA_KEYS = ("area", "parziale", "nome", "unita", "direzione", "stato", "obiettivo", "baseline")
+EXTRA_KEYS = ("area", "parziale", "nome", "unita", "direzione", "stato", "obiettivo", "baseline", "riferimento")
 
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int], str]
 COMMANDS: dict[str, Command] = {}
@@ -84,7 +85,7 @@ def run_compute(args: argparse.Namespace) -> int:
         text = json.dumps(records(table), ensure_ascii=False, indent=1) + "\n"
     else:
         keys = [*CONTRACT_KEYS, *[k for k in EXTRA_KEYS if k in table.columns]]
-        text = table.select(keys).write_csv()
+        text = spreadsheet.write_csv(table.select(keys))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
@@ -280,4 +281,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    return run_command(lambda: args.run(args))  # every failure in Italian, no traceback (core/failures.py)

@@ -32,7 +32,7 @@ REQUIRED_FIELDS = (
     "id", "nome", "descrizione", "formula", "misura", "unita", "direzione", "livelli", "fonte",
     "riferimento", "k_minimo", "conteggio_persone",
 )  # fmt: skip
-OPTIONAL_FIELDS = ("minori", "complemento")
+OPTIONAL_FIELDS = ("minori", "complemento", "soglie")
 FILE_FIELDS = ("area", "nome_area", "indicatori")
 
 
@@ -63,6 +63,7 @@ class Indicator:
     complemento: bool = False
     """True when denominatore - numeratore is a count of persons too (shares of persons): the catalog's
     `complemento`, else the kind's default; always False when the indicator counts no persons."""
+    soglie: tuple[tuple[float, str], ...] = field(default=(), hash=False, compare=False)  # (valore, nome): map classes
 
     @property
     def tipo(self) -> str:
@@ -190,6 +191,12 @@ def parse_entry(
         raise CatalogError(f"{where}: 'k_minimo' deve essere un intero positivo, non {_shown(k_minimo)}")
     for f in ("minori", "conteggio_persone", "complemento"):
         _check_flag(where, raw, f)
+    soglie = raw.get("soglie") or []
+    if not isinstance(soglie, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("valore"), int | float) and str(t.get("nome") or "").strip()
+        for t in soglie
+    ):
+        raise CatalogError(f"{where}: 'soglie' deve essere un elenco di voci con valore (numero) e nome")
     return Indicator(
         id=raw["id"],
         area=area,
@@ -208,6 +215,7 @@ def parse_entry(
         minori=raw.get("minori", False),
         conteggio_persone=raw["conteggio_persone"],
         complemento=_complement(where, raw, kind),
+        soglie=tuple((float(t["valore"]), str(t["nome"]).strip()) for t in soglie),
     )
 
 

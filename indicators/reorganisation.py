@@ -341,6 +341,12 @@ def threshold_text(soglia: float) -> str:
     return fmt.number(soglia, 0 if float(soglia).is_integer() else 1)
 
 
+def proximity_thresholds(soglia: float) -> list[tuple[float, str]]:
+    """The map's classes (`maps.choropleth(thresholds=)`): blue within the threshold (dark within half of it),
+    orange beyond it (dark beyond one and a half times it)."""
+    return [(soglia / 2, "metà della soglia"), (float(soglia), "la soglia"), (soglia * 1.5, "1,5 volte la soglia")]
+
+
 def farthest_sentence(per_comune: pl.DataFrame, summary: pl.DataFrame, names: dict[str, str], soglia: float,
                       sees_comuni: bool = True, method: str = "") -> str:  # fmt: skip
     """Who is furthest from an access point: the comune (or, for the Regione, the sub-ambito of it), and the
@@ -496,6 +502,15 @@ def equity_year(eq: pl.DataFrame, year: int, entries: dict[str, definitions.Indi
     return rows.join(meta, on="indicatore", how="inner", maintain_order="left")
 
 
+def baseline_year(rows: pl.DataFrame) -> int:
+    """The plan's baseline year the equity trend starts from (ambito.toml), e.g. 2024."""
+    if rows.height and rows["anno_baseline"][0] is not None:
+        return int(rows["anno_baseline"][0])
+    from indicators.targets import plan_years
+
+    return plan_years()[0]
+
+
 def equity_display(rows: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
     """`equity_year` as Italian text: dispersion, max/min, the furthest sub-ambito and the trend."""
     return pl.DataFrame(
@@ -509,7 +524,7 @@ def equity_display(rows: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
                 "–" if s is None else f"{names.get(s, s)} ({num(d, u, signed=True)})"
                 for s, d, u in zip(rows["piu_lontano"], rows["scarto_piu_lontano"], rows["unita"])
             ],
-            "Dal 2024": [
+            f"Dal {baseline_year(rows)}": [
                 TREND_TEXT.get(t, t)
                 + ("" if b is None or c is None else f" ({fmt.number(b * 100, 1)}% → {fmt.number(c * 100, 1)}%)")
                 for t, b, c in zip(rows["tendenza"], rows["cv_baseline"], rows["cv_confronto"])

@@ -1,8 +1,14 @@
 """Baselines, targets, status and projection of the indicators (the rule is also in indicators/README.md).
 
 Baselines (2024) and targets (2025-2027) come from the `obiettivi` table, per
-indicator and territory ('AMBITO' or a sub-ambito code). This module only reads
-them: the target editor writes through `etl/targets.py` (`etl/` is the one writer).
+indicator and territory ('AMBITO', a sub-ambito code or a comune's ISTAT code). This
+module only reads them: the target editor writes through `etl/targets.py` (`etl/` is
+the one writer).
+
+Every row is judged against one reference plan, named in `riferimento`: the territory's
+own plan when it has a baseline and a final target, else (for a comune) its
+sub-ambito's, else the ambito's. A comune with no target of its own is thus judged
+«rispetto all'obiettivo del sub-ambito» or «rispetto al percorso dell'ambito».
 """
 
 from __future__ import annotations
@@ -36,8 +42,17 @@ PROJECTION_LEVEL = 0.80  # prediction interval of the projection
 
 TARGET_COLUMNS = (
     "baseline", "obiettivo", "obiettivo_finale", "atteso", "stato", "proiezione_2027", "proiezione_min",
-    "proiezione_max", "obiettivo_atteso",
+    "proiezione_max", "obiettivo_atteso", "riferimento", "territorio_riferimento",
 )  # fmt: skip
+
+# `riferimento`: whose plan a row is judged against (null: none, the row is "senza obiettivo").
+RIF_COMUNE, RIF_SUB_AMBITO, RIF_AMBITO = "comune", "sub_ambito", "ambito"
+RIFERIMENTI = (RIF_COMUNE, RIF_SUB_AMBITO, RIF_AMBITO)
+RIFERIMENTO_LABELS = {
+    RIF_COMUNE: "rispetto all'obiettivo del comune",
+    RIF_SUB_AMBITO: "rispetto all'obiettivo del sub-ambito",
+    RIF_AMBITO: "rispetto al percorso dell'ambito",
+}
 
 
 # --- the plan ---------------------------------------------------------------------
@@ -258,9 +273,17 @@ def with_targets(
     targets: pl.DataFrame,
     as_of: date | None = None,
     entries: dict[str, Indicator] | None = None,
+    hierarchy: dict[str, str] | None = None,
+    hidden_baselines: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The tidy table with baseline, obiettivo (of the row's year), obiettivo_finale, atteso, stato,
-    proiezione_2027, proiezione_min, proiezione_max, obiettivo_atteso.
+    proiezione_2027, proiezione_min, proiezione_max, obiettivo_atteso, riferimento, territorio_riferimento.
+
+    Each row takes the plan (baseline, targets) of its reference (`reference_plans`): its own when
+    complete, else its sub-ambito's (comuni, through `hierarchy`: comune -> sub-ambito), else the
+    ambito's. `hidden_baselines` (indicatore, territorio): baselines the audience may not see (the
+    territory's baseline-year cell is suppressed); they are dropped before the choice, so a hidden
+    baseline is neither shown nor used for a status.
 
     `values` may be suppressed: suppressed or null values give ``non calcolabile`` and are left out
     of the projection (which uses the complete, published years only).
@@ -269,10 +292,48 @@ def with_targets(
     b_year, years = plan_years()
     last = max(years)
     tt = target_table(targets)
-    df = values.join(tt, on=["indicatore", "territorio"], how="left")
-
+    if hidden_baselines is not None and hidden_baselines.height:
+        hidden = hidden_baselines.select("indicatore", "territorio").unique().with_columns(pl.lit(True).alias("_h"))
+        tt = (
+            tt.join(hidden, on=["indicatore", "territorio"], how="left")
+            .with_columns(pl.when(pl.col("_h").fill_null(False)).then(None).otherwise(pl.col("baseline")).alias("baseline"))
+            .drop("_h")
+        )
+    df = reference_plans(values, tt, hierarchy)
     df = df.join(_projections(df, entries, last), on=["indicatore", "territorio"], how="left")
     return _with_status(df, entries, as_of, b_year, years)
+
+
+def reference_plans(values: pl.DataFrame, tt: pl.DataFrame, hierarchy: dict[str, str] | None) -> pl.DataFrame:
+    """`values` joined with the plan of each row's reference, plus `riferimento` and `territorio_riferimento`.
+
+    A plan is usable when it has a baseline and a final target (the status needs both). The
+    reference is the first usable plan among: the row's own territory; for a comune, its sub-ambito
+    (from `hierarchy`); the ambito. With none usable, the row keeps its own (partial) plan and
+    `riferimento` is null (status ``senza obiettivo``).
+    """
+    usable = tt.filter(pl.col("baseline").is_not_null() & pl.col("obiettivo_finale").is_not_null())
+    keys = set(zip(usable["indicatore"].to_list(), usable["territorio"].to_list()))
+    sub_of = pl.col("territorio").replace_strict(hierarchy or {}, default=None, return_dtype=pl.String)
+    sub = pl.when(pl.col("livello") == "comune").then(sub_of).otherwise(None)
+    candidates = [pl.col("territorio"), sub, pl.lit("AMBITO")]
+    pairs = [pl.concat_str([pl.col("indicatore"), c], separator="\x00") for c in candidates]
+    usable_keys = [f"{i}\x00{t}" for i, t in keys]
+    ref = pl.coalesce([pl.when(p.is_in(usable_keys)).then(c) for p, c in zip(pairs, candidates)])
+    df = values.with_columns(ref.alias("territorio_riferimento"))
+    level = (
+        pl.when(pl.col("territorio_riferimento").is_null()).then(None)
+        .when(pl.col("territorio_riferimento") == "AMBITO").then(pl.lit(RIF_AMBITO))
+        .when(pl.col("territorio_riferimento") == pl.col("territorio")).then(pl.col("livello"))
+        .otherwise(pl.lit(RIF_SUB_AMBITO))
+    )  # fmt: skip
+    df = df.with_columns(level.cast(pl.String).alias("riferimento"))
+    plan = tt.rename({"territorio": "_plan_territorio"})
+    return (
+        df.with_columns(pl.coalesce("territorio_riferimento", "territorio").alias("_plan_territorio"))
+        .join(plan, on=["indicatore", "_plan_territorio"], how="left", maintain_order="left")
+        .drop("_plan_territorio")
+    )
 
 
 def _projections(df: pl.DataFrame, entries: dict[str, Indicator], last: int) -> pl.DataFrame:
@@ -411,9 +472,18 @@ def _with_status(
     proj = pl.col("proiezione_2027").fill_nan(None)
     meets = sign * _published_difference_expr(entries, proj, tg)[0] >= 0
     obiettivo = pl.coalesce([pl.when(pl.col("anno") == a).then(pl.col(f"obiettivo_{a}")) for a in years])
-    return df.with_columns(
-        obiettivo.cast(pl.Float64).alias("obiettivo"),
-        atteso.cast(pl.Float64).alias("atteso"),
-        stato.cast(pl.String).alias("stato"),
-        meets.alias("obiettivo_atteso"),
-    ).rename({f"obiettivo_{a}": f"target_{a}" for a in years})
+    return (
+        df.with_columns(
+            obiettivo.cast(pl.Float64).alias("obiettivo"),
+            atteso.cast(pl.Float64).alias("atteso"),
+            stato.cast(pl.String).alias("stato"),
+            meets.alias("obiettivo_atteso"),
+        )
+        .with_columns(  # the reference names the plan a status was measured against: none without a status
+            pl.when(pl.col("stato").is_in([SENZA_OBIETTIVO, NON_CALCOLABILE]))
+            .then(None)
+            .otherwise(pl.col("riferimento"))
+            .alias("riferimento")
+        )
+        .rename({f"obiettivo_{a}": f"target_{a}" for a in years})
+    )

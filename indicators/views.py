@@ -51,16 +51,22 @@ def status_counts(ov: pl.DataFrame) -> dict[str, int]:
 def level_values(
     table: pl.DataFrame, territories: pl.DataFrame, indicatore: str, year: int, livello: str
 ) -> pl.DataFrame:
-    """territorio, nome, valore, soppresso, numeratore, denominatore: one indicator-year at one level."""
+    """territorio, nome, residenti, valore, soppresso, numeratore, denominatore, stato, riferimento,
+    territorio_riferimento: one indicator-year at one level (every territory, with or without a value)."""
+    wanted = ["territorio", "valore", "soppresso", "numeratore", "denominatore", "stato", "riferimento",
+              "territorio_riferimento"]  # fmt: skip
     rows = table.filter(
         (pl.col("indicatore") == indicatore) & (pl.col("anno") == year) & (pl.col("livello") == livello)
-    ).select("territorio", "valore", "soppresso", "numeratore", "denominatore")
+    ).select([c for c in wanted if c in table.columns])
     if livello == "comune":
-        names = territories.select(pl.col("comune").alias("territorio"), "nome")
+        names = territories.select(pl.col("comune").alias("territorio"), "nome", "residenti")
     else:
-        names = territories.select(pl.col("sub_ambito").alias("territorio"), pl.col("nome_sub_ambito").alias("nome"))
-        names = names.unique("territorio")
-    return names.join(rows, on="territorio", how="left").with_columns(pl.col("soppresso").fill_null(False))
+        names = territories.group_by("sub_ambito", maintain_order=True).agg(
+            pl.col("nome_sub_ambito").first().alias("nome"), pl.col("residenti").sum()
+        ).rename({"sub_ambito": "territorio"})  # fmt: skip
+    return names.join(rows, on="territorio", how="left", maintain_order="left").with_columns(
+        pl.col("soppresso").fill_null(False)
+    )
 
 
 def ranking(values: pl.DataFrame, direzione: str) -> pl.DataFrame:
@@ -99,6 +105,24 @@ def plan_targets(rows: pl.DataFrame) -> tuple[float | None, dict[int, float], tu
     return baseline, targets, projection
 
 
+def sub_ambito_of(territories: pl.DataFrame, comune: str) -> str | None:
+    """The sub-ambito of a comune (None when unknown)."""
+    hit = territories.filter(pl.col("comune") == comune)["sub_ambito"]
+    return hit[0] if hit.len() else None
+
+
+def plan_owner(rows: pl.DataFrame) -> str | None:
+    """Whose plan the baseline and target lines of a territory's series are, when not its own:
+    «dell'ambito» or «del sub-ambito» (a comune read on a borrowed plan); None for its own plan."""
+    if rows.height == 0 or "territorio_riferimento" not in rows.columns:
+        return None
+    last = rows.sort("anno").row(-1, named=True)
+    ref = last.get("territorio_riferimento")
+    if ref is None or ref == last["territorio"]:
+        return None
+    return REFERENCE_OWNER["ambito"] if ref == "AMBITO" else REFERENCE_OWNER["sub_ambito"]
+
+
 def territory_comparison(table: pl.DataFrame, year: int, comune: str, sub_ambito: str | None) -> pl.DataFrame:
     """Every indicator for a comune next to its sub-ambito and the ambito."""
     base = table.filter(pl.col("anno") == year)
@@ -119,6 +143,40 @@ def territory_comparison(table: pl.DataFrame, year: int, comune: str, sub_ambito
 
 
 STATUS_ICON = {"raggiunto": "✅", "in linea": "🟢", "a rischio": "🟠", "non in linea": "🔴"}
+# Whose plan a status uses (`riferimento` of indicator_table), as words.
+REFERENCE_LABELS = {
+    "comune": "rispetto all'obiettivo del comune",
+    "sub_ambito": "rispetto all'obiettivo del sub-ambito",
+    "ambito": "rispetto al percorso dell'ambito",
+}
+REFERENCE_SHORT = {"comune": "obiettivo del comune", "sub_ambito": "obiettivo del sub-ambito",
+                   "ambito": "percorso dell'ambito"}  # fmt: skip
+REFERENCE_OWNER = {"comune": "del comune", "sub_ambito": "del sub-ambito", "ambito": "dell'ambito"}
+
+
+def reference_label(riferimento: str | None) -> str:
+    """«rispetto al percorso dell'ambito», ... ('' without a reference)."""
+    return REFERENCE_LABELS.get(riferimento or "", "")
+
+
+def status_text(row: dict) -> str:
+    """The status cell of a table: icon and words; «n.p.» for a suppressed value (never a status)."""
+    from indicators import fmt
+
+    if row.get("soppresso"):
+        return f"⚪ {fmt.SUPPRESSED}"
+    stato = row.get("stato") or "senza obiettivo"
+    return f"{STATUS_ICON.get(stato, '⚪')} {stato}"
+
+
+def reference_summary(ov: pl.DataFrame) -> str:
+    """How many statuses of an overview use each reference, in Italian: «12 rispetto all'obiettivo del
+    sub-ambito, 3 rispetto al percorso dell'ambito» ('' when none has a status)."""
+    if "riferimento" not in ov.columns:
+        return ""
+    counts = dict(ov.filter(pl.col("riferimento").is_not_null()).group_by("riferimento").len().iter_rows())
+    parts = [f"{counts[r]} {REFERENCE_LABELS[r]}" for r in ("comune", "sub_ambito", "ambito") if counts.get(r)]
+    return ", ".join(parts)
 
 
 def reading(row: dict, year: int) -> str:
@@ -131,10 +189,12 @@ def reading(row: dict, year: int) -> str:
     parts = [
         f"Nel {year}{' (da inizio anno)' if row.get('parziale') else ''}: {fmt.with_unit(row.get('valore'), unita)}"
     ]
+    own = row.get("riferimento") in (None, row.get("livello"))
     if row.get("target_2027") is not None:
-        parts.append(f"obiettivo 2027: {fmt.with_unit(row['target_2027'], unita)}")
+        whose = "" if own else f" {REFERENCE_OWNER.get(row.get('riferimento'), '')}"
+        parts.append(f"obiettivo 2027{whose}: {fmt.with_unit(row['target_2027'], unita)}")
     if row.get("stato") and row["stato"] in STATUS_ICON:
-        parts.append(f"stato: {row['stato']}")
+        parts.append(f"stato: {row['stato']}" + ("" if own else f" {reference_label(row.get('riferimento'))}"))
     text = "; ".join(parts)
     if row.get("proiezione_2027") is not None:
         low, high = row.get("proiezione_min"), row.get("proiezione_max")
@@ -144,16 +204,21 @@ def reading(row: dict, year: int) -> str:
     return text + "."
 
 
-def overview_display(ov: pl.DataFrame, year: int) -> pl.DataFrame:
-    """The overview as Italian text columns, for screens and reports."""
+def overview_display(ov: pl.DataFrame, year: int, show_reference: bool | None = None) -> pl.DataFrame:
+    """The overview as Italian text columns, for screens and reports. `show_reference`: a column
+    saying whose plan each status uses (default: when the rows use more than one; else the
+    caption says it once)."""
     from indicators import fmt
 
     rows = []
+    borrowed = mixed_references(ov) if show_reference is None else show_reference
     for r in ov.iter_rows(named=True):
         unita = r.get("unita") or ""
+        row = {"Stato": status_text(r)}
+        if borrowed:
+            row["Rispetto a"] = REFERENCE_SHORT.get(r.get("riferimento") or "", "–")
         rows.append(
-            {
-                "Stato": f"{STATUS_ICON.get(r.get('stato'), '⚪')} {r.get('stato') or 'senza obiettivo'}",
+            row | {
                 "Indicatore": r["nome"],
                 f"Valore {year}": fmt.with_unit(r.get("valore"), unita, bool(r.get("soppresso"))),
                 f"Variazione sul {year - 1}": _signed(r.get("variazione"), unita),
@@ -205,3 +270,138 @@ def comparison_display(
         row[ambito_name] = fmt.with_unit(r.get("valore_ambito"), unita, bool(r.get("soppresso_ambito")))
         out.append(row)
     return pl.DataFrame(out) if out else pl.DataFrame()
+
+
+# --- the mayor's page: a comune against its plan, its sub-ambito and the ambito -----------------------
+
+
+def positions(table: pl.DataFrame, territories: pl.DataFrame, year: int, comune: str) -> pl.DataFrame:
+    """indicatore, posizione_sub_ambito, su_sub_ambito, posizione_ambito, su_ambito: the comune's rank
+    (1 = best in the indicator's direction, ties share the better rank) among the comuni of its
+    sub-ambito and of the ambito that have a published value. Null where the comune's own value is
+    missing or suppressed: a rank is only given for a number that is shown."""
+    sub_of = territories.select(pl.col("comune").alias("territorio"), "sub_ambito")
+    own = sub_of.filter(pl.col("territorio") == comune)["sub_ambito"]
+    sub = own[0] if own.len() else None
+    rows = (
+        table.filter(
+            (pl.col("anno") == year) & (pl.col("livello") == "comune") & pl.col("valore").is_not_null()
+            & ~pl.col("soppresso")
+        )  # fmt: skip
+        .select("indicatore", "territorio", "valore", "direzione")
+        .join(sub_of, on="territorio", how="left")
+        .with_columns(pl.when(pl.col("direzione") == "alto").then(-pl.col("valore")).otherwise("valore").alias("_k"))
+    )
+    ambito = rows.with_columns(
+        pl.col("_k").rank("min").over("indicatore").cast(pl.Int64).alias("posizione_ambito"),
+        pl.len().over("indicatore").cast(pl.Int64).alias("su_ambito"),
+    )
+    in_sub = rows.filter(pl.col("sub_ambito") == sub).with_columns(
+        pl.col("_k").rank("min").over("indicatore").cast(pl.Int64).alias("posizione_sub_ambito"),
+        pl.len().over("indicatore").cast(pl.Int64).alias("su_sub_ambito"),
+    )
+    mine = ambito.filter(pl.col("territorio") == comune).select(
+        "indicatore", "posizione_ambito", "su_ambito"
+    ).join(
+        in_sub.filter(pl.col("territorio") == comune).select("indicatore", "posizione_sub_ambito", "su_sub_ambito"),
+        on="indicatore", how="left",
+    )  # fmt: skip
+    return mine.select("indicatore", "posizione_sub_ambito", "su_sub_ambito", "posizione_ambito", "su_ambito")
+
+
+def comune_overview(table: pl.DataFrame, territories: pl.DataFrame, year: int, comune: str) -> pl.DataFrame:
+    """One row per indicator published by comune: the comune's overview row (value, status, reference,
+    targets, projection) with its sub-ambito's and the ambito's values and its positions."""
+    row = territories.filter(pl.col("comune") == comune)
+    sub = row["sub_ambito"][0] if row.height else None
+    ov = overview(table, year, comune)
+    comparison = territory_comparison(table, year, comune, sub).select(
+        "indicatore", "valore_sub_ambito", "soppresso_sub_ambito", "valore_ambito", "soppresso_ambito"
+    )
+    return (
+        ov.join(comparison, on="indicatore", how="left")
+        .join(positions(table, territories, year, comune), on="indicatore", how="left")
+        .sort("area", "indicatore")
+    )
+
+
+POSITION_COLUMN = "Posizione"  # «2° su 8 · 13° su 40»: in the sub-ambito · in the ambito
+
+
+def _position_text(pos: int | None, n: int | None) -> str:
+    return "–" if pos is None or not n else f"{pos}° su {n}"
+
+
+def mixed_references(rows: pl.DataFrame) -> bool:
+    """Whether the statuses of `rows` use more than one reference (then each row says whose)."""
+    return "riferimento" in rows.columns and len(set(rows["riferimento"].drop_nulls().to_list())) > 1
+
+
+def comune_overview_display(
+    rows: pl.DataFrame, year: int, comune_name: str, sub_name: str, show_reference: bool | None = None
+) -> pl.DataFrame:
+    """The mayor's table as Italian text: status (and its reference when they differ across rows),
+    the indicator with its unit, the comune's value, the target, its sub-ambito and the ambito, and
+    its positions. Numbers without the unit (it is in the indicator's cell) so the table fits."""
+    from indicators import fmt
+
+    def num(v: float | None, unita: str, hidden: bool) -> str:
+        if hidden:
+            return fmt.SUPPRESSED
+        if v is None:
+            return "–"
+        return fmt.number(v, fmt.decimals_for(unita, v)) + ("%" if unita.strip() == "%" else "")
+
+    show_reference = mixed_references(rows) if show_reference is None else show_reference
+    out = []
+    for r in rows.iter_rows(named=True):
+        unita = r.get("unita") or ""
+        row = {"Stato": status_text(r)}
+        if show_reference:
+            row["Rispetto a"] = "–" if r.get("soppresso") else REFERENCE_SHORT.get(r.get("riferimento") or "", "–")
+        unit_text = "" if unita.strip() == "%" else f" ({unita})"
+        out.append(
+            row | {
+                "Indicatore": f"{r['nome']}{unit_text}",
+                f"{comune_name} {year}": num(r.get("valore"), unita, bool(r.get("soppresso"))),
+                "Obiettivo 2027": num(r.get("target_2027"), unita, False),
+                "Sub-ambito": num(r.get("valore_sub_ambito"), unita, bool(r.get("soppresso_sub_ambito"))),
+                "Ambito": num(r.get("valore_ambito"), unita, bool(r.get("soppresso_ambito"))),
+                POSITION_COLUMN: _position_text(r.get("posizione_sub_ambito"), r.get("su_sub_ambito")) + " · "
+                + _position_text(r.get("posizione_ambito"), r.get("su_ambito")),
+            }
+        )  # fmt: skip
+    return pl.DataFrame(out) if out else pl.DataFrame()
+
+
+def map_table(classified: pl.DataFrame, unita: str, direzione: str | None, level: str) -> pl.DataFrame:
+    """The text alternative of a map (and the searchable list beside it): territory, value, colour
+    class, and status with its reference when it is not the territory's own; best first, n.p. and no
+    data last. `classified`: `maps.map_classes` output (territorio, nome, valore, soppresso, classe_etichetta,
+    optional stato, riferimento)."""
+    from indicators import fmt
+
+    shown = classified.filter(pl.col("valore").is_not_null() & ~pl.col("soppresso"))
+    rest = classified.filter(pl.col("valore").is_null() | pl.col("soppresso"))
+    rest = rest.sort("soppresso", "nome", descending=[True, False])
+    ordered = pl.concat([shown.sort("valore", descending=direzione != "basso"), rest])
+    decimals = fmt.decimals_for(unita)
+    suffix = "%" if unita.strip() == "%" else ""
+    data = {
+        "Comune" if level == "comune" else "Sub-ambito": ordered["nome"].to_list(),
+        "Valore": [
+            fmt.SUPPRESSED if s else ("nessun dato" if v is None else fmt.number(v, decimals) + suffix)
+            for v, s in zip(ordered["valore"], ordered["soppresso"])
+        ],
+        "Sulla mappa": ordered["classe_etichetta"].to_list(),
+    }
+    status_classes = set(ordered["classe"].to_list()) & set(STATUS_ORDER)
+    if "stato" in ordered.columns and direzione and not status_classes:  # classes by thresholds or quartiles
+        data["Stato"] = [status_text(r) for r in ordered.iter_rows(named=True)]
+    refs = set(ordered["riferimento"].drop_nulls().to_list()) if "riferimento" in ordered.columns else set()
+    if direzione and refs - {level}:  # statuses on a borrowed plan: say whose, per row when they differ
+        data["Rispetto a"] = [
+            REFERENCE_SHORT.get(r.get("riferimento") or "", "–") if not r["soppresso"] else "–"
+            for r in ordered.iter_rows(named=True)
+        ]
+    return pl.DataFrame(data, schema={k: pl.String for k in data})

@@ -1,4 +1,5 @@
-"""One page per area: for each indicator a map, the trend against targets, a ranking.
+"""One page per area: for each indicator a map with the list of its values beside it, then the trend
+of the selected territory against its reference plan (own, sub-ambito's or the ambito's path).
 
 `app.py` registers `render(area)` once per area, so the six pages share this file.
 """
@@ -11,7 +12,7 @@ from indicators import api, charts, maps, views
 from ui import session
 from ui.banners import banners
 from ui.filters import frame, selected_territory
-from ui.geo import map_selection_callback, published_geojson
+from ui.geo import map_config, map_selection_callback, published_geojson
 
 LEVELS = {"comune": "Comuni", "sub_ambito": "Sub-ambiti"}
 
@@ -29,7 +30,9 @@ def render(area: str) -> None:
         )  # fmt: skip
     else:  # the Regione: sub-ambiti only
         level = levels[0]
-    territorio, nome = selected_territory(f)
+    territorio, _ = selected_territory(f)
+    selected = f.comune or f.own_comune
+    parent = views.sub_ambito_of(f.territories, selected) if selected else None
     sub = session.sub_ambiti_table(f)
     sedi = session.sedi(f)
     for entry in [e for e in api.catalog() if e.area == area]:
@@ -38,30 +41,49 @@ def render(area: str) -> None:
         st.caption(entry.descrizione)
         entry_level = level if level in entry.livelli else "sub_ambito"
         values = views.level_values(f.table, f.territories, entry.id, f.year, entry_level)
+        classified, _ = maps.map_classes(values, entry.direzione, entry.unita, entry.soglie)
+        highlight = (f.comune or f.own_comune) if entry_level == "comune" else (f.sub_ambito or parent)
         left, right = st.columns([3, 2])
         with left:
-            highlight = (f.comune or f.own_comune) if entry_level == "comune" else f.sub_ambito
             fig = maps.choropleth(
                 values, sub, entry_level, entry.unita, entry.direzione, highlight=highlight,
-                sedi=sedi if area == "organizzazione" else None, height=460, publish=published_geojson,
+                sedi=sedi if area == "organizzazione" else None, height=480, publish=published_geojson,
+                thresholds=entry.soglie,
             )  # fmt: skip
             key = f"map_{entry.id}_{entry_level}"
             st.plotly_chart(
                 fig, key=key, on_select=map_selection_callback(key, entry_level), selection_mode="points",
-                config={"scrollZoom": False},
+                config=map_config(),
             )  # fmt: skip
-            own = f" Contorno rosso: {f.name_of(highlight)}." if highlight else ""
-            st.caption(f"{LEVELS[entry_level]}, anno {f.year}. Clic su un territorio per selezionarlo.{own}")
+            own = f" Contorno nero: {f.name_of(highlight)}." if highlight else ""
+            st.caption(
+                f"{LEVELS[entry_level]}, anno {f.year}. Clic su un territorio per selezionarlo; "
+                f"tutti i nomi al passaggio del mouse e nell'elenco qui accanto.{own}"
+            )
         with right:
-            rows = views.series(f.table, entry.id, territorio)
-            baseline, targets, projection = views.plan_targets(rows)
+            listed = views.map_table(classified, entry.unita, entry.direzione, entry_level)
+            st.dataframe(
+                listed, hide_index=True, width="stretch", height=min(480, 38 + 35 * listed.height),
+                key=f"list_{entry.id}_{entry_level}",
+                column_config={"Valore": st.column_config.TextColumn(help=entry.unita, width=90)},
+            )  # fmt: skip
+            st.caption(
+                f"L'elenco della mappa dal valore migliore (valori in {entry.unita}); per cercare un nome, la lente "
+                "in alto a destra dell'elenco."
+            )
+        # an indicator not computed by comune: the selected comune's sub-ambito
+        by_comune = territorio.isdigit() and "comune" not in entry.livelli
+        shown_at = (parent or "AMBITO") if by_comune else territorio
+        rows = views.series(f.table, entry.id, shown_at)
+        baseline, targets, projection = views.plan_targets(rows)
+        cell = views.cell(f.table, entry.id, shown_at, f.year)
+        left, right = st.columns([3, 2])
+        with left:
             st.plotly_chart(
-                charts.trend(rows, entry.unita, baseline, targets, projection, title=nome, height=420),
+                charts.trend(rows, entry.unita, baseline, targets, projection, title=f.name_of(shown_at), height=400,
+                             owner=views.plan_owner(rows)),  # fmt: skip
                 key=f"trend_{entry.id}",
             )
-            cell = views.cell(f.table, entry.id, territorio, f.year)
+        with right:
             if cell:
                 st.markdown(views.reading(cell, f.year))
-        with st.expander(f"Classifica dei {LEVELS[entry_level].lower()} ({f.year})"):
-            ranked = views.ranking(values, entry.direzione)
-            st.dataframe(views.ranking_display(ranked, entry.unita), hide_index=True, width="stretch")

@@ -1,12 +1,14 @@
-"""Dati e qualità: upload files, see what was rejected and why, load history, freshness."""
+"""Dati e qualità: upload files, see what was rejected and why, map the codes of rows waiting for a
+code mapping, people of unknown age, load history, freshness."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from core.spreadsheet import write_csv
 from etl import queries as etl_queries
 from indicators.fmt import italian_frame
-from ui import upload
+from ui import codifiche, upload
 from ui.banners import banners
 from ui.downloads import download_button
 from ui.filters import frame
@@ -22,7 +24,8 @@ if f.is_public:
 
 st.subheader("Carica file")
 st.caption(
-    "CSV (separatore , o ;), XLSX o Parquet: prestazioni, operatori, sedi, accessi, distanze, obiettivi o sub-ambiti. "
+    "CSV (separatore , o ;), XLSX o Parquet: prestazioni, operatori, sedi, accessi, distanze, obiettivi, sub-ambiti o "
+    "codifiche. "
     "La tabella viene riconosciuta dalle intestazioni; ogni riga viene caricata o scartata con il motivo. "
     f"Estensioni ammesse: {', '.join(upload.ALLOWED)}; al massimo {upload.max_mb()} MB per file."
 )
@@ -39,6 +42,7 @@ if files and st.button("Carica", type="primary"):
             r.summary_it(where_rejected="motivi qui sotto")
         )
 
+codifiche.show_outcome()
 last = st.session_state.get("last_batches") or []
 version, con = connection()
 if last:
@@ -48,11 +52,47 @@ if last:
         st.table(italian_frame(etl_queries.reject_reasons(con, last)))
         st.dataframe(italian_frame(rejected.drop("batch_id")), hide_index=True, width="stretch")
         download_button(
-            f, "Scarica le righe scartate (CSV)", rejected.write_csv(separator=";"), "righe_scartate.csv",
+            f, "Scarica le righe scartate (CSV)", write_csv(rejected, separator=";"), "righe_scartate.csv",
             "text/csv", f"righe scartate dei caricamenti {', '.join(last)}",
         )  # fmt: skip
     else:
         st.success("Nessuna riga scartata.")
+
+st.subheader("Righe in attesa di codifica")
+held = etl_queries.held_by_code(con)
+if held.height:
+    st.caption(
+        "Righe che hanno superato tutti i controlli ma il cui codice intervento (sistema di codifica e codice) "
+        "non ha ancora una corrispondenza nel catalogo degli interventi. Non sono contate negli indicatori: "
+        "associando il codice a un intervento, le sue righe vengono caricate subito."
+    )
+    st.table(italian_frame(held))
+    codifiche.map_held_code_form(f, held)
+else:
+    st.write("Nessuna riga in attesa di codifica.")
+
+mappings = etl_queries.code_mappings(con)
+with st.expander(f"Codifiche dei sistemi di origine ({mappings.height})"):
+    st.caption(
+        "Ogni codifica dice a quale intervento del catalogo corrisponde un codice di un altro sistema "
+        "(colonne sistema_codifica e codice_intervento delle prestazioni). Si caricano anche da file "
+        "(colonne sistema, codice, intervento, descrizione)."
+    )
+    if mappings.height:
+        st.dataframe(italian_frame(mappings), hide_index=True, width="stretch")
+    codifiche.edit_mappings(f, mappings)
+
+st.subheader("Età non nota")
+unknown = etl_queries.unknown_age(con)
+if unknown.height:
+    st.caption(
+        "Persone identificate da un codice che non contiene la data di nascita (codice fiscale provvisorio, "
+        "STP, ENI) e senza la colonna anno_nascita: contano negli indicatori che non dipendono dall'età e sono "
+        "escluse da quelli per fascia d'età (colonna «esclusi da»)."
+    )
+    st.table(italian_frame(codifiche.unknown_age_table(unknown)))
+else:
+    st.write("Nessuna persona con età non nota.")
 
 st.subheader("Qualità per caricamento")
 history = etl_queries.load_history(con)
@@ -63,7 +103,7 @@ reasons = etl_queries.reject_reasons(con)
 if reasons.height:
     st.dataframe(italian_frame(reasons), hide_index=True, width="stretch")
     download_button(
-        f, "Scarica tutte le righe scartate (CSV)", etl_queries.rejected_rows(con).write_csv(separator=";"),
+        f, "Scarica tutte le righe scartate (CSV)", write_csv(etl_queries.rejected_rows(con), separator=";"),
         "tutte_le_righe_scartate.csv", "text/csv", "tutte le righe scartate",
     )  # fmt: skip
 else:

@@ -11,6 +11,7 @@ import io
 import polars as pl
 import streamlit as st
 
+from core.spreadsheet import write_csv
 from indicators import api
 from indicators import cli as indicators_cli
 from indicators.fmt import italian_frame
@@ -64,7 +65,7 @@ def excel() -> bytes:
 left, right = st.columns(2)  # the files are written on click (a regional table takes seconds in Excel)
 with left:
     download_button(
-        f, "Scarica CSV", lambda: export.write_csv(separator=";", decimal_comma=True),
+        f, "Scarica CSV", lambda: write_csv(export, separator=";", decimal_comma=True),
         f"indicatori_{f.audience}_{suffix}.csv", "text/csv", what, icon=":material/download:", key="exp_csv",
     )  # fmt: skip
 with right:

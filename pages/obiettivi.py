@@ -38,10 +38,22 @@ with tab_editor:
     entries = {e.id: e for e in api.catalog()}
     ind = st.selectbox("Indicatore", list(entries), format_func=lambda i: f"{entries[i].nome} ({i})")
     subs = f.territories.select("sub_ambito", "nome_sub_ambito").unique().sort("sub_ambito")
-    options = ["AMBITO", *subs["sub_ambito"].to_list()]
-    terr = st.selectbox("Territorio", options, format_func=f.name_of)
+    comuni = f.territories.sort("nome")["comune"].to_list()
+    livelli = entries[ind].livelli
+    options = (["AMBITO"] if "ambito" in livelli else []) + (
+        subs["sub_ambito"].to_list() if "sub_ambito" in livelli else []
+    ) + (comuni if "comune" in livelli else [])  # fmt: skip
+    terr = st.selectbox(
+        "Territorio", options, format_func=lambda t: f"Comune di {f.name_of(t)}" if t.isdigit() else f.name_of(t),
+        help="Un comune senza obiettivo proprio è confrontato con l'obiettivo del suo sub-ambito o, se manca, con "
+        "il percorso dell'ambito. Un obiettivo del comune (baseline e obiettivo finale) ha la precedenza.",
+    )  # fmt: skip
     current = api.plan_rows(f.con, ind, terr)
-    st.caption(f"Unità: {entries[ind].unita}. Direzione: {api.DIRECTION_LABELS[entries[ind].direzione]}.")
+    st.caption(
+        f"Unità: {entries[ind].unita}. Direzione: {api.DIRECTION_LABELS[entries[ind].direzione]}."
+        + (" L'obiettivo del comune vale quando ha sia la baseline sia un obiettivo; fino ad allora il comune è "
+           "confrontato con l'obiettivo del sub-ambito o con il percorso dell'ambito." if terr.isdigit() else "")
+    )  # fmt: skip
     edited = st.data_editor(
         current.to_pandas(),
         hide_index=True,

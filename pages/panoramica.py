@@ -20,9 +20,11 @@ counts = views.status_counts(ov)
 cols = st.columns(4)
 for col, (stato, n) in zip(cols, counts.items(), strict=True):
     col.metric(f"{views.STATUS_ICON[stato]} {stato.capitalize()}", n)
+references = views.reference_summary(ov)
 st.caption(
-    f"Stato degli obiettivi nel {f.year} rispetto al percorso previsto dalla baseline 2024 all'obiettivo 2027 "
-    "(regole nella pagina Obiettivi e indicatori)."
+    f"Stato degli obiettivi nel {f.year} rispetto al percorso previsto dalla baseline 2024 all'obiettivo 2027"
+    + (f": {references}" if references and territorio != "AMBITO" else "")
+    + ". Regole nella pagina Obiettivi e indicatori."
 )
 
 behind = views.furthest_behind(ov)
@@ -31,9 +33,10 @@ if behind.height:
     for row in behind.iter_rows(named=True):
         st.markdown(f"- {views.STATUS_ICON.get(row['stato'], '⚪')} **{row['nome']}**: {views.reading(row, f.year)}")
 
+mixed = views.mixed_references(ov)
 for area, label in api.area_names().items():
     rows = ov.filter(ov["area"] == area)
     if rows.height == 0:
         continue
     st.subheader(label)
-    st.dataframe(views.overview_display(rows, f.year), hide_index=True, width="stretch")
+    st.dataframe(views.overview_display(rows, f.year, mixed), hide_index=True, width="stretch")

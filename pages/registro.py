@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from core.spreadsheet import write_csv
 from etl import audit
 from indicators.fmt import italian_frame
 from ui.banners import access_notices
@@ -42,6 +43,6 @@ st.caption(f"{log.height} voci" + (f", di cui {failed} accessi non riusciti" if 
 shown = log.with_columns(log["azione"].replace_strict(audit.ACTIONS, default=log["azione"]).alias("azione"))
 st.dataframe(italian_frame(shown), hide_index=True, width="stretch")
 download_button(
-    access, "Scarica il registro (CSV)", log.write_csv(separator=";"), "registro_accessi.csv", "text/csv",
+    access, "Scarica il registro (CSV)", write_csv(log, separator=";"), "registro_accessi.csv", "text/csv",
     f"registro accessi ({log.height} voci)",
 )  # fmt: skip

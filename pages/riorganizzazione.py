@@ -133,10 +133,11 @@ with tab_access:
     sedi = session.sedi(f)
     if f.access.sees_comuni:
         highlight = f.comune or f.own_comune
+        values = proximity.map_values(per_comune).with_columns(per_comune["residenti"])  # the largest are named
         fig = maps.choropleth(
-            proximity.map_values(per_comune), session.sub_ambiti_table(f), "comune", "minuti", "alto",
+            values, session.sub_ambiti_table(f), "comune", "minuti", "basso",
             title=f"Minuti dal punto di accesso più vicino del proprio sub-ambito{method}", highlight=highlight,
-            sedi=sedi, publish=published_geojson,
+            sedi=sedi, publish=published_geojson, thresholds=rio.proximity_thresholds(soglia), legend_title="Minuti",
         )  # fmt: skip
         st.plotly_chart(fig, key="rio_map")
         if highlight:
@@ -154,12 +155,14 @@ with tab_access:
             pl.col("quota_oltre").alias("valore"), pl.lit(False).alias("soppresso"),
         )  # fmt: skip
         fig = maps.choropleth(
-            values, session.sub_ambiti_table(f), "sub_ambito", f"% residenti oltre {soglia} minuti", "alto",
+            values, session.sub_ambiti_table(f), "sub_ambito", "%", "basso",
             title=f"Residenti oltre {soglia} minuti dal punto di accesso{method}", sedi=sedi, publish=published_geojson,
+            legend_title=f"% residenti oltre {soglia} minuti",
         )  # fmt: skip
         st.plotly_chart(fig, key="rio_map")
-    st.caption("Più scuro = più lontano dal punto di accesso. Punto rosso grande: hub; punti arancioni: spoke. "
-               "In grigio un territorio senza sede nel proprio sub-ambito.")  # fmt: skip
+    st.caption("Blu: entro la soglia (più scuro: entro metà); arancione: oltre la soglia (più scuro: oltre una volta "
+               "e mezza). Simboli: hub e spoke (punti di accesso). Senza colore: nessuna sede nel proprio "
+               "sub-ambito.")  # fmt: skip
     st.markdown(f"**Per sub-ambito** (soglia {soglia} minuti)")
     st.dataframe(rio.proximity_display(summary, names), hide_index=True, width="stretch")
     if f.access.sees_comuni:
@@ -218,8 +221,8 @@ with tab_equity:
     st.markdown(
         f"Quanto sono distanti tra loro i sub-ambiti nel {f.year}. **Disparità (CV)**: di quanto i valori dei "
         "sub-ambiti si scostano in media dal loro valore medio, in percentuale (0% = tutti uguali; ogni "
-        "sub-ambito pesa per i suoi residenti). **Dal 2024**: se la disparità si restringe o si allarga rispetto "
-        "all'anno di riferimento del Piano."
+        f"sub-ambito pesa per i suoi residenti). **Dal {rio.baseline_year(eq)}**: se la disparità si restringe o si "
+        "allarga rispetto all'anno di riferimento del Piano."
     )
     if eq.is_empty():
         st.info(f"Nessun valore per sub-ambito nel {f.year}.")

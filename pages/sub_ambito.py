@@ -10,7 +10,7 @@ from ui import session
 from ui.banners import banners
 from ui.downloads import report_downloads
 from ui.filters import frame
-from ui.geo import published_geojson
+from ui.geo import map_config, published_geojson
 
 f = frame(page="Sub-ambito")
 subs = f.territories.select("sub_ambito", "nome_sub_ambito", "pilota", "provvisorio").unique("sub_ambito")
@@ -30,16 +30,12 @@ with left:
     if f.access.sees_comuni:
         values = comuni.select(
             pl.col("comune").alias("territorio"), "nome", pl.col("residenti").cast(pl.Float64).alias("valore"),
-            pl.lit(False).alias("soppresso"),
+            pl.lit(False).alias("soppresso"), "residenti",
         )  # fmt: skip
-        fig = maps.choropleth(
-            values,
-            sub_table.filter(pl.col("sub_ambito") == code),
-            "comune",
-            "residenti",
-            sedi=sedi,
+        fig = maps.choropleth(  # residents: context, neither better nor worse (a neutral scale)
+            values, sub_table.filter(pl.col("sub_ambito") == code), "comune", "residenti", direzione=None, sedi=sedi,
             publish=published_geojson,
-        )
+        )  # fmt: skip
     else:  # the Regione: sub-ambiti only, this one outlined
         values = (
             f.territories.group_by("sub_ambito")
@@ -50,9 +46,10 @@ with left:
             .select(pl.col("sub_ambito").alias("territorio"), "nome", "valore", pl.lit(False).alias("soppresso"))
         )
         fig = maps.choropleth(
-            values, sub_table, "sub_ambito", "residenti", highlight=code, sedi=sedi, publish=published_geojson
+            values, sub_table, "sub_ambito", "residenti", direzione=None, highlight=code, sedi=sedi,
+            publish=published_geojson,
         )
-    st.plotly_chart(fig, key="sub_map")
+    st.plotly_chart(fig, key="sub_map", config=map_config())
     st.caption(
         f"{comuni.height} comuni, {fmt.number(comuni['residenti'].sum())} residenti (ISTAT). "
         + ("Sub-ambito pilota del nuovo modello." if info["pilota"] else "Non ancora nel pilota.")

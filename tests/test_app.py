@@ -63,7 +63,7 @@ def test_changing_the_year_filter_changes_the_readings(demo_db, tables):
 
 
 def test_comune_page_shows_suppressed_cells_as_np_in_public_view(demo_db, tables):
-    # the smallest comune is where small counts get suppressed
+    # the smallest comune is where small counts get suppressed: its value is n.p. and it gets no status
     with warehouse.reader(demo_db) as con:
         from indicators.profiles import territories
 
@@ -71,22 +71,29 @@ def test_comune_page_shows_suppressed_cells_as_np_in_public_view(demo_db, tables
     smallest = terr.sort("residenti").row(0, named=True)
     at = run_page("pages/comune.py", anno="2025", comune=smallest["nome"])
     table = tables["pubblico"]
-    comparison = views.territory_comparison(table, 2025, smallest["comune"], smallest["sub_ambito"])
-    shown_values = []
-    for frame in at.dataframe:
-        shown_values += list(frame.value[smallest["nome"]])
-    expected = views.comparison_display(comparison, smallest["nome_sub_ambito"], True, smallest["nome"])
-    assert sorted(shown_values) == sorted(expected[smallest["nome"]].to_list())
-    n_suppressed = table.filter(
+    column = f"{smallest['nome']} 2025"
+    shown = pl.concat([pl.from_pandas(frame.value) for frame in at.dataframe if column in frame.value.columns])
+    expected = views.comune_overview_display(
+        views.comune_overview(table, terr, 2025, smallest["comune"]), 2025, smallest["nome"],
+        smallest["nome_sub_ambito"],
+    )  # fmt: skip
+    assert sorted(shown[column].to_list()) == sorted(expected[column].to_list())
+    suppressed = table.filter(
         (pl.col("territorio") == smallest["comune"]) & (pl.col("anno") == 2025) & pl.col("soppresso")
-    ).height
-    assert n_suppressed > 0 and shown_values.count("n.p.") == n_suppressed
+    )
+    assert suppressed.height > 0 and shown[column].to_list().count("n.p.") == suppressed.height
+    # a suppressed value never carries a status (nor a reference, nor a position)
+    hidden_rows = shown.filter(pl.col(column) == "n.p.")
+    assert set(hidden_rows["Stato"]) == {"⚪ n.p."}
+    if "Rispetto a" in hidden_rows.columns:
+        assert set(hidden_rows["Rispetto a"]) == {"–"}
+    assert set(hidden_rows[views.POSITION_COLUMN]) == {"– · –"}
 
 
 def test_ufficio_view_is_unsuppressed(demo_db, tables):
     at = run_page("pages/comune.py", anno="2025", comune="Crema", vista="Ufficio di Piano")
-    shown = [v for frame in at.dataframe for v in frame.value["Crema"]]
-    assert "n.p." not in shown
+    shown = [v for frame in at.dataframe if "Crema 2025" in frame.value.columns for v in frame.value["Crema 2025"]]
+    assert shown and "n.p." not in shown
 
 
 def test_sub_ambito_page_compares_with_the_ambito(demo_db, tables):
@@ -121,29 +128,57 @@ def test_obiettivi_page_has_a_scheda_per_indicator_and_an_editor_for_the_office(
 
 def test_area_maps_carry_the_engine_values_and_fetch_boundaries_by_url(demo_db, tables):
     """Maps name their boundaries by URL (served from static/): the file holds every comune once,
-    and the coloured comuni carry the engine's values."""
+    every comune sits in the class trace the palette gives it, with the engine's value in its hover."""
     import json
 
     from core.settings import STATIC_DIR
+    from indicators import fmt, maps, palette
+    from indicators.profiles import territories
 
     at = run_page("pages/anziani.py", anno="2025")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    hidden, shown = spec["data"][0], spec["data"][1]
-    url = shown["geojson"]
-    assert isinstance(url, str) and url.startswith("app/static/geo/") and hidden["geojson"] == url
+    fills = [t for t in spec["data"] if t["type"] == "choropleth"]
+    url = fills[0]["geojson"]
+    assert isinstance(url, str) and url.startswith("app/static/geo/") and all(t["geojson"] == url for t in fills)
     geo = json.loads((STATIC_DIR / "geo" / url.rsplit("/", 1)[1]).read_text(encoding="utf-8"))
     with warehouse.reader(demo_db) as con:
         comuni = {r[0] for r in con.execute("SELECT comune FROM comuni").fetchall()}
+        terr = territories(con)
     assert [f["id"] for f in geo["features"]] and {f["id"] for f in geo["features"]} == comuni
-    assert set(hidden["locations"]) | set(shown["locations"]) == comuni
-    first = api.catalog()[[e.area for e in api.catalog()].index("anziani")]
-    expected = (
-        tables["pubblico"]
-        .filter((pl.col("indicatore") == first.id) & (pl.col("anno") == 2025) & (pl.col("livello") == "comune"))
-        .filter(pl.col("valore").is_not_null())
-    )
-    assert dict(zip(shown["locations"], shown["z"])) == pytest.approx(
-        dict(zip(expected["territorio"], expected["valore"]))
-    )
-    outline = spec["layout"]["map"]["layers"][0]["source"]
-    assert (STATIC_DIR / "geo" / outline.rsplit("/", 1)[1]).exists()
+    first = [e for e in api.catalog() if e.area == "anziani"][0]
+    values = views.level_values(tables["pubblico"], terr, first.id, 2025, "comune")
+    expected, classes = maps.map_classes(values, first.direzione, first.unita, first.soglie)
+    by_class = {t["legendgroup"]: set(t["locations"]) for t in fills}
+    assert set().union(*by_class.values()) == comuni
+    for r in expected.iter_rows(named=True):
+        assert r["territorio"] in by_class[r["classe"]], r
+    hover = {loc: cd[1] for t in fills for loc, cd in zip(t["locations"], t["customdata"])}
+    for r in expected.filter(pl.col("valore").is_not_null()).iter_rows(named=True):
+        assert hover[r["territorio"]] == fmt.with_unit(r["valore"], first.unita)
+    legend = [t["name"] for t in spec["data"] if t.get("showlegend")]
+    assert any(n.startswith(palette.LABEL_NP) for n in legend) and any(n.startswith("nessun dato (") for n in legend)
+    assert len(legend) == len(classes.legend)
+
+
+@pytest.mark.parametrize("how", ["blocchi", "casuale"])
+def test_a_damaged_warehouse_shows_an_italian_message_before_login_not_a_traceback(tmp_path, monkeypatch, how):
+    import os
+
+    from etl.loader import load_files
+    from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
+
+    db = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("PDZ_DB", str(db))
+    monkeypatch.setenv("PDZ_SECRET", str(tmp_path / "secret.key"))
+    load_files([write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER, [prestazione(str(i)) for i in range(50)])], db=db)
+    with open(db, "r+b") as fh:  # damaged blocks after the header, or nothing of a database at all
+        size = db.stat().st_size
+        fh.seek(4096 if how == "blocchi" else 0)
+        fh.write(os.urandom(size - fh.tell()))
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    [error] = at.error
+    assert error.value.startswith("Il database non è leggibile") and "copia di sicurezza" in error.value
+    shown = " ".join(str(e.value) for e in [*at.error, *at.markdown, *at.caption, *at.info])
+    assert str(tmp_path) not in shown and "Traceback" not in shown and "IO Error" not in shown

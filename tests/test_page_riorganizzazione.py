@@ -146,7 +146,7 @@ def test_regione_sees_no_comune_row(site, expected):
     assert farthest in _markdown(at) and "il comune più lontano è nel sub-ambito" in farthest.lower()
     # the map is by sub-ambito: its areas are the sub-ambiti, its values the shares beyond the threshold
     located = [loc for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]
-               if t["type"] == "choroplethmap" for loc in t.get("locations", [])]  # fmt: skip
+               if t["type"] in ("choropleth", "choroplethmap") for loc in t.get("locations", [])]  # fmt: skip
     assert located and set(located) <= set(expected["names"]) - {"AMBITO"}
     # the what-if answers for the ambito and the sub-ambito, without a table of comuni
     at.selectbox(key="rio_ipotesi").set_value(expected["candidate"]).run()

@@ -38,6 +38,29 @@ def published_geojson(geo: dict) -> str:
         return PUBLISHED_URL + name
 
 
+# plotly's `geo` maps may ask for a world topojson (from a CDN) to draw base layers; ours draw none.
+# An empty one is served locally so that no map ever reaches the internet (maps.py's first trace
+# already avoids the request; this is the second line of defence).
+_EMPTY_TOPOJSON = {
+    "type": "Topology", "arcs": [],
+    "objects": {k: {"type": "GeometryCollection", "geometries": []}
+                for k in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")},
+}  # fmt: skip
+
+
+def map_config() -> dict:
+    """The `config` of every map on a page: no scroll zoom, no mode bar, topojson served locally."""
+    folder = settings.STATIC_DIR / "geo" / "topojson"
+    for name in ("world_110m.json", "world_50m.json", "europe_50m.json", "europe_110m.json"):
+        path = folder / name
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps(_EMPTY_TOPOJSON), encoding="utf-8")
+            tmp.replace(path)
+    return {"scrollZoom": False, "displayModeBar": False, "topojsonURL": PUBLISHED_URL + "topojson/"}
+
+
 def map_selection_callback(key: str, level: str):
     """Clicking a territory on a map sets the matching sidebar filter (before the rerun)."""
 

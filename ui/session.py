@@ -83,7 +83,11 @@ def _snapshots() -> _Snapshots:
 def connection() -> tuple[tuple, duckdb.DuckDBPyConnection]:
     """(warehouse version, a cursor on the current snapshot) for this rerun."""
     ensure_warehouse()
-    version, con = _snapshots().get(db_path())
+    try:
+        version, con = _snapshots().get(db_path())
+    except warehouse.WarehouseUnavailable as exc:  # damaged or busy file: its Italian message, no traceback
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
     return version, con.cursor()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import settings
+from core import settings, warehouse
 from core.users import Access
 from etl import queries as etl_queries
 from etl.loader import MSG_DEMO_WAREHOUSE, LoadResult, load_files
@@ -60,10 +60,15 @@ def load_uploaded(files, access: Access) -> tuple[list[str], list[LoadResult]]:
                 share = min(done / expected, 1.0) if expected else 0.5
                 bar.progress((i + share) / len(files), text=f"{name}: {done:,} righe lette".replace(",", "."))
 
-            loaded = load_files(
-                [path], db=db_path(), progress=progress, display_names={str(path): name}, user=access.utente,
-                indicator_ids=indicator_ids(),
-            )  # fmt: skip
+            try:
+                loaded = load_files(
+                    [path], db=db_path(), progress=progress, display_names={str(path): name}, user=access.utente,
+                    indicator_ids=indicator_ids(),
+                )  # fmt: skip
+            except warehouse.WarehouseUnavailable as exc:  # busy or damaged: its Italian message, no traceback
+                refused.append(f"{name}: {exc}")
+                audit_action(access, "caricamento", name, "fallito", str(exc))
+                continue
             for r in loaded:
                 esito = "ok" if r.status in ("loaded", "duplicate") else "fallito"
                 audit_action(access, "caricamento", name, esito, r.summary_it())

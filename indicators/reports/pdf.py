@@ -12,7 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from indicators import api, fmt, views
+from indicators import api, fmt, reorganisation, views
 from indicators.reports import common
 from indicators.reports.common import ReportContext
 from indicators.reports.images import BrowserSession
@@ -348,7 +348,8 @@ def _reorganisation(ctx: ReportContext) -> str:
   31 dicembre. {fmt.SUPPRESSED} = non pubblicabile.</p>
   <h3>Equità tra sub-ambiti ({sec.year})</h3>
   <p class="small">Disparità (CV): di quanto i valori dei sub-ambiti si scostano in media dal loro valore medio (0% =
-  tutti uguali; ogni sub-ambito pesa per i suoi residenti); «Dal 2024»: se la disparità si restringe o si allarga.</p>
+  tutti uguali; ogni sub-ambito pesa per i suoi residenti); «Dal {reorganisation.baseline_year(sec.equity)}»: se la
+  disparità si restringe o si allarga.</p>
   {_text_table(sec.equity_rows())}
 </section>"""
 

@@ -148,7 +148,7 @@ def test_a_deep_link_as_first_request_after_start_goes_through_the_router(wareho
 def _plot_data(page, index: int) -> list:
     return page.evaluate(
         "(i) => { const p = document.querySelectorAll('.js-plotly-plot')[i];"
-        " return p ? p.data.map(t => ({z: t.z || null, y: t.y || null})) : null; }",
+        " return p ? p.data.map(t => ({z: t.z || null, y: t.y || null, loc: t.locations || null})) : null; }",
         index,
     )
 
@@ -169,6 +169,30 @@ def test_changing_the_year_changes_map_and_trend_reading(server, browser):
     assert "anno=2024" in page.url  # the filter lives in the URL: the view can be shared
     assert reading_2025 != reading_2024
     assert map_2024 != map_2025
+    page.close()
+
+
+def test_the_map_names_comuni_draws_without_network_and_a_click_selects_one(server, browser):
+    """Names are SVG text on the map (no font server); nothing is fetched from outside; a click on a
+    comune selects it in the sidebar filter (and the URL)."""
+    base, _ = server
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="it-IT")
+    outside = []
+    map_hosts = ("cdn.plot.ly", "openmaptiles", "topojson", "basemaps")  # world topojson, glyphs, tiles
+    page.on("request", lambda r: outside.append(r.url)
+            if not r.url.startswith(base) and any(h in r.url for h in map_hosts) else None)  # fmt: skip
+    page.goto(f"{base}/anziani?anno=2025")
+    _settle(page)
+    first_map = page.locator(".js-plotly-plot").first
+    names = first_map.locator("text").evaluate_all("els => els.map(e => e.textContent)")
+    assert "Crema" in names and "Castelleone" in names  # the largest comuni carry their name
+    assert outside == []
+    fills = first_map.locator("path.choroplethlocation")
+    assert fills.count() == 48
+    fills.nth(10).click(force=True)
+    page.wait_for_url(re.compile(r"comune="), timeout=30_000)
+    _settle(page)
+    assert "Contorno nero:" in page.inner_text('[data-testid="stMain"]')
     page.close()
 
 

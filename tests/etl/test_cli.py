@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from core.settings import REPO_ROOT
 from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
 
@@ -57,3 +59,56 @@ def test_summary_paragraph_in_italian(tmp_path):
 def test_status_on_missing_warehouse_says_what_to_do(tmp_path):
     r = run("status", "--db", str(tmp_path / "nessuno.duckdb"))
     assert r.returncode == 1 and "python -m etl demo" in r.stderr
+
+
+def _damaged_copy(tmp_path, how: str):
+    """A real warehouse, then damaged: random bytes over its blocks, cut short, or not a database at all."""
+    import os
+
+    from etl.loader import load_files
+
+    db = tmp_path / f"{how}.duckdb"
+    load_files([write_csv(tmp_path / "p.csv", PRESTAZIONI_HEADER, [prestazione(str(i)) for i in range(50)])], db=db)
+    size = db.stat().st_size
+    with open(db, "r+b") as fh:
+        if how == "blocchi":
+            fh.seek(4096)
+            fh.write(os.urandom(size - 4096))
+        elif how == "troncato":
+            fh.truncate(size // 3)
+        else:
+            fh.write(os.urandom(size))
+    return db
+
+
+def _says_what_to_do_without_internals(r) -> None:
+    assert r.returncode == 1
+    assert "Il database non è leggibile" in r.stderr and "copia di sicurezza" in r.stderr
+    assert "Traceback" not in r.stderr and ".py" not in r.stderr and "IO Error" not in r.stderr
+
+
+@pytest.mark.parametrize("how", ["blocchi", "troncato", "casuale"])
+def test_a_damaged_warehouse_gets_an_italian_message_not_a_traceback(tmp_path, how):
+    db = _damaged_copy(tmp_path, how)
+    _says_what_to_do_without_internals(run("status", "--db", str(db)))  # reads every table
+    for r in (run("rejected", "--db", str(db)), run("load", str(tmp_path / "p.csv"), "--db", str(db), "--json")):
+        assert "Traceback" not in r.stderr  # they may not touch a damaged block; if they do, the same message
+        if r.returncode:
+            assert "Il database non è leggibile" in r.stderr + r.stdout
+    indicators = subprocess.run(
+        [sys.executable, "-m", "indicators", "compute", "--db", str(db)], cwd=REPO_ROOT, capture_output=True,
+        text=True, timeout=180,
+    )  # fmt: skip
+    _says_what_to_do_without_internals(indicators)
+
+
+def test_an_unexpected_failure_is_one_italian_line(monkeypatch, capsys):
+    from core.failures import run_command
+
+    def broken() -> int:
+        raise KeyError("colonna_interna")
+
+    assert run_command(broken) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Errore imprevisto: il comando non è stato completato") and "Traceback" not in err
+    assert err.count("\n") == 1

@@ -3,6 +3,7 @@ the codice fiscale never reaches the warehouse, readers never block loads."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -150,9 +151,23 @@ def test_kill_9_mid_transaction_leaves_previous_state(tmp_path, db_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    assert _dump(db_path) == before  # opening replays the WAL: nothing of the killed load survives
+    after = _dump(db_path)
+    history_before, history_after = before.pop("caricamenti"), after.pop("caricamenti")
+    assert after == before  # opening replays the WAL: no data of the killed load survives
+    [attempt] = set(history_after) - set(history_before)  # but the attempt is in the history
+    assert "'big.csv', 'prestazioni'" in attempt and "'in_corso'" in attempt
+    status = subprocess.run(
+        [sys.executable, "-m", "etl", "status", "--json", "--db", str(db_path)], cwd=REPO_ROOT, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    batches = {b["file"]: b for b in json.loads(status.stdout)["batches"]}
+    assert batches["big.csv"]["status"] == "interrotto" and batches["a.csv"]["status"] == "loaded"
     [res] = load_files([write_csv(tmp_path / "c.csv", PRESTAZIONI_HEADER, [prestazione("2")])], db=db_path)
     assert res.status == "loaded"  # and the warehouse is writable again
+    con = duckdb.connect(str(db_path), read_only=True)
+    stored = dict(con.execute("SELECT file, status FROM caricamenti").fetchall())
+    con.close()
+    assert stored == {"a.csv": "loaded", "big.csv": "interrotto", "c.csv": "loaded"}
 
 
 def test_snapshot_serves_old_data_while_a_load_holds_the_file_then_new(tmp_path, db_path):

@@ -53,12 +53,20 @@ def test_set_target_writes_and_replaces(con):
     assert len(_rows(con)) == 2
 
 
+def test_a_comune_of_the_ambito_can_have_its_own_target(con):
+    """Contract §6: obiettivi.territorio may be a comune's ISTAT code (its own target)."""
+    set_target(con, "copertura", "019035", 2024, "BASELINE", 1.2, catalog=CATALOG)
+    set_target(con, "copertura", "019035", 2027, "TARGET", 1.8, catalog=CATALOG)
+    assert _rows(con) == [("copertura", "019035", 2024, "BASELINE", 1.2), ("copertura", "019035", 2027, "TARGET", 1.8)]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("inesistente", "SA1", 2027, "TARGET", 1.0), "Indicatore sconosciuto: «inesistente»"),
         (("copertura", "SA9", 2027, "TARGET", 1.0), r"Territorio sconosciuto: «SA9».*\(SA1, SA2, SA3, SA4, SA5, SA6\)"),
-        (("copertura", "019035", 2027, "TARGET", 1.0), "Territorio sconosciuto"),
+        (("copertura", "019036", 2027, "TARGET", 1.0), "Territorio sconosciuto: «019036».*codice ISTAT"),  # Cremona
+        (("quota", "019035", 2027, "TARGET", 1.0), "non è calcolato a livello di comune"),
         (("quota", "SA1", 2027, "TARGET", 1.0), "non è calcolato a livello di sub-ambito"),
         (("copertura", "SA1", 2023, "BASELINE", 1.0), "Anno non valido: 2023.*dal 2024 al 2027"),
         (("copertura", "SA1", 2028, "TARGET", 1.0), "Anno non valido"),
@@ -132,3 +140,23 @@ def test_the_cli_hands_the_catalog_ids_to_the_loader(tmp_path):
     assert '"rows_loaded": 1' in r.stdout and '"rows_rejected": 1' in r.stdout, r.stdout + r.stderr
     with warehouse.reader(db) as con:
         assert _rows(con) == [("anziani_sad_copertura_65", "SA1", 2027, "TARGET", 2.0)]
+
+
+def test_an_obiettivi_file_may_name_a_comune_by_istat_code_or_name(db_path, tmp_path):
+    """A comune's own target in a file: «19035» and «Crema» are stored as 019035; a comune outside the
+    ambito (Cremona) is rejected with the reason."""
+    from etl.loader import load_files
+    from etl.validate import MSG_TERRITORIO
+
+    f = write_csv(tmp_path / "o.csv", OBIETTIVI_HEADER, [["copertura", "19035", "2024", "BASELINE", "1,2"],
+                                                        ["copertura", "Crema", "2027", "TARGET", "1,8"],
+                                                        ["copertura", "Cremona", "2027", "TARGET", "2"],
+                                                        ["copertura", "sa1", "2027", "TARGET", "2"]])  # fmt: skip
+    [res] = load_files([f], table="obiettivi", db=db_path, indicator_ids=CATALOG)
+    assert (res.rows_loaded, res.rows_rejected) == (3, 1)
+    with warehouse.reader(db_path) as con:
+        assert con.execute("SELECT colonna, motivo, valore FROM scarti").fetchall() == [
+            ("territorio", MSG_TERRITORIO, "Cremona")
+        ]
+        assert _rows(con) == [("copertura", "019035", 2024, "BASELINE", 1.2),
+                              ("copertura", "019035", 2027, "TARGET", 1.8), ("copertura", "SA1", 2027, "TARGET", 2.0)]

@@ -136,3 +136,69 @@ def test_users_cli_writes_the_audit_log_when_the_warehouse_exists(tmp_path):
         "esito": "ok", "dettaglio": "ruolo regione",
     }  # fmt: skip
     assert log["utente"][0].startswith("riga di comando")
+
+
+def _warehouse(tmp_path):
+    from core import warehouse
+
+    db = tmp_path / "warehouse.duckdb"
+    with warehouse.writer(db):
+        pass
+    return db
+
+
+def _cli_in_process(monkeypatch, tmp_path, *args, stdin=PASSWORD + "\n"):
+    import io
+
+    from etl import cli
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return cli.main(["users", *args, "--users-file", str(tmp_path / "users.toml"), "--db", str(tmp_path / "w.duckdb")])
+
+
+def test_an_account_is_never_changed_without_its_audit_entry(tmp_path, monkeypatch, capsys):
+    """The audit entry is written first: when it cannot be (a full disk), the account is not written either."""
+    import duckdb
+
+    from etl import audit
+
+    db = _warehouse(tmp_path)
+    (tmp_path / "w.duckdb").symlink_to(db)
+
+    def disk_full(*args, **kwargs):
+        raise duckdb.IOException("IO Error: Could not write file: No space left on device")
+
+    monkeypatch.setattr(audit.warehouse, "writer", disk_full)
+    monkeypatch.setattr(audit, "_pending", [])  # the entry that could not be written stays in this test
+    status = _cli_in_process(monkeypatch, tmp_path, "add", "m.rossi", "--role", "ufficio_di_piano", "--password-stdin")
+    err = capsys.readouterr().err
+    assert status == 1 and "registro degli accessi" in err and "non è stato modificato" in err
+    assert "Traceback" not in err
+    assert users.load_accounts(tmp_path / "users.toml") == {}  # no unaudited account
+
+
+def test_an_account_write_that_fails_after_its_audit_entry_is_logged_as_failed(tmp_path, monkeypatch, capsys):
+    from etl import audit
+
+    db = _warehouse(tmp_path)
+    (tmp_path / "w.duckdb").symlink_to(db)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(users, "save_accounts", disk_full)
+    status = _cli_in_process(monkeypatch, tmp_path, "add", "m.rossi", "--role", "ufficio_di_piano", "--password-stdin")
+    err = capsys.readouterr().err
+    assert status == 1 and "Impossibile scrivere il file degli utenti" in err and "Traceback" not in err
+    log = audit.entries(db)
+    assert log.select("oggetto", "esito", "dettaglio").rows() == [
+        ("add m.rossi", "fallito", "ruolo ufficio_di_piano: file degli utenti non scritto (No space left on device)"),
+        ("add m.rossi", "ok", "ruolo ufficio_di_piano"),
+    ]  # newest first: the change, then its failure
+
+
+def test_a_username_holding_a_codice_fiscale_is_refused():
+    from tests.conftest import make_cf
+
+    with pytest.raises(users.UsersError, match="codice fiscale"):
+        users.add_user(make_cf().lower(), "regione", password=PASSWORD)

@@ -38,6 +38,7 @@ CASES = [
     (prestazione("r15", inizio=""), "data_inizio", v.MSG_REQUIRED),
     (prestazione("", ), "id_prestazione", v.MSG_REQUIRED),
     (prestazione("r17", ore="tre"), "ore", v.MSG_NUMBER),
+    (prestazione("r17b", importo="12345678903"), "importo_euro", v.MSG_TOO_LARGE),  # a code, not an amount
     (prestazione("r18", esito="FORSE"), "esito",
      "valore non ammesso (ammessi: IN_CORSO, CONCLUSO, INTERROTTO, ASSUNZIONE)"),
     (prestazione(GOOD_CF), "id_prestazione", v.MSG_ID_CF),

@@ -60,15 +60,29 @@ def test_targets_reach_the_table_and_public_baseline_is_protected(con):
     assert r["valore"] == pytest.approx(0.5)
     assert r["baseline"] == 0.5 and r["obiettivo_finale"] == 0.8 and r["atteso"] == pytest.approx(0.6)
     assert r["stato"] == "non in linea"
-    assert cell(uff, "anziani_sad_copertura_65", CREMA, 2025)["stato"] == "senza obiettivo"
+    # Crema has no plan of its own: it is read on SA1's line, 6 / 1000 * 100 = 0.6 = E -> in linea
+    crema = cell(uff, "anziani_sad_copertura_65", CREMA, 2025)
+    assert (crema["stato"], crema["riferimento"], crema["territorio_riferimento"]) == ("in linea", "sub_ambito", "SA1")
+    assert crema["baseline"] == 0.5 and crema["atteso"] == pytest.approx(0.6)
+    # SA2 has none either: the ambito's path, E = 0.3 + 1/3 * 0.1; 1 / 400 * 100 = 0.25 -> non in linea
+    assert cell(uff, "anziani_sad_copertura_65", "SA2", 2025)["riferimento"] == "ambito"
     # AMBITO 2025: 7 / 1600 * 100 = 0.4375 >= T 0.4 -> raggiunto
     assert cell(uff, "anziani_sad_copertura_65", "AMBITO", 2025)["stato"] == "raggiunto"
     pub = api.indicator_table(con, "pubblico")
     # Public: Dovera = SA2 = 1 hide SA2, so AMBITO = SA1 + SA2 hides SA1 in both years; a hidden value gives
-    # "non calcolabile", and the SA1 baseline (the 2024 value, hidden) is not shown either
+    # "non calcolabile", and the SA1 baseline (the 2024 value, hidden) is neither shown nor used
+    # (its 2024 cell is suppressed): SA1 and its comuni are read on the ambito's path instead.
     sa1 = cell(pub, "anziani_sad_copertura_65", "SA1", 2025)
-    assert sa1["soppresso"] is True and sa1["stato"] == "non calcolabile" and sa1["baseline"] is None
-    assert sa1["atteso"] is None  # 0.6 = B + 1/3 (0.8 - B) would give B = 0.5 back
+    assert sa1["soppresso"] is True and sa1["stato"] == "non calcolabile" and sa1["baseline"] == 0.3
+    assert sa1["territorio_riferimento"] == "AMBITO" and sa1["riferimento"] is None  # no status: no reference
+    assert 0.5 not in pub["baseline"].to_list()
+    # SA1 hidden and Bagnolo's 0 published (zeros are never hidden): Crema's 6 would give SA1 back, so hidden too
+    crema = cell(pub, "anziani_sad_copertura_65", CREMA, 2025)
+    assert (crema["soppresso"], crema["stato"], crema["riferimento"]) == (True, "non calcolabile", None)
+    # Bagnolo (0, published) has no plan and SA1's is unusable: the ambito's path, E = 0.3 + 1/3 * 0.1 -> non in linea
+    bagnolo = cell(pub, "anziani_sad_copertura_65", BAGNOLO, 2025)
+    assert (bagnolo["soppresso"], bagnolo["stato"], bagnolo["riferimento"]) == (False, "non in linea", "ambito")
+    assert sa1["atteso"] is None or abs(sa1["atteso"] - 0.6) > 1e-9  # 0.6 = B + 1/3 (0.8 - B) gave B = 0.5
     assert cell(pub, "anziani_sad_copertura_65", "SA1", 2024)["soppresso"] is True
     amb = cell(pub, "anziani_sad_copertura_65", "AMBITO", 2025)
     assert amb["soppresso"] is False and amb["baseline"] == 0.3 and amb["stato"] == "raggiunto"

@@ -94,9 +94,14 @@ def test_malformed_entries_are_rejected():
         ({**raw, "misura": {**raw["misura"], "tipo": "boh"}}, "misura.tipo"),
         ({**raw, "misura": {**raw["misura"], "interventi": ["SAD_NOTTURNO"]}}, "SAD_NOTTURNO"),
         ({**raw, "misura": {**raw["misura"], "extra": 1}}, "extra"),
+        ({**raw, "soglie": [{"valore": "cinquemila", "nome": "LEPS"}]}, "soglie"),
+        ({**raw, "soglie": [{"valore": 5000}]}, "soglie"),
     ]:
         with pytest.raises(CatalogError, match=message):
             parse_entry(broken, "casa", "Casa")
+    assert parse_entry({**raw, "soglie": [{"valore": 5000, "nome": "limite LEPS"}]}, "casa", "Casa").soglie == (
+        (5000.0, "limite LEPS"),
+    )
 
 
 def _demo_builder():

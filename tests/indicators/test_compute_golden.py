@@ -1,7 +1,7 @@
 """`python -m indicators compute` on a small literal warehouse gives the same bytes as the files in fixtures/.
 
 A refactoring guard: the files were written by the code before the measure kinds moved to
-indicators/kinds/, public file rewritten after cross-indicator suppression, both rewritten when the five
+indicators/kinds/, the public file again after cross-indicator suppression, both rewritten when the five
 indicators of the reorganisation were added (their rows only; every earlier row unchanged). Gzipped;
 rewritten only on purpose, when a rule changes: run this module with PDZ_GOLDEN_WRITE=1 and read the diff
 the failing test printed. The warehouse is the 4-comuni territory of conftest.py with

@@ -248,8 +248,61 @@ def test_with_targets_status_and_projection():
     assert by_year[2025]["obiettivo_atteso"] is False
     assert by_year[2025]["proiezione_min"] < 15.75 < by_year[2025]["proiezione_max"]
     assert by_year[2025]["baseline"] == 10.0 and by_year[2025]["obiettivo_finale"] == 16.0
+    # a comune with no plan of its own is read on the ambito's path: 3 < E 12 - tolerance 1 -> non in linea
     comune = out.filter(pl.col("territorio") == "019035").row(0, named=True)
-    assert comune["stato"] == SENZA_OBIETTIVO and comune["obiettivo"] is None
+    assert comune["stato"] == NON_IN_LINEA and comune["riferimento"] == "ambito"
+    assert comune["territorio_riferimento"] == "AMBITO" and comune["obiettivo"] == 12.0 and comune["baseline"] == 10.0
+    assert by_year[2025]["riferimento"] == "ambito" and by_year[2023]["riferimento"] is None
+
+
+def _plan(rows):
+    """obiettivi rows (territorio, baseline, final target 2027) for the SAD indicator."""
+    out = []
+    for terr, b, t in rows:
+        out += [("anziani_sad_copertura_65", terr, 2024, "BASELINE", b), ("anziani_sad_copertura_65", terr, 2027,
+                                                                           "TARGET", t)]  # fmt: skip
+    return pl.DataFrame(out, schema={"indicatore": pl.String, "territorio": pl.String, "anno": pl.Int32,
+                                     "tipo": pl.String, "valore": pl.Float64}, orient="row")  # fmt: skip
+
+
+def test_a_comune_is_judged_by_its_own_plan_then_its_sub_ambito_then_the_ambito():
+    # 31/12/2025: f = 1/3. Four comuni in 2025, each at 5.0 (higher is better):
+    #   019035 own plan 2 -> 8:    E = 4,    5 >= 4                  -> in linea (comune)
+    #   019005 in SA1 (plan 4 -> 10): E = 6, tol 1, 5 >= 5           -> a rischio (sub-ambito)
+    #   019002 in SA2 (no plan) -> AMBITO 6 -> 9: E = 7, tol 0.5     -> non in linea (ambito)
+    #   019041 own plan incomplete (target only) -> SA2 none -> AMBITO -> non in linea (ambito)
+    hierarchy = {"019035": "SA1", "019005": "SA1", "019002": "SA2", "019041": "SA2"}
+    values = _values([("comune", c, 2025, 5.0, False) for c in hierarchy] + [("sub_ambito", "SA2", 2025, 5.0, False)])
+    plans = pl.concat([
+        _plan([("019035", 2.0, 8.0), ("SA1", 4.0, 10.0), ("AMBITO", 6.0, 9.0)]),
+        _plan([("019041", 1.0, 2.0)]).filter(pl.col("tipo") == "TARGET"),
+    ])  # fmt: skip
+    out = targets.with_targets(values, plans, as_of=date(2025, 12, 31), hierarchy=hierarchy)
+    got = {r["territorio"]: (r["stato"], r["riferimento"], r["territorio_riferimento"], r["atteso"])
+           for r in out.iter_rows(named=True)}  # fmt: skip
+    assert got["019035"] == ("in linea", "comune", "019035", pytest.approx(4.0))
+    assert got["019005"] == ("a rischio", "sub_ambito", "SA1", pytest.approx(6.0))
+    assert got["019002"] == ("non in linea", "ambito", "AMBITO", pytest.approx(7.0))
+    assert got["019041"] == ("non in linea", "ambito", "AMBITO", pytest.approx(7.0))
+    assert got["SA2"] == ("non in linea", "ambito", "AMBITO", pytest.approx(7.0))  # a sub-ambito without a plan
+    # without the ambito's plan either, 019002 has no reference at all
+    alone = targets.with_targets(values, _plan([("SA1", 4.0, 10.0)]), as_of=date(2025, 12, 31), hierarchy=hierarchy)
+    r = alone.filter(pl.col("territorio") == "019002").row(0, named=True)
+    assert r["stato"] == SENZA_OBIETTIVO and r["riferimento"] is None and r["baseline"] is None
+
+
+def test_a_hidden_baseline_is_not_used_and_the_next_reference_is():
+    # 019035 has its own plan 2 -> 8, but its 2024 cell is suppressed for this audience: the baseline 2
+    # (the hidden value) must not be shown nor decide the status; SA1's plan 4 -> 10 is used instead.
+    hierarchy = {"019035": "SA1"}
+    values = _values([("comune", "019035", 2025, 5.0, False)])
+    plans = _plan([("019035", 2.0, 8.0), ("SA1", 4.0, 10.0)])
+    hidden = pl.DataFrame({"indicatore": ["anziani_sad_copertura_65"], "territorio": ["019035"]})
+    out = targets.with_targets(values, plans, as_of=date(2025, 12, 31), hierarchy=hierarchy, hidden_baselines=hidden)
+    r = out.row(0, named=True)
+    assert (r["riferimento"], r["baseline"], r["stato"]) == ("sub_ambito", 4.0, "a rischio")
+    assert targets.with_targets(values, plans, as_of=date(2025, 12, 31), hierarchy=hierarchy).row(0, named=True)[
+        "riferimento"] == "comune"  # fmt: skip
 
 
 def _near_a_published_step(rng, top: float = 120.0) -> float:
