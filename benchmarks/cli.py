@@ -66,7 +66,8 @@ class Bench:
         self.t0 = time.perf_counter()
         self.results: dict = {
             "started_at": datetime.now().isoformat(timespec="seconds"),
-            "command": " ".join(["python -m benchmarks", *sys.argv[1:]]) if args.command_line is None
+            "command": " ".join(["python -m benchmarks", *sys.argv[1:]])
+            if args.command_line is None
             else args.command_line,
             "machine": machine(),
             "settings": {
@@ -77,7 +78,7 @@ class Bench:
                 "repeat": args.repeat,
             },
             "scales": {},
-        }  # fmt: skip
+        }
 
     def memory_guard(self) -> int:
         guard = int(self.args.memory_gib * measure.GIB)
@@ -159,13 +160,18 @@ class Bench:
         load = self._load(csv, env, folder, "load")
         entry["steps"]["load"] = load
         self.save()
-        self.log(f"{scale.name}: caricamento {load['status']} in {load['seconds']:.1f} s, "
-                 f"picco {load['peak_rss'] / measure.GIB:.2f} GiB")  # fmt: skip
+        self.log(
+            f"{scale.name}: caricamento {load['status']} in {load['seconds']:.1f} s, "
+            f"picco {load['peak_rss'] / measure.GIB:.2f} GiB"
+        )
         if load["status"] == "ok":
             extra = measure.run(
                 [measure.python(), "-m", "etl", "load", str(operatori), str(sedi), "--json"],
-                env, self.args.budget, self.memory_guard(), cwd=REPO_ROOT,
-            )  # fmt: skip
+                env,
+                self.args.budget,
+                self.memory_guard(),
+                cwd=REPO_ROOT,
+            )
             if not extra.ok:
                 entry["notes"].append(f"{scale.label}: operatori e sedi non caricati ({extra.why()})")
 
@@ -174,8 +180,11 @@ class Bench:
         floor_db = folder / "floor.duckdb"
         floor = measure.run(
             [measure.python(), "-m", "benchmarks.steps", "floor", "--csv", str(csv), "--db", str(floor_db)],
-            env, self.args.budget, self.memory_guard(), cwd=REPO_ROOT,
-        )  # fmt: skip
+            env,
+            self.args.budget,
+            self.memory_guard(),
+            cwd=REPO_ROOT,
+        )
         entry["steps"]["floor"] = self._step(floor)
         floor_db.unlink(missing_ok=True)
         self.save()
@@ -189,8 +198,15 @@ class Bench:
         if load["status"] != "ok":
             raise _Stop("caricamento non riuscito: indicatori e pagine non misurati")
         self.log(f"{scale.name}: indicatori e pagine")
-        cmd = [measure.python(), "-m", "benchmarks.dashboard", "--repeat", str(self.args.repeat),
-               "--page-timeout", str(self.args.budget)]  # fmt: skip
+        cmd = [
+            measure.python(),
+            "-m",
+            "benchmarks.dashboard",
+            "--repeat",
+            str(self.args.repeat),
+            "--page-timeout",
+            str(self.args.budget),
+        ]
         if self.args.skip_pages:
             cmd.append("--skip-pages")
         dash = measure.run(cmd, env, self.args.dashboard_budget, self.memory_guard(), cwd=REPO_ROOT)
@@ -211,8 +227,11 @@ class Bench:
             p.unlink(missing_ok=True)
         r = measure.run(
             [measure.python(), "-m", "etl", "load", str(csv), "--json"],
-            env, self.args.budget, self.memory_guard(), cwd=REPO_ROOT,
-        )  # fmt: skip
+            env,
+            self.args.budget,
+            self.memory_guard(),
+            cwd=REPO_ROOT,
+        )
         out = self._step(r)
         try:
             out["result"] = json.loads(r.stdout.strip().splitlines()[-1])
@@ -234,12 +253,16 @@ class Bench:
             if r.ok:
                 return out
         else:
-            out = {"status": "skipped", "reason": f"oltre {report.it_number(self.args.pandas_max_rows)} righe: "
-                   "non eseguito per intero", "seconds": None}  # fmt: skip
+            out = {
+                "status": "skipped",
+                "reason": f"oltre {report.it_number(self.args.pandas_max_rows)} righe: non eseguito per intero",
+                "seconds": None,
+            }
         # an honest estimate: the first rows, timed, extrapolated linearly (labelled "stima" in the report)
         n = min(PANDAS_CHUNK_ROWS, scale.rows)
-        chunk = measure.run([*base, "--nrows", str(n)], env, self.args.pandas_budget, self.memory_guard(),
-                            cwd=REPO_ROOT)  # fmt: skip
+        chunk = measure.run(
+            [*base, "--nrows", str(n)], env, self.args.pandas_budget, self.memory_guard(), cwd=REPO_ROOT
+        )
         db.unlink(missing_ok=True)
         out["chunk"] = self._step(chunk)
         out["chunk_rows"] = n
@@ -269,9 +292,57 @@ class Bench:
             out["stopped_at"] = report.dashboard_stop_point(out)
         return out
 
+    # --- reports on the demo warehouse -------------------------------------------------------------
+
+    def run_reports(self) -> None:
+        """XLSX, PPTX and PDF on the demo warehouse (`benchmarks.reports`), in their own process."""
+        folder = self.out / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        db = folder / "demo.duckdb"
+        self.log("report: database dimostrativo e report XLSX, PPTX, PDF")
+        cmd = [
+            measure.python(),
+            "-m",
+            "benchmarks.reports",
+            "--db",
+            str(db),
+            "--out",
+            str(folder / "file"),
+            "--repeat",
+            str(self.args.repeat),
+            "--territory",
+            self.args.report_territory,
+        ]
+        if not db.exists():
+            cmd += ["--build", "--demo-scale", str(self.args.demo_scale)]
+        r = measure.run(cmd, {"PYTHONPATH": str(REPO_ROOT)}, self.args.budget, self.memory_guard(), cwd=REPO_ROOT)
+        entry = self._step(r)
+        for line in r.stdout.splitlines():
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if obj.get("kind") == "reports":
+                entry["measure"] = obj
+            elif obj.get("kind") == "demo":
+                entry["demo_seconds"] = obj["seconds"]
+        self.results["reports"] = entry
+        self.save()
+        if not self.args.keep:
+            for name in ("demo.duckdb", "demo.duckdb.wal", "secret.key"):
+                (folder / name).unlink(missing_ok=True)
+
     def _cleanup(self, folder: Path) -> None:
-        for name in ("prestazioni.csv", "una_riga.csv", "warehouse.duckdb", "warehouse.duckdb.wal", "floor.duckdb",
-                     "pandas.sqlite", "secret.key", "users.toml"):  # fmt: skip
+        for name in (
+            "prestazioni.csv",
+            "una_riga.csv",
+            "warehouse.duckdb",
+            "warehouse.duckdb.wal",
+            "floor.duckdb",
+            "pandas.sqlite",
+            "secret.key",
+            "users.toml",
+        ):
             (folder / name).unlink(missing_ok=True)
 
 
@@ -309,9 +380,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=3, help="esecuzioni a caldo per indicatori e pagine (mediana)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--skip-pages", action="store_true", help="misura gli indicatori ma non le pagine")
+    p.add_argument(
+        "--steps",
+        default="scales,reports",
+        help="passi separati da virgole: scales (caricamento, indicatori, pagine per scala), reports (XLSX, PPTX, "
+        "PDF sul database dimostrativo)",
+    )
+    p.add_argument("--demo-scale", type=float, default=1.0, help="scala del database dimostrativo dei report")
+    p.add_argument("--report-territory", default="SA2", help="territorio dei report misurati (predefinito SA2)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(command_line=None)
-    return p  # fmt: skip
+    return p
 
 
 def run_benchmarks(argv: list[str] | None = None) -> dict:
@@ -319,10 +398,15 @@ def run_benchmarks(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
     if argv is not None:
         args.command_line = " ".join(["python -m benchmarks", *argv])
-    scales = parse_scales(args.scales)
+    steps = {x.strip() for x in args.steps.split(",") if x.strip()}
+    if not steps or steps - {"scales", "reports"}:
+        raise ValueError(f"Passi sconosciuti: «{args.steps}». Usare scales, reports o entrambi.")
+    scales = parse_scales(args.scales) if "scales" in steps else []
     bench = Bench(args)
     for scale in scales:
         bench.run_scale(scale)
+    if "reports" in steps:
+        bench.run_reports()
     md, js = bench.save()
     bench.results["files"] = [str(md), str(js)]
     return bench.results

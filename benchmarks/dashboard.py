@@ -122,11 +122,28 @@ def measure_pages(repeat: int, timeout: float) -> None:
                 at.run()
                 runs.append(time.perf_counter() - t0)
             title = at.title[0].value if len(at.title) else None
-            emit({"kind": "page", "page": page, "query": query, "first": first, "runs": runs, "title": title,
-                  "exception": _exception(at)})  # fmt: skip
+            emit(
+                {
+                    "kind": "page",
+                    "page": page,
+                    "query": query,
+                    "first": first,
+                    "runs": runs,
+                    "title": title,
+                    "exception": _exception(at),
+                }
+            )
         except Exception as exc:  # a page that fails or times out: recorded, the others still run
-            emit({"kind": "page", "page": page, "query": query, "first": None, "runs": [],
-                  "exception": f"{type(exc).__name__}: {str(exc)[:300]}"})  # fmt: skip
+            emit(
+                {
+                    "kind": "page",
+                    "page": page,
+                    "query": query,
+                    "first": None,
+                    "runs": [],
+                    "exception": f"{type(exc).__name__}: {str(exc)[:300]}",
+                }
+            )
 
 
 def _exception(at) -> str | None:

@@ -29,9 +29,18 @@ import polars as pl
 from etl.codice_fiscale import MONTHS, check_tables
 
 HEADER = [
-    "id_prestazione", "codice_fiscale", "comune_residenza", "intervento", "data_richiesta", "data_inizio",
-    "data_fine", "ore", "importo_euro", "esito", "id_nucleo",
-]  # fmt: skip
+    "id_prestazione",
+    "codice_fiscale",
+    "comune_residenza",
+    "intervento",
+    "data_richiesta",
+    "data_inizio",
+    "data_fine",
+    "ore",
+    "importo_euro",
+    "esito",
+    "id_nucleo",
+]
 CHUNK_ROWS = 1_000_000
 RECORDS_PER_PERSON = 2.5
 BAD_SHARE = 0.001  # rows with a wrong check character (rejected by the loader)
@@ -40,20 +49,37 @@ REFERENCE_YEAR = 2025  # ages are drawn for this year; births 1931..2025 stay 0-
 
 # interventions by age group (code, weight): minors, adults, elderly
 BY_AGE_GROUP: tuple[tuple[tuple[str, float], ...], ...] = (
-    (("ADM", 0.30), ("TUTELA_MINORI", 0.25), ("CAG", 0.25), ("AFFIDO_FAMILIARE", 0.10),
-     ("ORIENTAMENTO_GIOVANI", 0.10)),
-    (("ADI_VALUTAZIONE", 0.12), ("ADI_PATTO", 0.08), ("CONTRIBUTO_ECONOMICO", 0.12), ("PRONTO_INTERVENTO", 0.04),
-     ("MOROSITA_INCOLPEVOLE", 0.04), ("SOSTEGNO_AFFITTO", 0.08), ("EMERGENZA_ABITATIVA", 0.03),
-     ("CENTRO_FAMIGLIA", 0.10), ("MEDIAZIONE_FAMILIARE", 0.04), ("SOSTEGNO_GENITORIALITA", 0.06),
-     ("TIROCINIO", 0.10), ("SIL_PRESA_IN_CARICO", 0.08), ("ORIENTAMENTO_LAVORO", 0.06), ("B2_FNA", 0.05)),
-    (("SAD", 0.35), ("PASTI_DOMICILIO", 0.20), ("TELESOCCORSO", 0.20), ("B2_FNA", 0.15),
-     ("DIMISSIONI_PROTETTE", 0.10)),
-)  # fmt: skip
+    (("ADM", 0.30), ("TUTELA_MINORI", 0.25), ("CAG", 0.25), ("AFFIDO_FAMILIARE", 0.10), ("ORIENTAMENTO_GIOVANI", 0.10)),
+    (
+        ("ADI_VALUTAZIONE", 0.12),
+        ("ADI_PATTO", 0.08),
+        ("CONTRIBUTO_ECONOMICO", 0.12),
+        ("PRONTO_INTERVENTO", 0.04),
+        ("MOROSITA_INCOLPEVOLE", 0.04),
+        ("SOSTEGNO_AFFITTO", 0.08),
+        ("EMERGENZA_ABITATIVA", 0.03),
+        ("CENTRO_FAMIGLIA", 0.10),
+        ("MEDIAZIONE_FAMILIARE", 0.04),
+        ("SOSTEGNO_GENITORIALITA", 0.06),
+        ("TIROCINIO", 0.10),
+        ("SIL_PRESA_IN_CARICO", 0.08),
+        ("ORIENTAMENTO_LAVORO", 0.06),
+        ("B2_FNA", 0.05),
+    ),
+    (("SAD", 0.35), ("PASTI_DOMICILIO", 0.20), ("TELESOCCORSO", 0.20), ("B2_FNA", 0.15), ("DIMISSIONI_PROTETTE", 0.10)),
+)
 AGE_GROUP_SHARE = (0.15, 0.40, 0.45)  # users of social services skew old
 AGE_RANGE = ((0, 17), (18, 64), (65, 94))
 HOURS = {"SAD", "ADM"}
-AMOUNTS = {"CONTRIBUTO_ECONOMICO", "SOSTEGNO_AFFITTO", "MOROSITA_INCOLPEVOLE", "B2_FNA", "PASTI_DOMICILIO",
-           "EMERGENZA_ABITATIVA", "PRONTO_INTERVENTO"}  # fmt: skip
+AMOUNTS = {
+    "CONTRIBUTO_ECONOMICO",
+    "SOSTEGNO_AFFITTO",
+    "MOROSITA_INCOLPEVOLE",
+    "B2_FNA",
+    "PASTI_DOMICILIO",
+    "EMERGENZA_ABITATIVA",
+    "PRONTO_INTERVENTO",
+}
 ESITI = np.array(["IN_CORSO", "CONCLUSO", "INTERROTTO", "ASSUNZIONE"])
 
 _VOWELS = np.frombuffer(b"AEIOU", dtype=np.uint8)
@@ -268,8 +294,17 @@ def write_operatori(path: Path, sub_ambiti: pl.DataFrame, comuni: pl.DataFrame) 
         for profilo, per in (("ASSISTENTE_SOCIALE", 4500), ("EDUCATORE", 9000)):
             for i in range(max(1, round((res or 0) / per))):
                 contratto = "INDETERMINATO" if i % 5 else "DETERMINATO"
-                rows.append((f"OP-{sub}-{profilo[:2]}-{i:05d}", profilo, sub, 1.0 if i % 4 else 0.5, contratto,
-                             "2022-01-01", ""))  # fmt: skip
+                rows.append(
+                    (
+                        f"OP-{sub}-{profilo[:2]}-{i:05d}",
+                        profilo,
+                        sub,
+                        1.0 if i % 4 else 0.5,
+                        contratto,
+                        "2022-01-01",
+                        "",
+                    )
+                )
     pl.DataFrame(
         rows,
         schema=["id_operatore", "profilo", "sub_ambito", "fte", "contratto", "data_inizio", "data_fine"],
@@ -294,12 +329,30 @@ def write_sedi(path: Path, sub_ambiti: pl.DataFrame, comuni: pl.DataFrame) -> Pa
     for comune, nome, sub, rank in ranked.select("comune", "nome", "sub_ambito", "rank").iter_rows():
         p = points.get(comune)
         tipo = "HUB" if rank == 0 else "SPOKE"
-        rows.append((f"SEDE-{sub}-{rank}", f"{tipo.title()} {nome}", tipo, comune, "", None if p is None else p.y,
-                     None if p is None else p.x, sub))  # fmt: skip
+        rows.append(
+            (
+                f"SEDE-{sub}-{rank}",
+                f"{tipo.title()} {nome}",
+                tipo,
+                comune,
+                "",
+                None if p is None else p.y,
+                None if p is None else p.x,
+                sub,
+            )
+        )
     pl.DataFrame(
         rows,
-        schema={"id_sede": pl.String, "nome": pl.String, "tipo": pl.String, "comune": pl.String,
-                "indirizzo": pl.String, "lat": pl.Float64, "lon": pl.Float64, "sub_ambito": pl.String},
+        schema={
+            "id_sede": pl.String,
+            "nome": pl.String,
+            "tipo": pl.String,
+            "comune": pl.String,
+            "indirizzo": pl.String,
+            "lat": pl.Float64,
+            "lon": pl.Float64,
+            "sub_ambito": pl.String,
+        },
         orient="row",
-    ).write_csv(path)  # fmt: skip
+    ).write_csv(path)
     return path

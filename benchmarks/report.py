@@ -90,29 +90,59 @@ def goals(name: str, s: dict, load: dict) -> list[dict]:
     ind_max = max(ind) if all(x is not None for x in ind) else None
     pages_ok = s.get("page_max_s") if s.get("pages") and not s.get("page_errors") else None
     out = [
-        _goal("caricamento entro 2× il pavimento DuckDB", "≤ 2,0×", s.get("ratio_load_floor"),
-              lambda v: v <= GOALS["load_vs_floor_max"], "ratio"),
-        _goal("caricamento ≥ 5× più veloce di pandas + SQLite", "≥ 5,0×", s.get("ratio_pandas_load"),
-              lambda v: v >= GOALS["pandas_vs_load_min"], "ratio"),
-        _goal(f"tutti gli indicatori (soglia {where})", f"< {it_number(GOALS['indicators_s'][level], 1)} s", ind_max,
-              lambda v: v < GOALS["indicators_s"][level], "s"),
-        _goal(f"ogni pagina (soglia {where})", f"< {it_number(GOALS['page_s'][level], 1)} s", pages_ok,
-              lambda v: v < GOALS["page_s"][level], "s"),
-    ]  # fmt: skip
+        _goal(
+            "caricamento entro 2× il pavimento DuckDB",
+            "≤ 2,0×",
+            s.get("ratio_load_floor"),
+            lambda v: v <= GOALS["load_vs_floor_max"],
+            "ratio",
+        ),
+        _goal(
+            "caricamento ≥ 5× più veloce di pandas + SQLite",
+            "≥ 5,0×",
+            s.get("ratio_pandas_load"),
+            lambda v: v >= GOALS["pandas_vs_load_min"],
+            "ratio",
+        ),
+        _goal(
+            f"tutti gli indicatori (soglia {where})",
+            f"< {it_number(GOALS['indicators_s'][level], 1)} s",
+            ind_max,
+            lambda v: v < GOALS["indicators_s"][level],
+            "s",
+        ),
+        _goal(
+            f"ogni pagina (soglia {where})",
+            f"< {it_number(GOALS['page_s'][level], 1)} s",
+            pages_ok,
+            lambda v: v < GOALS["page_s"][level],
+            "s",
+        ),
+    ]
     if name == "italia" or level == "national":
         rss = s.get("load_rss") if load.get("status") == "ok" else None
         if load.get("status") == "memory":
             rss = load.get("peak_rss")
         out.append(
-            _goal("memoria di picco del caricamento" + ("" if name == "italia" else " (soglia nazionale)"),
-                  "< 4 GiB", rss, lambda v: v < GOALS["national_load_rss_bytes"], "bytes")
-        )  # fmt: skip
+            _goal(
+                "memoria di picco del caricamento" + ("" if name == "italia" else " (soglia nazionale)"),
+                "< 4 GiB",
+                rss,
+                lambda v: v < GOALS["national_load_rss_bytes"],
+                "bytes",
+            )
+        )
     return out
 
 
 def _goal(what: str, threshold: str, value, test, unit: str) -> dict:
-    return {"goal": what, "threshold": threshold, "value": value, "unit": unit,
-            "met": None if value is None else bool(test(value))}  # fmt: skip
+    return {
+        "goal": what,
+        "threshold": threshold,
+        "value": value,
+        "unit": unit,
+        "met": None if value is None else bool(test(value)),
+    }
 
 
 # --- formatting ------------------------------------------------------------------------
@@ -202,9 +232,11 @@ def markdown(results: dict) -> str:
         f"Streamlit {m['streamlit']}. Carico medio all'avvio {m['loadavg_start']}, alla fine "
         f"{results.get('loadavg_end', '—')}. Avvio {results['started_at']}, durata {fmt_s(results.get('seconds'))}.",
         "",
-        "| misura | " + " | ".join(s["label"] for s in scales) + " |",
-        "|---|" + "---|" * len(scales),
     ]
+    if not scales:  # only the reports step was asked for
+        lines += reports_markdown(results["reports"]) if results.get("reports") else []
+        return "\n".join(lines) + "\n"
+    lines += ["| misura | " + " | ".join(s["label"] for s in scales) + " |", "|---|" + "---|" * len(scales)]
 
     def row(label: str, cells: list[str]) -> None:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -233,14 +265,22 @@ def markdown(results: dict) -> str:
             for s in scales
         ],
     )
-    row("indicatori, vista Ufficio (a caldo, mediana di 3)", [fmt_s(s["summary"].get("indicators_ufficio_s"))
-                                                               for s in scales])  # fmt: skip
-    row("indicatori, vista pubblica (a caldo, mediana di 3)", [fmt_s(s["summary"].get("indicators_pubblico_s"))
-                                                                for s in scales])  # fmt: skip
-    row("indicatori, prima esecuzione (a freddo, Ufficio)", [fmt_s(s["summary"].get("indicators_ufficio_cold_s"))
-                                                             for s in scales])  # fmt: skip
-    row("primo avvio del cruscotto (copia in memoria + indicatori)", [fmt_s(s["summary"].get("app_cold_s"))
-                                                                       for s in scales])  # fmt: skip
+    row(
+        "indicatori, vista Ufficio (a caldo, mediana di 3)",
+        [fmt_s(s["summary"].get("indicators_ufficio_s")) for s in scales],
+    )
+    row(
+        "indicatori, vista pubblica (a caldo, mediana di 3)",
+        [fmt_s(s["summary"].get("indicators_pubblico_s")) for s in scales],
+    )
+    row(
+        "indicatori, prima esecuzione (a freddo, Ufficio)",
+        [fmt_s(s["summary"].get("indicators_ufficio_cold_s")) for s in scales],
+    )
+    row(
+        "primo avvio del cruscotto (copia in memoria + indicatori)",
+        [fmt_s(s["summary"].get("app_cold_s")) for s in scales],
+    )
     row("memoria di picco del processo del cruscotto", [fmt_bytes(s["summary"].get("dashboard_rss")) for s in scales])
     all_pages = []
     for s in scales:
@@ -260,6 +300,8 @@ def markdown(results: dict) -> str:
         for g in s["summary"].get("goals", []):
             met = {True: "sì", False: "**no**", None: "non misurato"}[g["met"]]
             lines.append(f"| {s['label']} | {g['goal']} | {g['threshold']} | {fmt_value(g)} | {met} |")
+    if results.get("reports"):
+        lines += reports_markdown(results["reports"])
     notes = [n for s in scales for n in s.get("notes", [])]
     if notes:
         lines += ["", "## Note", ""] + [f"- {n}" for n in notes]
@@ -274,9 +316,54 @@ def _load_counts(s: dict) -> str:
     return f"{loaded} / {rejected} ({it_number(s.get('bad_rows', 0))})"
 
 
+def reports_markdown(entry: dict) -> list[str]:
+    """The reports step: medians [range] of 3 interleaved rounds, ratios to the XLSX, goals."""
+    lines = ["", "## Report sul database dimostrativo (XLSX, PPTX, PDF)", ""]
+    m = entry.get("measure")
+    if entry.get("status") != "ok" or not m:
+        return lines + [f"Non misurati: {_why(entry) if entry.get('status') != 'ok' else 'nessun risultato'}."]
+    s = entry["summary"]
+    med, rng, ratio = s["median"], s["range"], s["ratio_xlsx"]
+    load = ", ".join(it_number(x, 2) for x in m.get("loadavg", []))
+    lines += [
+        f"Territorio {m['territory']}; un processo come il server del cruscotto (lettura dei dati + scrittura del "
+        f"file, senza l'avvio di Python); {len(m['runs']['xlsx'])} giri alternati, mediana [minimo–massimo]. "
+        f"Carico medio durante la misura: {load}. Primo report del processo (import, confini, caratteri): "
+        f"{fmt_s(m.get('first_pdf_s'))}.",
+        "",
+        "| report | mediana [min–max] | rapporto con XLSX | CPU del processo (mediana) | rapporto CPU con XLSX |",
+        "|---|---|---|---|---|",
+    ]
+    labels = {
+        "xlsx": "XLSX",
+        "pdf": "PDF, dati nuovi (immagini da disegnare)",
+        "pptx": "PPTX, dati nuovi (immagini da disegnare)",
+        "pptx_after_pdf": "PPTX dopo il PDF degli stessi dati (immagini in cache)",
+        "pdf_after_pptx": "PDF dopo il PPTX degli stessi dati (immagini in cache)",
+    }
+    for key, label in labels.items():
+        if key in med:
+            lo, hi = rng[key]
+            r = "—" if key == "xlsx" else fmt_ratio(ratio.get(key))
+            cpu = s.get("cpu_median", {})
+            c = cpu.get(key)
+            rc = "—" if key == "xlsx" or not c or not cpu.get("xlsx") else fmt_ratio(c / cpu["xlsx"])
+            lines.append(f"| {label} | {fmt_s(med[key])} [{fmt_s(lo)}–{fmt_s(hi)}] | {r} | {fmt_s(c)} | {rc} |")
+    lines += ["", "| obiettivo | soglia | misurato | raggiunto |", "|---|---|---|---|"]
+    for g in s["goals"]:
+        met = {True: "sì", False: "**no**", None: "non misurato"}[g["met"]]
+        lines.append(f"| {g['goal']} | {g['threshold']} | {fmt_value(g)} | {met} |")
+    return lines
+
+
 def write(results: dict, out_dir: Path) -> tuple[Path, Path]:
+    from benchmarks import reports
+
     for s in results["scales"].values():
         s["summary"] = summarise(s)
+    rep = results.get("reports")
+    if rep and rep.get("measure"):
+        rep["summary"] = reports.summarise(rep["measure"])
     md = out_dir / "benchmark.md"
     js = out_dir / "benchmark.json"
     md.write_text(markdown(results), encoding="utf-8")

@@ -2,7 +2,7 @@
 
 Every setting has a name, an environment variable, a default and a help text
 (the datasette habit): `tests/test_settings.py` fails when one is missing
-from the README's settings table.
+from the settings table in docs/IMPOSTAZIONI.md.
 """
 
 from __future__ import annotations

@@ -301,10 +301,10 @@ SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS)
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 
 
-
 def memory_db() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB database whose spill files go to `spill_dir()`, never to `./.tmp`."""
     return duckdb.connect(":memory:", config={"temp_directory": str(spill_dir())})
+
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """True when the connection's main schema has a table or view of that name."""

@@ -125,9 +125,19 @@ CARTELLA_HEADERS = {
     "id_nucleo": "ID Nucleo",
 }
 SIL_COLUMNS = [
-    "fonte", "id_prestazione", "codice_fiscale", "comune_residenza", "intervento", "data_richiesta",
-    "data_inizio", "data_fine", "ore", "importo_euro", "esito", "id_nucleo",
-]  # fmt: skip
+    "fonte",
+    "id_prestazione",
+    "codice_fiscale",
+    "comune_residenza",
+    "intervento",
+    "data_richiesta",
+    "data_inizio",
+    "data_fine",
+    "ore",
+    "importo_euro",
+    "esito",
+    "id_nucleo",
+]
 ESITI = ["IN_CORSO", "CONCLUSO", "INTERROTTO", "ASSUNZIONE"]
 NO_ESITO, IN_CORSO, CONCLUSO, INTERROTTO, ASSUNZIONE = -1, 0, 1, 2, 3
 
@@ -138,10 +148,22 @@ LETTERS = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)
 # Belfiore codes of foreign countries for persons born abroad (Albania, Romania, Marocco, Cina, India, Ucraina).
 FOREIGN_BELFIORE = ["Z100", "Z129", "Z330", "Z210", "Z222", "Z138"]
 STREETS = [
-    "Via Roma", "Piazza Garibaldi", "Via Mazzini", "Via Dante Alighieri", "Piazza del Municipio",
-    "Via Vittorio Emanuele II", "Via XX Settembre", "Via Matteotti", "Via Cavour", "Piazza della Libertà",
-    "Via Marconi", "Via Manzoni", "Via Verdi", "Via IV Novembre", "Via Europa",
-]  # fmt: skip
+    "Via Roma",
+    "Piazza Garibaldi",
+    "Via Mazzini",
+    "Via Dante Alighieri",
+    "Piazza del Municipio",
+    "Via Vittorio Emanuele II",
+    "Via XX Settembre",
+    "Via Matteotti",
+    "Via Cavour",
+    "Piazza della Libertà",
+    "Via Marconi",
+    "Via Manzoni",
+    "Via Verdi",
+    "Via IV Novembre",
+    "Via Europa",
+]
 
 
 # --- dates as integer days ---------------------------------------------------------
@@ -330,14 +352,15 @@ class _Generator:
         sa = self.sa_of[:, None]
         trend = 1.0 + 0.03 * (mid - _days(TREND_ORIGIN)) / 365.25
         lam = (
-            rate / 12.0
+            rate
+            / 12.0
             * weights[:, None]
             * self.sa_factor(key)[sa]
             * trend[None, :]
             * (1.0 + boost * self.progress(sa, mid[None, :]))
             * (usable / length)[None, :]
             * (self.scale if scaled else 1.0)
-        )  # fmt: skip
+        )
         counts = self.rng.poisson(lam).ravel()
         cell = np.repeat(np.arange(counts.size), counts)
         comune, month = cell // months.size, cell % months.size
@@ -686,25 +709,46 @@ class _Generator:
 
         contributo = (450.0, 0.6, 100.0, 3000.0)
         self.household_service(hh, "CONTRIBUTO_ECONOMICO", 0.7, 0.0, delay=(5, 60, 0.7), importo=contributo)
-        self.emit("PRONTO_INTERVENTO", self.individual("PRONTO_INTERVENTO", (18, 90), 0.0015,
-                                                       self.uniform_months(0.03, 0.35), "unico"))  # fmt: skip
+        self.emit(
+            "PRONTO_INTERVENTO",
+            self.individual("PRONTO_INTERVENTO", (18, 90), 0.0015, self.uniform_months(0.03, 0.35), "unico"),
+        )
 
     def casa(self, hh: _Households) -> None:
-        self.household_service(hh, "MOROSITA_INCOLPEVOLE", 0.025, 0.0, delay=(20, 120, 0.85),
-                               importo=(4500.0, 0.45, 1000.0, 12000.0))  # fmt: skip
-        self.household_service(hh, "SOSTEGNO_AFFITTO", 0.18, 0.0, delay=(15, 90, 0.8),
-                               importo=(1100.0, 0.4, 300.0, 2400.0))  # fmt: skip
-        self.household_service(hh, "EMERGENZA_ABITATIVA", 0.025, self.uniform_months(1, 12),
-                               importo=(2500.0, 0.5, 500.0, 6000.0))  # fmt: skip
+        self.household_service(
+            hh, "MOROSITA_INCOLPEVOLE", 0.025, 0.0, delay=(20, 120, 0.85), importo=(4500.0, 0.45, 1000.0, 12000.0)
+        )
+        self.household_service(
+            hh, "SOSTEGNO_AFFITTO", 0.18, 0.0, delay=(15, 90, 0.8), importo=(1100.0, 0.4, 300.0, 2400.0)
+        )
+        self.household_service(
+            hh, "EMERGENZA_ABITATIVA", 0.025, self.uniform_months(1, 12), importo=(2500.0, 0.5, 500.0, 6000.0)
+        )
 
     def famiglia(self, hh: _Households) -> None:
         rng = self.rng
-        self.household_service(hh, "CENTRO_FAMIGLIA", 0.35, self.uniform_months(0.5, 6), with_kids=True, boost=0.5,
-                               partner_share=0.6, hours=(2, 20))  # fmt: skip
-        self.household_service(hh, "MEDIAZIONE_FAMILIARE", 0.05, self.uniform_months(1, 6), with_kids=True,
-                               partner_share=0.9, hours=(4, 16))  # fmt: skip
-        self.household_service(hh, "SOSTEGNO_GENITORIALITA", 0.15, self.uniform_months(2, 9), with_kids=True,
-                               boost=0.3, hours=(6, 40))  # fmt: skip
+        self.household_service(
+            hh,
+            "CENTRO_FAMIGLIA",
+            0.35,
+            self.uniform_months(0.5, 6),
+            with_kids=True,
+            boost=0.5,
+            partner_share=0.6,
+            hours=(2, 20),
+        )
+        self.household_service(
+            hh,
+            "MEDIAZIONE_FAMILIARE",
+            0.05,
+            self.uniform_months(1, 6),
+            with_kids=True,
+            partner_share=0.9,
+            hours=(4, 16),
+        )
+        self.household_service(
+            hh, "SOSTEGNO_GENITORIALITA", 0.15, self.uniform_months(2, 9), with_kids=True, boost=0.3, hours=(6, 40)
+        )
 
         # Affido familiare: a child of the household, a minor in every year of the records.
         comune, start = self.starts(hh.block_with_kids.astype(float), 0.012, "AFFIDO_FAMILIARE", scaled=False)
@@ -775,8 +819,11 @@ class _Generator:
         seq = pl.int_range(1, pl.len() + 1).over("fonte", pl.col("inizio").dt.year()).cast(pl.String)
         # How the comune is written: ISTAT code mostly, sometimes without the leading zero, by name, in capitals.
         variant = np.searchsorted([0.82, 0.85, 0.95], self.rng.random(df.height), side="right")
-        spellings = [v for code, name in zip(self.codes, self.names, strict=True)
-                     for v in (code, code.lstrip("0"), name, name.upper())]  # fmt: skip
+        spellings = [
+            v
+            for code, name in zip(self.codes, self.names, strict=True)
+            for v in (code, code.lstrip("0"), name, name.upper())
+        ]
         written = pl.Series(spellings, dtype=pl.String).gather(df["comune"].to_numpy() * 4 + variant)
         df = df.with_columns(as_date("richiesta"), as_date("inizio"), as_date("fine"))
         return df.with_columns(
@@ -853,8 +900,14 @@ class _Generator:
             if kind == "cf_carattere_controllo":
                 cfs = df["codice_fiscale"].gather(rows).to_list()
                 shift = rng.integers(1, 26, rows.size)
-                change("codice_fiscale", rows, [cf[:15] + chr(ord("A") + (ord(cf[15]) - ord("A") + int(d)) % 26)
-                                                for cf, d in zip(cfs, shift, strict=True)])  # fmt: skip
+                change(
+                    "codice_fiscale",
+                    rows,
+                    [
+                        cf[:15] + chr(ord("A") + (ord(cf[15]) - ord("A") + int(d)) % 26)
+                        for cf, d in zip(cfs, shift, strict=True)
+                    ],
+                )
                 note(rows, kind, "codice_fiscale")
             elif kind == "cf_formato":
                 cfs = df["codice_fiscale"].gather(rows).to_list()
@@ -1079,8 +1132,18 @@ class _Generator:
 
         nome_breve = str(info.get("nome_breve", info.get("nome", "Ambito")))
         lat, lon = point(hub)
-        rows = [("HUB01", f"Hub {nome_breve} - {self.names[hub]}", "HUB", self.codes[hub], address(), lat, lon,
-                 self.sa_codes[self.sa_of[hub]])]  # fmt: skip
+        rows = [
+            (
+                "HUB01",
+                f"Hub {nome_breve} - {self.names[hub]}",
+                "HUB",
+                self.codes[hub],
+                address(),
+                lat,
+                lon,
+                self.sa_codes[self.sa_of[hub]],
+            )
+        ]
         k = 0
         for sa in range(len(self.sa_codes)):
             members = np.flatnonzero(self.sa_of == sa)
@@ -1088,8 +1151,18 @@ class _Generator:
             for c in members[: min(int(rng.integers(2, 5)), members.size)]:
                 k += 1
                 lat, lon = point(int(c))
-                rows.append((f"SP{k:02d}", f"Sportello sociale di {self.names[c]}", "SPOKE", self.codes[c], address(),
-                             lat, lon, self.sa_codes[sa]))  # fmt: skip
+                rows.append(
+                    (
+                        f"SP{k:02d}",
+                        f"Sportello sociale di {self.names[c]}",
+                        "SPOKE",
+                        self.codes[c],
+                        address(),
+                        lat,
+                        lon,
+                        self.sa_codes[sa],
+                    )
+                )
         return pl.DataFrame(
             rows,
             schema=["id_sede", "nome", "tipo", "comune", "indirizzo", "lat", "lon", "sub_ambito"],

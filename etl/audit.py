@@ -62,9 +62,14 @@ def record(
     if azione not in ACTIONS:
         raise ValueError(f"azione di audit sconosciuta: {azione}")
     row = (
-        datetime.now(), _clean(utente, 200), _clean(ruolo, 50), azione, _clean(oggetto, 500), _clean(esito, 50),
+        datetime.now(),
+        _clean(utente, 200),
+        _clean(ruolo, 50),
+        azione,
+        _clean(oggetto, 500),
+        _clean(esito, 50),
         _clean(dettaglio),
-    )  # fmt: skip
+    )
     path = Path(db or settings.db_path())
     with _lock:
         _pending.append((str(path), row))
@@ -120,6 +125,13 @@ def entries(
 
 def empty() -> pl.DataFrame:
     return pl.DataFrame(
-        schema={"quando": pl.Datetime("us"), "utente": pl.String, "ruolo": pl.String, "azione": pl.String,
-                "oggetto": pl.String, "esito": pl.String, "dettaglio": pl.String}
-    )  # fmt: skip
+        schema={
+            "quando": pl.Datetime("us"),
+            "utente": pl.String,
+            "ruolo": pl.String,
+            "azione": pl.String,
+            "oggetto": pl.String,
+            "esito": pl.String,
+            "dettaglio": pl.String,
+        }
+    )

@@ -31,9 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--scale", type=float, default=1.0)
 
-    p = sub.add_parser(
-        "init", help="crea un database vuoto per i dati reali (al posto di quello dimostrativo, se c'è)"
-    )
+    p = sub.add_parser("init", help="crea un database vuoto per i dati reali (al posto di quello dimostrativo, se c'è)")
     p.add_argument("--db", type=Path, help="database (default: PDZ_DB o data/warehouse.duckdb)")
 
     p = sub.add_parser("status", help="righe per tabella e storico dei caricamenti")
@@ -65,8 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         u.add_argument("--db", type=Path, help="database per il registro accessi (default: PDZ_DB)")
 
     args = parser.parse_args(argv)
-    commands = {"load": cmd_load, "demo": cmd_demo, "init": cmd_init, "status": cmd_status, "rejected": cmd_rejected,
-                "users": cmd_users}  # fmt: skip
+    commands = {
+        "load": cmd_load,
+        "demo": cmd_demo,
+        "init": cmd_init,
+        "status": cmd_status,
+        "rejected": cmd_rejected,
+        "users": cmd_users,
+    }
     # every failure in Italian, no traceback (core/failures.py)
     return run_command(lambda: commands[args.command](args), expected=(FileNotFoundError, UsersError, LoadRefused))
 
@@ -160,9 +164,12 @@ def warehouse_status(con) -> dict:
 
     demo = warehouse.get_meta(con, "demo") == "true"
     return {
-        "tables": tables, "batches": batches, "demo": demo, "reali_nel_dimostrativo": real_loads_in_demo(con),
+        "tables": tables,
+        "batches": batches,
+        "demo": demo,
+        "reali_nel_dimostrativo": real_loads_in_demo(con),
         "in_attesa": held_count(con),
-    }  # fmt: skip
+    }
 
 
 def cmd_rejected(args: argparse.Namespace) -> int:
@@ -207,10 +214,16 @@ def cmd_users(args: argparse.Namespace) -> int:
     if action == "list":
         accounts = users.load_accounts(path)
         rows = [
-            {"utente": a.utente, "ruolo": a.ruolo, "comune": a.comune, "accesso": "password" if a.is_local else "oidc",
-             "creato": a.creato, "aggiornato": a.aggiornato}
+            {
+                "utente": a.utente,
+                "ruolo": a.ruolo,
+                "comune": a.comune,
+                "accesso": "password" if a.is_local else "oidc",
+                "creato": a.creato,
+                "aggiornato": a.aggiornato,
+            }
             for a in accounts.values()
-        ]  # fmt: skip
+        ]
         if args.json:
             print(json.dumps(rows, ensure_ascii=False))
             return 0

@@ -78,9 +78,12 @@ def remove_mapping(sistema: str, codice: str, db: Path | str | None = None, user
             raise MappingRefused(f"nessuna codifica {sistema} {codice} da eliminare.")
         batch_id = _new_batch_id(started)
         result = LoadResult(
-            file=f"modifica dal cruscotto: eliminata la codifica {sistema} {codice}", table="codifiche",
-            batch_id=batch_id, status="failed", rows_read=1,
-        )  # fmt: skip
+            file=f"modifica dal cruscotto: eliminata la codifica {sistema} {codice}",
+            table="codifiche",
+            batch_id=batch_id,
+            status="failed",
+            rows_read=1,
+        )
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute("DELETE FROM codifiche WHERE sistema = ? AND codice = ?", [sistema, codice])
@@ -100,9 +103,14 @@ def _checked_row(
     """The mapping as stored (normalised, description scrubbed), or MappingRefused with every reason."""
     batch = pl.DataFrame(
         {ROW: [1], "sistema": [sistema], "codice": [codice], "intervento": [intervento], "descrizione": [descrizione]},
-        schema={ROW: pl.Int64, "sistema": pl.String, "codice": pl.String, "intervento": pl.String,
-                "descrizione": pl.String},
-    )  # fmt: skip
+        schema={
+            ROW: pl.Int64,
+            "sistema": pl.String,
+            "codice": pl.String,
+            "intervento": pl.String,
+            "descrizione": pl.String,
+        },
+    )
     good, errors = validate_batch(CODIFICHE, batch, _context(con))
     if errors.height:
         reasons = "; ".join(f"{r['colonna']}: {r['motivo']}" for r in errors.iter_rows(named=True))
@@ -113,10 +121,17 @@ def _checked_row(
 def _context(con: duckdb.DuckDBPyConnection) -> Context:
     """What the `codifiche` checks read: the catalogue of interventi (the rest is not used by them)."""
     return Context(
-        comune_codes=set(), comune_keys={}, italy_codes=set(), italy_keys=set(),
+        comune_codes=set(),
+        comune_keys={},
+        italy_codes=set(),
+        italy_keys=set(),
         interventi=dict(con.execute("SELECT intervento, area FROM interventi").fetchall()),
-        sub_ambiti=set(), indicatori=None, anno_baseline=0, anni_piano=(), reference_year=date.today().year,
-    )  # fmt: skip
+        sub_ambiti=set(),
+        indicatori=None,
+        anno_baseline=0,
+        anni_piano=(),
+        reference_year=date.today().year,
+    )
 
 
 def _log(con: duckdb.DuckDBPyConnection, result: LoadResult, started: datetime, user: str | None) -> None:

@@ -27,10 +27,23 @@ from core import warehouse
 HELD = warehouse.HELD
 # The queue's columns that come from the staged record (core/warehouse.py declares the table).
 HELD_COLUMNS = [
-    "fonte", "id_prestazione", "persona_id", "sesso", "anno_nascita", "comune", "sistema_codifica",
-    "codice_intervento", "data_richiesta", "data_inizio", "data_fine", "ore", "importo_euro", "esito", "nucleo_id",
+    "fonte",
+    "id_prestazione",
+    "persona_id",
+    "sesso",
+    "anno_nascita",
+    "comune",
+    "sistema_codifica",
+    "codice_intervento",
+    "data_richiesta",
+    "data_inizio",
+    "data_fine",
+    "ore",
+    "importo_euro",
+    "esito",
+    "nucleo_id",
     "batch_id",
-]  # fmt: skip
+]
 MSG_COMUNE_LEFT = (
     "comune non più appartenente all'ambito: la riga era in attesa di codifica e al momento del caricamento il "
     "comune non fa più parte dell'ambito"

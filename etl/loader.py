@@ -96,8 +96,21 @@ STAGING_MEMORY_LIMIT = "1GB"
 # Columns stored per table (the warehouse schema in core/warehouse.py), in order.
 STORED = {
     "prestazioni": [
-        "fonte", "id_prestazione", "persona_id", "sesso", "anno_nascita", "comune", "intervento", "area",
-        "data_richiesta", "data_inizio", "data_fine", "ore", "importo_euro", "esito", "nucleo_id",
+        "fonte",
+        "id_prestazione",
+        "persona_id",
+        "sesso",
+        "anno_nascita",
+        "comune",
+        "intervento",
+        "area",
+        "data_richiesta",
+        "data_inizio",
+        "data_fine",
+        "ore",
+        "importo_euro",
+        "esito",
+        "nucleo_id",
     ],
     "operatori": ["id_operatore", "profilo", "sub_ambito", "fte", "contratto", "data_inizio", "data_fine"],
     "sedi": ["id_sede", "nome", "tipo", "comune", "indirizzo", "lat", "lon", "sub_ambito"],
@@ -106,7 +119,7 @@ STORED = {
     "distanze": ["comune_origine", "comune_destinazione", "minuti", "km"],
     "accessi": ["id_accesso", "data_accesso", "id_sede", "comune", "persona_id", "sesso", "anno_nascita", "esito"],
     "codifiche": ["sistema", "codice", "intervento", "descrizione"],
-}  # fmt: skip
+}
 # Columns staged beside the stored ones: a record's source code, kept while it waits for a mapping (etl/held.py).
 STAGED_EXTRA = {"prestazioni": ["sistema_codifica", "codice_intervento"]}
 KEYS = {
@@ -214,8 +227,16 @@ def load_files(
         for path in paths:
             name = (display_names or {}).get(str(path), path.name)
             results.append(
-                load_file(con, path, table=table, progress=progress, user=user, display_name=name,
-                          indicator_ids=indicator_ids, demo_build=demo_build)  # fmt: skip
+                load_file(
+                    con,
+                    path,
+                    table=table,
+                    progress=progress,
+                    user=user,
+                    display_name=name,
+                    indicator_ids=indicator_ids,
+                    demo_build=demo_build,
+                )
             )
     return results
 
@@ -518,9 +539,11 @@ def _validated_batches(
             good, errors = validate_batch(spec, renamed, ctx)
         else:  # a damaged line (wrong number of fields, NUL, bytes that are not text): rejected whole, one reason
             unreadable = batch.filter(pl.col(PROBLEM).is_not_null()).select(
-                pl.col(ROW), pl.lit(WHOLE_ROW).alias("colonna"), pl.col(PROBLEM).alias("motivo"),
+                pl.col(ROW),
+                pl.lit(WHOLE_ROW).alias("colonna"),
+                pl.col(PROBLEM).alias("motivo"),
                 pl.col(RAW).alias("valore"),
-            )  # fmt: skip
+            )
             good, errors = validate_batch(spec, renamed.filter(batch[PROBLEM].is_null()), ctx)
             errors = pl.concat([errors, unreadable.cast(ERROR_SCHEMA)]).sort(ROW)
         yield renamed, good, errors
@@ -687,9 +710,7 @@ def _log_attempt(
 
 def _close_interrupted(con: duckdb.DuckDBPyConnection) -> None:
     """Loads left `in_corso` by a process that died: this writer holds the file, so none is running."""
-    con.execute(
-        f"UPDATE caricamenti SET status = '{STATUS_INTERRUPTED}' WHERE status = '{STATUS_IN_PROGRESS}'"
-    )
+    con.execute(f"UPDATE caricamenti SET status = '{STATUS_INTERRUPTED}' WHERE status = '{STATUS_IN_PROGRESS}'")
 
 
 def _log_failure(
@@ -708,9 +729,17 @@ def _log_failure(
         if not updated or not updated[0][0]:
             con.execute(
                 "INSERT INTO caricamenti VALUES (?, ?, ?, ?, 'failed', 0, 0, 0, ?, ?, ?, NULL, ?)",
-                [result.batch_id, redact.safe_text(result.file), result.table, sha, started, datetime.now(),
-                 result.error, user],
-            )  # fmt: skip
+                [
+                    result.batch_id,
+                    redact.safe_text(result.file),
+                    result.table,
+                    sha,
+                    started,
+                    datetime.now(),
+                    result.error,
+                    user,
+                ],
+            )
     except duckdb.Error:
         pass  # the log is best effort for a failed file; the result still says why
 
@@ -744,9 +773,7 @@ def redact_stored_text(con: duckdb.DuckDBPyConnection) -> int:
                 where += " OR regexp_matches(dati, ?)"
             params = [redact.IDENTIFIER_CONTAINS] * len(columns)
             rows = con.execute(f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE {where}", params).fetchall()
-            updates = [
-                [*(_redacted(c, v, limits[c]) for c, v in zip(columns, row[1:])), row[0]] for row in rows
-            ]
+            updates = [[*(_redacted(c, v, limits[c]) for c, v in zip(columns, row[1:])), row[0]] for row in rows]
             sets = ", ".join(f"{c} = ?" for c in columns)
             if updates:
                 con.executemany(f"UPDATE {table} SET {sets} WHERE rowid = ?", updates)

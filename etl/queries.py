@@ -71,9 +71,13 @@ DEMO_BATCHES = "demo_batches"
 # accessi.csv: a demo built before `demo_batches` has none (the loader took no contacts then), so its
 # name here never hides a real load in such a warehouse.
 LEGACY_DEMO_FILES = (
-    "prestazioni_cartella_sociale.csv", "prestazioni_sil.xlsx", "operatori.csv", "sedi.csv", "accessi.csv",
+    "prestazioni_cartella_sociale.csv",
+    "prestazioni_sil.xlsx",
+    "operatori.csv",
+    "sedi.csv",
+    "accessi.csv",
     "obiettivi_dimostrativi.csv",
-)  # fmt: skip
+)
 LEGACY_DEMO_LAST = "obiettivi_dimostrativi.csv"
 
 
@@ -135,8 +139,14 @@ def reject_reasons(con: duckdb.DuckDBPyConnection, batch_ids: list[str] | None =
 def held_by_code(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Rows waiting for a code mapping, per (sistema, codice): rows, first and last start date, files."""
     if not has_table(con, HELD_BY_CODE):  # a warehouse older than the queue
-        schema = {"sistema": pl.String, "codice": pl.String, "righe": pl.Int64, "prima_data_inizio": pl.Date,
-                  "ultima_data_inizio": pl.Date, "file": pl.String}  # fmt: skip
+        schema = {
+            "sistema": pl.String,
+            "codice": pl.String,
+            "righe": pl.Int64,
+            "prima_data_inizio": pl.Date,
+            "ultima_data_inizio": pl.Date,
+            "file": pl.String,
+        }
         return pl.DataFrame(schema=schema)
     return query_pl(con, f"SELECT * FROM {HELD_BY_CODE} ORDER BY righe DESC, sistema, codice")
 
@@ -161,6 +171,5 @@ def unknown_age(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Loaded records without a year of birth (identifiers that do not encode it): per intervento and area,
     rows and distinct persons."""
     if not has_table(con, UNKNOWN_AGE):
-        return pl.DataFrame(schema={"intervento": pl.String, "area": pl.String, "righe": pl.Int64,
-                                    "persone": pl.Int64})  # fmt: skip
+        return pl.DataFrame(schema={"intervento": pl.String, "area": pl.String, "righe": pl.Int64, "persone": pl.Int64})
     return query_pl(con, f"SELECT * FROM {UNKNOWN_AGE} ORDER BY persone DESC, intervento")

@@ -333,11 +333,13 @@ def _python_batches(text_path: Path, sep: str, columns: list[str]) -> Iterator[p
                 for j, v in enumerate(record):
                     values[j].append(v if v != "" else None)
             frame = pl.DataFrame(
-                {**{c: pl.Series(c, values[j], dtype=pl.String) for j, c in enumerate(columns)},
-                 ROW: pl.int_range(riga, riga + len(chunk), dtype=pl.Int64, eager=True),
-                 PROBLEM: pl.Series(PROBLEM, problems, dtype=pl.String),
-                 RAW: redact.masked_series(pl.Series(RAW, raws, dtype=pl.String))}
-            )  # fmt: skip
+                {
+                    **{c: pl.Series(c, values[j], dtype=pl.String) for j, c in enumerate(columns)},
+                    ROW: pl.int_range(riga, riga + len(chunk), dtype=pl.Int64, eager=True),
+                    PROBLEM: pl.Series(PROBLEM, problems, dtype=pl.String),
+                    RAW: redact.masked_series(pl.Series(RAW, raws, dtype=pl.String)),
+                }
+            )
             riga += len(chunk)
             yield _drop_blank(frame)
 

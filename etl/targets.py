@@ -72,9 +72,15 @@ def _validate(
 
 
 def check_target(
-    con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str, anno: int, tipo: str, valore: float | None,
-    *, catalog: Catalog,
-) -> str:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    indicatore: str,
+    territorio: str,
+    anno: int,
+    tipo: str,
+    valore: float | None,
+    *,
+    catalog: Catalog,
+) -> str:
     """The checks of `set_target` without writing; returns the normalised tipo. `valore` None = a deletion."""
     tipo = _validate(con, indicatore, territorio, anno, tipo, catalog)
     if valore is None:
@@ -89,9 +95,15 @@ def check_target(
 
 
 def set_target(
-    con: duckdb.DuckDBPyConnection, indicatore: str, territorio: str, anno: int, tipo: str, valore: float,
-    *, catalog: Catalog,
-) -> None:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    indicatore: str,
+    territorio: str,
+    anno: int,
+    tipo: str,
+    valore: float,
+    *,
+    catalog: Catalog,
+) -> None:
     """Write one baseline or target into `obiettivi` (replacing the previous value for the same key).
 
     Raises ValueError with an Italian message for an unknown indicator or territory, a year outside
@@ -99,8 +111,10 @@ def set_target(
     plan year, a value that is not a finite number, negative, or above 100 for a percentage.
     """
     if valore is None:
-        raise ValueError("Valore non valido: vuoto. Serve un numero (per esempio 12,5); per togliere un obiettivo "
-                         "usare remove_target.")  # fmt: skip
+        raise ValueError(
+            "Valore non valido: vuoto. Serve un numero (per esempio 12,5); per togliere un obiettivo "
+            "usare remove_target."
+        )
     tipo = check_target(con, indicatore, territorio, anno, tipo, valore, catalog=catalog)
     con.execute("BEGIN TRANSACTION")
     try:

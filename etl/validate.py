@@ -37,8 +37,12 @@ ERROR_SCHEMA = {ROW: pl.Int64, "colonna": pl.String, "motivo": pl.String, "valor
 # Working columns of one batch (never returned): parsed values and codice fiscale helpers.
 _PARSED = "__parsed__"
 CF_FORMAT_OK, CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO = (
-    "__cf_format_ok", "__cf_check_ok", "__cf_date_ok", "__cf_sesso", "__cf_anno",
-)  # fmt: skip
+    "__cf_format_ok",
+    "__cf_check_ok",
+    "__cf_date_ok",
+    "__cf_sesso",
+    "__cf_anno",
+)
 ID_KIND, PROVISIONAL_OK = "__id_kind", "__id_provisional_ok"  # which identifier (etl/identifiers.py), its check
 _CF_HELPERS = (CF_FORMAT_OK, CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO, ID_KIND, PROVISIONAL_OK)
 

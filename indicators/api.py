@@ -53,12 +53,24 @@ def hierarchy(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def catalog_frame() -> pl.DataFrame:
     """The catalog metadata as a frame: indicatore, nome, nome_area, unita, direzione, k."""
     rows = [
-        {"indicatore": e.id, "nome": e.nome, "nome_area": e.nome_area, "unita": e.unita, "direzione": e.direzione,
-         "k": e.k}
+        {
+            "indicatore": e.id,
+            "nome": e.nome,
+            "nome_area": e.nome_area,
+            "unita": e.unita,
+            "direzione": e.direzione,
+            "k": e.k,
+        }
         for e in catalog()
-    ]  # fmt: skip
-    schema = {"indicatore": pl.String, "nome": pl.String, "nome_area": pl.String, "unita": pl.String,
-              "direzione": pl.String, "k": pl.Int64}  # fmt: skip
+    ]
+    schema = {
+        "indicatore": pl.String,
+        "nome": pl.String,
+        "nome_area": pl.String,
+        "unita": pl.String,
+        "direzione": pl.String,
+        "k": pl.Int64,
+    }
     return pl.DataFrame(rows, schema=schema)
 
 

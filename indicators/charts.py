@@ -76,50 +76,70 @@ def trend(
     complete = shown.filter(~pl.col("parziale").fill_null(False))
     fig.add_trace(
         go.Scatter(
-            x=complete["anno"].to_list(), y=complete["y"].to_list(), mode="lines+markers+text", name="Valore",
-            line={"color": COLOR_VALUE, "width": 3}, marker={"size": 9},
+            x=complete["anno"].to_list(),
+            y=complete["y"].to_list(),
+            mode="lines+markers+text",
+            name="Valore",
+            line={"color": COLOR_VALUE, "width": 3},
+            marker={"size": 9},
             text=[fmt.number(y, decimals) if y is not None else fmt.SUPPRESSED for y in complete["y"].to_list()],
-            textposition="top center", hovertemplate="%{x}: %{y:" + d3 + "} " + unita + "<extra></extra>",
+            textposition="top center",
+            hovertemplate="%{x}: %{y:" + d3 + "} " + unita + "<extra></extra>",
         )
-    )  # fmt: skip
+    )
     hidden = v.filter(pl.col("soppresso").fill_null(False))
     if hidden.height:  # suppressed years: an explicit marker on the axis, never a zero or a silent gap
         fig.add_trace(
             go.Scatter(
-                x=hidden["anno"].to_list(), y=[0] * hidden.height, mode="markers+text", name=fmt.SUPPRESSED_HELP,
-                marker={"symbol": "x-thin-open", "size": 12, "color": "#9e9e9e"}, text=[fmt.SUPPRESSED] * hidden.height,
-                textposition="top center", textfont={"color": "#757575"},
+                x=hidden["anno"].to_list(),
+                y=[0] * hidden.height,
+                mode="markers+text",
+                name=fmt.SUPPRESSED_HELP,
+                marker={"symbol": "x-thin-open", "size": 12, "color": "#9e9e9e"},
+                text=[fmt.SUPPRESSED] * hidden.height,
+                textposition="top center",
+                textfont={"color": "#757575"},
                 hovertemplate="%{x}: dato non pubblicabile<extra></extra>",
             )
-        )  # fmt: skip
+        )
     partial = shown.filter(pl.col("parziale").fill_null(False))
     if partial.height:
         fig.add_trace(
             go.Scatter(
-                x=partial["anno"].to_list(), y=partial["y"].to_list(), mode="markers+text",
-                name="Anno in corso (parziale)", marker={"size": 11, "color": "white", "line": {"color": COLOR_VALUE,
-                                                                                                  "width": 2}},
+                x=partial["anno"].to_list(),
+                y=partial["y"].to_list(),
+                mode="markers+text",
+                name="Anno in corso (parziale)",
+                marker={"size": 11, "color": "white", "line": {"color": COLOR_VALUE, "width": 2}},
                 text=[fmt.number(y, decimals) if y is not None else fmt.SUPPRESSED for y in partial["y"].to_list()],
-                textposition="top center", hovertemplate="%{x} (da inizio anno): %{y:" + d3 + "}<extra></extra>",
+                textposition="top center",
+                hovertemplate="%{x} (da inizio anno): %{y:" + d3 + "}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     if baseline is not None:
         fig.add_trace(
             go.Scatter(
-                x=[2024], y=[baseline], mode="markers", name=f"Baseline 2024{whose}",
+                x=[2024],
+                y=[baseline],
+                mode="markers",
+                name=f"Baseline 2024{whose}",
                 marker={"symbol": "diamond", "size": 13, "color": COLOR_BASELINE},
                 hovertemplate="Baseline 2024: %{y:" + d3 + "}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     if targets:
         years = sorted(targets)
         fig.add_trace(
             go.Scatter(
-                x=years, y=[targets[y] for y in years], mode="lines+markers", name=f"Obiettivo{whose}",
-                line={"color": COLOR_TARGET, "dash": "dash", "width": 2}, marker={"symbol": "star", "size": 13},
+                x=years,
+                y=[targets[y] for y in years],
+                mode="lines+markers",
+                name=f"Obiettivo{whose}",
+                line={"color": COLOR_TARGET, "dash": "dash", "width": 2},
+                marker={"symbol": "star", "size": 13},
                 hovertemplate="Obiettivo %{x}: %{y:" + d3 + "}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     if projection and projection[0] is not None:
         central, low, high = projection
         last = complete.drop_nulls("y").tail(1)
@@ -127,19 +147,26 @@ def trend(
             x0, y0 = int(last["anno"][0]), float(last["y"][0])
             fig.add_trace(
                 go.Scatter(
-                    x=[x0, projection_year, projection_year, x0], y=[y0, high, low, y0], fill="toself",
-                    fillcolor="rgba(239,108,0,0.15)", line={"width": 0}, mode="lines",
+                    x=[x0, projection_year, projection_year, x0],
+                    y=[y0, high, low, y0],
+                    fill="toself",
+                    fillcolor="rgba(239,108,0,0.15)",
+                    line={"width": 0},
+                    mode="lines",
                     name="Intervallo della proiezione",
                     hoverinfo="skip",
                 )
-            )  # fmt: skip
+            )
             fig.add_trace(
                 go.Scatter(
-                    x=[x0, projection_year], y=[y0, central], mode="lines+markers", name="Proiezione al 31/12/2027",
+                    x=[x0, projection_year],
+                    y=[y0, central],
+                    mode="lines+markers",
+                    name="Proiezione al 31/12/2027",
                     line={"color": COLOR_PROJECTION, "dash": "dot", "width": 2},
                     hovertemplate="Proiezione %{x}: %{y:" + d3 + "}<extra></extra>",
                 )
-            )  # fmt: skip
+            )
     fig.update_xaxes(dtick=1, tickformat="d")
     top = max([y for t in fig.data for y in (t.y or []) if y is not None] or [1])
     fig.update_yaxes(title={"text": unita}, tickformat=d3, range=[0, top * 1.18 or 1])
@@ -156,11 +183,15 @@ def population_pyramid(pyramid: pl.DataFrame, title: str | None = None, height: 
         xs = [sign * by_band.get(b, 0) for b in order]
         fig.add_trace(
             go.Bar(
-                y=order, x=xs, orientation="h", name=label, marker_color=color,
+                y=order,
+                x=xs,
+                orientation="h",
+                name=label,
+                marker_color=color,
                 customdata=[fmt.number(abs(x)) for x in xs],
                 hovertemplate="%{y}: %{customdata}<extra>" + label + "</extra>",
             )
-        )  # fmt: skip
+        )
     top = max([abs(x) for t in fig.data for x in t.x] or [1])
     ticks = [round(top * f, -2) for f in (-1, -0.5, 0, 0.5, 1)]
     fig.update_layout(barmode="relative", bargap=0.08)
@@ -179,10 +210,13 @@ def equipe(staff: pl.DataFrame, title: str | None = None, height: int = 360) -> 
             continue
         fig.add_trace(
             go.Bar(
-                x=subs, y=[part.get(s, 0) for s in subs], name=label, marker_color=PROFILE_COLORS[profilo],
+                x=subs,
+                y=[part.get(s, 0) for s in subs],
+                name=label,
+                marker_color=PROFILE_COLORS[profilo],
                 hovertemplate="%{x}: %{y:,.1f} FTE<extra>" + label + "</extra>",
             )
-        )  # fmt: skip
+        )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title={"text": "FTE (tempo pieno equivalente)"}, tickformat=",.1f")
     return _layout(fig, title, height)
@@ -196,17 +230,25 @@ def residents_per_worker(
 
     v = values.sort("valore", nulls_last=True)
     # the maps' colour rule: above the LEPS limit clearly worse (dark orange), within the objective blue
-    colors = list(palette.classify(v["valore"].to_list(), "basso", [palette.Threshold(leps, "limite LEPS"),
-                                                                      palette.Threshold(objective, "obiettivo LEPS")],
-                                   v["soppresso"].fill_null(False).to_list() if "soppresso" in v.columns else None
-                                   ).colours)  # fmt: skip
+    colors = list(
+        palette.classify(
+            v["valore"].to_list(),
+            "basso",
+            [palette.Threshold(leps, "limite LEPS"), palette.Threshold(objective, "obiettivo LEPS")],
+            v["soppresso"].fill_null(False).to_list() if "soppresso" in v.columns else None,
+        ).colours
+    )
     fig = go.Figure(
         go.Bar(
-            x=v["nome"].to_list(), y=v["valore"].to_list(), marker_color=colors,
-            text=[fmt.number(x) for x in v["valore"].to_list()], textposition="outside",
-            hovertemplate="%{x}: %{y:,.0f} residenti per assistente sociale<extra></extra>", showlegend=False,
+            x=v["nome"].to_list(),
+            y=v["valore"].to_list(),
+            marker_color=colors,
+            text=[fmt.number(x) for x in v["valore"].to_list()],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:,.0f} residenti per assistente sociale<extra></extra>",
+            showlegend=False,
         )
-    )  # fmt: skip
+    )
     for y, label, dash in ((leps, "LEPS: 1 ogni 5.000", "dash"), (objective, "Obiettivo: 1 ogni 4.000", "dot")):
         fig.add_hline(y=y, line_dash=dash, line_color="#424242", annotation_text=label, annotation_position="top left")
     fig.update_yaxes(title={"text": "residenti per assistente sociale"}, tickformat=",.0f", rangemode="tozero")

@@ -118,8 +118,14 @@ def _write(text: str, out: Path | None, rows: int) -> None:
 
 def _analysis_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", type=Path, default=None, help="database (predefinito: PDZ_DB o data/warehouse.duckdb)")
-    p.add_argument("--indicator", action="append", dest="indicators", default=None, metavar="ID",
-                   help="solo questo indicatore (ripetibile; predefinito: tutti quelli per comune)")  # fmt: skip
+    p.add_argument(
+        "--indicator",
+        action="append",
+        dest="indicators",
+        default=None,
+        metavar="ID",
+        help="solo questo indicatore (ripetibile; predefinito: tutti quelli per comune)",
+    )
     p.add_argument("--public", action="store_true", help="usa solo i valori pubblicabili (segreto statistico)")
     p.add_argument("--as-of", type=date.fromisoformat, default=None, help="data dei dati (AAAA-MM-GG)")
     p.add_argument("--format", choices=("json", "csv"), default="json")
@@ -128,8 +134,11 @@ def _analysis_arguments(p: argparse.ArgumentParser) -> None:
 
 def _equity_arguments(p: argparse.ArgumentParser) -> None:
     _analysis_arguments(p)
-    p.add_argument("--dettaglio", action="store_true",
-                   help="una riga per sub-ambito: lo scarto dal valore dell'ambito (invece del riepilogo)")  # fmt: skip
+    p.add_argument(
+        "--dettaglio",
+        action="store_true",
+        help="una riga per sub-ambito: lo scarto dal valore dell'ambito (invece del riepilogo)",
+    )
 
 
 def _unknown_indicators(ids: list[str] | None) -> list[str]:
@@ -145,8 +154,11 @@ def _analysis_inputs(args: argparse.Namespace, with_residents: bool = False):
 
     unknown = _unknown_indicators(args.indicators)
     if unknown:
-        print(f"Errore: indicatore sconosciuto: {', '.join(unknown)}. Gli identificativi validi sono quelli della "
-              "colonna «indicatore» di `python -m indicators compute`.", file=sys.stderr)  # fmt: skip
+        print(
+            f"Errore: indicatore sconosciuto: {', '.join(unknown)}. Gli identificativi validi sono quelli della "
+            "colonna «indicatore» di `python -m indicators compute`.",
+            file=sys.stderr,
+        )
         return 2
     try:
         with warehouse.reader(args.db or settings.db_path()) as con:
@@ -175,8 +187,21 @@ def evaluation_csv(results: list[dict]) -> str:
         return row
 
     schema = {k: pl.String for k in (*RESULT_KEYS, *EXTRA_KEYS)}
-    schema.update({k: pl.Float64 for k in ("effetto", "ic_basso", "ic_alto", "livello_confidenza", "p_value",
-                                           "p_minimo", "effetto_placebo", "p_value_placebo")})  # fmt: skip
+    schema.update(
+        {
+            k: pl.Float64
+            for k in (
+                "effetto",
+                "ic_basso",
+                "ic_alto",
+                "livello_confidenza",
+                "p_value",
+                "p_minimo",
+                "effetto_placebo",
+                "p_value_placebo",
+            )
+        }
+    )
     schema.update({k: pl.Int64 for k in ("n_comuni_pilota", "n_comuni_altri", "n_assegnazioni")})
     return _csv_safe(pl.DataFrame([flat(r) for r in results], schema=schema, orient="row")).write_csv()
 

@@ -29,9 +29,19 @@ LEVELS = ("comune", "sub_ambito", "ambito")
 DIRECTIONS = ("alto", "basso")
 
 REQUIRED_FIELDS = (
-    "id", "nome", "descrizione", "formula", "misura", "unita", "direzione", "livelli", "fonte",
-    "riferimento", "k_minimo", "conteggio_persone",
-)  # fmt: skip
+    "id",
+    "nome",
+    "descrizione",
+    "formula",
+    "misura",
+    "unita",
+    "direzione",
+    "livelli",
+    "fonte",
+    "riferimento",
+    "k_minimo",
+    "conteggio_persone",
+)
 OPTIONAL_FIELDS = ("minori", "complemento", "soglie")
 FILE_FIELDS = ("area", "nome_area", "indicatori")
 

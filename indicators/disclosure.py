@@ -76,8 +76,15 @@ class Population:
     dentro: tuple[Population, ...] = field(default=(), compare=False)
 
     @classmethod
-    def of(cls, unita: str, interventi, evento: str = "attivo", eta_min: int | None = None,
-           eta_max: int | None = None, condizioni=()) -> Population:  # fmt: skip
+    def of(
+        cls,
+        unita: str,
+        interventi,
+        evento: str = "attivo",
+        eta_min: int | None = None,
+        eta_max: int | None = None,
+        condizioni=(),
+    ) -> Population:
         return cls(unita, tuple(sorted(set(interventi))), evento, eta_min, eta_max, tuple(sorted(set(condizioni))))
 
     @property
@@ -111,8 +118,11 @@ class Population:
 
 
 def _distinct_units_rate(m: dict) -> dict[str, Population]:
-    return {"numeratore": Population.of(m["unita_conteggio"], m["interventi"], m["evento"], m.get("eta_min"),
-                                        m.get("eta_max"))}  # fmt: skip
+    return {
+        "numeratore": Population.of(
+            m["unita_conteggio"], m["interventi"], m["evento"], m.get("eta_min"), m.get("eta_max")
+        )
+    }
 
 
 def _record_share(m: dict) -> dict[str, Population]:
@@ -325,16 +335,22 @@ def _cells(part: pl.DataFrame, layout, groups: dict[str, str], k_by: Mapping[str
     # long table: one row per published count: its group cell, local column, value, threshold
     cols = [c for c in ("numeratore", "denominatore") if c in part.columns]
     mapping = pl.DataFrame(
-        [(i, c, local[(groups[i], p)], float(pop_k[p])) for i, cs in layout.items() for c, p in cs.items()
-         if c in cols and p.persone],
+        [
+            (i, c, local[(groups[i], p)], float(pop_k[p]))
+            for i, cs in layout.items()
+            for c, p in cs.items()
+            if c in cols and p.persone
+        ],
         schema={"indicatore": pl.String, "colonna": pl.String, "col": pl.Int64, "kp": pl.Float64},
         orient="row",
-    )  # fmt: skip
+    )
     keys = ["anno", "livello", "territorio"]
     grouped = part.select(
         pl.col("indicatore").replace_strict(groups, return_dtype=pl.String).alias("group"),
-        "indicatore", *keys, *[pl.col(c).cast(pl.Float64) for c in cols],
-    )  # fmt: skip
+        "indicatore",
+        *keys,
+        *[pl.col(c).cast(pl.Float64) for c in cols],
+    )
     frame = grouped.select("group", *keys).unique(maintain_order=True).with_row_index("gid")
     frame = frame.with_columns(pl.col("gid").cast(pl.Int64))
     cells = (
@@ -358,10 +374,13 @@ def _cells(part: pl.DataFrame, layout, groups: dict[str, str], k_by: Mapping[str
         kk[rows, d] = np.maximum(kk[rows, a], kk[rows, b])
 
     # equations: (parent, children) per group and year
-    sub_of = pl.DataFrame({"territorio": list(hierarchy), "_sub": list(hierarchy.values())},
-                          schema={"territorio": pl.String, "_sub": pl.String})  # fmt: skip
-    subs = frame.filter(pl.col("livello") == "sub_ambito").select("group", "anno", pl.col("territorio").alias("_sub"),
-                                                                   pl.col("gid").alias("_psub"))  # fmt: skip
+    sub_of = pl.DataFrame(
+        {"territorio": list(hierarchy), "_sub": list(hierarchy.values())},
+        schema={"territorio": pl.String, "_sub": pl.String},
+    )
+    subs = frame.filter(pl.col("livello") == "sub_ambito").select(
+        "group", "anno", pl.col("territorio").alias("_sub"), pl.col("gid").alias("_psub")
+    )
     amb = frame.filter(pl.col("livello") == "ambito").select("group", "anno", pl.col("gid").alias("_pamb"))
     linked = (
         frame.join(sub_of, on="territorio", how="left")
@@ -371,9 +390,12 @@ def _cells(part: pl.DataFrame, layout, groups: dict[str, str], k_by: Mapping[str
     comune = pl.col("livello") == "comune"
     direct = linked.select(
         "gid",
-        pl.when(comune).then(pl.coalesce("_psub", "_pamb")).when(pl.col("livello") == "sub_ambito")
-        .then(pl.col("_pamb")).alias("parent"),
-    ).drop_nulls()  # fmt: skip
+        pl.when(comune)
+        .then(pl.coalesce("_psub", "_pamb"))
+        .when(pl.col("livello") == "sub_ambito")
+        .then(pl.col("_pamb"))
+        .alias("parent"),
+    ).drop_nulls()
     # implied: ambito = sum of all comuni (when there is a sub-ambito level between them)
     implied = linked.filter(comune & pl.col("_pamb").is_not_null()).select(
         "gid", pl.col("_pamb").alias("parent"), pl.lit(1).alias("family")
@@ -381,14 +403,17 @@ def _cells(part: pl.DataFrame, layout, groups: dict[str, str], k_by: Mapping[str
     members = pl.concat([direct.with_columns(pl.lit(0).alias("family")), implied], how="vertical_relaxed")
     # (the order of cells and equations does not matter: every choice is ranked by territory code)
     eqs = (
-        members.select("parent", "family").unique(maintain_order=True).with_row_index("eq")
+        members.select("parent", "family")
+        .unique(maintain_order=True)
+        .with_row_index("eq")
         .join(frame.select(pl.col("gid").alias("parent"), "livello"), on="parent", maintain_order="left")
-    )  # fmt: skip
+    )
     members = members.join(eqs, on=["parent", "family"])
     series = frame.join(
         frame.select("group", "livello", "territorio").unique(maintain_order=True).with_row_index("_series"),
-        on=["group", "livello", "territorio"], maintain_order="left",
-    )["_series"].to_numpy()  # fmt: skip
+        on=["group", "livello", "territorio"],
+        maintain_order="left",
+    )["_series"].to_numpy()
     rank = frame["territorio"].rank("dense").to_numpy()
     return _Cells(
         frame=frame,
@@ -501,7 +526,7 @@ def suppress_small_cells(
         if not part.is_empty()
         else pl.DataFrame(
             schema={"indicatore": pl.String, "anno": df.schema["anno"], "livello": pl.String, "territorio": pl.String}
-        )  # fmt: skip
+        )
     )
     marks = marks.unique().with_columns(pl.lit(True).alias("_hide"))
     out = df.join(marks, on=["indicatore", "anno", "livello", "territorio"], how="left", maintain_order="left")

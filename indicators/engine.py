@@ -25,9 +25,17 @@ from indicators.definitions import Indicator, catalog
 from indicators.kinds import Context
 
 COLUMNS = (
-    "indicatore", "area", "livello", "territorio", "anno", "numeratore", "denominatore", "valore", "parziale",
+    "indicatore",
+    "area",
+    "livello",
+    "territorio",
+    "anno",
+    "numeratore",
+    "denominatore",
+    "valore",
+    "parziale",
     "soppresso",
-)  # fmt: skip
+)
 SCHEMA = {
     "indicatore": pl.String,
     "area": pl.String,

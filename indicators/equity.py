@@ -30,13 +30,27 @@ TOLERANCE = 0.10  # relative change of the cv below which the dispersion is call
 NARROWS, WIDENS, STABLE, UNKNOWN = "si restringe", "si allarga", "stabile", "non valutabile"
 
 SCHEMA = {
-    "indicatore": pl.String, "anno": pl.Int32, "parziale": pl.Boolean, "n_sub_ambiti": pl.Int64,
-    "sub_ambiti_nascosti": pl.Int64, "valore_ambito": pl.Float64, "media_ponderata": pl.Float64,
-    "cv": pl.Float64, "rapporto_max_min": pl.Float64, "sub_ambito_min": pl.String, "valore_min": pl.Float64,
-    "sub_ambito_max": pl.String, "valore_max": pl.Float64, "piu_lontano": pl.String, "scarto_piu_lontano": pl.Float64,
-    "anno_baseline": pl.Int32, "cv_baseline": pl.Float64, "anno_confronto": pl.Int32, "cv_confronto": pl.Float64,
+    "indicatore": pl.String,
+    "anno": pl.Int32,
+    "parziale": pl.Boolean,
+    "n_sub_ambiti": pl.Int64,
+    "sub_ambiti_nascosti": pl.Int64,
+    "valore_ambito": pl.Float64,
+    "media_ponderata": pl.Float64,
+    "cv": pl.Float64,
+    "rapporto_max_min": pl.Float64,
+    "sub_ambito_min": pl.String,
+    "valore_min": pl.Float64,
+    "sub_ambito_max": pl.String,
+    "valore_max": pl.Float64,
+    "piu_lontano": pl.String,
+    "scarto_piu_lontano": pl.Float64,
+    "anno_baseline": pl.Int32,
+    "cv_baseline": pl.Float64,
+    "anno_confronto": pl.Int32,
+    "cv_confronto": pl.Float64,
     "tendenza": pl.String,
-}  # fmt: skip
+}
 
 
 def sub_ambito_gaps(table: pl.DataFrame) -> pl.DataFrame:
@@ -49,14 +63,21 @@ def sub_ambito_gaps(table: pl.DataFrame) -> pl.DataFrame:
     )
     has_dir = "direzione" in table.columns
     out = (
-        sub.select("indicatore", "anno", "parziale", pl.col("territorio").alias("sub_ambito"), "valore", "soppresso",
-                   *(["direzione"] if has_dir else []))  # fmt: skip
+        sub.select(
+            "indicatore",
+            "anno",
+            "parziale",
+            pl.col("territorio").alias("sub_ambito"),
+            "valore",
+            "soppresso",
+            *(["direzione"] if has_dir else []),
+        )
         .join(amb, on=["indicatore", "anno"], how="left")
         .with_columns((pl.col("valore") - pl.col("valore_ambito")).alias("scarto"))
         .with_columns(
-            pl.when(pl.col("valore_ambito") != 0).then(pl.col("scarto") / pl.col("valore_ambito")).alias(
-                "scarto_relativo"
-            ),
+            pl.when(pl.col("valore_ambito") != 0)
+            .then(pl.col("scarto") / pl.col("valore_ambito"))
+            .alias("scarto_relativo"),
             pl.col("scarto").abs().rank("ordinal", descending=True).over("indicatore", "anno").alias("rango"),
         )
     )
@@ -71,9 +92,18 @@ def sub_ambito_gaps(table: pl.DataFrame) -> pl.DataFrame:
     else:
         out = out.with_columns(pl.lit(None, dtype=pl.Boolean).alias("peggiore"))
     return out.select(
-        "indicatore", "anno", "parziale", "sub_ambito", "valore", "valore_ambito", "scarto", "scarto_relativo",
-        "peggiore", pl.col("rango").cast(pl.Int64), "soppresso",
-    ).sort("indicatore", "anno", "rango", maintain_order=True)  # fmt: skip
+        "indicatore",
+        "anno",
+        "parziale",
+        "sub_ambito",
+        "valore",
+        "valore_ambito",
+        "scarto",
+        "scarto_relativo",
+        "peggiore",
+        pl.col("rango").cast(pl.Int64),
+        "soppresso",
+    ).sort("indicatore", "anno", "rango", maintain_order=True)
 
 
 def equity_table(
@@ -112,18 +142,25 @@ def equity_table(
             pl.col("scarto").filter(pl.col("rango") == 1).first().alias("scarto_piu_lontano"),
         )
         .with_columns(
-            pl.when(pl.col("valore_min") > 0).then(pl.col("valore_max") / pl.col("valore_min")).alias(
-                "rapporto_max_min"
-            )
+            pl.when(pl.col("valore_min") > 0)
+            .then(pl.col("valore_max") / pl.col("valore_min"))
+            .alias("rapporto_max_min")
         )
     )
-    hidden_cols = ["media_ponderata", "cv", "rapporto_max_min", "sub_ambito_min", "valore_min", "sub_ambito_max",
-                   "valore_max", "piu_lontano", "scarto_piu_lontano"]  # fmt: skip
+    hidden_cols = [
+        "media_ponderata",
+        "cv",
+        "rapporto_max_min",
+        "sub_ambito_min",
+        "valore_min",
+        "sub_ambito_max",
+        "valore_max",
+        "piu_lontano",
+        "scarto_piu_lontano",
+    ]
     rows = rows.with_columns(
         [pl.when(pl.col("_incompleto")).then(None).otherwise(pl.col(c)).alias(c) for c in hidden_cols]
-    ).with_columns(
-        pl.when(pl.col("media_ponderata") == 0).then(None).otherwise(pl.col("cv")).alias("cv")
-    )  # fmt: skip
+    ).with_columns(pl.when(pl.col("media_ponderata") == 0).then(None).otherwise(pl.col("cv")).alias("cv"))
     trend = _trend(rows, baseline_year, plan_years)
     out = rows.join(trend, on="indicatore", how="left").sort("indicatore", "anno")
     order = list(dict.fromkeys(table["indicatore"].to_list()))
@@ -153,11 +190,23 @@ def _trend(rows: pl.DataFrame, baseline_year: int, plan_years: tuple[int, ...]) 
             change = (cv_last - cv_base) / cv_base
             verdict = NARROWS if change < -TOLERANCE else WIDENS if change > TOLERANCE else STABLE
         out.append(
-            {"indicatore": ind, "anno_baseline": baseline_year, "cv_baseline": cv_base, "anno_confronto": year,
-             "cv_confronto": cv_last, "tendenza": verdict}
-        )  # fmt: skip
-    schema = {"indicatore": pl.String, "anno_baseline": pl.Int32, "cv_baseline": pl.Float64,
-              "anno_confronto": pl.Int32, "cv_confronto": pl.Float64, "tendenza": pl.String}  # fmt: skip
+            {
+                "indicatore": ind,
+                "anno_baseline": baseline_year,
+                "cv_baseline": cv_base,
+                "anno_confronto": year,
+                "cv_confronto": cv_last,
+                "tendenza": verdict,
+            }
+        )
+    schema = {
+        "indicatore": pl.String,
+        "anno_baseline": pl.Int32,
+        "cv_baseline": pl.Float64,
+        "anno_confronto": pl.Int32,
+        "cv_confronto": pl.Float64,
+        "tendenza": pl.String,
+    }
     return pl.DataFrame(out, schema=schema)
 
 

@@ -58,9 +58,22 @@ METHOD = (
     "randomizzazione: tutte le assegnazioni dello stesso numero di sub-ambiti pilota{m}."
 )
 RESULT_KEYS = (
-    "indicatore", "sub_ambiti_pilota", "data_avvio", "anni_prima", "anni_dopo", "effetto", "ic_basso", "ic_alto",
-    "livello_confidenza", "p_value", "p_minimo", "n_comuni_pilota", "n_comuni_altri", "metodo", "avvertenze",
-)  # fmt: skip
+    "indicatore",
+    "sub_ambiti_pilota",
+    "data_avvio",
+    "anni_prima",
+    "anni_dopo",
+    "effetto",
+    "ic_basso",
+    "ic_alto",
+    "livello_confidenza",
+    "p_value",
+    "p_minimo",
+    "n_comuni_pilota",
+    "n_comuni_altri",
+    "metodo",
+    "avvertenze",
+)
 EXTRA_KEYS = ("unita", "effetto_placebo", "p_value_placebo", "n_assegnazioni", "date_avvio")
 
 
@@ -167,9 +180,14 @@ def pilot_design(sub_ambiti: pl.DataFrame) -> PilotDesign:
             notes.append(
                 f"I sub-ambiti pilota sono partiti in date diverse ({each}): «prima» sono gli anni completi "
                 f"prima del {first.year}, «dopo» quelli dal {after}, quando tutti i pilota erano avviati"
-                + (f"; il {left_out[0]} è escluso come anno di transizione." if len(left_out) == 1 else
-                   f"; {_years_text(left_out)} sono esclusi come anni di transizione." if left_out else ".")
-            )  # fmt: skip
+                + (
+                    f"; il {left_out[0]} è escluso come anno di transizione."
+                    if len(left_out) == 1
+                    else f"; {_years_text(left_out)} sono esclusi come anni di transizione."
+                    if left_out
+                    else "."
+                )
+            )
         elif left_out:
             notes.append(
                 f"Il pilota è partito il {_it_date(first)}, non il 1° gennaio: il {first.year} è un anno di "
@@ -197,8 +215,9 @@ def assignments(n_clusters: int, n_treated: int, observed: tuple[int, ...], seed
     first); a seeded random sample past MAX_ASSIGNMENTS."""
     total = math.comb(n_clusters, n_treated)
     if total <= MAX_ASSIGNMENTS:
-        combos = [tuple(observed)] + [c for c in itertools.combinations(range(n_clusters), n_treated)
-                                      if c != tuple(observed)]  # fmt: skip
+        combos = [tuple(observed)] + [
+            c for c in itertools.combinations(range(n_clusters), n_treated) if c != tuple(observed)
+        ]
     else:
         rng = np.random.default_rng(seed)
         combos = [tuple(observed)] + [
@@ -340,9 +359,7 @@ def _empty_result(indicatore: str, design: PilotDesign | None) -> dict:
     }
 
 
-def evaluate_indicator(
-    table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore: str, level: float = LEVEL
-) -> dict:
+def evaluate_indicator(table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore: str, level: float = LEVEL) -> dict:
     """The comparison for one indicator: the contract's keys (`RESULT_KEYS`) and a few extra
     (`EXTRA_KEYS`). When the comparison cannot be made, `effetto` is null and `avvertenze` says why."""
     design = pilot_design(sub_ambiti)
@@ -408,9 +425,7 @@ def evaluate_indicator(
         return out
 
     changes = _comune_changes(rows, before, after)
-    usable = changes.filter(
-        pl.col("delta").is_not_null() & pl.col("peso").is_not_null() & (pl.col("peso") > 0)
-    )
+    usable = changes.filter(pl.col("delta").is_not_null() & pl.col("peso").is_not_null() & (pl.col("peso") > 0))
     dropped = changes.height - usable.height + (rows["comune"].n_unique() - changes.height)
     if dropped:
         notes.append(
@@ -535,10 +550,17 @@ def pilot_trends(table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore: str)
     design = pilot_design(sub_ambiti)
     rows = _comune_rows(table, sub_ambiti, indicatore)
     schema = {
-        "indicatore": pl.String, "anno": pl.Int32, "gruppo": pl.String, "valore": pl.Float64,
-        "n_comuni": pl.Int64, "valori_nascosti": pl.Int64, "periodo": pl.String, "parziale": pl.Boolean,
-        "data_avvio": pl.Date, "unita": pl.String,
-    }  # fmt: skip
+        "indicatore": pl.String,
+        "anno": pl.Int32,
+        "gruppo": pl.String,
+        "valore": pl.Float64,
+        "n_comuni": pl.Int64,
+        "valori_nascosti": pl.Int64,
+        "periodo": pl.String,
+        "parziale": pl.Boolean,
+        "data_avvio": pl.Date,
+        "unita": pl.String,
+    }
     if rows.is_empty() or not design.pilots:
         return pl.DataFrame(schema=schema)
     complete = rows.filter(~pl.col("parziale"))["anno"].unique().to_list()
@@ -569,8 +591,9 @@ def pilot_trends(table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore: str)
         )
         .group_by("anno", "parziale", "gruppo")
         .agg(
-            ((pl.col("valore") * pl.col("peso")).filter(counted).sum() / pl.col("peso").filter(counted).sum())
-            .alias("valore"),
+            ((pl.col("valore") * pl.col("peso")).filter(counted).sum() / pl.col("peso").filter(counted).sum()).alias(
+                "valore"
+            ),
             counted.sum().cast(pl.Int64).alias("n_comuni"),
             pl.col("soppresso").sum().cast(pl.Int64).alias("valori_nascosti"),
         )

@@ -88,9 +88,14 @@ def _exterior_lines(geo: dict) -> dict:
     """The borders of `geo` as one MultiLineString feature."""
     return {
         "type": "FeatureCollection",
-        "features": [{"type": "Feature", "properties": {},
-                      "geometry": {"type": "MultiLineString", "coordinates": _exterior_rings(geo)}}],
-    }  # fmt: skip
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "MultiLineString", "coordinates": _exterior_rings(geo)},
+            }
+        ],
+    }
 
 
 def geojson(sub_ambiti: pl.DataFrame) -> tuple[dict, dict, dict]:
@@ -108,11 +113,18 @@ def map_classes(
     decimals = fmt.decimals_for(unita)
     soppresso = values["soppresso"].fill_null(False).to_list()
     statuses = values["stato"].to_list() if "stato" in values.columns and direzione else None
-    classes = palette.map_classes(
-        values["valore"].to_list(), direzione, [palette.Threshold(v, n) for v, n in thresholds], statuses,
-        soppresso, number=lambda v: fmt.number(v, decimals),
-    ) if direzione else palette.classify(values["valore"].to_list(), None, (), soppresso,
-                                         number=lambda v: fmt.number(v, decimals))  # fmt: skip
+    classes = (
+        palette.map_classes(
+            values["valore"].to_list(),
+            direzione,
+            [palette.Threshold(v, n) for v, n in thresholds],
+            statuses,
+            soppresso,
+            number=lambda v: fmt.number(v, decimals),
+        )
+        if direzione
+        else palette.classify(values["valore"].to_list(), None, (), soppresso, number=lambda v: fmt.number(v, decimals))
+    )
     labels = {e.key: e.label for e in classes.legend}
     out = values.with_columns(
         pl.Series("classe", list(classes.keys), dtype=pl.String),
@@ -160,15 +172,24 @@ def choropleth(
         part = df.filter(pl.col("classe") == entry.key)
         fig.add_trace(
             go.Choropleth(
-                geojson=source, featureidkey="id", locations=part["territorio"].to_list(),
-                z=[1] * part.height, colorscale=[[0, entry.colour], [1, entry.colour]], showscale=False,
-                marker_line_color=entry.outline or BORDER_COLOR, marker_line_width=1.2 if entry.outline else 0.8,
-                name=entry.label, legendgroup=entry.key, showlegend=False,
-                customdata=[[n, _value_text(v, s, unita), entry.label] for n, v, s in
-                            zip(part["nome"], part["valore"], part["soppresso"])],
+                geojson=source,
+                featureidkey="id",
+                locations=part["territorio"].to_list(),
+                z=[1] * part.height,
+                colorscale=[[0, entry.colour], [1, entry.colour]],
+                showscale=False,
+                marker_line_color=entry.outline or BORDER_COLOR,
+                marker_line_width=1.2 if entry.outline else 0.8,
+                name=entry.label,
+                legendgroup=entry.key,
+                showlegend=False,
+                customdata=[
+                    [n, _value_text(v, s, unita), entry.label]
+                    for n, v, s in zip(part["nome"], part["valore"], part["soppresso"])
+                ],
                 hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     _legend(fig, classes)
     if highlight:
         target = comuni_geo if highlight.isdigit() else sub_geo
@@ -183,13 +204,20 @@ def choropleth(
             if pts.height:
                 fig.add_trace(
                     go.Scattergeo(
-                        lat=pts["lat"].to_list(), lon=pts["lon"].to_list(), mode="markers",
-                        marker={"size": size, "color": color, "symbol": symbol,
-                                "line": {"color": "#fff", "width": 1.5}},
+                        lat=pts["lat"].to_list(),
+                        lon=pts["lon"].to_list(),
+                        mode="markers",
+                        marker={
+                            "size": size,
+                            "color": color,
+                            "symbol": symbol,
+                            "line": {"color": "#fff", "width": 1.5},
+                        },
                         name="Hub" if tipo == "HUB" else "Spoke (punto di accesso)",
-                        text=pts["nome"].to_list(), hovertemplate="<b>%{text}</b><extra>" + tipo + "</extra>",
+                        text=pts["nome"].to_list(),
+                        hovertemplate="<b>%{text}</b><extra>" + tipo + "</extra>",
                     )
-                )  # fmt: skip
+                )
     _labels(fig, df, view, level, highlight)  # last: names above the points of the sedi
     # The legend sits in a band of its own under the map (two entries a row on a narrow column): the
     # map is fitted in the band above, so no legend covers a comune at any width.
@@ -197,10 +225,19 @@ def choropleth(
     legend_share = min(0.4, (34 + 22 * math.ceil(entries / 2)) / height)
     fig.update_geos(
         domain={"x": [0, 1], "y": [legend_share, 1]},
-        visible=False, fitbounds="locations", projection_type="mercator", bgcolor="rgba(0,0,0,0)",
-        showframe=False, showland=False, showcoastlines=False, showcountries=False, showlakes=False,
-        showrivers=False, showocean=False, showsubunits=False,
-    )  # fmt: skip
+        visible=False,
+        fitbounds="locations",
+        projection_type="mercator",
+        bgcolor="rgba(0,0,0,0)",
+        showframe=False,
+        showland=False,
+        showcoastlines=False,
+        showcountries=False,
+        showlakes=False,
+        showrivers=False,
+        showocean=False,
+        showsubunits=False,
+    )
     legend_text = legend_title or _legend_title(classes, direzione, unita, decimals)
     fig.update_layout(
         margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
@@ -208,11 +245,21 @@ def choropleth(
         separators=fmt.ITALIAN_SEPARATORS,
         title={"text": title} if title else None,
         showlegend=True,
-        legend={"title": {"text": legend_text + "<br>", "font": {"size": 13}, "side": "top"}, "orientation": "h",
-                "yanchor": "top", "y": legend_share, "xanchor": "left", "x": 0.0, "font": {"size": 12},
-                "itemclick": False, "itemdoubleclick": False, "entrywidthmode": "pixels", "entrywidth": 0},
+        legend={
+            "title": {"text": legend_text + "<br>", "font": {"size": 13}, "side": "top"},
+            "orientation": "h",
+            "yanchor": "top",
+            "y": legend_share,
+            "xanchor": "left",
+            "x": 0.0,
+            "font": {"size": 12},
+            "itemclick": False,
+            "itemdoubleclick": False,
+            "entrywidthmode": "pixels",
+            "entrywidth": 0,
+        },
         dragmode=False,
-    )  # fmt: skip
+    )
     return fig
 
 
@@ -222,12 +269,21 @@ def _legend(fig: go.Figure, classes: palette.Classes) -> None:
     for entry in classes.legend:
         fig.add_trace(
             go.Scattergeo(
-                lon=[None], lat=[None], mode="markers", name=f"{entry.label} ({entry.count})", legendgroup=entry.key,
-                marker={"symbol": "square", "size": 14, "color": entry.colour,
-                        "line": {"color": entry.outline or entry.colour, "width": 1.5}},
-                hoverinfo="skip", showlegend=True,
+                lon=[None],
+                lat=[None],
+                mode="markers",
+                name=f"{entry.label} ({entry.count})",
+                legendgroup=entry.key,
+                marker={
+                    "symbol": "square",
+                    "size": 14,
+                    "color": entry.colour,
+                    "line": {"color": entry.outline or entry.colour, "width": 1.5},
+                },
+                hoverinfo="skip",
+                showlegend=True,
             )
-        )  # fmt: skip
+        )
 
 
 def _legend_title(classes: palette.Classes, direzione: str | None, unita: str, decimals: int) -> str:
@@ -266,13 +322,20 @@ def _labels(fig: go.Figure, df: pl.DataFrame, view: dict, level: str, highlight:
         return
     fig.add_trace(
         go.Scattergeo(
-            lon=[view["points"][t][0] for t in chosen], lat=[view["points"][t][1] for t in chosen], mode="text",
+            lon=[view["points"][t][0] for t in chosen],
+            lat=[view["points"][t][1] for t in chosen],
+            mode="text",
             text=[f"<b>{names[t]}</b>" if t == highlight else names[t] for t in chosen],
-            textfont={**LABEL_FONT, "size": [15 if t == highlight else LABEL_FONT["size"] for t in chosen],
-                      "color": [_text_on(fills.get(t)) for t in chosen]},
-            hoverinfo="skip", showlegend=False, name="nomi",
+            textfont={
+                **LABEL_FONT,
+                "size": [15 if t == highlight else LABEL_FONT["size"] for t in chosen],
+                "color": [_text_on(fills.get(t)) for t in chosen],
+            },
+            hoverinfo="skip",
+            showlegend=False,
+            name="nomi",
         )
-    )  # fmt: skip
+    )
 
 
 def _text_on(fill: str | None) -> str:
@@ -292,6 +355,7 @@ def _lines(fig: go.Figure, rings: list[list], color: str, width: float) -> None:
         lons.extend([p[0] for p in ring] + [None])
         lats.extend([p[1] for p in ring] + [None])
     fig.add_trace(
-        go.Scattergeo(lat=lats, lon=lons, mode="lines", line={"color": color, "width": width}, hoverinfo="skip",
-                      showlegend=False)
-    )  # fmt: skip
+        go.Scattergeo(
+            lat=lats, lon=lons, mode="lines", line={"color": color, "width": width}, hoverinfo="skip", showlegend=False
+        )
+    )

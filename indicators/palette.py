@@ -209,21 +209,29 @@ def _range_labels(cuts: list[float], shown: list[float], higher_better: bool, nu
         return [f"{number(shown[0])}" if shown else "valori"]
     n = len(cuts) + 1
     if higher_better:  # value order = worse to better: [min, c0), [c0, c1), ..., [c_last, max]
-        return ["sotto " + number(cuts[0])] + [
-            f"da {number(cuts[i - 1])} a meno di {number(cuts[i])}" for i in range(1, n - 1)
-        ] + [f"{number(cuts[-1])} e oltre"]
+        return (
+            ["sotto " + number(cuts[0])]
+            + [f"da {number(cuts[i - 1])} a meno di {number(cuts[i])}" for i in range(1, n - 1)]
+            + [f"{number(cuts[-1])} e oltre"]
+        )
     # lower is better: value order [min, c0], (c0, c1], ..., (c_last, max] is better to worse
-    by_value = ["fino a " + number(cuts[0])] + [
-        f"oltre {number(cuts[i - 1])} e fino a {number(cuts[i])}" for i in range(1, n - 1)
-    ] + [f"oltre {number(cuts[-1])}"]
+    by_value = (
+        ["fino a " + number(cuts[0])]
+        + [f"oltre {number(cuts[i - 1])} e fino a {number(cuts[i])}" for i in range(1, n - 1)]
+        + [f"oltre {number(cuts[-1])}"]
+    )
     return by_value[::-1]
 
 
-def classify_status(statuses: Sequence[str | None], suppressed: Sequence[bool] | None = None,
-                    values: Sequence[float | None] | None = None) -> Classes:  # fmt: skip
+def classify_status(
+    statuses: Sequence[str | None],
+    suppressed: Sequence[bool] | None = None,
+    values: Sequence[float | None] | None = None,
+) -> Classes:
     """Classes by status against the plan (`stato`), better first; n.p. and nessun dato apart."""
-    values = list(values) if values is not None else [0.0 if s not in (None, "non calcolabile") else None
-                                                       for s in statuses]  # fmt: skip
+    values = (
+        list(values) if values is not None else [0.0 if s not in (None, "non calcolabile") else None for s in statuses]
+    )
     keys = _special_keys(values, suppressed)
     known = {s for s, _, _ in STATUS_CLASSES}
     out_keys = [k if k is not None else (s if s in known else KEY_NO_TARGET) for s, k in zip(statuses, keys)]
@@ -232,8 +240,13 @@ def classify_status(statuses: Sequence[str | None], suppressed: Sequence[bool] |
         legend.append(LegendEntry(KEY_NO_TARGET, LABEL_NO_TARGET, NO_TARGET, out_keys.count(KEY_NO_TARGET)))
     legend += _special_legend(out_keys)
     colour = _colour_of(legend)
-    return Classes(tuple(out_keys), tuple(colour[k] for k in out_keys), tuple(legend), METHOD_STATUS,
-                   "Stato rispetto all'obiettivo")  # fmt: skip
+    return Classes(
+        tuple(out_keys),
+        tuple(colour[k] for k in out_keys),
+        tuple(legend),
+        METHOD_STATUS,
+        "Stato rispetto all'obiettivo",
+    )
 
 
 def map_classes(

@@ -42,9 +42,12 @@ def is_provisional(con: duckdb.DuckDBPyConnection) -> bool:
 def population_pyramid(con: duckdb.DuckDBPyConnection, comuni: list[str]) -> pl.DataFrame:
     """Residents by age band and sex for the given comuni: fascia, sesso, residenti."""
     bands = pl.DataFrame(
-        {"da": [a for a, _ in AGE_BANDS], "a": [b for _, b in AGE_BANDS],
-         "fascia": [f"{a}–{b}" if b < 100 else f"{a}+" for a, b in AGE_BANDS]}
-    )  # fmt: skip
+        {
+            "da": [a for a, _ in AGE_BANDS],
+            "a": [b for _, b in AGE_BANDS],
+            "fascia": [f"{a}–{b}" if b < 100 else f"{a}+" for a, b in AGE_BANDS],
+        }
+    )
     con_bands = con.cursor()
     con_bands.register("_bands", bands)
     try:

@@ -11,12 +11,13 @@ from datetime import date
 import plotly.graph_objects as go
 import polars as pl
 
-from indicators import evaluation, fmt
+from indicators import evaluation, fmt, palette
 from indicators.charts import COLOR_VALUE, FONT
 
-COLOR_PILOT = "#d95f02"  # orange: the pilot sub-ambiti (also on the maps' hub markers' side of the palette)
-COLOR_OTHERS = "#1f4e79"  # the dashboard's blue: the other sub-ambiti
-COLOR_WORSE, COLOR_BETTER = "#c62828", "#2e7d32"
+# The groups are neither better nor worse: not the palette's blue («meglio») and orange («peggio»).
+COLOR_PILOT = "#6a51a3"  # purple: the pilot sub-ambiti
+COLOR_OTHERS = "#525252"  # dark grey: the other sub-ambiti
+COLOR_WORSE, COLOR_BETTER = palette.WORSE_DARK, palette.BETTER_DARK  # the maps' one colour rule
 
 
 def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
@@ -139,7 +140,7 @@ def caseload_chart(rows: pl.DataFrame, names: dict[str, str], title: str | None 
 
 def gaps_chart(gaps: pl.DataFrame, names: dict[str, str], unita: str, title: str | None = None,
                height: int = 360) -> go.Figure:  # fmt: skip
-    """Each sub-ambito's distance from the ambito's value (bars), red where it is worse, green where not."""
+    """Each sub-ambito's distance from the ambito's value (bars), orange where it is worse, blue where not."""
     rows = gaps.sort("sub_ambito", descending=True)
     decimals = fmt.decimals_for(unita)
     hidden = rows["soppresso"].fill_null(False).to_list()

@@ -41,9 +41,18 @@ HOLD_SHARE = 0.05  # for a target equal to the baseline (hold the level): 5% of 
 PROJECTION_LEVEL = 0.80  # prediction interval of the projection
 
 TARGET_COLUMNS = (
-    "baseline", "obiettivo", "obiettivo_finale", "atteso", "stato", "proiezione_2027", "proiezione_min",
-    "proiezione_max", "obiettivo_atteso", "riferimento", "territorio_riferimento",
-)  # fmt: skip
+    "baseline",
+    "obiettivo",
+    "obiettivo_finale",
+    "atteso",
+    "stato",
+    "proiezione_2027",
+    "proiezione_min",
+    "proiezione_max",
+    "obiettivo_atteso",
+    "riferimento",
+    "territorio_riferimento",
+)
 
 # `riferimento`: whose plan a row is judged against (null: none, the row is "senza obiettivo").
 RIF_COMUNE, RIF_SUB_AMBITO, RIF_AMBITO = "comune", "sub_ambito", "ambito"
@@ -261,8 +270,15 @@ def target_table(targets: pl.DataFrame) -> pl.DataFrame:
         final = d["targets"].get(last)
         if final is None and d["targets"]:
             final = d["targets"][max(d["targets"])]
-        out.append({"indicatore": ind, "territorio": terr, "baseline": d["baseline"], "obiettivo_finale": final,
-                    **{f"obiettivo_{a}": d["targets"].get(a) for a in years}})  # fmt: skip
+        out.append(
+            {
+                "indicatore": ind,
+                "territorio": terr,
+                "baseline": d["baseline"],
+                "obiettivo_finale": final,
+                **{f"obiettivo_{a}": d["targets"].get(a) for a in years},
+            }
+        )
     schema = {"indicatore": pl.String, "territorio": pl.String, "baseline": pl.Float64, "obiettivo_finale": pl.Float64}
     schema |= {f"obiettivo_{a}": pl.Float64 for a in years}
     return pl.DataFrame(out, schema=schema)
@@ -296,7 +312,9 @@ def with_targets(
         hidden = hidden_baselines.select("indicatore", "territorio").unique().with_columns(pl.lit(True).alias("_h"))
         tt = (
             tt.join(hidden, on=["indicatore", "territorio"], how="left")
-            .with_columns(pl.when(pl.col("_h").fill_null(False)).then(None).otherwise(pl.col("baseline")).alias("baseline"))
+            .with_columns(
+                pl.when(pl.col("_h").fill_null(False)).then(None).otherwise(pl.col("baseline")).alias("baseline")
+            )
             .drop("_h")
         )
     df = reference_plans(values, tt, hierarchy)
@@ -322,11 +340,14 @@ def reference_plans(values: pl.DataFrame, tt: pl.DataFrame, hierarchy: dict[str,
     ref = pl.coalesce([pl.when(p.is_in(usable_keys)).then(c) for p, c in zip(pairs, candidates)])
     df = values.with_columns(ref.alias("territorio_riferimento"))
     level = (
-        pl.when(pl.col("territorio_riferimento").is_null()).then(None)
-        .when(pl.col("territorio_riferimento") == "AMBITO").then(pl.lit(RIF_AMBITO))
-        .when(pl.col("territorio_riferimento") == pl.col("territorio")).then(pl.col("livello"))
+        pl.when(pl.col("territorio_riferimento").is_null())
+        .then(None)
+        .when(pl.col("territorio_riferimento") == "AMBITO")
+        .then(pl.lit(RIF_AMBITO))
+        .when(pl.col("territorio_riferimento") == pl.col("territorio"))
+        .then(pl.col("livello"))
         .otherwise(pl.lit(RIF_SUB_AMBITO))
-    )  # fmt: skip
+    )
     df = df.with_columns(level.cast(pl.String).alias("riferimento"))
     plan = tt.rename({"territorio": "_plan_territorio"})
     return (
@@ -349,7 +370,7 @@ def _projections(df: pl.DataFrame, entries: dict[str, Indicator], last: int) -> 
     fits = (
         df.filter(
             ~pl.col("parziale") & pl.col("valore").is_not_null() & ~pl.col("valore").is_nan() & ~pl.col("soppresso")
-        )  # fmt: skip
+        )
         .group_by(["indicatore", "territorio"])
         .agg(
             pl.len().alias("n"),
@@ -369,9 +390,10 @@ def _projections(df: pl.DataFrame, entries: dict[str, Indicator], last: int) -> 
         )
     )
     half = (
-        t * (pl.col("sse") / (pl.col("n") - 2)).sqrt()
+        t
+        * (pl.col("sse") / (pl.col("n") - 2)).sqrt()
         * (1 + 1 / pl.col("n") + (last - pl.col("xm")) ** 2 / pl.col("sxx")).sqrt()
-    )  # fmt: skip
+    )
     half = pl.when(pl.col("n") >= 3).then(half).otherwise(None)
     percent = [i for i, e in entries.items() if e.unita.strip() == "%"]
 
@@ -411,11 +433,7 @@ def published_digits_expr(x: pl.Expr, decimals: int) -> pl.Expr:
     error = ((x_hi * scale_hi - product) + x_hi * scale_lo + x_lo * scale_hi) + x_lo * scale_lo  # x*scale = p + e
     floor = product.floor()
     tie = (product - floor) == 0.5
-    return (
-        pl.when(tie & (error > 0)).then(floor + 1.0)
-        .when(tie & (error < 0)).then(floor)
-        .otherwise(product.round(0))
-    )  # fmt: skip
+    return pl.when(tie & (error > 0)).then(floor + 1.0).when(tie & (error < 0)).then(floor).otherwise(product.round(0))
 
 
 def _published_decimals_expr(entries: dict[str, Indicator], x: pl.Expr, y: pl.Expr) -> pl.Expr:
@@ -461,13 +479,18 @@ def _with_status(
     eps = 1e-9 * pl.max_horizontal(pl.lit(1.0), tg.abs(), b.abs())
     scale = d.replace_strict({n: 10.0**n for n in _decimal_choices(entries)}, return_dtype=pl.Float64)
     stato = (
-        pl.when((pl.col("anno") < b_year) | ~known | b.is_null() | tg.is_null()).then(pl.lit(SENZA_OBIETTIVO))
-        .when(v.is_null()).then(pl.lit(NON_CALCOLABILE))
-        .when(sign * beyond_target >= 0).then(pl.lit(RAGGIUNTO))
-        .when(sign * behind >= 0).then(pl.lit(IN_LINEA))
-        .when(sign * behind >= -(tolerance + eps) * scale).then(pl.lit(A_RISCHIO))
+        pl.when((pl.col("anno") < b_year) | ~known | b.is_null() | tg.is_null())
+        .then(pl.lit(SENZA_OBIETTIVO))
+        .when(v.is_null())
+        .then(pl.lit(NON_CALCOLABILE))
+        .when(sign * beyond_target >= 0)
+        .then(pl.lit(RAGGIUNTO))
+        .when(sign * behind >= 0)
+        .then(pl.lit(IN_LINEA))
+        .when(sign * behind >= -(tolerance + eps) * scale)
+        .then(pl.lit(A_RISCHIO))
         .otherwise(pl.lit(NON_IN_LINEA))
-    )  # fmt: skip
+    )
     atteso = pl.when((pl.col("anno") >= b_year) & known).then(expected)
     proj = pl.col("proiezione_2027").fill_nan(None)
     meets = sign * _published_difference_expr(entries, proj, tg)[0] >= 0

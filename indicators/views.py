@@ -53,17 +53,27 @@ def level_values(
 ) -> pl.DataFrame:
     """territorio, nome, residenti, valore, soppresso, numeratore, denominatore, stato, riferimento,
     territorio_riferimento: one indicator-year at one level (every territory, with or without a value)."""
-    wanted = ["territorio", "valore", "soppresso", "numeratore", "denominatore", "stato", "riferimento",
-              "territorio_riferimento"]  # fmt: skip
+    wanted = [
+        "territorio",
+        "valore",
+        "soppresso",
+        "numeratore",
+        "denominatore",
+        "stato",
+        "riferimento",
+        "territorio_riferimento",
+    ]
     rows = table.filter(
         (pl.col("indicatore") == indicatore) & (pl.col("anno") == year) & (pl.col("livello") == livello)
     ).select([c for c in wanted if c in table.columns])
     if livello == "comune":
         names = territories.select(pl.col("comune").alias("territorio"), "nome", "residenti")
     else:
-        names = territories.group_by("sub_ambito", maintain_order=True).agg(
-            pl.col("nome_sub_ambito").first().alias("nome"), pl.col("residenti").sum()
-        ).rename({"sub_ambito": "territorio"})  # fmt: skip
+        names = (
+            territories.group_by("sub_ambito", maintain_order=True)
+            .agg(pl.col("nome_sub_ambito").first().alias("nome"), pl.col("residenti").sum())
+            .rename({"sub_ambito": "territorio"})
+        )
     return names.join(rows, on="territorio", how="left", maintain_order="left").with_columns(
         pl.col("soppresso").fill_null(False)
     )
@@ -149,8 +159,11 @@ REFERENCE_LABELS = {
     "sub_ambito": "rispetto all'obiettivo del sub-ambito",
     "ambito": "rispetto al percorso dell'ambito",
 }
-REFERENCE_SHORT = {"comune": "obiettivo del comune", "sub_ambito": "obiettivo del sub-ambito",
-                   "ambito": "percorso dell'ambito"}  # fmt: skip
+REFERENCE_SHORT = {
+    "comune": "obiettivo del comune",
+    "sub_ambito": "obiettivo del sub-ambito",
+    "ambito": "percorso dell'ambito",
+}
 REFERENCE_OWNER = {"comune": "del comune", "sub_ambito": "del sub-ambito", "ambito": "dell'ambito"}
 
 
@@ -218,7 +231,8 @@ def overview_display(ov: pl.DataFrame, year: int, show_reference: bool | None = 
         if borrowed:
             row["Rispetto a"] = REFERENCE_SHORT.get(r.get("riferimento") or "", "–")
         rows.append(
-            row | {
+            row
+            | {
                 "Indicatore": r["nome"],
                 f"Valore {year}": fmt.with_unit(r.get("valore"), unita, bool(r.get("soppresso"))),
                 f"Variazione sul {year - 1}": _signed(r.get("variazione"), unita),
@@ -285,9 +299,11 @@ def positions(table: pl.DataFrame, territories: pl.DataFrame, year: int, comune:
     sub = own[0] if own.len() else None
     rows = (
         table.filter(
-            (pl.col("anno") == year) & (pl.col("livello") == "comune") & pl.col("valore").is_not_null()
+            (pl.col("anno") == year)
+            & (pl.col("livello") == "comune")
+            & pl.col("valore").is_not_null()
             & ~pl.col("soppresso")
-        )  # fmt: skip
+        )
         .select("indicatore", "territorio", "valore", "direzione")
         .join(sub_of, on="territorio", how="left")
         .with_columns(pl.when(pl.col("direzione") == "alto").then(-pl.col("valore")).otherwise("valore").alias("_k"))
@@ -300,12 +316,15 @@ def positions(table: pl.DataFrame, territories: pl.DataFrame, year: int, comune:
         pl.col("_k").rank("min").over("indicatore").cast(pl.Int64).alias("posizione_sub_ambito"),
         pl.len().over("indicatore").cast(pl.Int64).alias("su_sub_ambito"),
     )
-    mine = ambito.filter(pl.col("territorio") == comune).select(
-        "indicatore", "posizione_ambito", "su_ambito"
-    ).join(
-        in_sub.filter(pl.col("territorio") == comune).select("indicatore", "posizione_sub_ambito", "su_sub_ambito"),
-        on="indicatore", how="left",
-    )  # fmt: skip
+    mine = (
+        ambito.filter(pl.col("territorio") == comune)
+        .select("indicatore", "posizione_ambito", "su_ambito")
+        .join(
+            in_sub.filter(pl.col("territorio") == comune).select("indicatore", "posizione_sub_ambito", "su_sub_ambito"),
+            on="indicatore",
+            how="left",
+        )
+    )
     return mine.select("indicatore", "posizione_sub_ambito", "su_sub_ambito", "posizione_ambito", "su_ambito")
 
 
@@ -361,16 +380,18 @@ def comune_overview_display(
             row["Rispetto a"] = "–" if r.get("soppresso") else REFERENCE_SHORT.get(r.get("riferimento") or "", "–")
         unit_text = "" if unita.strip() == "%" else f" ({unita})"
         out.append(
-            row | {
+            row
+            | {
                 "Indicatore": f"{r['nome']}{unit_text}",
                 f"{comune_name} {year}": num(r.get("valore"), unita, bool(r.get("soppresso"))),
                 "Obiettivo 2027": num(r.get("target_2027"), unita, False),
                 "Sub-ambito": num(r.get("valore_sub_ambito"), unita, bool(r.get("soppresso_sub_ambito"))),
                 "Ambito": num(r.get("valore_ambito"), unita, bool(r.get("soppresso_ambito"))),
-                POSITION_COLUMN: _position_text(r.get("posizione_sub_ambito"), r.get("su_sub_ambito")) + " · "
+                POSITION_COLUMN: _position_text(r.get("posizione_sub_ambito"), r.get("su_sub_ambito"))
+                + " · "
                 + _position_text(r.get("posizione_ambito"), r.get("su_ambito")),
             }
-        )  # fmt: skip
+        )
     return pl.DataFrame(out) if out else pl.DataFrame()
 
 

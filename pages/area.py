@@ -25,9 +25,14 @@ def render(area: str) -> None:
     levels = [lv for lv in LEVELS if lv in f.access.levels]
     if len(levels) > 1:
         level = st.segmented_control(
-            "Mappa per", levels, format_func=LEVELS.get, default=levels[0], key="livello", bind="query-params",
+            "Mappa per",
+            levels,
+            format_func=LEVELS.get,
+            default=levels[0],
+            key="livello",
+            bind="query-params",
             required=True,
-        )  # fmt: skip
+        )
     else:  # the Regione: sub-ambiti only
         level = levels[0]
     territorio, _ = selected_territory(f)
@@ -46,15 +51,25 @@ def render(area: str) -> None:
         left, right = st.columns([3, 2])
         with left:
             fig = maps.choropleth(
-                values, sub, entry_level, entry.unita, entry.direzione, highlight=highlight,
-                sedi=sedi if area == "organizzazione" else None, height=480, publish=published_geojson,
+                values,
+                sub,
+                entry_level,
+                entry.unita,
+                entry.direzione,
+                highlight=highlight,
+                sedi=sedi if area == "organizzazione" else None,
+                height=480,
+                publish=published_geojson,
                 thresholds=entry.soglie,
-            )  # fmt: skip
+            )
             key = f"map_{entry.id}_{entry_level}"
             st.plotly_chart(
-                fig, key=key, on_select=map_selection_callback(key, entry_level), selection_mode="points",
+                fig,
+                key=key,
+                on_select=map_selection_callback(key, entry_level),
+                selection_mode="points",
                 config=map_config(),
-            )  # fmt: skip
+            )
             own = f" Contorno nero: {f.name_of(highlight)}." if highlight else ""
             st.caption(
                 f"{LEVELS[entry_level]}, anno {f.year}. Clic su un territorio per selezionarlo; "
@@ -63,10 +78,13 @@ def render(area: str) -> None:
         with right:
             listed = views.map_table(classified, entry.unita, entry.direzione, entry_level)
             st.dataframe(
-                listed, hide_index=True, width="stretch", height=min(480, 38 + 35 * listed.height),
+                listed,
+                hide_index=True,
+                width="stretch",
+                height=min(480, 38 + 35 * listed.height),
                 key=f"list_{entry.id}_{entry_level}",
                 column_config={"Valore": st.column_config.TextColumn(help=entry.unita, width=90)},
-            )  # fmt: skip
+            )
             st.caption(
                 f"L'elenco della mappa dal valore migliore (valori in {entry.unita}); per cercare un nome, la lente "
                 "in alto a destra dell'elenco."
@@ -80,8 +98,16 @@ def render(area: str) -> None:
         left, right = st.columns([3, 2])
         with left:
             st.plotly_chart(
-                charts.trend(rows, entry.unita, baseline, targets, projection, title=f.name_of(shown_at), height=400,
-                             owner=views.plan_owner(rows)),  # fmt: skip
+                charts.trend(
+                    rows,
+                    entry.unita,
+                    baseline,
+                    targets,
+                    projection,
+                    title=f.name_of(shown_at),
+                    height=400,
+                    owner=views.plan_owner(rows),
+                ),
                 key=f"trend_{entry.id}",
             )
         with right:

@@ -49,22 +49,35 @@ entries = {e.id: e for e in api.catalog() if "comune" in e.livelli}
 behind = views.furthest_behind(overview)
 first = behind["indicatore"][0] if behind.height else next(iter(entries))
 chosen = st.selectbox(
-    "Indicatore", list(entries), index=list(entries).index(first), key="comune_indicatore",
+    "Indicatore",
+    list(entries),
+    index=list(entries).index(first),
+    key="comune_indicatore",
     format_func=lambda i: f"{entries[i].nome_area} · {entries[i].nome}",
-)  # fmt: skip
+)
 entry = entries[chosen]
 values = views.level_values(f.table, f.territories, entry.id, f.year, "comune")
 cell = views.cell(f.table, entry.id, f.comune, f.year)
 left, right = st.columns([1, 1])
 with left:
     fig = maps.choropleth(
-        values, session.sub_ambiti_table(f), "comune", entry.unita, entry.direzione, highlight=f.comune, height=440,
-        publish=published_geojson, thresholds=entry.soglie,
-    )  # fmt: skip
+        values,
+        session.sub_ambiti_table(f),
+        "comune",
+        entry.unita,
+        entry.direzione,
+        highlight=f.comune,
+        height=440,
+        publish=published_geojson,
+        thresholds=entry.soglie,
+    )
     st.plotly_chart(
-        fig, key="comune_map", on_select=map_selection_callback("comune_map", "comune"), selection_mode="points",
+        fig,
+        key="comune_map",
+        on_select=map_selection_callback("comune_map", "comune"),
+        selection_mode="points",
         config=map_config(),
-    )  # fmt: skip
+    )
     mine = overview.filter(pl.col("indicatore") == entry.id)
     if mine.height:
         r = mine.row(0, named=True)
@@ -74,17 +87,29 @@ with left:
         if r.get("posizione_ambito"):
             where.append(f"{r['posizione_ambito']}° su {r['su_ambito']} nell'ambito")
         st.caption(
-            (f"Posizione: {', '.join(where)} (1° = il migliore; contano i comuni con un dato pubblicato). "
-             if where else "") + "Contorno nero: il comune; tutti i comuni nella pagina dell'area."
-        )  # fmt: skip
+            (
+                f"Posizione: {', '.join(where)} (1° = il migliore; contano i comuni con un dato pubblicato). "
+                if where
+                else ""
+            )
+            + "Contorno nero: il comune; tutti i comuni nella pagina dell'area."
+        )
 with right:
     rows = views.series(f.table, entry.id, f.comune)
     baseline, targets, projection = views.plan_targets(rows)
     st.plotly_chart(
-        charts.trend(rows, entry.unita, baseline, targets, projection, title=f"{row['nome']} · {entry.nome}",
-                     height=440, owner=views.plan_owner(rows)),
+        charts.trend(
+            rows,
+            entry.unita,
+            baseline,
+            targets,
+            projection,
+            title=f"{row['nome']} · {entry.nome}",
+            height=440,
+            owner=views.plan_owner(rows),
+        ),
         key="comune_trend",
-    )  # fmt: skip
+    )
     if cell:
         st.markdown(views.reading(cell, f.year))
 
@@ -101,17 +126,22 @@ for area, label in api.area_names().items():
     st.markdown(f"**{label}**")
     st.dataframe(
         views.comune_overview_display(rows, f.year, row["nome"], row["nome_sub_ambito"], mixed),
-        hide_index=True, width="stretch",
-        column_config={"Indicatore": st.column_config.TextColumn(width=380),
-                       views.POSITION_COLUMN: st.column_config.TextColumn(
-                           width=130, help="Nel sub-ambito · nell'ambito (1° = il migliore)")},
-    )  # fmt: skip
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Indicatore": st.column_config.TextColumn(width=380),
+            views.POSITION_COLUMN: st.column_config.TextColumn(
+                width=130, help="Nel sub-ambito · nell'ambito (1° = il migliore)"
+            ),
+        },
+    )
 others = views.territory_comparison(f.table, f.year, f.comune, row["sub_ambito"]).filter(
     ~pl.col("indicatore").is_in(list(entries))
 )
 if others.height:
     st.markdown(f"**Calcolati per sub-ambito: {row['nome_sub_ambito']} rispetto all'ambito**")
-    st.dataframe(views.comparison_display(others, row["nome_sub_ambito"], with_comune=False), hide_index=True,
-                 width="stretch")  # fmt: skip
+    st.dataframe(
+        views.comparison_display(others, row["nome_sub_ambito"], with_comune=False), hide_index=True, width="stretch"
+    )
 if f.is_public:
     st.caption(fmt.SUPPRESSED_HELP)

@@ -52,9 +52,13 @@ if last:
         st.table(italian_frame(etl_queries.reject_reasons(con, last)))
         st.dataframe(italian_frame(rejected.drop("batch_id")), hide_index=True, width="stretch")
         download_button(
-            f, "Scarica le righe scartate (CSV)", write_csv(rejected, separator=";"), "righe_scartate.csv",
-            "text/csv", f"righe scartate dei caricamenti {', '.join(last)}",
-        )  # fmt: skip
+            f,
+            "Scarica le righe scartate (CSV)",
+            write_csv(rejected, separator=";"),
+            "righe_scartate.csv",
+            "text/csv",
+            f"righe scartate dei caricamenti {', '.join(last)}",
+        )
     else:
         st.success("Nessuna riga scartata.")
 
@@ -103,9 +107,13 @@ reasons = etl_queries.reject_reasons(con)
 if reasons.height:
     st.dataframe(italian_frame(reasons), hide_index=True, width="stretch")
     download_button(
-        f, "Scarica tutte le righe scartate (CSV)", write_csv(etl_queries.rejected_rows(con), separator=";"),
-        "tutte_le_righe_scartate.csv", "text/csv", "tutte le righe scartate",
-    )  # fmt: skip
+        f,
+        "Scarica tutte le righe scartate (CSV)",
+        write_csv(etl_queries.rejected_rows(con), separator=";"),
+        "tutte_le_righe_scartate.csv",
+        "text/csv",
+        "tutte le righe scartate",
+    )
 else:
     st.write("Nessuna riga scartata finora.")
 

@@ -65,12 +65,23 @@ def excel() -> bytes:
 left, right = st.columns(2)  # the files are written on click (a regional table takes seconds in Excel)
 with left:
     download_button(
-        f, "Scarica CSV", lambda: write_csv(export, separator=";", decimal_comma=True),
-        f"indicatori_{f.audience}_{suffix}.csv", "text/csv", what, icon=":material/download:", key="exp_csv",
-    )  # fmt: skip
+        f,
+        "Scarica CSV",
+        lambda: write_csv(export, separator=";", decimal_comma=True),
+        f"indicatori_{f.audience}_{suffix}.csv",
+        "text/csv",
+        what,
+        icon=":material/download:",
+        key="exp_csv",
+    )
 with right:
     download_button(
-        f, "Scarica Excel", excel, f"indicatori_{f.audience}_{suffix}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", what, icon=":material/download:",
+        f,
+        "Scarica Excel",
+        excel,
+        f"indicatori_{f.audience}_{suffix}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        what,
+        icon=":material/download:",
         key="exp_xlsx",
-    )  # fmt: skip
+    )

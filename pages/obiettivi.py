@@ -40,20 +40,28 @@ with tab_editor:
     subs = f.territories.select("sub_ambito", "nome_sub_ambito").unique().sort("sub_ambito")
     comuni = f.territories.sort("nome")["comune"].to_list()
     livelli = entries[ind].livelli
-    options = (["AMBITO"] if "ambito" in livelli else []) + (
-        subs["sub_ambito"].to_list() if "sub_ambito" in livelli else []
-    ) + (comuni if "comune" in livelli else [])  # fmt: skip
+    options = (
+        (["AMBITO"] if "ambito" in livelli else [])
+        + (subs["sub_ambito"].to_list() if "sub_ambito" in livelli else [])
+        + (comuni if "comune" in livelli else [])
+    )
     terr = st.selectbox(
-        "Territorio", options, format_func=lambda t: f"Comune di {f.name_of(t)}" if t.isdigit() else f.name_of(t),
+        "Territorio",
+        options,
+        format_func=lambda t: f"Comune di {f.name_of(t)}" if t.isdigit() else f.name_of(t),
         help="Un comune senza obiettivo proprio è confrontato con l'obiettivo del suo sub-ambito o, se manca, con "
         "il percorso dell'ambito. Un obiettivo del comune (baseline e obiettivo finale) ha la precedenza.",
-    )  # fmt: skip
+    )
     current = api.plan_rows(f.con, ind, terr)
     st.caption(
         f"Unità: {entries[ind].unita}. Direzione: {api.DIRECTION_LABELS[entries[ind].direzione]}."
-        + (" L'obiettivo del comune vale quando ha sia la baseline sia un obiettivo; fino ad allora il comune è "
-           "confrontato con l'obiettivo del sub-ambito o con il percorso dell'ambito." if terr.isdigit() else "")
-    )  # fmt: skip
+        + (
+            " L'obiettivo del comune vale quando ha sia la baseline sia un obiettivo; fino ad allora il comune è "
+            "confrontato con l'obiettivo del sub-ambito o con il percorso dell'ambito."
+            if terr.isdigit()
+            else ""
+        )
+    )
     edited = st.data_editor(
         current.to_pandas(),
         hide_index=True,
@@ -65,9 +73,12 @@ with tab_editor:
         changes = pl.from_pandas(edited)
         errors = api.save_plan_rows(db_path(), ind, terr, changes)
         audit_action(
-            f, "obiettivi", f"{ind} · {terr}", "rifiutato" if errors else "ok",
+            f,
+            "obiettivi",
+            f"{ind} · {terr}",
+            "rifiutato" if errors else "ok",
             "; ".join(errors) if errors else f"{changes.height} righe salvate",
-        )  # fmt: skip
+        )
         if errors:
             for message in errors:
                 st.error(message)

@@ -33,8 +33,12 @@ with c3:
         "Azioni", list(audit.ACTIONS), format_func=audit.ACTIONS.get, key="reg_azioni", placeholder="Tutte"
     )
 with c4:
-    outcome = st.selectbox("Esito", [None, "ok", "rifiutato", "fallito"], key="reg_esito",
-                           format_func=lambda e: "Tutti" if e is None else e)  # fmt: skip
+    outcome = st.selectbox(
+        "Esito",
+        [None, "ok", "rifiutato", "fallito"],
+        key="reg_esito",
+        format_func=lambda e: "Tutti" if e is None else e,
+    )
 
 start, end = (period[0], period[-1]) if isinstance(period, (tuple, list)) and period else (None, None)
 log = audit.entries(db_path(), dal=start, al=end, utente=who, azioni=actions or None, esito=outcome)
@@ -43,6 +47,10 @@ st.caption(f"{log.height} voci" + (f", di cui {failed} accessi non riusciti" if 
 shown = log.with_columns(log["azione"].replace_strict(audit.ACTIONS, default=log["azione"]).alias("azione"))
 st.dataframe(italian_frame(shown), hide_index=True, width="stretch")
 download_button(
-    access, "Scarica il registro (CSV)", write_csv(log, separator=";"), "registro_accessi.csv", "text/csv",
+    access,
+    "Scarica il registro (CSV)",
+    write_csv(log, separator=";"),
+    "registro_accessi.csv",
+    "text/csv",
     f"registro accessi ({log.height} voci)",
-)  # fmt: skip
+)

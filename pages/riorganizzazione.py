@@ -18,7 +18,7 @@ from ui import reorganisation as data
 from ui import session
 from ui.banners import banners
 from ui.filters import frame
-from ui.geo import published_geojson
+from ui.geo import map_config, published_geojson
 
 f = frame(page="Riorganizzazione")
 st.title("Riorganizzazione: il nuovo modello alla prova")
@@ -61,6 +61,8 @@ with tab_pilot:
         st.plotly_chart(
             charts.pilot_chart(trends, series, entry.unita, start, title=f"{entry.nome} ({entry.unita})"),
             key="rio_trend",
+            alt=f"Andamento di {entry.nome}: comuni pilota e altri comuni, con l'avvio del pilota. I valori sono "
+            "nella tabella qui sotto.",
         )
         notes = [f"Linee spesse: media dei comuni di ciascun gruppo ({entry.unita}); linee sottili: i sub-ambiti."]
         if trends.filter(pl.col("valori_nascosti") > 0).height:
@@ -71,7 +73,7 @@ with tab_pilot:
         if trends.filter(pl.col("parziale")).height:
             notes.append("L'ultimo anno è in corso (punto vuoto): non entra nel confronto.")
         st.caption(" ".join(notes))
-        with st.expander("Tabella dei valori del grafico"):
+        with st.expander("Dati del grafico: i valori per anno, gruppo e sub-ambito"):
             st.dataframe(rio.trends_display(trends, series, entry.unita), hide_index=True, width="stretch")
 
         st.subheader("La stima: il pilota ha fatto la differenza?")
@@ -139,7 +141,11 @@ with tab_access:
             title=f"Minuti dal punto di accesso più vicino del proprio sub-ambito{method}", highlight=highlight,
             sedi=sedi, publish=published_geojson, thresholds=rio.proximity_thresholds(soglia), legend_title="Minuti",
         )  # fmt: skip
-        st.plotly_chart(fig, key="rio_map")
+        st.plotly_chart(
+            fig, key="rio_map", config=map_config(),
+            alt="Mappa dei minuti dal punto di accesso più vicino, per comune, con hub e spoke. I valori sono nella "
+            "tabella «Tutti i comuni» qui sotto.",
+        )  # fmt: skip
         if highlight:
             own = per_comune.filter(pl.col("comune") == highlight)
             if own.height:
@@ -159,7 +165,11 @@ with tab_access:
             title=f"Residenti oltre {soglia} minuti dal punto di accesso{method}", sedi=sedi, publish=published_geojson,
             legend_title=f"% residenti oltre {soglia} minuti",
         )  # fmt: skip
-        st.plotly_chart(fig, key="rio_map")
+        st.plotly_chart(
+            fig, key="rio_map", config=map_config(),
+            alt=f"Mappa dei residenti oltre {soglia} minuti per sub-ambito, con hub e spoke. I valori sono nella "
+            "tabella per sub-ambito qui sotto.",
+        )  # fmt: skip
     st.caption("Blu: entro la soglia (più scuro: entro metà); arancione: oltre la soglia (più scuro: oltre una volta "
                "e mezza). Simboli: hub e spoke (punti di accesso). Senza colore: nessuna sede nel proprio "
                "sub-ambito.")  # fmt: skip
@@ -209,8 +219,11 @@ with tab_load:
         sentence = rio.caseload_sentence(load, names)
         if sentence:
             st.markdown(sentence)
-        st.plotly_chart(charts.caseload_chart(load, names, title=f"Persone in carico per operatore ({year})"),
-                        key="rio_load")  # fmt: skip
+        st.plotly_chart(
+            charts.caseload_chart(load, names, title=f"Persone in carico per operatore ({year})"), key="rio_load",
+            alt="Persone in carico per operatore dell'équipe e per assistente sociale, per sub-ambito. I valori "
+            "sono nella tabella qui sotto.",
+        )  # fmt: skip
         st.dataframe(rio.caseload_display(load, names), hide_index=True, width="stretch")
         if f.is_public:
             st.caption(fmt.SUPPRESSED_HELP)
@@ -244,8 +257,10 @@ with tab_equity:
             charts.gaps_chart(gaps, names, entries[pick].unita,
                               title=f"{entries[pick].nome}: ogni sub-ambito rispetto all'ambito ({f.year})"),
             key="rio_gaps",
+            alt=f"Scarto di ogni sub-ambito dal valore dell'ambito per {entries[pick].nome}. I valori sono nella "
+            "tabella qui sotto.",
         )  # fmt: skip
-        st.caption("Rosso: peggio del valore dell'ambito; verde: uguale o meglio (secondo la direzione "
+        st.caption("Arancione: peggio del valore dell'ambito; blu: uguale o meglio (secondo la direzione "
                    f"dell'indicatore: {api.DIRECTION_LABELS.get(entries[pick].direzione, '')}).")  # fmt: skip
         st.dataframe(rio.gaps_display(gaps, names, entries[pick].unita), hide_index=True, width="stretch")
         st.markdown("**Tutti gli indicatori**")

@@ -29,13 +29,21 @@ with left:
     sedi = session.sedi(f).filter(pl.col("sub_ambito") == code)
     if f.access.sees_comuni:
         values = comuni.select(
-            pl.col("comune").alias("territorio"), "nome", pl.col("residenti").cast(pl.Float64).alias("valore"),
-            pl.lit(False).alias("soppresso"), "residenti",
-        )  # fmt: skip
+            pl.col("comune").alias("territorio"),
+            "nome",
+            pl.col("residenti").cast(pl.Float64).alias("valore"),
+            pl.lit(False).alias("soppresso"),
+            "residenti",
+        )
         fig = maps.choropleth(  # residents: context, neither better nor worse (a neutral scale)
-            values, sub_table.filter(pl.col("sub_ambito") == code), "comune", "residenti", direzione=None, sedi=sedi,
+            values,
+            sub_table.filter(pl.col("sub_ambito") == code),
+            "comune",
+            "residenti",
+            direzione=None,
+            sedi=sedi,
             publish=published_geojson,
-        )  # fmt: skip
+        )
     else:  # the Regione: sub-ambiti only, this one outlined
         values = (
             f.territories.group_by("sub_ambito")
@@ -46,7 +54,13 @@ with left:
             .select(pl.col("sub_ambito").alias("territorio"), "nome", "valore", pl.lit(False).alias("soppresso"))
         )
         fig = maps.choropleth(
-            values, sub_table, "sub_ambito", "residenti", direzione=None, highlight=code, sedi=sedi,
+            values,
+            sub_table,
+            "sub_ambito",
+            "residenti",
+            direzione=None,
+            highlight=code,
+            sedi=sedi,
             publish=published_geojson,
         )
     st.plotly_chart(fig, key="sub_map", config=map_config())

@@ -44,9 +44,18 @@ def write_csv(path: Path, header: list[str], rows: list[list], sep: str = ",", e
 
 
 PRESTAZIONI_HEADER = [
-    "id_prestazione", "codice_fiscale", "comune_residenza", "intervento", "data_richiesta", "data_inizio",
-    "data_fine", "ore", "importo_euro", "esito", "id_nucleo",
-]  # fmt: skip
+    "id_prestazione",
+    "codice_fiscale",
+    "comune_residenza",
+    "intervento",
+    "data_richiesta",
+    "data_inizio",
+    "data_fine",
+    "ore",
+    "importo_euro",
+    "esito",
+    "id_nucleo",
+]
 
 
 def prestazione(

@@ -74,9 +74,11 @@ def test_comune_page_shows_suppressed_cells_as_np_in_public_view(demo_db, tables
     column = f"{smallest['nome']} 2025"
     shown = pl.concat([pl.from_pandas(frame.value) for frame in at.dataframe if column in frame.value.columns])
     expected = views.comune_overview_display(
-        views.comune_overview(table, terr, 2025, smallest["comune"]), 2025, smallest["nome"],
+        views.comune_overview(table, terr, 2025, smallest["comune"]),
+        2025,
+        smallest["nome"],
         smallest["nome_sub_ambito"],
-    )  # fmt: skip
+    )
     assert sorted(shown[column].to_list()) == sorted(expected[column].to_list())
     suppressed = table.filter(
         (pl.col("territorio") == smallest["comune"]) & (pl.col("anno") == 2025) & pl.col("soppresso")
@@ -182,3 +184,16 @@ def test_a_damaged_warehouse_shows_an_italian_message_before_login_not_a_traceba
     assert error.value.startswith("Il database non è leggibile") and "copia di sicurezza" in error.value
     shown = " ".join(str(e.value) for e in [*at.error, *at.markdown, *at.caption, *at.info])
     assert str(tmp_path) not in shown and "Traceback" not in shown and "IO Error" not in shown
+
+
+def test_report_is_prepared_with_its_progress_shown_then_offered_for_download(demo_db):
+    """«Prepara» runs the report in a status box with a progress bar, then the download button holds the file."""
+    at = run_page("pages/panoramica.py", anno="2025")
+    assert not at.download_button, "nothing is generated before the click"
+    at.button(key="report_make_pptx").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.label for s in at.status] == ["Presentazione (PowerPoint): pronto"]
+    assert at.status[0].state == "complete"
+    assert at.get("progress")[-1].proto.value == 100
+    [button] = [b for b in at.download_button if b.key == "report_pptx"]
+    assert button.proto.label == "Scarica: Presentazione (PowerPoint)"

@@ -34,14 +34,27 @@ UPWARD_EXCEPTIONS = {
 
 # The warehouse's write API (core/warehouse.py): calling it is writing; so is opening a DuckDB
 # connection of one's own (it could open the warehouse file read-write).
-WRITE_API = {"core.warehouse." + name for name in ("writer", "set_meta", "ensure_schema", "refresh_reference",
-                                                    "_connect_with_wait")} | {"duckdb.connect"}  # fmt: skip
+WRITE_API = {
+    "core.warehouse." + name
+    for name in ("writer", "set_meta", "ensure_schema", "refresh_reference", "_connect_with_wait")
+} | {"duckdb.connect"}
 # SQL that changes data or schema, in a string constant (an f-string's literal parts too).
 SQL_WRITE_VERBS = (
-    "INSERT INTO", "UPDATE ", "DELETE FROM", "CREATE TABLE", "CREATE OR REPLACE TABLE", "CREATE TEMP TABLE",
-    "CREATE OR REPLACE TEMP TABLE", "CREATE VIEW", "CREATE OR REPLACE VIEW", "DROP TABLE", "ALTER TABLE",
-    "TRUNCATE", "COPY ", "ATTACH",
-)  # fmt: skip
+    "INSERT INTO",
+    "UPDATE ",
+    "DELETE FROM",
+    "CREATE TABLE",
+    "CREATE OR REPLACE TABLE",
+    "CREATE TEMP TABLE",
+    "CREATE OR REPLACE TEMP TABLE",
+    "CREATE VIEW",
+    "CREATE OR REPLACE VIEW",
+    "DROP TABLE",
+    "ALTER TABLE",
+    "TRUNCATE",
+    "COPY ",
+    "ATTACH",
+)
 WRITERS = ("etl", "core.warehouse")  # etl/ and the module that defines the warehouse (schema, reference data)
 # (module, function) outside etl/ that may hold write SQL -> why it never writes the warehouse file.
 WRITE_EXCEPTIONS = {
@@ -274,8 +287,10 @@ def _write_sql_sites() -> dict[tuple[str, str], list[str]]:
             id(n.body[0].value)
             for n in ast.walk(tree)
             if isinstance(n, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-            and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)
-        }  # fmt: skip
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+            and isinstance(n.body[0].value, ast.Constant)
+        }
         for function, node in _functions(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
                 hits = _write_verbs(node.value)

@@ -28,9 +28,12 @@ PASSWORD = "una-password-di-prova"
 CREMA = "019035"
 OIDC_MAYOR = "sindaco@comune.crema.cr.it"
 OIDC_SECRETS = {
-    "redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "pdz",
-    "client_secret": "s", "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration",
-}  # fmt: skip
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "x" * 32,
+    "client_id": "pdz",
+    "client_secret": "s",
+    "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration",
+}
 
 
 def _write_accounts(path) -> None:
@@ -206,6 +209,13 @@ def downloads(monkeypatch):
     return found
 
 
+def _prepared_report(at: AppTest, fmt: str) -> bytes:
+    """Click the page's «Prepara» for a report (made by the page's own code, for the logged-in role); its bytes."""
+    at.button(key=f"report_make_{fmt}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at.session_state[f"report_ready_{fmt}"][1]
+
+
 def _workbook(data: bytes):
     import io
 
@@ -228,18 +238,25 @@ def _comuni(site) -> set[str]:
 def test_regione_downloads_hold_no_comune_value(site, downloads):
     """Panoramica's and Sub-ambito's «Tabelle per la Regione (Excel)» and Esporta's CSV and Excel, as clicked."""
     comuni = _comuni(site)
-    run_as("regione", "pages/panoramica.py", anno="2025")
-    run_as("regione", "pages/sub_ambito.py", anno="2025")  # the first sub-ambito
+    pages = [run_as("regione", "pages/panoramica.py", anno="2025")]
+    pages.append(run_as("regione", "pages/sub_ambito.py", anno="2025"))  # the first sub-ambito
     run_as("regione", "pages/esporta.py", anno="2025")
-    for name in ("monitoraggio_pdz_AMBITO_2025.xlsx", "monitoraggio_pdz_SA1_2025.xlsx"):
-        wb = _workbook(downloads[name]())
+    for name, at in zip(("monitoraggio_pdz_AMBITO_2025.xlsx", "monitoraggio_pdz_SA1_2025.xlsx"), pages):
+        wb = _workbook(_prepared_report(at, "xlsx"))
         assert "Comuni" not in wb.sheetnames, name
         assert not _workbook_cells(wb) & comuni, name
         assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 9  # Metadati, the 7 areas, Riorganizzazione
-    csv = pl.read_csv(io_bytes(downloads["indicatori_pubblico_2025.csv"]()), separator=";", decimal_comma=True,
-                      schema_overrides={"territorio": pl.String})  # fmt: skip
-    excel = pl.read_excel(io_bytes(downloads["indicatori_pubblico_2025.xlsx"]()), sheet_name="indicatori",
-                          schema_overrides={"territorio": pl.String})  # fmt: skip
+    csv = pl.read_csv(
+        io_bytes(downloads["indicatori_pubblico_2025.csv"]()),
+        separator=";",
+        decimal_comma=True,
+        schema_overrides={"territorio": pl.String},
+    )
+    excel = pl.read_excel(
+        io_bytes(downloads["indicatori_pubblico_2025.xlsx"]()),
+        sheet_name="indicatori",
+        schema_overrides={"territorio": pl.String},
+    )
     for export in (csv, excel):
         assert export.height > 0
         assert set(export["livello"]) == {"ambito", "sub_ambito"}
@@ -249,11 +266,14 @@ def test_regione_downloads_hold_no_comune_value(site, downloads):
 def test_sindaco_downloads_are_the_public_view_only(site, tables, downloads):
     """Even asking for the office view in the URL: the export is the public table, the report too."""
     run_as("sindaco.crema", "pages/esporta.py", anno="2025", vista="Ufficio di Piano")
-    run_as("sindaco.crema", "pages/panoramica.py", anno="2025", vista="Ufficio di Piano")
+    panoramica = run_as("sindaco.crema", "pages/panoramica.py", anno="2025", vista="Ufficio di Piano")
     assert "indicatori_ufficio_2025.csv" not in downloads
-    csv = pl.read_csv(io_bytes(downloads["indicatori_pubblico_2025.csv"]()), separator=";", decimal_comma=True,
-                      schema_overrides={"territorio": pl.String, "numeratore": pl.Float64,
-                                        "denominatore": pl.Float64})  # fmt: skip
+    csv = pl.read_csv(
+        io_bytes(downloads["indicatori_pubblico_2025.csv"]()),
+        separator=";",
+        decimal_comma=True,
+        schema_overrides={"territorio": pl.String, "numeratore": pl.Float64, "denominatore": pl.Float64},
+    )
     public = tables["pubblico"].filter(pl.col("anno") == 2025)
     keys = ["indicatore", "territorio"]
     joined = csv.join(public, on=keys, suffix="_p", how="left")
@@ -263,7 +283,7 @@ def test_sindaco_downloads_are_the_public_view_only(site, tables, downloads):
     assert (shown["valore"] - shown["valore_p"]).abs().max() < 1e-6
     hidden = joined.filter(pl.col("soppresso"))
     assert hidden["numeratore"].null_count() == hidden.height and hidden["valore"].null_count() == hidden.height
-    report = _workbook(downloads["monitoraggio_pdz_019035_2025.xlsx"]())
+    report = _workbook(_prepared_report(panoramica, "xlsx"))
     assert "Comuni" in report.sheetnames and "n.p." in _workbook_cells(report)
 
 
@@ -626,8 +646,11 @@ def run_oidc(user: dict, page: str = "pages/panoramica.py", **query) -> AppTest:
 
 
 def test_oidc_identity_gets_the_role_of_its_email(site):
-    at = run_oidc({"is_logged_in": True, "email": "Sindaco@Comune.Crema.cr.it", "email_verified": True},
-                  "pages/comune.py", vista="Ufficio di Piano")  # fmt: skip
+    at = run_oidc(
+        {"is_logged_in": True, "email": "Sindaco@Comune.Crema.cr.it", "email_verified": True},
+        "pages/comune.py",
+        vista="Ufficio di Piano",
+    )
     assert at.title[0].value == "Comune di Crema"
     assert len(at.radio) == 0 and "Vista: Pubblica" in texts(at)
     assert "login" in set(audit.entries(site, utente=OIDC_MAYOR)["azione"])

@@ -49,7 +49,19 @@ def test_scale_spec_accepts_a_custom_number_of_records():
 def test_tiny_run_reports_every_measurement_ratio_and_goal(tmp_path):
     out = tmp_path / "bench"
     results = run_benchmarks(
-        ["--scales", f"ambito:{ROWS}", "--out", str(out), "--repeat", "1", "--quiet", "--budget", "600"]
+        [
+            "--scales",
+            f"ambito:{ROWS}",
+            "--out",
+            str(out),
+            "--repeat",
+            "1",
+            "--quiet",
+            "--budget",
+            "600",
+            "--steps",
+            "scales",
+        ]
     )
     scale = results["scales"]["ambito"]
     assert scale["status"] == "completa", scale.get("status")
@@ -62,8 +74,17 @@ def test_tiny_run_reports_every_measurement_ratio_and_goal(tmp_path):
     load = steps["load"]["result"]
     assert load["rows_read"] == ROWS and load["rows_rejected"] == scale["bad_rows"] > 0
     summary = scale["summary"]
-    for key in ("load_rows_per_s", "floor_rows_per_s", "pandas_rows_per_s", "ratio_load_floor", "ratio_pandas_load",
-                "indicators_ufficio_s", "indicators_pubblico_s", "app_cold_s", "page_max_s"):  # fmt: skip
+    for key in (
+        "load_rows_per_s",
+        "floor_rows_per_s",
+        "pandas_rows_per_s",
+        "ratio_load_floor",
+        "ratio_pandas_load",
+        "indicators_ufficio_s",
+        "indicators_pubblico_s",
+        "app_cold_s",
+        "page_max_s",
+    ):
         assert summary[key] is not None and summary[key] > 0, key
     assert summary["ratio_load_floor"] == pytest.approx(steps["load"]["seconds"] / steps["floor"]["seconds"])
     assert summary["ratio_pandas_load"] == pytest.approx(steps["pandas"]["seconds"] / steps["load"]["seconds"])
@@ -79,8 +100,30 @@ def test_tiny_run_reports_every_measurement_ratio_and_goal(tmp_path):
     saved = json.loads((out / "benchmark.json").read_text())
     assert saved["scales"]["ambito"]["summary"]["ratio_load_floor"] == pytest.approx(summary["ratio_load_floor"])
     md = (out / "benchmark.md").read_text()
-    for text in ("rapporto nostro ÷ pavimento", "pandas+SQLite ÷ nostro", "pagina `panoramica`", "## Obiettivi",
-                 results["machine"]["cpu_model"]):  # fmt: skip
+    for text in (
+        "rapporto nostro ÷ pavimento",
+        "pandas+SQLite ÷ nostro",
+        "pagina `panoramica`",
+        "## Obiettivi",
+        results["machine"]["cpu_model"],
+    ):
         assert text in md
     # nothing big is left behind without --keep
     assert not (out / "ambito" / "prestazioni.csv").exists()
+
+
+def test_reports_step_times_each_format_and_reports_the_goals(tmp_path):
+    """`--steps reports`: XLSX, PDF and PPTX on a (small) demo warehouse, cold and with the images cached."""
+    out = tmp_path / "bench"
+    args = ["--steps", "reports", "--out", str(out), "--repeat", "1", "--quiet", "--demo-scale", "0.2"]
+    results = run_benchmarks(args)
+    rep = results["reports"]
+    assert rep["status"] == "ok", rep.get("error")
+    median = rep["summary"]["median"]
+    assert set(median) == {"xlsx", "pdf", "pptx", "pptx_after_pdf", "pdf_after_pptx"}
+    assert all(v > 0 for v in median.values())
+    assert rep["summary"]["ratio_xlsx"]["pdf"] == pytest.approx(median["pdf"] / median["xlsx"])
+    goals = rep["summary"]["goals"]
+    assert len(goals) == 8 and all(g["met"] in (True, False) for g in goals)
+    md = (out / "benchmark.md").read_text(encoding="utf-8")
+    assert "Report sul database dimostrativo" in md and "PDF, dati nuovi" in md and "≤ 3× XLSX" in md

@@ -18,8 +18,17 @@ from tests.conftest import demo_warehouse_env, make_cf, open_page, write_csv
 from ui import access as auth
 
 PASSWORD = "una-password-di-prova"
-HEADER = ["id_prestazione", "fonte", "codice_fiscale", "comune_residenza", "intervento", "sistema_codifica",
-          "codice_intervento", "data_inizio", "anno_nascita"]  # fmt: skip
+HEADER = [
+    "id_prestazione",
+    "fonte",
+    "codice_fiscale",
+    "comune_residenza",
+    "intervento",
+    "sistema_codifica",
+    "codice_intervento",
+    "data_inizio",
+    "anno_nascita",
+]
 STP = "STP0301230000001"
 
 
@@ -34,7 +43,7 @@ def _prepare(tmp) -> None:
         *[[f"S{i}", "cartella", cf, "Crema", "", "CARTELLA", "DOM-23", "2025-02-01", ""] for i, cf in enumerate(old)],
         ["S9", "cartella", make_cf("VRDLCU", 1950, 4, 5), "Crema", "", "CARTELLA", "Q7", "2025-02-01", ""],
         ["S10", "cartella", STP, "Crema", "SAD", "", "", "2025-02-01", ""],  # no year of birth: age unknown
-    ]  # fmt: skip
+    ]
     [res] = load_files([write_csv(tmp / "cartella.csv", HEADER, rows)], db=db, user="ufficio")
     assert (res.rows_loaded, res.rows_held) == (1, 4)
 

@@ -23,9 +23,18 @@ from etl.codice_fiscale import CF_PATTERN, check_character, derive_expr
 SEED = 42
 CATALOGUE = pl.read_csv(settings.INTERVENTI_FILE)
 CONTRACT_COLUMNS = [
-    "id_prestazione", "codice_fiscale", "comune_residenza", "intervento", "data_richiesta", "data_inizio",
-    "data_fine", "ore", "importo_euro", "esito", "id_nucleo",
-]  # fmt: skip
+    "id_prestazione",
+    "codice_fiscale",
+    "comune_residenza",
+    "intervento",
+    "data_richiesta",
+    "data_inizio",
+    "data_fine",
+    "ore",
+    "importo_euro",
+    "esito",
+    "id_nucleo",
+]
 REQUIRED = ["id_prestazione", "codice_fiscale", "comune_residenza", "intervento", "data_inizio"]
 
 

@@ -74,8 +74,11 @@ def test_a_sindaco_panoramica_opens_on_the_comune_with_statuses_against_the_ambi
     # the status of each row, by hand, on the ambito's straight line (higher or lower is better)
     for r in judged.iter_rows(named=True):
         amb = views.cell(table, r["indicatore"], "AMBITO", YEAR)
-        assert (r["baseline"], r["obiettivo_finale"], r["atteso"]) == (amb["baseline"], amb["obiettivo_finale"],
-                                                                       pytest.approx(amb["atteso"]))  # fmt: skip
+        assert (r["baseline"], r["obiettivo_finale"], r["atteso"]) == (
+            amb["baseline"],
+            amb["obiettivo_finale"],
+            pytest.approx(amb["atteso"]),
+        )
     captions = " ".join(c.value for c in at.caption)
     assert f"{judged.height} rispetto al percorso dell'ambito" in captions
     assert "Rispetto a" not in at.dataframe[0].value.columns  # one reference for all: the caption says it
@@ -130,8 +133,11 @@ def test_the_organisation_map_draws_the_leps_limit_as_a_class(site):
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     fills = [t for t in spec["data"] if t["type"] == "choropleth"]
     colour_of = {loc: t["colorscale"][0][1] for t in fills for loc in t["locations"]}
-    rows = table.filter((pl.col("indicatore") == "org_residenti_per_as") & (pl.col("anno") == YEAR)
-                        & (pl.col("livello") == "sub_ambito"))  # fmt: skip
+    rows = table.filter(
+        (pl.col("indicatore") == "org_residenti_per_as")
+        & (pl.col("anno") == YEAR)
+        & (pl.col("livello") == "sub_ambito")
+    )
     assert rows.height == 6
     for r in rows.iter_rows(named=True):  # by hand: > 5.000 worse, 4.000-5.000 between, <= 4.000 better
         v = r["valore"]
@@ -149,8 +155,13 @@ def test_the_comune_page_gives_status_positions_and_a_small_map(site):
     assert counters(at) == views.status_counts(ov) and sum(counters(at).values()) > 0
     # positions by hand: 1 + the comuni with a published value strictly better than Crema's
     entry = [e for e in api.catalog() if "comune" in e.livelli and e.area == "anziani"][0]
-    rows = table.filter((pl.col("indicatore") == entry.id) & (pl.col("anno") == YEAR) & (pl.col("livello") == "comune")
-                        & pl.col("valore").is_not_null() & ~pl.col("soppresso"))  # fmt: skip
+    rows = table.filter(
+        (pl.col("indicatore") == entry.id)
+        & (pl.col("anno") == YEAR)
+        & (pl.col("livello") == "comune")
+        & pl.col("valore").is_not_null()
+        & ~pl.col("soppresso")
+    )
     mine = rows.filter(pl.col("territorio") == CREMA)["valore"][0]
     better = rows.filter(pl.col("valore") > mine if entry.direzione == "alto" else pl.col("valore") < mine).height
     shown = pl.concat([pl.from_pandas(d.value) for d in at.dataframe if views.POSITION_COLUMN in d.value.columns])

@@ -29,8 +29,12 @@ NUMBER = re.compile(r"^[ ]*[+\-]?(?:[0-9][0-9.,]*|[.,][0-9]+)(?:[eE][+\-]?[0-9]+
 
 def live_cells(text: str, sep: str) -> list[str]:
     """The cells of a CSV text that a spreadsheet would run as a formula."""
-    return [c for row in csv.reader(io.StringIO(text, newline=""), delimiter=sep) for c in row
-            if LIVE.match(c) and not NUMBER.match(c)]  # fmt: skip
+    return [
+        c
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+        for c in row
+        if LIVE.match(c) and not NUMBER.match(c)
+    ]
 
 
 def neutralised_cells(text: str, sep: str) -> list[str]:
@@ -47,8 +51,18 @@ def test_formula_cells_get_an_apostrophe_and_numbers_stay_numbers():
     )
     out = spreadsheet.neutralise_formulas(df)
     assert out["testo"].to_list() == [
-        "'=1+1", "'+SUM(A1)", "-3", "-1.234,5", "'@x", "'\tx", "' =x", "ok", "'-1+1", "1e-3", None,
-    ]  # fmt: skip
+        "'=1+1",
+        "'+SUM(A1)",
+        "-3",
+        "-1.234,5",
+        "'@x",
+        "'\tx",
+        "' =x",
+        "ok",
+        "'-1+1",
+        "1e-3",
+        None,
+    ]
     assert out["numero"].to_list() == df["numero"].to_list() and out.schema == df.schema
     text = spreadsheet.write_csv(df, separator=";", decimal_comma=True)
     assert text.splitlines()[1] == "'=1+1;-3;-1,5" and live_cells(text, ";") == []
@@ -80,9 +94,10 @@ def _hostile_files(tmp: Path) -> list[Path]:
     codes = {c: FORMULAS[i % len(FORMULAS)].strip() + c for i, c in enumerate(sorted(comuni["sub_ambito"].unique()))}
     sub = comuni.with_columns(
         pl.col("sub_ambito").replace_strict(codes).alias("sub_ambito"),
-        pl.col("sub_ambito").replace_strict({c: FORMULAS[i % len(FORMULAS)] + " nome" for i, c in
-                                             enumerate(sorted(codes))}).alias("nome_sub_ambito"),
-    )  # fmt: skip
+        pl.col("sub_ambito")
+        .replace_strict({c: FORMULAS[i % len(FORMULAS)] + " nome" for i, c in enumerate(sorted(codes))})
+        .alias("nome_sub_ambito"),
+    )
     sub.write_csv(tmp / "sub_ambiti_ostili.csv")
     rows = [prestazione(f"f{i}", ore=f, comune=f, esito=f) for i, f in enumerate(FORMULAS)]
     write_csv(tmp / "prestazioni_ostili.csv", PRESTAZIONI_HEADER, rows)
@@ -90,8 +105,9 @@ def _hostile_files(tmp: Path) -> list[Path]:
 
 
 def _hostile_audit(tmp: Path) -> None:
-    audit.record("esportazione", "m.rossi", "ufficio_di_piano", "=cmd|' /C calc'!A0", "ok", "-1+cmd",
-                 db=tmp / "warehouse.duckdb")  # fmt: skip
+    audit.record(
+        "esportazione", "m.rossi", "ufficio_di_piano", "=cmd|' /C calc'!A0", "ok", "-1+cmd", db=tmp / "warehouse.duckdb"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +132,9 @@ def hostile_db(tmp_path_factory):
 
 
 def _run(module: str, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_cli_rejected_csv(hostile_db, tmp_path):

@@ -207,8 +207,15 @@ def try_login(username: str, password: str) -> str | None:
     source, client = _source(), _client()
     decision = throttle.attempt(name, source, client)
     if not decision.check:
-        audit.record("login_fallito", name, None, "locale", "rifiutato",
-                     f"troppi tentativi: attesa di {_seconds(decision.wait)} richiesta", db=db)  # fmt: skip
+        audit.record(
+            "login_fallito",
+            name,
+            None,
+            "locale",
+            "rifiutato",
+            f"troppi tentativi: attesa di {_seconds(decision.wait)} richiesta",
+            db=db,
+        )
         return (
             f"Troppi tentativi non riusciti: per sicurezza attendere {_seconds(decision.wait)}, poi inserire di "
             "nuovo la password e premere Accedi. Password dimenticata: chiedere all'Ufficio di Piano."
@@ -219,8 +226,13 @@ def try_login(username: str, password: str) -> str | None:
         audit.record("login_fallito", name, None, "locale", "rifiutato", "nome utente o password errati", db=db)
         return "Nome utente o password non corretti."
     throttle.succeeded(name, client)
-    st.session_state[SESSION_KEY] = {"utente": name, "fonte": "locale", "dal": now, "ultimo": now,
-                                     "ruolo": account.ruolo}  # fmt: skip
+    st.session_state[SESSION_KEY] = {
+        "utente": name,
+        "fonte": "locale",
+        "dal": now,
+        "ultimo": now,
+        "ruolo": account.ruolo,
+    }
     audit.record("login", name, account.ruolo, "locale", db=db)
     return None
 
@@ -228,8 +240,9 @@ def try_login(username: str, password: str) -> str | None:
 def logout(access: Access | None = None, utente: str | None = None) -> None:
     """Close the session: audit, forget the identity and every filter, and for OIDC the cookie."""
     who = access.utente if access else utente
-    audit.record("logout", who, access.ruolo if access else None, access.fonte if access else None,
-                 db=settings.db_path())  # fmt: skip
+    audit.record(
+        "logout", who, access.ruolo if access else None, access.fonte if access else None, db=settings.db_path()
+    )
     is_oidc = (access.fonte if access else None) == "oidc" or oidc_settings() is not None
     if is_oidc:
         _activity().last_seen.pop(who or "", None)
@@ -244,8 +257,15 @@ def logout(access: Access | None = None, utente: str | None = None) -> None:
 
 def refuse(access: Access | None, what: str, message: str) -> None:
     """Log a refused page or action (the page then shows its message and stops)."""
-    audit.record("accesso_negato", access.utente if access else None, access.ruolo if access else None, what,
-                 "rifiutato", message, db=settings.db_path())  # fmt: skip
+    audit.record(
+        "accesso_negato",
+        access.utente if access else None,
+        access.ruolo if access else None,
+        what,
+        "rifiutato",
+        message,
+        db=settings.db_path(),
+    )
 
 
 def is_demo_warehouse(con) -> bool:

@@ -10,9 +10,17 @@ from ui.filters import Frame
 from ui.session import db_path
 
 
-def audit_action(who: Frame | Access | None, azione: str, oggetto: str | None, esito: str = "ok",
-                 dettaglio: str | None = None) -> None:  # fmt: skip
+def audit_action(
+    who: Frame | Access | None, azione: str, oggetto: str | None, esito: str = "ok", dettaglio: str | None = None
+) -> None:
     """Write one audit entry for the session's user (through etl: pages never write the warehouse)."""
     access = who.access if isinstance(who, Frame) else who
-    audit.record(azione, access.utente if access else None, access.ruolo if access else None, oggetto, esito,
-                 dettaglio, db=db_path())  # fmt: skip
+    audit.record(
+        azione,
+        access.utente if access else None,
+        access.ruolo if access else None,
+        oggetto,
+        esito,
+        dettaglio,
+        db=db_path(),
+    )

@@ -48,14 +48,24 @@ def map_held_code_form(f: Frame, held: pl.DataFrame) -> None:
     with st.form(f"associa_codice_in_attesa_{gen}"):
         st.markdown("**Associa un codice in attesa a un intervento del catalogo**")
         chosen = st.selectbox(
-            "Codice in attesa", codes, key=f"attesa_codice_{gen}",
+            "Codice in attesa",
+            codes,
+            key=f"attesa_codice_{gen}",
             format_func=lambda c: f"{c[0]} · {c[1]} ({c[2]:,} righe in attesa)".replace(",", "."),
-        )  # fmt: skip
-        intervento = st.selectbox("Intervento del catalogo", list(labels), format_func=labels.get, index=None,
-                                  placeholder="Scegliere l'intervento che il codice indica",
-                                  key=f"attesa_intervento_{gen}")  # fmt: skip
-        descrizione = st.text_input("Descrizione del codice nel sistema di origine (facoltativa)", max_chars=200,
-                                    key=f"attesa_descrizione_{gen}")  # fmt: skip
+        )
+        intervento = st.selectbox(
+            "Intervento del catalogo",
+            list(labels),
+            format_func=labels.get,
+            index=None,
+            placeholder="Scegliere l'intervento che il codice indica",
+            key=f"attesa_intervento_{gen}",
+        )
+        descrizione = st.text_input(
+            "Descrizione del codice nel sistema di origine (facoltativa)",
+            max_chars=200,
+            key=f"attesa_descrizione_{gen}",
+        )
         submitted = st.form_submit_button("Associa e carica le righe", type="primary")
     if submitted:
         if intervento is None:
@@ -72,8 +82,14 @@ def edit_mappings(f: Frame, mappings: pl.DataFrame) -> None:
         left, right = st.columns(2)
         sistema = left.text_input("Sistema di codifica (es. il nome del sistema o del flusso di origine)")
         codice = right.text_input("Codice nel sistema di origine")
-        intervento = st.selectbox("Intervento del catalogo", list(labels), format_func=labels.get, index=None,
-                                  placeholder="Scegliere l'intervento", key="modifica_codifica_intervento")  # fmt: skip
+        intervento = st.selectbox(
+            "Intervento del catalogo",
+            list(labels),
+            format_func=labels.get,
+            index=None,
+            placeholder="Scegliere l'intervento",
+            key="modifica_codifica_intervento",
+        )
         descrizione = st.text_input("Descrizione (facoltativa)", max_chars=200, key="modifica_codifica_descrizione")
         submitted = st.form_submit_button("Salva la codifica")
     if submitted:
@@ -115,8 +131,9 @@ def age_bound_indicators() -> dict[str, list[str]]:
 def _save(f: Frame, sistema: str, codice: str, intervento: str, descrizione: str | None) -> None:
     _require_office(f)
     try:
-        result = codifiche.save_mapping(sistema, codice, intervento, descrizione or None, db=db_path(),
-                                        user=f.access.utente if f.access else None)  # fmt: skip
+        result = codifiche.save_mapping(
+            sistema, codice, intervento, descrizione or None, db=db_path(), user=f.access.utente if f.access else None
+        )
     except codifiche.MappingRefused as exc:
         audit_action(f, "codifica", f"{sistema} {codice}", "rifiutato", str(exc))
         st.error(str(exc)[:1].upper() + str(exc)[1:])
@@ -124,9 +141,12 @@ def _save(f: Frame, sistema: str, codice: str, intervento: str, descrizione: str
     text = (
         f"Codifica salvata: {_shown(sistema)} {_shown(codice)} → {intervento}. "
         f"Righe in attesa ora caricate: {result.rows_released:,}".replace(",", ".")
-        + (f"; scartate: {result.rows_released_rejected} (motivi nell'elenco degli scarti)."
-           if result.rows_released_rejected else ".")
-    )  # fmt: skip
+        + (
+            f"; scartate: {result.rows_released_rejected} (motivi nell'elenco degli scarti)."
+            if result.rows_released_rejected
+            else "."
+        )
+    )
     audit_action(f, "codifica", f"{sistema} {codice}", "ok", text)
     if result.rows_released_rejected:  # their reasons, in «Righe scartate nell'ultimo caricamento»
         st.session_state["last_batches"] = [result.batch_id]

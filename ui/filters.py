@@ -69,10 +69,14 @@ def frame(*roles: str, page: str = "") -> Frame:
     if len(access.audiences) > 1:
         with st.sidebar, shared_widgets():
             audience = st.radio(
-                "Vista", list(access.audiences), format_func=AUDIENCES.get, key="vista", bind="query-params",
+                "Vista",
+                list(access.audiences),
+                format_func=AUDIENCES.get,
+                key="vista",
+                bind="query-params",
                 help="Pubblica (Assemblea dei Sindaci, Regione): segreto statistico applicato, i conteggi sotto "
                 "soglia sono indicati con n.p. Ufficio di Piano: dati completi, caricamenti e obiettivi.",
-            )  # fmt: skip
+            )
     else:
         audience = access.audiences[0]
     if audience not in access.audiences:  # never: the radio offers only the allowed views
@@ -83,13 +87,20 @@ def frame(*roles: str, page: str = "") -> Frame:
     sub_names = dict(zip(subs["sub_ambito"], subs["nome_sub_ambito"]))
     with st.sidebar, shared_widgets():
         year = st.selectbox(
-            "Anno", years, index=_default_year_index(table, years), key="anno", bind="query-params",
+            "Anno",
+            years,
+            index=_default_year_index(table, years),
+            key="anno",
+            bind="query-params",
             format_func=_year_label(table),
-        )  # fmt: skip
+        )
         sub = st.selectbox(
-            "Sub-ambito", [None, *sub_names], key="sub_ambito", bind="query-params",
+            "Sub-ambito",
+            [None, *sub_names],
+            key="sub_ambito",
+            bind="query-params",
             format_func=lambda s: "Tutto l'ambito" if s is None else f"{s} · {sub_names[s]}",
-        )  # fmt: skip
+        )
         comune = None
         if access.sees_comuni:
             comuni = terr if sub is None else terr.filter(pl.col("sub_ambito") == sub)
@@ -97,9 +108,13 @@ def frame(*roles: str, page: str = "") -> Frame:
             options = [None, *sorted(names, key=names.get)]
             own = access.comune if access.comune in options else None
             comune = st.selectbox(
-                "Comune", options, index=options.index(own), key="comune", bind="query-params",
+                "Comune",
+                options,
+                index=options.index(own),
+                key="comune",
+                bind="query-params",
                 format_func=lambda c: "Tutti i comuni" if c is None else names.get(c, c),
-            )  # fmt: skip
+            )
     return Frame(con, version, audience, int(year), sub, comune, table, terr, access)
 
 

@@ -42,10 +42,13 @@ def published_geojson(geo: dict) -> str:
 # An empty one is served locally so that no map ever reaches the internet (maps.py's first trace
 # already avoids the request; this is the second line of defence).
 _EMPTY_TOPOJSON = {
-    "type": "Topology", "arcs": [],
-    "objects": {k: {"type": "GeometryCollection", "geometries": []}
-                for k in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")},
-}  # fmt: skip
+    "type": "Topology",
+    "arcs": [],
+    "objects": {
+        k: {"type": "GeometryCollection", "geometries": []}
+        for k in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")
+    },
+}
 
 
 def map_config() -> dict:

@@ -26,9 +26,13 @@ def pages_for(access: Access) -> dict[str, list[st.Page]]:
 
     def page(e: menu.Entry, visible: bool) -> st.Page:
         return st.Page(
-            str(REPO_ROOT / e.file), title=e.title, icon=e.icon, url_path=e.url_path,
-            default=e.url_path == menu.DEFAULT, visibility="visible" if visible else "hidden",
-        )  # fmt: skip
+            str(REPO_ROOT / e.file),
+            title=e.title,
+            icon=e.icon,
+            url_path=e.url_path,
+            default=e.url_path == menu.DEFAULT,
+            visibility="visible" if visible else "hidden",
+        )
 
     nav = {section: [page(e, True) for e in entries] for section, entries in menu.menu_for(access.ruolo).items()}
     hidden = [page(e, False) for e in menu.hidden_for(access.ruolo)]

@@ -62,9 +62,13 @@ def load_uploaded(files, access: Access) -> tuple[list[str], list[LoadResult]]:
 
             try:
                 loaded = load_files(
-                    [path], db=db_path(), progress=progress, display_names={str(path): name}, user=access.utente,
+                    [path],
+                    db=db_path(),
+                    progress=progress,
+                    display_names={str(path): name},
+                    user=access.utente,
                     indicator_ids=indicator_ids(),
-                )  # fmt: skip
+                )
             except warehouse.WarehouseUnavailable as exc:  # busy or damaged: its Italian message, no traceback
                 refused.append(f"{name}: {exc}")
                 audit_action(access, "caricamento", name, "fallito", str(exc))

@@ -43,7 +43,7 @@ KIND = Kind(
         "denominatore": SIDE,
         "unita_conteggio": Choice(values=COUNT_UNITS),
         "moltiplicatore": Number(),
-    },  # fmt: skip
+    },
     counts=("numeratore", "denominatore"),
     complement=False,
     compute=compute,

@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import duckdb
-import plotly.graph_objects as go
 import polars as pl
 
 from core import settings
 from core.users import ALL_LEVELS
 from core.warehouse import get_meta
 from etl import queries
-from indicators import api, charts, definitions, fmt, maps, profiles, reorganisation, views
+from indicators import api, definitions, fmt, profiles, reorganisation, views
 
 AMBITO = "AMBITO"
 AUDIENCE = "pubblico"  # reports leave the Ufficio di Piano: disclosure control always on
@@ -47,13 +46,10 @@ STATUS_COLORS = {
     "senza obiettivo": "#bdbdbd",
 }
 LEVEL_NAMES = {"comune": "Comune", "sub_ambito": "Sub-ambito", "ambito": "Ambito"}
-MAP_SIZE = (620, 520)  # CSS pixels of the map images (rendered at IMAGE_SCALE)
-TREND_SIZE = (820, 380)
-IMAGE_SCALE = 1.6
 
 
 class ReportError(ValueError):
-    """A report cannot be built (unknown territory or year, no data, no browser): the message is Italian."""
+    """A report cannot be built (unknown territory or year, no data): the message is Italian."""
 
 
 @dataclass
@@ -149,7 +145,18 @@ class ReportContext:
     # --- cells ------------------------------------------------------------------
 
     def cell(self, indicatore: str, territorio: str, anno: int | None = None) -> dict | None:
-        return views.cell(self.table, indicatore, territorio, anno or self.year)
+        """views.cell, from an index of the year's rows (a report asks ~500 cells: one filter each was ~1 s)."""
+        year = anno or self.year
+        table, by_year = self.__dict__.get("_cells", (None, {}))
+        if table is not self.table:  # first call, or the table was replaced: index it anew
+            table, by_year = self.table, {}
+            self.__dict__["_cells"] = (table, by_year)
+        if year not in by_year:
+            index: dict[tuple[str, str], dict] = {}
+            for row in table.filter(pl.col("anno") == year).iter_rows(named=True):
+                index.setdefault((row["indicatore"], row["territorio"]), row)
+            by_year[year] = index
+        return by_year[year].get((indicatore, territorio))
 
     def sub_ambito_rows(self, entry: definitions.Indicator) -> list[dict]:
         """One dict per sub-ambito and the ambito for the report year (label, row of the table or None)."""
@@ -343,8 +350,11 @@ def method_notes(ctx: ReportContext) -> list[tuple[str, str]]:
         ),
         (
             "Formati",
-            "Numeri e date in formato italiano: 1.234,5 e 31/12/2025. Sulle mappe i territori in grigio sono "
-            f"«{fmt.SUPPRESSED}» o senza dati; il bordo rosso indica il territorio della relazione.",
+            "Numeri e date in formato italiano: 1.234,5 e 31/12/2025. Le mappe colorano i territori per classi, "
+            "come il cruscotto: rispetto alle soglie dell'indicatore, se ne ha, altrimenti per stato rispetto "
+            "all'obiettivo o per quarti dei valori; il blu indica il meglio e l'arancione il peggio, qualunque sia la "
+            f"direzione dell'indicatore. In grigio i territori «{fmt.SUPPRESSED}», in bianco con il bordo grigio "
+            "quelli senza dati; il contorno nero indica il territorio della relazione.",
         ),
     ]
     if ctx.territory_level == "comune":
@@ -361,84 +371,3 @@ def method_notes(ctx: ReportContext) -> list[tuple[str, str]]:
     if ctx.is_demo:
         notes.append(("Dati dimostrativi", DEMO_NOTE))
     return notes
-
-
-# --- figures ----------------------------------------------------------------------------
-
-
-def _fit_zoom(geo: dict, width: int, height: int) -> tuple[dict, float]:
-    """Center and zoom that fit the ambito in a map of width × height pixels."""
-    import math
-
-    lons, lats = [], []
-    for feature in geo["features"]:
-        geom = feature["geometry"]
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        for poly in polys:
-            for lon, lat in poly[0]:
-                lons.append(lon)
-                lats.append(lat)
-    lon0, lon1, lat0, lat1 = min(lons), max(lons), min(lats), max(lats)
-
-    def merc(lat: float) -> float:
-        return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
-
-    span_x, span_y = lon1 - lon0, merc(lat1) - merc(lat0)
-    zoom = min(math.log2(width * 360 / (512 * span_x)), math.log2(height * 360 / (512 * span_y))) - 0.05
-    return {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}, zoom
-
-
-def map_figure(ctx: ReportContext, entry: definitions.Indicator) -> go.Figure:
-    """The map of one indicator for the report year, with the focus territory outlined."""
-    level = ctx.map_level(entry)
-    values = views.level_values(ctx.table, ctx.territories, entry.id, ctx.year, level)
-    highlight = ctx.territory if ctx.territory_level != "ambito" else None
-    if highlight and level == "sub_ambito" and ctx.territory_level == "comune":
-        highlight = ctx.parent_sub_ambito
-    width, height = MAP_SIZE
-    fig = maps.choropleth(
-        values, ctx.sub_table, level, entry.unita, entry.direzione, highlight=highlight,
-        sedi=ctx.sedi if entry.area == "organizzazione" else None, height=height,
-    )  # fmt: skip
-    comuni_geo, _, _ = maps.geojson(ctx.sub_table)
-    colorbar_px = 130  # the colorbar and its title take the right edge (automargin)
-    center, zoom = _fit_zoom(comuni_geo, width - colorbar_px - 10, height - 20)
-    fig.update_layout(
-        width=width,
-        font={"size": 15},
-        map={"center": center, "zoom": zoom},
-        margin={"l": 4, "r": 12, "t": 4, "b": 4},
-        legend={"font": {"size": 13}},
-    )
-    fig.update_traces(colorbar={"thickness": 22, "len": 0.9, "title": {"font": {"size": 20}}, "tickfont": {"size": 20}},
-                      selector={"type": "choroplethmap"})  # fmt: skip
-    return fig
-
-
-def trend_figure(ctx: ReportContext, entry: definitions.Indicator) -> go.Figure:
-    """Values over the years for the focus territory, with baseline, targets and projection."""
-    rows = views.series(ctx.table, entry.id, ctx.value_territory(entry))
-    # plan and projection as of the report year: a suppressed partial year after it would hide the projection
-    baseline, targets, projection = views.plan_targets(rows.filter(pl.col("anno") <= ctx.year))
-    width, height = TREND_SIZE
-    fig = charts.trend(rows, entry.unita, baseline, targets, projection, height=height)
-    fig.update_layout(
-        width=width,
-        font={"size": 17},  # read on a projector (slides) and at 18 cm wide (PDF)
-        margin={"l": 10, "r": 20, "t": 30, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0, "font": {"size": 15}},
-    )
-    fig.update_xaxes(range=[min(ctx.years) - 0.3, 2027.3])
-    # a short legend entry: the long explanation is in every caption (and it made the legend one item per row)
-    fig.for_each_trace(lambda t: t.update(name=f"{fmt.SUPPRESSED} = non pubblicabile"),
-                       selector={"name": fmt.SUPPRESSED_HELP})  # fmt: skip
-    return fig
-
-
-def figures(ctx: ReportContext) -> dict[str, go.Figure]:
-    """Every figure of a report: map_<id> and trend_<id> for each indicator."""
-    out: dict[str, go.Figure] = {}
-    for e in ctx.entries:
-        out[f"map_{e.id}"] = map_figure(ctx, e)
-        out[f"trend_{e.id}"] = trend_figure(ctx, e)
-    return out

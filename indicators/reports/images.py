@@ -1,206 +1,174 @@
-"""Plotly figures to PNG, and HTML to PDF, with headless Chromium and no network.
+"""The report's images: what each figure shows (a spec), drawn once, cached, shared by PDF and PPTX.
 
-The maps draw with MapLibre (WebGL), which needs an http:// origin (file:// breaks its blob
-worker): a throwaway `http.server` on 127.0.0.1 serves a temporary folder with plotly.js written
-once; one Chromium page loads it, then draws the figures one after the other with `Plotly.react`
-(the map is reused, so a map takes a fraction of a second) and screenshots each one.
-The same browser prints the PDF report.
+A figure's cache key is a hash of everything it draws (the values, «n.p.» flags, targets,
+projection, focus territory, geometry and the drawing's style version): the same warehouse
+version gives the same keys, so the PPTX made after the PDF (or another user's report of the
+same territory) reuses every image, and a new load changes exactly the images whose numbers
+changed. The cache lives in the process (the Streamlit server shares it across sessions),
+bounded in bytes; nothing is written to disk but the report itself.
 
-    with BrowserSession(workdir) as browser:
-        pngs = browser.render(figures)          # {name: Path of the PNG}
-        browser.print_pdf("report.html", out, footer_html)
-
-Playwright's async API runs in a thread of its own, so this works from a Streamlit script
-thread or a plain script alike.
+    images = report_images(ctx)          # {"map_<id>": png bytes, "trend_<id>": png bytes}
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import http.server
-import os
-import shutil
+import hashlib
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from collections import OrderedDict
+from collections.abc import Callable
 
-import plotly.graph_objects as go
-import plotly.io as pio
-import plotly.offline
+import polars as pl
 
-from indicators.reports.common import IMAGE_SCALE, ReportError
+from core import settings
+from indicators import definitions, fmt, maps, palette, views
+from indicators.reports import drawing
+from indicators.reports.common import ReportContext
 
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "chromium", "chromium-browser")
-MAP_TIMEOUT_MS = 20_000
-PAGE_HTML = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><script src="plotly.min.js"></script>
-<style>html,body{margin:0;padding:0;background:#fff}#fig{display:inline-block}</style></head>
-<body><div id="fig"></div></body></html>
-"""
-# Draw one figure and wait until MapLibre has loaded its sources and painted (no tiles: white-bg).
-DRAW_JS = """async (name) => {
-  const fig = await (await fetch(name + '.json')).json();
-  const gd = document.getElementById('fig');
-  gd.style.width = fig.layout.width + 'px';
-  gd.style.height = fig.layout.height + 'px';
-  await Plotly.react(gd, fig.data, fig.layout, {staticPlot: true, displayModeBar: false});
-  const sub = gd._fullLayout.map && gd._fullLayout.map._subplot;
-  if (sub && sub.map) {
-    const m = sub.map, t0 = Date.now();
-    while (!(m.loaded() && m.areTilesLoaded()) && Date.now() - t0 < TIMEOUT) {
-      await new Promise(r => setTimeout(r, 30));
-    }
-    if (!m.loaded()) { return 'timeout'; }
-  }
-  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-  const box = gd.getBoundingClientRect();
-  return [box.x, box.y, box.width, box.height];
-}""".replace("TIMEOUT", str(MAP_TIMEOUT_MS))
+STYLE_VERSION = "2"  # change when drawing.py changes what a figure looks like
+CACHE_MAX_BYTES = 96 * 1024**2  # about 15 reports of 58 figures
 
 
-def chromium_path() -> str | None:
-    """Debian's Chromium (or None: then Playwright's own browser, if installed, is tried)."""
-    for candidate in CHROMIUM_CANDIDATES:
-        found = candidate if os.path.isabs(candidate) and os.path.exists(candidate) else shutil.which(candidate)
-        if found:
-            return found
-    return None
+class ImageCache:
+    """A thread-safe LRU of PNG bytes by key, bounded in bytes; counts draws and hits (for tests)."""
+
+    def __init__(self, max_bytes: int = CACHE_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.draws = 0
+
+    def get_or_draw(self, key: str, draw: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+        png = draw()  # outside the lock: two reports draw in parallel
+        with self._lock:
+            self.draws += 1
+            if key not in self._items:
+                self._items[key] = png
+                self._bytes += len(png)
+            while self._bytes > self.max_bytes and len(self._items) > 1:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= len(old)
+        return png
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+            self.hits = self.draws = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # no request log on stderr
-        pass
+CACHE = ImageCache()
 
 
-class BrowserSession:
-    """A local http server on `workdir` and one headless Chromium, for a whole report."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = Path(workdir)
-        self._server: http.server.ThreadingHTTPServer | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdz-report-browser")
-        self._playwright = None
-        self._browser = None
-        self._page = None
-
-    # --- lifecycle -----------------------------------------------------------------
-
-    def __enter__(self) -> BrowserSession:
-        (self.workdir / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
-        (self.workdir / "figure.html").write_text(PAGE_HTML, encoding="utf-8")
-        handler = functools.partial(_QuietHandler, directory=str(self.workdir))
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=self._server.serve_forever, name="pdz-report-http", daemon=True).start()
-        try:
-            self._call(self._start())
-        except Exception:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        try:
-            if self._playwright is not None:
-                self._call(self._stop())
-        finally:
-            if self._loop is not None:
-                self._pool.submit(self._loop.close).result()
-            self._pool.shutdown(wait=True)
-            if self._server is not None:
-                self._server.shutdown()
-                self._server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def _call(self, coro):
-        """Run a coroutine on the session's own event loop, in the session's own thread."""
-
-        def run():
-            if self._loop is None:
-                self._loop = asyncio.new_event_loop()
-            return self._loop.run_until_complete(coro)
-
-        return self._pool.submit(run).result()
-
-    async def _start(self) -> None:
-        from playwright.async_api import Error, async_playwright
-
-        self._playwright = await async_playwright().start()
-        path = chromium_path()
-        try:
-            self._browser = await self._playwright.chromium.launch(
-                executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"]
-            )
-        except Error as exc:
-            await self._playwright.stop()
-            self._playwright = None
-            raise ReportError(
-                "Per le immagini e il PDF serve Chromium (Debian: apt-get install chromium); "
-                f"avvio non riuscito: {str(exc).splitlines()[0]}"
-            ) from exc
-        self._page = await self._browser.new_page(viewport={"width": 1400, "height": 1000},
-                                                  device_scale_factor=IMAGE_SCALE)  # fmt: skip
-
-    async def _stop(self) -> None:
-        try:
-            if self._browser is not None:
-                await self._browser.close()
-        finally:
-            await self._playwright.stop()
-            self._playwright = None
-
-    # --- figures -----------------------------------------------------------------------
-
-    def render(self, figures: dict[str, go.Figure]) -> dict[str, Path]:
-        """Each figure (with layout width and height set) as a PNG in workdir: {name: path}."""
-        for name, fig in figures.items():
-            if fig.layout.width is None or fig.layout.height is None:
-                raise ValueError(f"La figura {name} deve avere width e height.")
-            (self.workdir / f"{name}.json").write_text(pio.to_json(fig, validate=False), encoding="utf-8")
-        return self._call(self._render(list(figures)))
-
-    async def _render(self, names: list[str]) -> dict[str, Path]:
-        page = self._page
-        await page.goto(f"{self.base_url}/figure.html")
-        await page.wait_for_function("() => window.Plotly !== undefined")
-        out: dict[str, Path] = {}
-        for name in names:
-            box = await page.evaluate(DRAW_JS, name)
-            if box == "timeout":
-                raise ReportError(f"La mappa {name} non è stata disegnata entro {MAP_TIMEOUT_MS // 1000} secondi.")
-            x, y, w, h = box
-            path = self.workdir / f"{name}.png"
-            await page.screenshot(path=str(path), clip={"x": x, "y": y, "width": w, "height": h}, type="png")
-            out[name] = path
-        return out
-
-    # --- PDF -------------------------------------------------------------------------------
-
-    def print_pdf(self, html_name: str, out: Path, footer_html: str, header_html: str = "<span></span>") -> Path:
-        """Print workdir/html_name (A4, with the footer on every page) to `out`."""
-        return self._call(self._print(html_name, Path(out), footer_html, header_html))
-
-    async def _print(self, html_name: str, out: Path, footer_html: str, header_html: str) -> Path:
-        page = await self._browser.new_page()
-        try:
-            await page.goto(f"{self.base_url}/{html_name}", wait_until="load")
-            await page.evaluate("() => document.fonts.ready.then(() => true)")
-            await page.pdf(
-                path=str(out), format="A4", print_background=True, display_header_footer=True,
-                header_template=header_html, footer_template=footer_html, prefer_css_page_size=True,
-                margin={"top": "16mm", "bottom": "18mm", "left": "15mm", "right": "15mm"},
-            )  # fmt: skip
-        finally:
-            await page.close()
-        return out
+# --- specs: what each figure shows -------------------------------------------------------------
 
 
-def render_figures(figures: dict[str, go.Figure], workdir: Path) -> dict[str, Path]:
-    """One-shot helper: the figures as PNG files in workdir (one browser session)."""
-    with BrowserSession(workdir) as browser:
-        return browser.render(figures)
+def _geometry_key(ctx: ReportContext) -> str:
+    """Register the ambito's boundaries with the drawing module; the key names the composition."""
+    comuni_geo, sub_geo, _ = maps.geojson(ctx.sub_table)
+    pairs = sorted(zip(ctx.sub_table["comune"].to_list(), ctx.sub_table["sub_ambito"].to_list(), strict=True))
+    digest = hashlib.sha256(repr((pairs, settings.geopop_year(), maps.SIMPLIFY_M)).encode()).hexdigest()[:16]
+    return drawing.register_geometry(f"geo-{digest}", comuni_geo, sub_geo)
+
+
+def _highlight(ctx: ReportContext, level: str) -> str | None:
+    if ctx.territory_level == "ambito":
+        return None
+    if level == "sub_ambito" and ctx.territory_level == "comune":
+        return ctx.parent_sub_ambito
+    return ctx.territory
+
+
+def map_spec(ctx: ReportContext, entry: definitions.Indicator, geometry: str) -> drawing.MapSpec:
+    """The map of one indicator for the report year, classified as on the dashboard (`maps.map_classes`:
+    the one colour rule of `palette.py`), with the focus territory outlined and the same names."""
+    level = ctx.map_level(entry)
+    values = views.level_values(ctx.table, ctx.territories, entry.id, ctx.year, level)
+    classified, classes = maps.map_classes(values, entry.direzione, entry.unita, entry.soglie)
+    highlight = _highlight(ctx, level)
+    names = dict(zip(classified["territorio"], classified["nome"], strict=True))
+    named = maps.label_ids(classified, level, highlight)
+    areas = tuple(
+        drawing.Area(code, colour, key == palette.KEY_NO_DATA)
+        for code, colour, key in sorted(zip(classified["territorio"], classified["colore"], classified["classe"]))
+    )
+    sedi: tuple = ()
+    if entry.area == "organizzazione" and ctx.sedi.height:
+        sedi = tuple(
+            (r["tipo"], r["nome"], float(r["lat"]), float(r["lon"]))
+            for r in ctx.sedi.sort("tipo", "nome").iter_rows(named=True)
+        )
+    return drawing.MapSpec(
+        level=level,
+        areas=areas,
+        legend_title=maps._legend_title(classes, entry.direzione, entry.unita, fmt.decimals_for(entry.unita)),
+        legend=tuple(drawing.LegendItem(f"{e.label} ({e.count})", e.colour, e.outline) for e in classes.legend),
+        geometry=geometry,
+        names=tuple((t, names.get(t) or t, t == highlight) for t in named),
+        highlight=highlight,
+        sedi=sedi,
+    )
+
+
+def trend_spec(ctx: ReportContext, entry: definitions.Indicator) -> drawing.TrendSpec:
+    """Values over the years for the focus territory, with baseline, targets and projection."""
+    rows = views.series(ctx.table, entry.id, ctx.value_territory(entry))
+    # plan and projection as of the report year: a suppressed partial year after it would hide the projection
+    baseline, targets, projection = views.plan_targets(rows.filter(pl.col("anno") <= ctx.year))
+    points = tuple(
+        drawing.TrendPoint(int(r["anno"]), r["valore"], bool(r["soppresso"]), bool(r["parziale"]))
+        for r in rows.iter_rows(named=True)
+    )
+    return drawing.TrendSpec(
+        unita=entry.unita,
+        points=points,
+        baseline=baseline,
+        targets=tuple(sorted(targets.items())),
+        projection=tuple(projection) if projection else None,
+        x_range=(min(ctx.years) - 0.3, 2027.3),
+    )
+
+
+def spec_key(spec) -> str:
+    return hashlib.sha256(f"{STYLE_VERSION}|{spec!r}".encode()).hexdigest()
+
+
+def specs(ctx: ReportContext) -> dict[str, drawing.MapSpec | drawing.TrendSpec]:
+    """Every figure of a report: map_<id> and trend_<id> for each indicator, in catalog order."""
+    geometry = _geometry_key(ctx)
+    out: dict = {}
+    for e in ctx.entries:
+        out[f"map_{e.id}"] = map_spec(ctx, e, geometry)
+        out[f"trend_{e.id}"] = trend_spec(ctx, e)
+    return out
+
+
+def draw(spec) -> bytes:
+    return drawing.map_png(spec) if spec.kind == "map" else drawing.trend_png(spec)
+
+
+def report_images(
+    ctx: ReportContext, progress: Callable[[int, int], None] | None = None, cache: ImageCache | None = None
+) -> dict[str, bytes]:
+    """Every figure of the report as PNG bytes, from the cache or drawn now.
+
+    `progress(done, total)` is called after each figure (the dashboard shows it).
+    """
+    cache = cache or CACHE
+    todo = specs(ctx)
+    out: dict[str, bytes] = {}
+    for i, (name, spec) in enumerate(todo.items(), start=1):
+        out[name] = cache.get_or_draw(spec_key(spec), functools.partial(draw, spec))
+        if progress:
+            progress(i, len(todo))  # from the calling thread: Streamlit updates the bar
+    return out

@@ -1,124 +1,153 @@
 """The PDF report: "Relazione di monitoraggio del Piano di Zona 2025–2027".
 
-Built as HTML (A4, CSS print rules) with the same Plotly figures as the dashboard, rendered to PNG
-and printed by headless Chromium (`images.BrowserSession`): tables break across pages with their
-headers repeated, and the footer carries the page number and, for demo data, the demo label.
+Laid out with ReportLab (platypus): A4, tables that break across pages with their header repeated,
+a footer with "pagina X di Y" and, for demo data, the demo label on every page. The maps and
+charts are the PNGs of `images.py` (shared with the PPTX and cached), embedded as they are: the
+PNG's compressed pixels go into the PDF unchanged (a PDF image with the PNG predictor), so no
+image is decoded or compressed again. Fonts: DejaVu Sans, shipped with matplotlib. No browser.
 """
 
 from __future__ import annotations
 
-import html
+import hashlib
 import re
-import tempfile
+import struct
+from collections.abc import Callable
+from functools import lru_cache, partial
+from html import escape
 from pathlib import Path
+
+from reportlab import rl_config
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.flowables import HRFlowable, TopPadder
 
 from indicators import api, fmt, reorganisation, views
 from indicators.reports import common
 from indicators.reports.common import ReportContext
-from indicators.reports.images import BrowserSession
 
 TITLE = "Relazione di monitoraggio del Piano di Zona 2025–2027"
+FONT, BOLD, MONO = "PDZSans", "PDZSans-Bold", "PDZMono"
+PAGE_W, PAGE_H = A4
+MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 15 * mm, 16 * mm, 18 * mm
+WIDTH = PAGE_W - 2 * MARGIN_X  # 180 mm
+MAP_W = 88 * mm
+GAP = 4 * mm
 
-CSS = """
-@page { size: A4; }
-* { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", "Liberation Sans", "Noto Sans", Arial, sans-serif; font-size: 9.5pt;
-       color: #1d1d1d; line-height: 1.35; margin: 0; font-variant-ligatures: none; }
-h1 { font-size: 22pt; color: #1f4e79; margin: 0 0 6mm 0; line-height: 1.15; }
-h2 { font-size: 15pt; color: #1f4e79; border-bottom: 1.5pt solid #1f4e79; padding-bottom: 1.5mm; margin: 0 0 4mm 0; }
-h3 { font-size: 12pt; color: #1f4e79; margin: 0 0 1.5mm 0; }
-h4 { font-size: 10pt; margin: 3mm 0 1mm 0; }
-p { margin: 0 0 2mm 0; }
-.break { break-before: page; }
-.muted { color: #5f5f5f; }
-.small { font-size: 8pt; }
-.demo { color: #b71c1c; font-weight: bold; }
-.demo-box { border: 2pt solid #b71c1c; color: #b71c1c; font-weight: bold; font-size: 13pt; padding: 3mm 4mm;
-            margin: 6mm 0; text-align: center; }
-.prov-box { border: 1pt solid #ef6c00; background: #fff3e0; padding: 2mm 3mm; margin: 2mm 0; font-size: 8.5pt; }
-.cover { height: 255mm; display: flex; flex-direction: column; }
-.cover .top { margin-top: 35mm; }
-.cover .ambito { font-size: 14pt; color: #333; margin-bottom: 2mm; }
-.cover dl { display: grid; grid-template-columns: 45mm auto; row-gap: 2mm; font-size: 11pt; margin-top: 10mm; }
-.cover dt { color: #5f5f5f; } .cover dd { margin: 0; font-weight: bold; }
-.cover .bottom { margin-top: auto; font-size: 8.5pt; color: #5f5f5f; }
-table { border-collapse: collapse; width: 100%; margin: 1mm 0 3mm 0; }
-th, td { border-bottom: 0.5pt solid #cfcfcf; padding: 1.1mm 1.6mm; text-align: left; vertical-align: top; }
-th { background: #eef3f8; font-weight: bold; font-size: 8.5pt; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-tr.area td { background: #f6f6f6; font-weight: bold; color: #1f4e79; padding-top: 1.8mm; }
-tr.total td { font-weight: bold; border-top: 1pt solid #888; }
-.pill { display: inline-block; padding: 0.3mm 2mm; border-radius: 2mm; color: #fff; font-size: 8pt;
-        font-weight: bold; white-space: nowrap; }
-.pill.light { color: #1d1d1d; }
-.counts { display: flex; gap: 3mm; margin: 3mm 0 5mm 0; }
-.counts div { flex: 1; border-radius: 2mm; padding: 2.5mm; color: #fff; text-align: center; }
-.counts b { display: block; font-size: 18pt; }
-.indicator { break-before: page; }
-.indicator .meta { font-size: 8pt; color: #5f5f5f; margin-bottom: 2mm; }
-.reading { background: #eef3f8; border-left: 3pt solid #1f4e79; padding: 2mm 3mm; margin: 2mm 0 3mm 0;
-           font-size: 10pt; }
-.row { display: flex; gap: 4mm; align-items: flex-start; }
-.row .map { flex: 0 0 88mm; } .row .map img { width: 88mm; }
-td.unit { font-size: 7.5pt; color: #5f5f5f; }
-html, body { max-width: 180mm; }
-.row .side { flex: 1; }
-.trend img { width: 180mm; }
-.caption { font-size: 7.5pt; color: #5f5f5f; margin-top: 0.5mm; }
-.scheda { border-top: 0.75pt solid #cfcfcf; padding-top: 3mm; margin-top: 3mm; }
-.scheda h3, .scheda h4 { break-after: avoid; } .scheda table, .scheda ul { break-inside: avoid; }
-table.summary td:first-child { width: 38%; }
-.scheda ul { margin: 1mm 0 2mm 5mm; padding: 0; } .scheda li { margin: 0 0 0.6mm 0; }
-code { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; color: #444; }
-table.rio th.num { white-space: normal; } table.rio td:first-child { width: 32%; }
-"""
+rl_config.useA85 = 0  # binary streams: ASCII85 only makes the file bigger and slower to write
+
+BLUE = colors.HexColor("#1f4e79")
+TEXT = colors.HexColor("#1d1d1d")
+MUTED = colors.HexColor("#5f5f5f")
+RED = colors.HexColor("#b71c1c")
+RULE = colors.HexColor("#cfcfcf")
+HEAD_BG = colors.HexColor("#eef3f8")
+AREA_BG = colors.HexColor("#f6f6f6")
+
+
+@lru_cache(maxsize=1)
+def _fonts() -> None:
+    """DejaVu Sans from matplotlib's data (the same glyphs as the figures), registered once."""
+    import matplotlib
+    from reportlab.lib.fonts import addMapping
+
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    for name, file in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (MONO, "DejaVuSansMono.ttf")):
+        pdfmetrics.registerFont(TTFont(name, str(ttf / file)))
+    addMapping(FONT, 0, 0, FONT)
+    addMapping(FONT, 1, 0, BOLD)
+    addMapping(FONT, 0, 1, FONT)
+    addMapping(FONT, 1, 1, BOLD)
+
+
+def _style(name: str, **kw) -> ParagraphStyle:
+    base = {"fontName": FONT, "fontSize": 9.5, "leading": 12.8, "textColor": TEXT, "spaceAfter": 2 * mm}
+    base.update(kw)
+    return ParagraphStyle(name, **base)
+
+
+class _Styles:
+    def __init__(self) -> None:
+        self.body = _style("body")
+        self.h1 = _style("h1", fontName=BOLD, fontSize=22, leading=25.3, textColor=BLUE, spaceAfter=6 * mm)
+        self.h2 = _style(
+            "h2", fontName=BOLD, fontSize=15, leading=18, textColor=BLUE, spaceAfter=1.5 * mm, keepWithNext=1
+        )
+        self.h3 = _style(
+            "h3", fontName=BOLD, fontSize=12, leading=14.5, textColor=BLUE, spaceAfter=1.5 * mm, keepWithNext=1
+        )
+        self.h4 = _style(
+            "h4", fontName=BOLD, fontSize=10, leading=12.5, spaceBefore=3 * mm, spaceAfter=1 * mm, keepWithNext=1
+        )
+        self.small = _style("small", fontSize=8, leading=10.4)
+        self.muted = _style("muted", fontSize=8, leading=10.4, textColor=MUTED)
+        self.caption = _style("caption", fontSize=7.5, leading=9.6, textColor=MUTED, spaceBefore=0.5 * mm, spaceAfter=0)
+        self.meta = _style("meta", fontSize=8, leading=10.4, textColor=MUTED, spaceAfter=2 * mm)
+        self.reading = _style("reading", fontSize=10, leading=13.5, spaceAfter=0)
+        self.bullet = _style("bullet", leftIndent=5 * mm, bulletIndent=1.5 * mm, spaceAfter=0.6 * mm)
+        self.cell = _style("cell", fontSize=9, leading=11.5, spaceAfter=0)
+        self.cell_small = _style("cell_small", fontSize=8, leading=10, spaceAfter=0)
+        self.cell_unit = _style("cell_unit", fontSize=7.5, leading=9.2, textColor=MUTED, spaceAfter=0)
+        self.num = _style("num", fontSize=9, leading=11.5, alignment=TA_RIGHT, spaceAfter=0)
+        self.num_small = _style("num_small", fontSize=8, leading=10, alignment=TA_RIGHT, spaceAfter=0)
+        self.head = _style("head", fontName=BOLD, fontSize=8.5, leading=10.5, spaceAfter=0)
+        self.head_num = _style("head_num", fontName=BOLD, fontSize=8.5, leading=10.5, alignment=TA_RIGHT, spaceAfter=0)
+        self.area = _style("area", fontName=BOLD, fontSize=9, leading=11.5, textColor=BLUE, spaceAfter=0)
+        self.ambito = _style("ambito", fontSize=14, leading=17, textColor=colors.HexColor("#333333"), spaceAfter=2 * mm)
+        self.dt = _style("dt", fontSize=11, leading=14, textColor=MUTED, spaceAfter=0)
+        self.dd = _style("dd", fontName=BOLD, fontSize=11, leading=14, spaceAfter=0)
+        self.demo = _style(
+            "demo", fontName=BOLD, fontSize=13, leading=16.5, textColor=RED, alignment=TA_CENTER, spaceAfter=0
+        )
+        self.bottom = _style("bottom", fontSize=8.5, leading=11, textColor=MUTED)
 
 
 def _e(text: object) -> str:
-    return html.escape("" if text is None else str(text))
-
-
-def _pill(stato: str) -> str:
-    color = common.STATUS_COLORS.get(stato, "#bdbdbd")
-    light = " light" if stato in ("a rischio", "senza obiettivo") else ""
-    return f'<span class="pill{light}" style="background:{color}">{_e(stato)}</span>'
+    return escape("" if text is None else str(text), quote=False)
 
 
 def _inline_md(text: str) -> str:
-    """**bold** and `code` of the catalog's Markdown, escaped."""
+    """**bold** and `code` of the catalog's Markdown, escaped, as ReportLab paragraph markup."""
     out = _e(text)
     out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", out)
+    return re.sub(r"`(.+?)`", rf'<font face="{MONO}" size="7.5" color="#444444">\1</font>', out)
 
 
-def markdown_html(md: str) -> str:
-    """The small Markdown subset of `api.scheda` (headings, bullets, paragraphs) as HTML."""
-    parts: list[str] = []
-    in_list = False
+def markdown_flowables(md: str, st: _Styles) -> list[Flowable]:
+    """The small Markdown subset of `api.scheda` (headings, bullets, paragraphs) as flowables."""
+    out: list[Flowable] = []
     for line in md.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("- "):
-            if not in_list:
-                parts.append("<ul>")
-                in_list = True
-            parts.append(f"<li>{_inline_md(stripped[2:])}</li>")
+        s = line.strip()
+        if not s:
             continue
-        if in_list:
-            parts.append("</ul>")
-            in_list = False
-        if not stripped:
-            continue
-        if stripped.startswith("## "):
-            parts.append(f"<h4>{_inline_md(stripped[3:])}</h4>")
-        elif stripped.startswith("# "):
-            parts.append(f"<h3>{_inline_md(stripped[2:])}</h3>")
+        if s.startswith("- "):
+            out.append(Paragraph(_inline_md(s[2:]), st.bullet, bulletText="•"))
+        elif s.startswith("## "):
+            out.append(Paragraph(_inline_md(s[3:]), st.h4))
+        elif s.startswith("# "):
+            out.append(Paragraph(_inline_md(s[2:]), st.h3))
         else:
-            parts.append(f"<p>{_inline_md(stripped)}</p>")
-    if in_list:
-        parts.append("</ul>")
-    return "\n".join(parts)
+            out.append(Paragraph(_inline_md(s), st.body))
+    return out
 
 
 def scheda_markdown(indicator_id: str) -> str:
@@ -132,277 +161,636 @@ def scheda_markdown(indicator_id: str) -> str:
     return "\n".join(line for line in md.splitlines() if not line.startswith("Ogni persona (o nucleo)"))
 
 
+# --- flowables ----------------------------------------------------------------------------------------
+
+
+class _PNGXObject(pdfdoc.PDFImageXObject):
+    """A PDF image whose data is the PNG's own zlib stream (PNG predictors): nothing re-encoded."""
+
+    def __init__(self, name: str, png: bytes) -> None:
+        self.name = name
+        self.width, self.height, self.streamContent = _png_parts(png)
+        self.mask = None
+
+    def format(self, document):
+        stream = pdfdoc.PDFStream(content=self.streamContent)
+        d = stream.dictionary
+        d["Type"] = pdfdoc.PDFName("XObject")
+        d["Subtype"] = pdfdoc.PDFName("Image")
+        d["Width"] = self.width
+        d["Height"] = self.height
+        d["BitsPerComponent"] = 8
+        d["ColorSpace"] = pdfdoc.PDFName("DeviceRGB")
+        d["Filter"] = pdfdoc.PDFName("FlateDecode")
+        d["DecodeParms"] = pdfdoc.PDFDictionary(
+            {"Predictor": 15, "Colors": 3, "BitsPerComponent": 8, "Columns": self.width}
+        )
+        d["Length"] = len(self.streamContent)
+        return stream.format(document)
+
+
+def _png_parts(png: bytes) -> tuple[int, int, bytes]:
+    """(width, height, concatenated IDAT data) of an 8-bit RGB, non-interlaced PNG."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, idat, width, height = 8, [], 0, 0
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
+        data = png[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", data)
+            if (depth, color, interlace) != (8, 2, 0):
+                raise ValueError("PNG must be 8-bit RGB, not interlaced")
+        elif kind == b"IDAT":
+            idat.append(data)
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    return width, height, b"".join(idat)
+
+
+class PNGImage(Flowable):
+    """A PNG at a given width (height from its aspect), embedded without re-encoding."""
+
+    def __init__(self, png: bytes, width: float) -> None:
+        super().__init__()
+        w, h = struct.unpack(">II", png[16:24])
+        self.png, self.width, self.height = png, width, width * h / w
+
+    def wrap(self, *_):
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canv = self.canv
+        name = "png" + hashlib.sha1(self.png).hexdigest()[:20]
+        reg = canv._doc.getXObjectName(name)
+        if not canv._doc.idToObject.get(reg):
+            obj = _PNGXObject(name, self.png)
+            canv._setXObjects(obj)
+            canv._doc.Reference(obj, reg)
+            canv._doc.addForm(name, obj)
+        canv._currentPageHasImages = 1
+        canv.saveState()
+        canv.scale(self.width, self.height)
+        canv._code.append(f"/{reg} Do")
+        canv.restoreState()
+        canv._formsinuse.append(name)
+
+
+class Pill(Flowable):
+    """The status as a coloured rounded label, as on the dashboard."""
+
+    def __init__(self, stato: str, size: float = 7.5) -> None:
+        super().__init__()
+        self.stato, self.size = stato, size
+        self.width = pdfmetrics.stringWidth(stato, BOLD, size) + 3.6 * mm
+        self.height = size * 1.45
+
+    def wrap(self, *_):
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        c.setFillColor(colors.HexColor(common.STATUS_COLORS.get(self.stato, "#bdbdbd")))
+        c.roundRect(0, 0, self.width, self.height, self.height / 2, stroke=0, fill=1)
+        light = self.stato in ("a rischio", "senza obiettivo")
+        c.setFillColor(TEXT if light else colors.white)
+        c.setFont(BOLD, self.size)
+        c.drawCentredString(self.width / 2, self.height * 0.28, self.stato)
+
+
+class CountBox(Flowable):
+    """One of the four status counts of the summary (number above, status below)."""
+
+    def __init__(self, count: int, stato: str, width: float) -> None:
+        super().__init__()
+        self.count, self.stato, self.width, self.height = count, stato, width, 17 * mm
+
+    def wrap(self, *_):
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        c.setFillColor(colors.HexColor(common.STATUS_COLORS[self.stato]))
+        c.roundRect(0, 0, self.width, self.height, 2 * mm, stroke=0, fill=1)
+        c.setFillColor(TEXT if self.stato == "a rischio" else colors.white)
+        c.setFont(BOLD, 18)
+        c.drawCentredString(self.width / 2, self.height - 9 * mm, str(self.count))
+        c.setFont(FONT, 9.5)
+        c.drawCentredString(self.width / 2, 3 * mm, self.stato)
+
+
+def _box(
+    content: list[Flowable],
+    background=None,
+    border=None,
+    border_width: float = 1,
+    left_rule=None,
+    padding: float = 2.5 * mm,
+    width: float = WIDTH,
+) -> Table:
+    cmds = [
+        ("LEFTPADDING", (0, 0), (-1, -1), padding),
+        ("RIGHTPADDING", (0, 0), (-1, -1), padding),
+        ("TOPPADDING", (0, 0), (-1, -1), padding * 0.8),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), padding * 0.8),
+    ]
+    if background is not None:
+        cmds.append(("BACKGROUND", (0, 0), (-1, -1), background))
+    if border is not None:
+        cmds.append(("BOX", (0, 0), (-1, -1), border_width, border))
+    if left_rule is not None:
+        cmds.append(("LINEBEFORE", (0, 0), (0, -1), 3, left_rule))
+    return Table([[content]], colWidths=[width], style=TableStyle(cmds))
+
+
+def _grid(
+    rows: list[list],
+    widths: list[float],
+    header_rows: int = 1,
+    extra: list | None = None,
+    numbers: tuple[int, ...] = (),
+    size: float = 9,
+) -> Table:
+    """A table in the report's style: shaded header repeated on every page, thin rules between rows.
+
+    Cells given as plain strings are drawn as they are (no paragraph layout: a report has thousands
+    of them), in `size` points, right-aligned in the `numbers` columns.
+    """
+    cmds = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("FONTSIZE", (0, 0), (-1, -1), size),
+        ("LEADING", (0, 0), (-1, -1), size * 1.25),
+        ("TEXTCOLOR", (0, 0), (-1, -1), TEXT),
+        *[("ALIGN", (c, 0), (c, -1), "RIGHT") for c in numbers],
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 1.6 * mm),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 1.6 * mm),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.1 * mm),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.1 * mm),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEAD_BG),
+    ]
+    return Table(rows, colWidths=widths, repeatRows=header_rows, style=TableStyle(cmds + (extra or [])), hAlign="LEFT")
+
+
+def _h2(text: str, st: _Styles) -> list[Flowable]:
+    return [
+        Paragraph(_e(text), st.h2),
+        HRFlowable(width="100%", thickness=1.5, color=BLUE, spaceBefore=0, spaceAfter=4 * mm),
+    ]
+
+
 # --- sections ---------------------------------------------------------------------------------
 
 
-def _cover(ctx: ReportContext) -> str:
-    demo = f'<div class="demo-box">{_e(common.DEMO_NOTE)}</div>' if ctx.is_demo else ""
-    prov = f'<div class="prov-box">{_e(common.PROVISIONAL_NOTE)}</div>' if ctx.is_provisional else ""
-    return f"""
-<section class="cover">
-  <div class="top">
-    <div class="ambito">{_e(ctx.ambito_name)} · {_e(ctx.ambito.get("provincia", ""))}</div>
-    <h1>{_e(TITLE)}</h1>
-    {demo}
-    <dl>
-      <dt>Periodo</dt><dd>anno {_e(ctx.year_label)}</dd>
-      <dt>Territorio</dt><dd>{_e(ctx.focus_label)}</dd>
-      <dt>Dati aggiornati al</dt><dd>{_e(fmt.day(ctx.data_date))}</dd>
-      <dt>Relazione generata il</dt><dd>{_e(fmt.moment(ctx.generated_at))}</dd>
-      <dt>Capofila</dt><dd>{_e(ctx.ambito.get("capofila", ""))}</dd>
-      <dt>Ente gestore</dt><dd>{_e(ctx.ambito.get("ente_gestore", ""))}</dd>
-    </dl>
-  </div>
-  <div class="bottom">
-    {prov}
-    <p>Documento per l'Assemblea dei Sindaci e Regione {_e(ctx.ambito.get("regione", ""))}. Segreto statistico
-    applicato: «{fmt.SUPPRESSED}» = dato non pubblicabile (riguarda troppo poche persone), mai 0.</p>
-  </div>
-</section>"""
+def _cover(ctx: ReportContext, st: _Styles) -> list[Flowable]:
+    out: list[Flowable] = [
+        Spacer(1, 35 * mm),
+        Paragraph(f"{_e(ctx.ambito_name)} · {_e(ctx.ambito.get('provincia', ''))}", st.ambito),
+        Paragraph(_e(TITLE), st.h1),
+    ]
+    if ctx.is_demo:
+        out += [
+            Spacer(1, 2 * mm),
+            _box([Paragraph(_e(common.DEMO_NOTE), st.demo)], border=RED, border_width=2, padding=3.5 * mm),
+            Spacer(1, 4 * mm),
+        ]
+    facts = [
+        ("Periodo", f"anno {ctx.year_label}"),
+        ("Territorio", ctx.focus_label),
+        ("Dati aggiornati al", fmt.day(ctx.data_date)),
+        ("Relazione generata il", fmt.moment(ctx.generated_at)),
+        ("Capofila", ctx.ambito.get("capofila", "")),
+        ("Ente gestore", ctx.ambito.get("ente_gestore", "")),
+    ]
+    out.append(Spacer(1, 6 * mm))
+    out.append(
+        Table(
+            [[Paragraph(_e(k), st.dt), Paragraph(_e(v), st.dd)] for k, v in facts],
+            colWidths=[45 * mm, WIDTH - 45 * mm],
+            hAlign="LEFT",
+            style=TableStyle(
+                [
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 * mm),
+                ]
+            ),
+        )
+    )
+    bottom: list[Flowable] = []
+    if ctx.is_provisional:
+        bottom += [
+            _box(
+                [Paragraph(_e(common.PROVISIONAL_NOTE), _style("prov", fontSize=8.5, leading=11, spaceAfter=0))],
+                background=colors.HexColor("#fff3e0"),
+                border=colors.HexColor("#ef6c00"),
+                padding=2.5 * mm,
+            ),
+            Spacer(1, 2 * mm),
+        ]
+    bottom.append(
+        Paragraph(
+            f"Documento per l'Assemblea dei Sindaci e Regione {_e(ctx.ambito.get('regione', ''))}. Segreto statistico "
+            f"applicato: «{fmt.SUPPRESSED}» = dato non pubblicabile (riguarda troppo poche persone), mai 0.",
+            st.bottom,
+        )
+    )
+    out += [TopPadder(KeepTogether(bottom)), PageBreak()]
+    return out
 
 
-def _summary(ctx: ReportContext) -> str:
+def _summary(ctx: ReportContext, st: _Styles) -> list[Flowable]:
     status_t = ctx.status_territory()
     ov = ctx.summary_frame()
     counts = views.status_counts(ov)
-    boxes = "".join(
-        f'<div style="background:{common.STATUS_COLORS[s]};{"color:#1d1d1d" if s == "a rischio" else ""}">'
-        f"<b>{counts[s]}</b>{_e(s)}</div>"
-        for s in common.STATUSES
-    )
     other = ov.height - sum(counts.values())
     is_comune = ctx.territory_level == "comune"
-    head_value = f"Valore {ctx.year}" + (f"<br>{_e(ctx.territory_name)}" if is_comune else "")
-    status_head = f"<br>{_e(ctx.territory_label(status_t))}" if is_comune else ""
-    rows = []
+    out = _h2("Sintesi: lo stato degli obiettivi", st)
+    out.append(
+        Paragraph(
+            f"Stato al {_e(ctx.year_label)} di ciascun obiettivo per <b>{_e(ctx.territory_label(status_t))}</b>, "
+            f"rispetto alla retta che va dalla baseline 2024 all'obiettivo 2027 ({ov.height} indicatori; {other} senza "
+            "obiettivo o non calcolabili).",
+            st.body,
+        )
+    )
+    box_w = (WIDTH - 3 * 3 * mm) / 4
+    boxes = Table(
+        [[CountBox(counts[s], s, box_w) for s in common.STATUSES]],
+        colWidths=[box_w + 3 * mm] * 3 + [box_w],
+        hAlign="LEFT",
+        style=TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]),
+    )
+    out += [Spacer(1, 1 * mm), boxes, Spacer(1, 4 * mm)]
+    if is_comune:
+        out.append(
+            Paragraph(
+                "Per i comuni il Piano non fissa obiettivi: obiettivi, proiezione e stato sono quelli del sub-ambito "
+                f"{_e(ctx.territory_label(status_t))}.",
+                st.muted,
+            )
+        )
+    head_value = f"Valore {ctx.year}" + (f"<br/>{_e(ctx.territory_name)}" if is_comune else "")
+    status_head = f"<br/>{_e(ctx.territory_label(status_t))}" if is_comune else ""
+    rows: list[list] = [
+        [
+            Paragraph("Indicatore", st.head),
+            Paragraph("Unità di misura", st.head),
+            Paragraph(head_value, st.head_num),
+            Paragraph(f"Obiettivo {ctx.year}{status_head}", st.head_num),
+            Paragraph("Obiettivo 2027", st.head_num),
+            Paragraph("Proiezione 2027", st.head_num),
+            Paragraph(f"Stato{status_head}", st.head),
+        ]
+    ]
+    extra = []
     for _area, nome_area, entries in ctx.areas():
-        rows.append(f'<tr class="area"><td colspan="7">{_e(nome_area)}</td></tr>')
+        extra += [("SPAN", (0, len(rows)), (-1, len(rows))), ("BACKGROUND", (0, len(rows)), (-1, len(rows)), AREA_BG)]
+        rows.append([Paragraph(_e(nome_area), st.area), "", "", "", "", "", ""])
         for e in entries:
             v = ctx.cell(e.id, ctx.value_territory(e))
             s = ctx.cell(e.id, status_t) or {}
             value = _e(common.value_number(v, e.unita))
             if ctx.value_territory(e) != ctx.territory:
-                value += f'<br><span class="muted small">{_e(ctx.territory_label(ctx.value_territory(e)))}</span>'
+                value += (
+                    f'<br/><font size="7.5" color="#5f5f5f">{_e(ctx.territory_label(ctx.value_territory(e)))}</font>'
+                )
             rows.append(
-                f"<tr><td>{_e(e.nome)}</td><td class='unit'>{_e(common.unit_label(e.unita))}</td>"
-                f"<td class='num'>{value}</td>"
-                f"<td class='num'>{_e(common.plain_number(s.get('obiettivo'), e.unita))}</td>"
-                f"<td class='num'>{_e(common.plain_number(s.get('target_2027'), e.unita))}</td>"
-                f"<td class='num'>{_e(common.plain_number(s.get('proiezione_2027'), e.unita))}</td>"
-                f"<td>{_pill(common.status_text(s))}</td></tr>"
+                [
+                    Paragraph(_e(e.nome), st.cell),
+                    Paragraph(_e(common.unit_label(e.unita)), st.cell_unit),
+                    Paragraph(value, st.num) if "<br/>" in value else common.value_number(v, e.unita),
+                    common.plain_number(s.get("obiettivo"), e.unita),
+                    common.plain_number(s.get("target_2027"), e.unita),
+                    common.plain_number(s.get("proiezione_2027"), e.unita),
+                    Pill(common.status_text(s)),
+                ]
             )
+    widths = [46 * mm, 21 * mm, 20 * mm, 22 * mm, 22 * mm, 23 * mm, 26 * mm]
+    out.append(_grid(rows, widths, extra=extra, numbers=(2, 3, 4, 5)))
+    out.append(Spacer(1, 3 * mm))
     behind = views.furthest_behind(ov)
     names = {e.id: e.nome for e in ctx.entries}
-    behind_items = "".join(
-        f"<li><b>{_e(names.get(r['indicatore'], r['indicatore']))}</b>: {_e(views.reading(r, ctx.year))}</li>"
+    items = [
+        Paragraph(
+            f"<b>{_e(names.get(r['indicatore'], r['indicatore']))}</b>: {_e(views.reading(r, ctx.year))}",
+            st.bullet,
+            bulletText="•",
+        )
         for r in behind.iter_rows(named=True)
-    )
-    note_comune = (
-        f"<p class='small muted'>Per i comuni il Piano non fissa obiettivi: obiettivi, proiezione e stato sono "
-        f"quelli del sub-ambito {_e(ctx.territory_label(status_t))}.</p>"
-        if is_comune
+    ]
+    out += [
+        Paragraph("Gli obiettivi più indietro", st.h3),
+        *(items or [Paragraph("Nessun obiettivo è in ritardo.", st.bullet, bulletText="•")]),
+    ]
+    return out
+
+
+def _sub_ambito_table(ctx: ReportContext, entry, st: _Styles, width: float) -> list[Flowable]:
+    prov = (
+        f'<br/><font name="{FONT}" size="7" color="#5f5f5f">({common.PROVISIONAL_LABEL})</font>'
+        if ctx.is_provisional
         else ""
     )
-    return f"""
-<section class="break">
-  <h2>Sintesi: lo stato degli obiettivi</h2>
-  <p>Stato al {_e(ctx.year_label)} di ciascun obiettivo per <b>{_e(ctx.territory_label(status_t))}</b>, rispetto
-  alla retta che va dalla baseline 2024 all'obiettivo 2027 ({ov.height} indicatori; {other} senza obiettivo o
-  non calcolabili).</p>
-  <div class="counts">{boxes}</div>
-  {note_comune}
-  <table class="summary">
-    <thead><tr><th>Indicatore</th><th>Unità di misura</th><th class="num">{head_value}</th>
-    <th class="num">Obiettivo {ctx.year}{status_head}</th>
-    <th class="num">Obiettivo 2027</th><th class="num">Proiezione 2027</th><th>Stato{status_head}</th></tr></thead>
-    <tbody>{"".join(rows)}</tbody>
-  </table>
-  <h3>Gli obiettivi più indietro</h3>
-  <ul>{behind_items or "<li>Nessun obiettivo è in ritardo.</li>"}</ul>
-</section>"""
-
-
-def _sub_ambito_table(ctx: ReportContext, entry) -> str:
-    rows = []
+    rows: list[list] = [
+        [
+            Paragraph(f"Sub-ambito{prov}", st.head),
+            Paragraph(f"Valore {ctx.year}", st.head_num),
+            Paragraph(f"Obiettivo {ctx.year}", st.head_num),
+            Paragraph("Stato", st.head),
+        ]
+    ]
+    extra = []
     for item in ctx.sub_ambito_rows(entry):
         r = item["riga"] or {}
-        cls = ' class="total"' if item["codice"] == common.AMBITO else ""
+        total = item["codice"] == common.AMBITO
         mark = " ◄" if item["codice"] in (ctx.territory, ctx.parent_sub_ambito) else ""
+        label = f"<b>{_e(item['etichetta'])}{mark}</b>" if total else f"{_e(item['etichetta'])}{mark}"
+        if total:
+            extra += [
+                ("LINEABOVE", (0, len(rows)), (-1, len(rows)), 1, colors.HexColor("#888888")),
+                ("FONTNAME", (1, len(rows)), (2, len(rows)), BOLD),
+            ]
         rows.append(
-            f"<tr{cls}><td>{_e(item['etichetta'])}{mark}</td>"
-            f"<td class='num'>{_e(common.value_number(item['riga'], entry.unita))}</td>"
-            f"<td class='num'>{_e(common.plain_number(r.get('obiettivo'), entry.unita))}</td>"
-            f"<td>{_pill(common.status_text(item['riga']))}</td></tr>"
+            [
+                Paragraph(label, st.cell),
+                common.value_number(item["riga"], entry.unita),
+                common.plain_number(r.get("obiettivo"), entry.unita),
+                Pill(common.status_text(item["riga"]), size=7),
+            ]
         )
-    prov = f" ({common.PROVISIONAL_LABEL})" if ctx.is_provisional else ""
-    return f"""
-<table>
-  <thead><tr><th>Sub-ambito{_e(prov)}</th><th class="num">Valore {ctx.year}</th>
-  <th class="num">Obiettivo {ctx.year}</th><th>Stato</th></tr></thead>
-  <tbody>{"".join(rows)}</tbody>
-</table>
-<div class="caption">Valori in {_e(common.unit_label(entry.unita))}. {fmt.SUPPRESSED} = non pubblicabile;
-{common.NOT_AVAILABLE} = non disponibile. ◄ = territorio della relazione.</div>"""
+    pill_w = max(p.width for *_, p in rows[1:]) + 3.2 * mm
+    widths = [width - 2 * 19 * mm - pill_w, 19 * mm, 19 * mm, pill_w]
+    return [
+        _grid(rows, widths, extra=extra, numbers=(1, 2)),
+        Paragraph(
+            f"Valori in {_e(common.unit_label(entry.unita))}. {fmt.SUPPRESSED} = non pubblicabile; "
+            f"{common.NOT_AVAILABLE} = non disponibile. ◄ = territorio della relazione.",
+            st.caption,
+        ),
+    ]
 
 
-def _indicator(ctx: ReportContext, entry, first_of_area: str | None, images: dict[str, Path]) -> str:
+def _indicator(
+    ctx: ReportContext, entry, first_of_area: str | None, images: dict[str, bytes], st: _Styles
+) -> list[Flowable]:
     level = ctx.map_level(entry)
     subject = common.reading_subject(ctx, entry)
-    area_title = f"<h2>{_e(first_of_area)}</h2>" if first_of_area else ""
     map_caption = (
-        f"Mappa per {'comune' if level == 'comune' else 'sub-ambito'}, anno {ctx.year}. In grigio: "
-        f"{fmt.SUPPRESSED} (non pubblicabile) o nessun dato."
-        + (" Bordo rosso: il territorio della relazione." if ctx.territory_level != "ambito" else "")
+        f"Mappa per {'comune' if level == 'comune' else 'sub-ambito'}, anno {ctx.year}. Blu = meglio, arancione = "
+        f"peggio; grigio: {fmt.SUPPRESSED} (non pubblicabile); bianco: nessun dato."
+        + (" Contorno nero: il territorio della relazione." if ctx.territory_level != "ambito" else "")
         + (" Punti: hub e spoke." if entry.area == "organizzazione" else "")
     )
     direction = api.DIRECTION_LABELS[entry.direzione]
-    return f"""
-<section class="indicator">
-  {area_title}
-  <h3>{_e(entry.nome)}</h3>
-  <div class="meta">{_e(entry.descrizione)} · Unità: {_e(entry.unita)} · {_e(direction)} ·
-    <code>{_e(entry.id)}</code></div>
-  <div class="reading"><b>{_e(subject)}.</b> {_e(common.reading(ctx, entry))}</div>
-  <div class="row">
-    <div class="map"><img src="{images[f"map_{entry.id}"].name}" alt="Mappa {_e(entry.nome)}">
-      <div class="caption">{_e(map_caption)}</div></div>
-    <div class="side">{_sub_ambito_table(ctx, entry)}</div>
-  </div>
-  <div class="trend"><img src="{images[f"trend_{entry.id}"].name}" alt="Andamento {_e(entry.nome)}">
-    <div class="caption">Andamento per {_e(subject)}: valori osservati (il cerchio vuoto è l'anno in corso, da inizio
-    anno), baseline 2024, obiettivi 2025–2027 e proiezione al 31/12/2027 con intervallo all'80%.
-    {fmt.SUPPRESSED} = non pubblicabile.</div></div>
-</section>"""
+    out: list[Flowable] = [PageBreak()]
+    if first_of_area:
+        out += _h2(first_of_area, st)
+    side_w = WIDTH - MAP_W - GAP
+    row = Table(
+        [
+            [
+                [PNGImage(images[f"map_{entry.id}"], MAP_W), Paragraph(_e(map_caption), st.caption)],
+                _sub_ambito_table(ctx, entry, st, side_w),
+            ]
+        ],
+        colWidths=[MAP_W + GAP, side_w],
+        hAlign="LEFT",
+        style=TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (0, 0), GAP),
+                ("RIGHTPADDING", (1, 0), (1, 0), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+            ]
+        ),
+    )
+    out += [
+        Paragraph(_e(entry.nome), st.h3),
+        Paragraph(
+            f"{_e(entry.descrizione)} · Unità: {_e(entry.unita)} · {_e(direction)} · "
+            f'<font face="{MONO}" size="7.5" color="#444444">{_e(entry.id)}</font>',
+            st.meta,
+        ),
+        _box(
+            [Paragraph(f"<b>{_e(subject)}.</b> {_e(common.reading(ctx, entry))}", st.reading)],
+            background=HEAD_BG,
+            left_rule=BLUE,
+            padding=3 * mm,
+        ),
+        Spacer(1, 3 * mm),
+        row,
+        Spacer(1, 3 * mm),
+        PNGImage(images[f"trend_{entry.id}"], WIDTH),
+        Paragraph(
+            f"Andamento per {_e(subject)}: valori osservati (il cerchio vuoto è l'anno in corso, da inizio "
+            "anno), baseline 2024, obiettivi 2025–2027 e proiezione al 31/12/2027 con intervallo all'80%. "
+            f"{fmt.SUPPRESSED} = non pubblicabile.",
+            st.caption,
+        ),
+    ]
+    return out
 
 
-def _targets_table(ctx: ReportContext, entry) -> str:
-    rows = []
+def _targets_table(ctx: ReportContext, entry, st: _Styles) -> list[Flowable]:
+    rows: list[list] = [["Territorio", "Baseline 2024", "Obiettivo 2025", "Obiettivo 2026", "Obiettivo 2027"]]
     for item in ctx.sub_ambito_rows(entry):
         r = item["riga"] or {}
         cells = [r.get("baseline"), r.get("target_2025"), r.get("target_2026"), r.get("target_2027")]
-        rows.append(
-            f"<tr><td>{_e(item['etichetta'])}</td>"
-            + "".join(f"<td class='num'>{_e(common.plain_number(c, entry.unita))}</td>" for c in cells)
-            + "</tr>"
-        )
-    return (
-        f"<h4>Baseline e obiettivi ({_e(common.unit_label(entry.unita))})</h4><table class='small'><thead><tr>"
-        "<th>Territorio</th><th class='num'>Baseline 2024</th><th class='num'>Obiettivo 2025</th>"
-        "<th class='num'>Obiettivo 2026</th><th class='num'>Obiettivo 2027</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
-def _schede(ctx: ReportContext) -> str:
-    items = [
-        f'<div class="scheda">{markdown_html(scheda_markdown(e.id))}{_targets_table(ctx, e)}</div>' for e in ctx.entries
+        rows.append([item["etichetta"]] + [common.plain_number(c, entry.unita) for c in cells])
+    bold = [("FONTNAME", (0, 0), (-1, 0), BOLD), ("FONTSIZE", (0, 0), (-1, 0), 8.5)]
+    return [
+        Paragraph(f"Baseline e obiettivi ({_e(common.unit_label(entry.unita))})", st.h4),
+        _grid(rows, [60 * mm] + [30 * mm] * 4, extra=bold, numbers=(1, 2, 3, 4), size=8),
     ]
-    return f"""
-<section class="break">
-  <h2>Schede degli indicatori</h2>
-  <p>Definizione di ogni indicatore, come è calcolato e i suoi obiettivi (baseline nascosta dove il dato del 2024 non
-  è pubblicabile). La regola dello stato è nelle note di metodo.</p>
-  {"".join(items)}
-</section>"""
 
 
-def _text_table(rows: list[list[str]], numeric_from: int = 1, css: str = "small rio") -> str:
-    """A table of text cells (header row first); columns from `numeric_from` right-aligned."""
-    head = "".join(f"<th{' class=num' if j >= numeric_from else ''}>{_e(c)}</th>" for j, c in enumerate(rows[0]))
-    body = "".join(
-        "<tr>" + "".join(f"<td{' class=num' if j >= numeric_from else ''}>{_e(c)}</td>" for j, c in enumerate(r))
-        + "</tr>"
+def _schede(ctx: ReportContext, st: _Styles) -> list[Flowable]:
+    out: list[Flowable] = [
+        PageBreak(),
+        *_h2("Schede degli indicatori", st),
+        Paragraph(
+            "Definizione di ogni indicatore, come è calcolato e i suoi obiettivi (baseline nascosta dove il dato "
+            "del 2024 non è pubblicabile). La regola dello stato è nelle note di metodo.",
+            st.body,
+        ),
+    ]
+    for e in ctx.entries:
+        flow = markdown_flowables(scheda_markdown(e.id), st)
+        out += [
+            CondPageBreak(40 * mm),
+            HRFlowable(width="100%", thickness=0.75, color=RULE, spaceBefore=3 * mm, spaceAfter=3 * mm),
+        ]
+        out += flow
+        out.append(KeepTogether(_targets_table(ctx, e, st)))
+    return out
+
+
+def _text_grid(rows: list[list[str]], widths: list[float], st: _Styles, numeric_from: int = 1) -> Table:
+    """A table of text cells (header row first): cells wrap, columns from `numeric_from` right-aligned."""
+    head = [Paragraph(_e(c), st.head_num if j >= numeric_from else st.head) for j, c in enumerate(rows[0])]
+    body = [
+        [Paragraph(_e(c), st.num_small if j >= numeric_from else st.cell_small) for j, c in enumerate(r)]
         for r in rows[1:]
-    )
-    return f"<table class='{css}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    ]
+    return _grid([head, *body], widths)
 
 
-def _reorganisation(ctx: ReportContext) -> str:
+def _reorganisation(ctx: ReportContext, st: _Styles) -> list[Flowable]:
     """The «Riorganizzazione» section: pilot vs others, proximity, équipe load, equity (text and tables)."""
     sec = ctx.reorganisation
     if sec is None:
-        return ""
-    pilot = (
-        _text_table(sec.pilot_rows(), numeric_from=2)
-        if len(sec.pilot_rows()) > 1
-        else "<p><b>Nessuna stima pubblicabile</b> per questo documento.</p>"
+        return []
+    out: list[Flowable] = [PageBreak(), *_h2("Riorganizzazione: il nuovo modello alla prova", st)]
+    out += [Paragraph("Sub-ambiti pilota e altri", st.h3), Paragraph(_e(sec.design), st.body)]
+    if sec.p_min:
+        out += [_box([Paragraph(_e(sec.p_min), st.reading)], background=HEAD_BG, left_rule=BLUE, padding=3 * mm),
+                Spacer(1, 2 * mm)]  # fmt: skip
+    pilot = sec.pilot_rows()
+    if len(pilot) > 1:
+        out.append(_text_grid(pilot, [52 * mm, 26 * mm, 22 * mm, 30 * mm, 16 * mm, 34 * mm], st, numeric_from=2))
+    else:
+        out.append(Paragraph("<b>Nessuna stima pubblicabile</b> per questo documento.", st.body))
+    out += [Paragraph(_e(n), st.muted) for n in (*sec.pilot_notes, *sec.notes)]
+    out += [Paragraph("Vicinanza dei punti di accesso (hub e spoke)", st.h3)]
+    out.append(_text_grid(sec.proximity_rows(), [36 * mm, 14 * mm, 14 * mm, 31 * mm, 29 * mm, 16 * mm, 16 * mm,
+                                                 24 * mm], st))  # fmt: skip
+    out += [Paragraph(_e(n), st.muted) for n in sec.proximity_notes]
+    out += [CondPageBreak(60 * mm), Paragraph(f"Carico delle équipe ({sec.year})", st.h3)]
+    if sec.caseload_note:
+        out.append(Paragraph(_e(sec.caseload_note), st.body))
+    out.append(_text_grid(sec.caseload_rows(), [38 * mm, 20 * mm, 20 * mm, 22 * mm, 24 * mm, 26 * mm, 30 * mm], st))
+    out.append(
+        Paragraph(
+            "Persone con almeno un intervento attivo nell'anno per operatore a tempo pieno in servizio al 31 "
+            f"dicembre. {fmt.SUPPRESSED} = non pubblicabile.",
+            st.muted,
+        )
     )
-    notes = "".join(f"<p class='small muted'>{_e(n)}</p>" for n in (*sec.pilot_notes, *sec.notes))
-    prox_notes = "".join(f"<p class='small muted'>{_e(n)}</p>" for n in sec.proximity_notes)
-    load = f"<p>{_e(sec.caseload_note)}</p>" if sec.caseload_note else ""
-    return f"""
-<section class="break">
-  <h2>Riorganizzazione: il nuovo modello alla prova</h2>
-  <h3>Sub-ambiti pilota e altri</h3>
-  <p>{_e(sec.design)}</p>
-  {f'<div class="reading">{_e(sec.p_min)}</div>' if sec.p_min else ""}
-  {pilot}
-  {notes}
-  <h3>Vicinanza dei punti di accesso (hub e spoke)</h3>
-  {_text_table(sec.proximity_rows())}
-  {prox_notes}
-  <h3>Carico delle équipe ({sec.year})</h3>
-  {load}
-  {_text_table(sec.caseload_rows())}
-  <p class="small muted">Persone con almeno un intervento attivo nell'anno per operatore a tempo pieno in servizio al
-  31 dicembre. {fmt.SUPPRESSED} = non pubblicabile.</p>
-  <h3>Equità tra sub-ambiti ({sec.year})</h3>
-  <p class="small">Disparità (CV): di quanto i valori dei sub-ambiti si scostano in media dal loro valore medio (0% =
-  tutti uguali; ogni sub-ambito pesa per i suoi residenti); «Dal {reorganisation.baseline_year(sec.equity)}»: se la
-  disparità si restringe o si allarga.</p>
-  {_text_table(sec.equity_rows())}
-</section>"""
+    out += [CondPageBreak(60 * mm), Paragraph(f"Equità tra sub-ambiti ({sec.year})", st.h3)]
+    out.append(
+        Paragraph(
+            "Disparità (CV): di quanto i valori dei sub-ambiti si scostano in media dal loro valore medio (0% = tutti "
+            "uguali; ogni sub-ambito pesa per i suoi residenti); «Dal "
+            f"{reorganisation.baseline_year(sec.equity)}»: se la disparità si restringe o si allarga.",
+            st.small,
+        )
+    )
+    out.append(_text_grid(sec.equity_rows(), [62 * mm, 20 * mm, 20 * mm, 40 * mm, 38 * mm], st))
+    return out
 
 
-def _notes(ctx: ReportContext) -> str:
-    paragraphs = "".join(f"<h4>{_e(title)}</h4><p>{_e(text)}</p>" for title, text in common.method_notes(ctx))
-    sub_rows = "".join(
-        f"<tr><td>{_e(code)}</td><td>{_e(name)}</td><td>{_e(', '.join(comuni))}</td></tr>"
-        for code, name, comuni in common.composition(ctx)
-    )
+def _notes(ctx: ReportContext, st: _Styles) -> list[Flowable]:
+    out: list[Flowable] = [PageBreak(), *_h2("Note di metodo", st)]
+    for title, text in common.method_notes(ctx):
+        out += [Paragraph(_e(title), st.h4), Paragraph(_e(text), st.body)]
+    out += markdown_flowables(api.status_rule_text(), st)
     prov = " (PROVVISORIA)" if ctx.is_provisional else ""
-    return f"""
-<section class="break">
-  <h2>Note di metodo</h2>
-  {paragraphs}
-  {markdown_html(api.status_rule_text())}
-  <h4>Composizione dei sub-ambiti{_e(prov)}</h4>
-  <table class="small"><thead><tr><th>Codice</th><th>Sub-ambito</th><th>Comuni</th></tr></thead>
-  <tbody>{sub_rows}</tbody></table>
-</section>"""
+    rows: list[list] = [[Paragraph("Codice", st.head), Paragraph("Sub-ambito", st.head), Paragraph("Comuni", st.head)]]
+    rows += [
+        [
+            Paragraph(_e(code), st.cell_small),
+            Paragraph(_e(name), st.cell_small),
+            Paragraph(_e(", ".join(comuni)), st.cell_small),
+        ]
+        for code, name, comuni in common.composition(ctx)
+    ]
+    out += [Paragraph(f"Composizione dei sub-ambiti{_e(prov)}", st.h4), _grid(rows, [18 * mm, 42 * mm, 120 * mm])]
+    return out
 
 
-def report_html(ctx: ReportContext, images: dict[str, Path]) -> str:
-    """The whole report as one HTML document (images referenced by file name)."""
-    sections = [_cover(ctx), _summary(ctx)]
+def story(ctx: ReportContext, images: dict[str, bytes]) -> list[Flowable]:
+    """The whole report as ReportLab flowables."""
+    _fonts()
+    st = _Styles()
+    out = _cover(ctx, st) + _summary(ctx, st)
     for _, nome_area, entries in ctx.areas():
         for i, e in enumerate(entries):
-            sections.append(_indicator(ctx, e, nome_area if i == 0 else None, images))
-    sections += [_reorganisation(ctx), _schede(ctx), _notes(ctx)]
-    return (
-        f'<!DOCTYPE html><html lang="it"><head><meta charset="utf-8"><title>{_e(TITLE)}</title>'
-        f"<style>{CSS}</style></head><body>{''.join(sections)}</body></html>"
+            out += _indicator(ctx, e, nome_area if i == 0 else None, images, st)
+    return out + _reorganisation(ctx, st) + _schede(ctx, st) + _notes(ctx, st)
+
+
+# --- pages ------------------------------------------------------------------------------------------
+
+
+class _NumberedCanvas(Canvas):
+    """Holds the pages until the end, then draws each footer with «pagina X di Y»."""
+
+    def __init__(self, *args, footer: Callable[[Canvas, int, int], None], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._footer = footer
+        self._pages: list[dict] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self._footer(self, number, total)
+            super().showPage()
+        super().save()
+
+
+def _footer(ctx: ReportContext, canv: Canvas, number: int, total: int) -> None:
+    canv.saveState()
+    canv.setFont(FONT, 7)
+    canv.setFillColor(colors.HexColor("#555555"))
+    y = 10 * mm
+    if ctx.is_demo:
+        canv.setFont(BOLD, 7)
+        canv.setFillColor(RED)
+        canv.drawString(MARGIN_X, y, common.DEMO_LABEL)
+        y += 3.2 * mm
+        canv.setFont(FONT, 7)
+        canv.setFillColor(colors.HexColor("#555555"))
+    canv.drawString(
+        MARGIN_X, y, f"{ctx.ambito_name} · Monitoraggio {ctx.plan_name} · anno {ctx.year} · {ctx.focus_label}"
     )
+    canv.drawRightString(PAGE_W - MARGIN_X, 10 * mm, f"pagina {number} di {total}")
+    canv.restoreState()
 
 
-def footer_html(ctx: ReportContext) -> str:
-    demo = f'<br><b style="color:#b71c1c">{_e(common.DEMO_LABEL)}</b>' if ctx.is_demo else ""
-    return (
-        '<div style="font-family: DejaVu Sans, sans-serif; font-size: 7pt; color: #555; width: 100%; '
-        'margin: 0 15mm; display: flex; justify-content: space-between; align-items: flex-end;">'
-        f"<span>{_e(ctx.ambito_name)} · Monitoraggio {_e(ctx.plan_name)} · anno {ctx.year} · "
-        f"{_e(ctx.focus_label)}{demo}</span>"
-        '<span style="white-space: nowrap; padding-left: 4mm;">pagina <span class="pageNumber"></span> di '
-        '<span class="totalPages"></span></span></div>'
-    )
+def write_pdf(
+    ctx: ReportContext,
+    out: Path,
+    images: dict[str, bytes] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Draw (or take from the cache) the figures, lay out the report and write it to `out`."""
+    from indicators.reports.images import report_images
 
-
-def write_pdf(ctx: ReportContext, out: Path) -> Path:
-    """Render the figures, lay out the HTML and print it to `out` (one Chromium session)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="pdz-report-") as tmp, BrowserSession(Path(tmp)) as browser:
-        images = browser.render(common.figures(ctx))
-        (Path(tmp) / "report.html").write_text(report_html(ctx, images), encoding="utf-8")
-        browser.print_pdf("report.html", out, footer_html(ctx))
+    images = images if images is not None else report_images(ctx, progress)
+    doc = BaseDocTemplate(
+        str(out),
+        pagesize=A4,
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+        title=TITLE + (f" – {common.DEMO_LABEL}" if ctx.is_demo else ""),
+        author=ctx.ambito_name,
+        subject=f"{ctx.focus_label}, anno {ctx.year}",
+        lang="it-IT",
+    )
+    frame = Frame(
+        MARGIN_X,
+        MARGIN_BOTTOM,
+        WIDTH,
+        PAGE_H - MARGIN_TOP - MARGIN_BOTTOM,
+        id="body",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    doc.build(story(ctx, images), canvasmaker=partial(_NumberedCanvas, footer=partial(_footer, ctx)))
     return out

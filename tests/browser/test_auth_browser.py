@@ -111,8 +111,9 @@ def test_office_upload_with_a_bad_row_shows_its_reason(real_site, browser, tmp_p
     from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
 
     base, _ = real_site
-    f = write_csv(tmp_path / "da_caricare.csv", PRESTAZIONI_HEADER,
-                  [prestazione("BR1"), prestazione("BR2", comune="Atlantide")])  # fmt: skip
+    f = write_csv(
+        tmp_path / "da_caricare.csv", PRESTAZIONI_HEADER, [prestazione("BR1"), prestazione("BR2", comune="Atlantide")]
+    )
     context, page = _context_page(browser)
     try:
         page.goto(f"{base}/dati?vista=Ufficio+di+Piano")

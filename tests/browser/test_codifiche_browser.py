@@ -20,8 +20,15 @@ from tests.conftest import make_cf, write_csv
 
 pytestmark = pytest.mark.browser
 
-HEADER = ["id_prestazione", "fonte", "codice_fiscale", "comune_residenza", "sistema_codifica", "codice_intervento",
-          "data_inizio"]  # fmt: skip
+HEADER = [
+    "id_prestazione",
+    "fonte",
+    "codice_fiscale",
+    "comune_residenza",
+    "sistema_codifica",
+    "codice_intervento",
+    "data_inizio",
+]
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,23 @@ from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = REPO_ROOT / "artifacts" / "screenshots"
-PAGES = ["", "poverta", "casa", "anziani", "giovani", "famiglia", "lavoro", "organizzazione", "sub_ambito", "comune",
-         "dati", "obiettivi", "esporta", "registro", "riorganizzazione"]  # fmt: skip
+PAGES = [
+    "",
+    "poverta",
+    "casa",
+    "anziani",
+    "giovani",
+    "famiglia",
+    "lavoro",
+    "organizzazione",
+    "sub_ambito",
+    "comune",
+    "dati",
+    "obiettivi",
+    "esporta",
+    "registro",
+    "riorganizzazione",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -45,10 +60,26 @@ def _free_port() -> int:
 def _start_server(db: Path, env: dict) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -179,8 +210,10 @@ def test_the_map_names_comuni_draws_without_network_and_a_click_selects_one(serv
     page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="it-IT")
     outside = []
     map_hosts = ("cdn.plot.ly", "openmaptiles", "topojson", "basemaps")  # world topojson, glyphs, tiles
-    page.on("request", lambda r: outside.append(r.url)
-            if not r.url.startswith(base) and any(h in r.url for h in map_hosts) else None)  # fmt: skip
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(base) and any(h in r.url for h in map_hosts) else None,
+    )
     page.goto(f"{base}/anziani?anno=2025")
     _settle(page)
     first_map = page.locator(".js-plotly-plot").first
@@ -221,8 +254,11 @@ def test_report_download_from_the_dashboard_carries_the_engine_values(server, br
     base, tmp = server
     page = _open(browser, f"{base}/?anno=2025")
     page.get_by_text(re.compile(r"^Scarica i report per")).click()
+    page.get_by_role("button", name="Prepara: Tabelle per la Regione (Excel)").click()
+    # the report is made in front of the user (status box with progress), then offered for download
+    page.get_by_text("Tabelle per la Regione (Excel): pronto").wait_for(timeout=120_000)
     with page.expect_download(timeout=120_000) as download:
-        page.get_by_role("button", name="Tabelle per la Regione (Excel)").click()
+        page.get_by_role("button", name="Scarica: Tabelle per la Regione (Excel)").click()
     target = tmp / download.value.suggested_filename
     download.value.save_as(target)
     assert target.name.endswith(".xlsx")

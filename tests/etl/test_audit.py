@@ -12,8 +12,9 @@ from etl import audit
 
 def test_record_and_filter(db_path):
     assert audit.record("login", "m.rossi", "ufficio_di_piano", "locale", db=db_path)
-    assert audit.record("login_fallito", "ignoto", None, "locale", "rifiutato", "nome utente o password errati",
-                        db=db_path)  # fmt: skip
+    assert audit.record(
+        "login_fallito", "ignoto", None, "locale", "rifiutato", "nome utente o password errati", db=db_path
+    )
     assert audit.record("esportazione", "r.lombardia", "regione", "indicatori.csv", db=db_path)
     log = audit.entries(db_path)
     assert log["azione"].to_list() == ["esportazione", "login_fallito", "login"]  # newest first
@@ -42,9 +43,14 @@ def test_a_busy_warehouse_keeps_entries_until_the_next_write(db_path, monkeypatc
         pass
     monkeypatch.setattr(audit, "WRITE_WAIT_SECONDS", 0.2)
     holder = subprocess.Popen(  # another process holding the file, like a long load from the command line
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db_path)!r}); print('ok', flush=True); "
-         "time.sleep(60)"], stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db_path)!r}); print('ok', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         assert audit.record("login", "a", "regione", db=db_path) is False

@@ -28,9 +28,13 @@ def test_load_json_status_and_rejected(tmp_path):
     assert r.returncode == 0, r.stderr
     obj = json.loads(r.stdout.strip())
     assert {k: obj[k] for k in ("file", "table", "status", "rows_read", "rows_loaded", "rows_rejected")} == {
-        "file": "p.csv", "table": "prestazioni", "status": "loaded", "rows_read": 2, "rows_loaded": 1,
+        "file": "p.csv",
+        "table": "prestazioni",
+        "status": "loaded",
+        "rows_read": 2,
+        "rows_loaded": 1,
         "rows_rejected": 1,
-    }  # fmt: skip
+    }
     r = run("load", str(good), str(bad), "--db", str(db), "--json")
     assert r.returncode == 1
     first, second = (json.loads(line) for line in r.stdout.strip().splitlines())
@@ -96,9 +100,12 @@ def test_a_damaged_warehouse_gets_an_italian_message_not_a_traceback(tmp_path, h
         if r.returncode:
             assert "Il database non è leggibile" in r.stderr + r.stdout
     indicators = subprocess.run(
-        [sys.executable, "-m", "indicators", "compute", "--db", str(db)], cwd=REPO_ROOT, capture_output=True,
-        text=True, timeout=180,
-    )  # fmt: skip
+        [sys.executable, "-m", "indicators", "compute", "--db", str(db)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     _says_what_to_do_without_internals(indicators)
 
 

@@ -22,8 +22,15 @@ from etl.codifiche import MappingRefused, remove_mapping, save_mapping
 from etl.loader import load_files
 from tests.conftest import make_cf, write_csv
 
-HEADER = ["id_prestazione", "codice_fiscale", "comune_residenza", "intervento", "sistema_codifica",
-          "codice_intervento", "data_inizio"]  # fmt: skip
+HEADER = [
+    "id_prestazione",
+    "codice_fiscale",
+    "comune_residenza",
+    "intervento",
+    "sistema_codifica",
+    "codice_intervento",
+    "data_inizio",
+]
 CODIFICHE_HEADER = ["sistema", "codice", "intervento", "descrizione"]
 # persons aged 65+ in 2025 (born 1940-1950): they count in anziani_sad_copertura_65 once their SAD is known
 OLD = [make_cf(letters, 1940 + i, 3, 10 + i) for i, letters in enumerate(("BNCGNN", "VRDLCU", "RSSMRA", "GLLPLA"))]
@@ -37,8 +44,14 @@ def row(id_, cf, sistema="", codice="", intervento="", comune="Crema", inizio="2
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          env=env or os.environ.copy(), timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "etl", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env or os.environ.copy(),
+        timeout=300,
+    )
 
 
 def _query(db_path, sql: str) -> list[tuple]:
@@ -61,9 +74,10 @@ def _sad_65_persons(db_path, territorio="019035", anno=2025) -> float:
     with warehouse.reader(db_path) as con:
         table = api.indicator_table(con, audience="ufficio")
     cell = table.filter(
-        (pl.col("indicatore") == "anziani_sad_copertura_65") & (pl.col("territorio") == territorio)
+        (pl.col("indicatore") == "anziani_sad_copertura_65")
+        & (pl.col("territorio") == territorio)
         & (pl.col("anno") == anno)
-    )  # fmt: skip
+    )
     return cell["numeratore"][0] if cell.height else 0.0
 
 
@@ -82,8 +96,12 @@ def test_a_mapped_an_unmapped_and_a_bad_row_are_loaded_held_and_rejected(tmp_pat
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert {k: result[k] for k in ("status", "rows_read", "rows_loaded", "rows_rejected", "rows_held")} == {
-        "status": "loaded", "rows_read": 3, "rows_loaded": 1, "rows_rejected": 1, "rows_held": 1,
-    }  # fmt: skip
+        "status": "loaded",
+        "rows_read": 3,
+        "rows_loaded": 1,
+        "rows_rejected": 1,
+        "rows_held": 1,
+    }
     assert _query(db_path, "SELECT id_prestazione, intervento, area FROM prestazioni") == [("1", "SAD", "anziani")]
     [(rid, persona, codice, riga)] = _query(
         db_path, "SELECT id_prestazione, persona_id, codice_intervento, riga FROM prestazioni_in_attesa"
@@ -112,16 +130,24 @@ def test_mapping_the_held_code_by_file_releases_exactly_those_rows_into_the_indi
     assert (res.status, res.rows_loaded, res.rows_released, res.rows_released_rejected) == ("loaded", 1, 2, 0)
     assert "ora caricate 2, scartate 0" in res.summary_it()
     assert sorted(_query(db_path, "SELECT id_prestazione, intervento FROM prestazioni")) == [
-        ("1", "SAD"), ("2", "SAD"), ("3", "SAD")
-    ]  # fmt: skip
+        ("1", "SAD"),
+        ("2", "SAD"),
+        ("3", "SAD"),
+    ]
     assert _query(db_path, "SELECT id_prestazione FROM prestazioni_in_attesa") == [("4",)]
     assert _sad_65_persons(db_path) == 3
     assert json.loads(_cli("status", "--json", "--db", str(db_path)).stdout)["in_attesa"] == 1
 
 
 def test_mapping_from_the_form_releases_in_the_same_way(tmp_path, db_path):
-    load_files([write_csv(tmp_path / "p.csv", HEADER, [row("1", OLD[0], "CARTELLA", "X1"),
-                                                        row("2", OLD[1], "CARTELLA", "X1")])], db=db_path)  # fmt: skip
+    load_files(
+        [
+            write_csv(
+                tmp_path / "p.csv", HEADER, [row("1", OLD[0], "CARTELLA", "X1"), row("2", OLD[1], "CARTELLA", "X1")]
+            )
+        ],
+        db=db_path,
+    )
     result = save_mapping(" cartella ", "x1", "SAD", "Assistenza domiciliare", db=db_path, user="ufficio@example.it")
     assert (result.status, result.rows_released, result.rows_released_rejected) == ("loaded", 2, 0)
     assert _query(db_path, "SELECT sistema, codice, intervento, descrizione FROM codifiche") == [
@@ -158,8 +184,16 @@ def test_the_form_refuses_a_bad_mapping_and_changes_nothing(tmp_path, db_path, a
 
 
 def test_a_held_row_whose_comune_left_the_ambito_is_rejected_at_release(tmp_path, db_path, monkeypatch):
-    load_files([write_csv(tmp_path / "p.csv", HEADER, [row("1", OLD[0], "CARTELLA", "X1", comune="Dovera"),
-                                                        row("2", OLD[1], "CARTELLA", "X1")])], db=db_path)  # fmt: skip
+    load_files(
+        [
+            write_csv(
+                tmp_path / "p.csv",
+                HEADER,
+                [row("1", OLD[0], "CARTELLA", "X1", comune="Dovera"), row("2", OLD[1], "CARTELLA", "X1")],
+            )
+        ],
+        db=db_path,
+    )
     # the ambito is configuration: a new version of it without Dovera (019041)
     ambito = tmp_path / "ambito"
     shutil.copytree(DATA_DIR / "ambito", ambito)
@@ -175,16 +209,15 @@ def test_a_held_row_whose_comune_left_the_ambito_is_rejected_at_release(tmp_path
     assert _query(db_path, "SELECT count(*) FROM prestazioni_in_attesa") == [(0,)]  # nothing lost, nothing left
 
 
-def test_a_newer_version_of_a_record_replaces_the_one_waiting_and_a_released_one_replaces_the_loaded(
-    tmp_path, db_path
-):
+def test_a_newer_version_of_a_record_replaces_the_one_waiting_and_a_released_one_replaces_the_loaded(tmp_path, db_path):
     load_files([write_csv(tmp_path / "a.csv", HEADER, [row("1", OLD[0], "CARTELLA", "X1")])], db=db_path)
     [res] = load_files([write_csv(tmp_path / "b.csv", HEADER, [row("1", OLD[0], intervento="SAD")])], db=db_path)
     assert res.rows_loaded == 1
     assert _query(db_path, "SELECT count(*) FROM prestazioni_in_attesa") == [(0,)]  # superseded, not released later
     # the other way round: a loaded record, then a newer version of it waiting for its code
-    load_files([write_csv(tmp_path / "c.csv", HEADER, [row("1", OLD[0], "CARTELLA", "Y2", inizio="2025-04-01")])],
-               db=db_path)  # fmt: skip
+    load_files(
+        [write_csv(tmp_path / "c.csv", HEADER, [row("1", OLD[0], "CARTELLA", "Y2", inizio="2025-04-01")])], db=db_path
+    )
     assert _query(db_path, "SELECT intervento, data_inizio::VARCHAR FROM prestazioni") == [("SAD", "2025-03-01")]
     save_mapping("CARTELLA", "Y2", "PASTI_DOMICILIO", db=db_path)
     assert _query(db_path, "SELECT intervento, data_inizio::VARCHAR FROM prestazioni") == [
@@ -211,29 +244,38 @@ def test_coded_columns_checked_row_by_row(tmp_path, db_path):
 
 
 def test_a_file_with_neither_intervento_nor_codes_is_refused_whole(tmp_path, db_path):
-    f = write_csv(tmp_path / "p.csv", ["id_prestazione", "codice_fiscale", "comune_residenza", "data_inizio"],
-                  [["1", OLD[0], "Crema", "2025-03-01"]])  # fmt: skip
+    f = write_csv(
+        tmp_path / "p.csv",
+        ["id_prestazione", "codice_fiscale", "comune_residenza", "data_inizio"],
+        [["1", OLD[0], "Crema", "2025-03-01"]],
+    )
     [res] = load_files([f], db=db_path)
     assert res.status == "failed"
     assert "intervento oppure sistema_codifica e codice_intervento" in res.error
 
 
 def test_a_codice_intervento_column_without_its_system_still_means_the_catalogue_code(tmp_path, db_path):
-    f = write_csv(tmp_path / "p.csv", ["id_prestazione", "codice_fiscale", "comune_residenza", "Codice intervento",
-                                       "data_inizio"], [["1", OLD[0], "Crema", "SAD", "2025-03-01"]])  # fmt: skip
+    f = write_csv(
+        tmp_path / "p.csv",
+        ["id_prestazione", "codice_fiscale", "comune_residenza", "Codice intervento", "data_inizio"],
+        [["1", OLD[0], "Crema", "SAD", "2025-03-01"]],
+    )
     [res] = load_files([f], db=db_path)
     assert (res.status, res.rows_loaded, res.rows_held) == ("loaded", 1, 0)
     assert _query(db_path, "SELECT intervento FROM prestazioni") == [("SAD",)]
 
 
 def test_a_codifiche_file_is_checked_like_any_other(tmp_path, db_path):
-    f = _mappings(tmp_path, [
-        ["CARTELLA", "DOM-01", "SAD", "ok"],
-        ["CARTELLA", "DOM-02", "NON_ESISTE", "intervento sconosciuto"],
-        ["CARTELLA", "DOM-03", "TIROCINIO", "chiave ripetuta"],
-        ["cartella", "dom-03", "SAD", "chiave ripetuta (maiuscole e minuscole non contano)"],
-        ["", "PAS-04", "SAD", "sistema mancante"],
-    ])  # fmt: skip
+    f = _mappings(
+        tmp_path,
+        [
+            ["CARTELLA", "DOM-01", "SAD", "ok"],
+            ["CARTELLA", "DOM-02", "NON_ESISTE", "intervento sconosciuto"],
+            ["CARTELLA", "DOM-03", "TIROCINIO", "chiave ripetuta"],
+            ["cartella", "dom-03", "SAD", "chiave ripetuta (maiuscole e minuscole non contano)"],
+            ["", "PAS-04", "SAD", "sistema mancante"],
+        ],
+    )
     [res] = load_files([f], db=db_path)
     assert (res.table, res.rows_read, res.rows_loaded, res.rows_rejected) == ("codifiche", 5, 1, 4)
     assert _query(db_path, "SELECT sistema, codice, intervento FROM codifiche") == [("CARTELLA", "DOM-01", "SAD")]
@@ -247,8 +289,9 @@ def _data(db_path) -> dict:
 
 def _killed_mid_transaction(command: list[str], db_path) -> None:
     env = {**os.environ, "PDZ_TEST_PAUSE_IN_TRANSACTION": "60", "PDZ_DB": str(db_path)}
-    proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
     deadline = time.monotonic() + 120
     for line in proc.stderr:  # the writer says when its transaction holds the mapping and the released rows
         if "PDZ_IN_TRANSACTION" in line or time.monotonic() > deadline:

@@ -77,20 +77,28 @@ def _hostile_prestazioni(tmp_path):
 
 def _hostile_others(tmp_path):
     sedi = write_csv(
-        tmp_path / f"sedi {PROVISIONAL}.csv", ["id_sede", "nome", "tipo", "comune", "indirizzo", "sub_ambito"],
-        [["S1", f"Sportello {CF}", "SPOKE", "Crema", f"Via Roma 1, tel. {PROVISIONAL}", "SA1"],
-         ["S2", f"Sportello {STP}", "HUB", CF, CF_SPACED, "SA1"],
-         [STP, "Sportello", "HUB", "Crema", "", PROVISIONAL],
-         [CF_SPACED, "Sportello", "SPOKE", "Crema", "", ""],
-         [PROVISIONAL, "Sportello", "SPOKE", "Crema", "", ""]],
-    )  # fmt: skip
+        tmp_path / f"sedi {PROVISIONAL}.csv",
+        ["id_sede", "nome", "tipo", "comune", "indirizzo", "sub_ambito"],
+        [
+            ["S1", f"Sportello {CF}", "SPOKE", "Crema", f"Via Roma 1, tel. {PROVISIONAL}", "SA1"],
+            ["S2", f"Sportello {STP}", "HUB", CF, CF_SPACED, "SA1"],
+            [STP, "Sportello", "HUB", "Crema", "", PROVISIONAL],
+            [CF_SPACED, "Sportello", "SPOKE", "Crema", "", ""],
+            [PROVISIONAL, "Sportello", "SPOKE", "Crema", "", ""],
+        ],
+    )
     operatori = write_csv(
-        tmp_path / f"operatori_{STP}.csv", ["id_operatore", "profilo", "sub_ambito", "fte", "contratto"],
-        [["O1", "EDUCATORE", "SA1", "1", "INDETERMINATO"], [CF, "EDUCATORE", "SA1", "1", ""],
-         ["O2", CF, STP, PROVISIONAL, CF_SPACED]],
-    )  # fmt: skip
+        tmp_path / f"operatori_{STP}.csv",
+        ["id_operatore", "profilo", "sub_ambito", "fte", "contratto"],
+        [
+            ["O1", "EDUCATORE", "SA1", "1", "INDETERMINATO"],
+            [CF, "EDUCATORE", "SA1", "1", ""],
+            ["O2", CF, STP, PROVISIONAL, CF_SPACED],
+        ],
+    )
     obiettivi = write_csv(
-        tmp_path / "obiettivi.csv", ["indicatore", "territorio", "anno", "tipo", "valore"],
+        tmp_path / "obiettivi.csv",
+        ["indicatore", "territorio", "anno", "tipo", "valore"],
         [[CF, STP, PROVISIONAL, CF_SPACED, CF]],
     )
     unknown = write_csv(tmp_path / "sconosciuto.csv", [CF, STP, PROVISIONAL], [["1", "2", "3"]])  # header in error
@@ -116,8 +124,9 @@ def test_no_identifier_survives_in_any_text_column_of_any_table(hostile_warehous
     assert {"scarti", "caricamenti", "audit", "sedi", "prestazioni", "operatori"} <= tables
     found = [(t, c, v[:80]) for t, c, v in values if redact.identifiers_in(v)]
     assert found == []
-    raw = db_path.read_bytes() + (db_path.with_suffix(".duckdb.wal").read_bytes()
-                                  if db_path.with_suffix(".duckdb.wal").exists() else b"")  # fmt: skip
+    raw = db_path.read_bytes() + (
+        db_path.with_suffix(".duckdb.wal").read_bytes() if db_path.with_suffix(".duckdb.wal").exists() else b""
+    )
     for code in (CF, STP, PROVISIONAL):
         assert code.encode() not in raw and code.lower().encode() not in raw
 
@@ -132,8 +141,17 @@ def test_rejected_values_are_masked_in_every_column_and_bounded(hostile_warehous
     con.close()
     # the shifted identifier was rejected, masked, in every column it reached (in `codice_fiscale` each of
     # them is an accepted identifier: tests/etl/test_person_ids.py masks the malformed ones)
-    assert {"comune_residenza", "intervento", "data_inizio", "data_richiesta", "data_fine", "ore",
-            "importo_euro", "esito", "id_prestazione"} <= masked  # fmt: skip
+    assert {
+        "comune_residenza",
+        "intervento",
+        "data_inizio",
+        "data_richiesta",
+        "data_fine",
+        "ore",
+        "importo_euro",
+        "esito",
+        "id_prestazione",
+    } <= masked
     limit = redact.MAX_KEPT_CHARS + len(redact.TRUNCATED.format(n="1.000.000"))
     assert longest <= limit and longest_row < 11 * limit  # the 1,000,000-character value is cut
     assert any(v and v.endswith("[troncato: 1.000.000 caratteri]") for _, v, _ in rows)
@@ -144,9 +162,12 @@ def test_rejected_values_are_masked_in_every_column_and_bounded(hostile_warehous
 def test_rejected_exports_hold_no_identifier(hostile_warehouse):
     db_path, _ = hostile_warehouse
     cli = subprocess.run(
-        [sys.executable, "-m", "etl", "rejected", "--db", str(db_path)], cwd=REPO_ROOT, capture_output=True,
-        text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-m", "etl", "rejected", "--db", str(db_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert cli.returncode == 0, cli.stderr
     exported = pl.read_csv(io.StringIO(cli.stdout), infer_schema=False)
     assert exported.height > 40
@@ -156,8 +177,10 @@ def test_rejected_exports_hold_no_identifier(hostile_warehouse):
 def test_a_warehouse_written_before_the_rule_is_masked_on_export_and_on_the_next_load(tmp_path, db_path):
     load_files([write_csv(tmp_path / "a.csv", PRESTAZIONI_HEADER, [prestazione("1")])], db=db_path)
     con = duckdb.connect(str(db_path))
-    con.execute("INSERT INTO scarti VALUES ('b0', ?, 2, 'comune_residenza', 'comune sconosciuto', ?, ?)",
-                [f"{CF}.csv", CF, json.dumps({"comune_residenza": CF, "ore": STP})])  # fmt: skip
+    con.execute(
+        "INSERT INTO scarti VALUES ('b0', ?, 2, 'comune_residenza', 'comune sconosciuto', ?, ?)",
+        [f"{CF}.csv", CF, json.dumps({"comune_residenza": CF, "ore": STP})],
+    )
     con.execute("INSERT INTO audit VALUES (now(), ?, NULL, 'login_fallito', 'locale', 'rifiutato', NULL)", [CF])
     con.execute("DELETE FROM meta WHERE chiave = 'testo_protetto'")  # as before the rule
     [shown] = rejected_rows(con).to_dicts()

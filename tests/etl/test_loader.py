@@ -90,8 +90,11 @@ def test_codice_fiscale_never_stored_anywhere(tmp_path, db_path):
         prestazione("3", cf=cf_b[:15] + "Z" if cf_b[15] != "Z" else cf_b[:15] + "Y"),  # wrong check
         prestazione(cf_a, cf=cf_a),  # id that is a codice fiscale
     ]
-    sedi = write_csv(tmp_path / "s.csv", ["id_sede", "nome", "tipo", "comune", "indirizzo"],
-                     [["S1", f"Sportello di {cf_b}", "SPOKE", "Crema", f"Via Roma 1 c/o {cf_a}"]])  # fmt: skip
+    sedi = write_csv(
+        tmp_path / "s.csv",
+        ["id_sede", "nome", "tipo", "comune", "indirizzo"],
+        [["S1", f"Sportello di {cf_b}", "SPOKE", "Crema", f"Via Roma 1 c/o {cf_a}"]],
+    )
     load_files([write_csv(tmp_path / "a.csv", PRESTAZIONI_HEADER, rows), sedi], db=db_path)
     con = duckdb.connect(str(db_path), read_only=True)
     text_cols = con.execute(
@@ -105,8 +108,9 @@ def test_codice_fiscale_never_stored_anywhere(tmp_path, db_path):
     n_rows = con.execute("SELECT count(*) FROM prestazioni").fetchall()[0][0]
     con.close()
     assert n_rows == 1 and found == []
-    raw = db_path.read_bytes() + (db_path.with_suffix(".duckdb.wal").read_bytes()
-                                  if db_path.with_suffix(".duckdb.wal").exists() else b"")  # fmt: skip
+    raw = db_path.read_bytes() + (
+        db_path.with_suffix(".duckdb.wal").read_bytes() if db_path.with_suffix(".duckdb.wal").exists() else b""
+    )
     assert cf_a.encode() not in raw and cf_b.encode() not in raw
 
 
@@ -142,8 +146,12 @@ def test_kill_9_mid_transaction_leaves_previous_state(tmp_path, db_path):
     env = {**os.environ, "PDZ_TEST_PAUSE_IN_TRANSACTION": "60", "PDZ_DB": str(db_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "etl", "load", str(_big_file(tmp_path))],
-        cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     for line in proc.stderr:  # the loader says when its transaction holds the new rows
         if "PDZ_IN_TRANSACTION" in line or time.monotonic() > deadline:
@@ -157,9 +165,12 @@ def test_kill_9_mid_transaction_leaves_previous_state(tmp_path, db_path):
     [attempt] = set(history_after) - set(history_before)  # but the attempt is in the history
     assert "'big.csv', 'prestazioni'" in attempt and "'in_corso'" in attempt
     status = subprocess.run(
-        [sys.executable, "-m", "etl", "status", "--json", "--db", str(db_path)], cwd=REPO_ROOT, capture_output=True,
-        text=True, timeout=60,
-    )  # fmt: skip
+        [sys.executable, "-m", "etl", "status", "--json", "--db", str(db_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     batches = {b["file"]: b for b in json.loads(status.stdout)["batches"]}
     assert batches["big.csv"]["status"] == "interrotto" and batches["a.csv"]["status"] == "loaded"
     [res] = load_files([write_csv(tmp_path / "c.csv", PRESTAZIONI_HEADER, [prestazione("2")])], db=db_path)
@@ -177,8 +188,12 @@ def test_snapshot_serves_old_data_while_a_load_holds_the_file_then_new(tmp_path,
     env = {**os.environ, "PDZ_TEST_PAUSE_IN_TRANSACTION": "3", "PDZ_DB": str(db_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "etl", "load", "--json", str(_big_file(tmp_path, 500))],
-        cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     for line in proc.stderr:
         if "PDZ_IN_TRANSACTION" in line:
             break
@@ -194,11 +209,16 @@ def test_snapshot_serves_old_data_while_a_load_holds_the_file_then_new(tmp_path,
 def test_a_load_waits_for_a_short_reader_instead_of_failing(tmp_path, db_path):
     load_files([write_csv(tmp_path / "a.csv", PRESTAZIONI_HEADER, [prestazione("1")])], db=db_path)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb,time,sys; c=duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True); "
-         "time.sleep(1.5); c.close()", str(db_path)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import duckdb,time,sys; c=duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True); "
+            "time.sleep(1.5); c.close()",
+            str(db_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "open"
     [res] = load_files([write_csv(tmp_path / "b.csv", PRESTAZIONI_HEADER, [prestazione("2")])], db=db_path)
     holder.wait(timeout=10)

@@ -73,21 +73,28 @@ def test_vectorised_check_equals_the_library(code):
 
 
 def test_provisional_stp_and_eni_accepted_sex_and_year_from_the_columns(tmp_path, db_path):
-    res = _load(tmp_path, db_path, [
-        ["1", P1, "Crema", "SAD", "2025-03-01", "F", "1950"],
-        ["2", STP, "Crema", "SAD", "2025-03-01", "m", "1990"],
-        ["3", ENI.lower(), "Crema", "SAD", "2025-03-01", "", ""],  # no sex, no year: age unknown
-        ["4", " ".join([P2[:5], P2[5:]]), "Crema", "TIROCINIO", "2025-03-01", "", ""],  # typed with a space
-        ["5", make_cf("VRDLCU", 1941, 5, 7, female=True), "Crema", "SAD", "2025-03-01", "M", "1999"],  # CF wins
-    ])  # fmt: skip
+    res = _load(
+        tmp_path,
+        db_path,
+        [
+            ["1", P1, "Crema", "SAD", "2025-03-01", "F", "1950"],
+            ["2", STP, "Crema", "SAD", "2025-03-01", "m", "1990"],
+            ["3", ENI.lower(), "Crema", "SAD", "2025-03-01", "", ""],  # no sex, no year: age unknown
+            ["4", " ".join([P2[:5], P2[5:]]), "Crema", "TIROCINIO", "2025-03-01", "", ""],  # typed with a space
+            ["5", make_cf("VRDLCU", 1941, 5, 7, female=True), "Crema", "SAD", "2025-03-01", "M", "1999"],  # CF wins
+        ],
+    )
     assert (res.status, res.rows_read, res.rows_loaded, res.rows_rejected, res.rows_held) == ("loaded", 5, 5, 0, 0)
     rows = {r[0]: r[1:] for r in _rows(db_path, "SELECT id_prestazione, sesso, anno_nascita FROM prestazioni")}
     assert rows == {"1": ("F", 1950), "2": ("M", 1990), "3": (None, None), "4": (None, None), "5": ("F", 1941)}
 
 
 def test_pseudonymised_exactly_like_a_codice_fiscale(tmp_path, db_path):
-    _load(tmp_path, db_path, [["1", P1, "Crema", "SAD", "2025-03-01", "", ""],
-                              ["2", STP, "Crema", "SAD", "2025-03-01", "", ""]])  # fmt: skip
+    _load(
+        tmp_path,
+        db_path,
+        [["1", P1, "Crema", "SAD", "2025-03-01", "", ""], ["2", STP, "Crema", "SAD", "2025-03-01", "", ""]],
+    )
     key = bytes.fromhex((tmp_path / "secret.key").read_text())
     got = dict(_rows(db_path, "SELECT id_prestazione, persona_id FROM prestazioni"))
     assert got == {"1": pseudonym(key, "persona:" + P1), "2": pseudonym(key, "persona:" + STP)}
@@ -108,8 +115,11 @@ def test_pseudonymised_exactly_like_a_codice_fiscale(tmp_path, db_path):
     ],
 )
 def test_malformed_identifiers_are_refused_with_their_reason(tmp_path, db_path, code, reason):
-    res = _load(tmp_path, db_path, [["1", code, "Crema", "SAD", "2025-03-01", "", ""],
-                                    ["2", P1, "Crema", "SAD", "2025-03-01", "", ""]])  # fmt: skip
+    res = _load(
+        tmp_path,
+        db_path,
+        [["1", code, "Crema", "SAD", "2025-03-01", "", ""], ["2", P1, "Crema", "SAD", "2025-03-01", "", ""]],
+    )
     assert (res.rows_loaded, res.rows_rejected) == (1, 1)
     assert _reasons(db_path) == {"1": [reason]}
     # the refused identifier is masked like a codice fiscale: 3 characters kept, in the value and the row
@@ -118,12 +128,16 @@ def test_malformed_identifiers_are_refused_with_their_reason(tmp_path, db_path, 
 
 
 def test_sex_and_year_of_birth_columns_are_checked(tmp_path, db_path):
-    res = _load(tmp_path, db_path, [
-        ["1", P1, "Crema", "SAD", "2025-03-01", "X", ""],
-        ["2", STP, "Crema", "SAD", "2025-03-01", "", "1850"],
-        ["3", ENI, "Crema", "SAD", "2025-03-01", "", "2999"],
-        ["4", P2, "Crema", "SAD", "2025-03-01", "", "mille"],
-    ])  # fmt: skip
+    res = _load(
+        tmp_path,
+        db_path,
+        [
+            ["1", P1, "Crema", "SAD", "2025-03-01", "X", ""],
+            ["2", STP, "Crema", "SAD", "2025-03-01", "", "1850"],
+            ["3", ENI, "Crema", "SAD", "2025-03-01", "", "2999"],
+            ["4", P2, "Crema", "SAD", "2025-03-01", "", "mille"],
+        ],
+    )
     assert (res.rows_loaded, res.rows_rejected) == (0, 4)
     reasons = _reasons(db_path)
     assert reasons["1"] == ["valore non ammesso (ammessi: M, F)"]

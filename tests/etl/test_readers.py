@@ -31,8 +31,19 @@ def test_csv_encodings_and_separators(tmp_path, db_path, encoding, sep):
 
 
 def test_headers_match_regardless_of_case_accents_and_spaces(tmp_path, db_path):
-    header = ["ID Prestazione", "CODICE FISCALE", "Comune  Residenza", "intervento", "Data Richiesta",
-              "DATA_INIZIO", "data-fine", "Ore", "Importo Euro", "Èsito", "Id Nucleo"]  # fmt: skip
+    header = [
+        "ID Prestazione",
+        "CODICE FISCALE",
+        "Comune  Residenza",
+        "intervento",
+        "Data Richiesta",
+        "DATA_INIZIO",
+        "data-fine",
+        "Ore",
+        "Importo Euro",
+        "Èsito",
+        "Id Nucleo",
+    ]
     f = write_csv(tmp_path / "p.csv", header, [prestazione("1", esito="concluso")])
     [res] = load_files([f], db=db_path)
     assert (res.table, res.rows_loaded) == ("prestazioni", 1)
@@ -67,9 +78,11 @@ def _xlsx(path, sheets: dict[str, list[list]]):
 def test_xlsx_first_sheet_or_the_sheet_named_like_the_table(tmp_path, db_path):
     f = _xlsx(
         tmp_path / "p.xlsx",
-        {"Note": [["leggimi"], ["questo foglio non è una tabella"]],
-         "Prestazioni": [PRESTAZIONI_HEADER, prestazione("1"), prestazione("2", ore="-1")]},
-    )  # fmt: skip
+        {
+            "Note": [["leggimi"], ["questo foglio non è una tabella"]],
+            "Prestazioni": [PRESTAZIONI_HEADER, prestazione("1"), prestazione("2", ore="-1")],
+        },
+    )
     [res] = load_files([f], table="prestazioni", db=db_path)
     assert (res.status, res.rows_read, res.rows_loaded, res.rows_rejected) == ("loaded", 2, 1, 1)
 
@@ -184,8 +197,7 @@ def _load_lines(tmp_path, db_path, lines: list[str] | bytes, sep: str = ","):
         (lambda line: line + ",,x,y", 14),
     ],
 )
-def test_a_row_with_more_or_fewer_fields_is_rejected_with_its_line_and_the_rest_loads(tmp_path, db_path, damage,
-                                                                                        found):  # fmt: skip
+def test_a_row_with_more_or_fewer_fields_is_rejected_with_its_line_and_the_rest_loads(tmp_path, db_path, damage, found):
     lines = _rows(1500)
     lines[1200] = damage(lines[1200].replace("Rivolta d’Adda", "019084"))  # past the first 64 KiB
     res = _load_lines(tmp_path, db_path, lines)

@@ -46,8 +46,11 @@ def test_set_target_writes_and_replaces(con):
     set_target(con, "copertura", "SA1", 2027, "target", 3, catalog=CATALOG)  # same key: replaced
     set_target(con, "copertura", "AMBITO", 2024, "BASELINE", 1.5, catalog=CATALOG)
     set_target(con, "quota", "AMBITO", 2025, "TARGET", 100, catalog=CATALOG)  # 100% is allowed
-    assert _rows(con) == [("copertura", "AMBITO", 2024, "BASELINE", 1.5), ("copertura", "SA1", 2027, "TARGET", 3.0),
-                          ("quota", "AMBITO", 2025, "TARGET", 100.0)]  # fmt: skip
+    assert _rows(con) == [
+        ("copertura", "AMBITO", 2024, "BASELINE", 1.5),
+        ("copertura", "SA1", 2027, "TARGET", 3.0),
+        ("quota", "AMBITO", 2025, "TARGET", 100.0),
+    ]
     assert remove_target(con, "copertura", "SA1", 2027, "TARGET", catalog=CATALOG) == 1
     assert remove_target(con, "copertura", "SA1", 2027, "TARGET", catalog=CATALOG) == 0
     assert len(_rows(con)) == 2
@@ -96,8 +99,9 @@ def test_the_catalog_handed_in_decides_which_indicators_exist(con):
 
 def test_save_plan_rows_writes_all_or_nothing(tmp_path):
     db = tmp_path / "w.duckdb"
-    edited = pl.DataFrame({"anno": [2024, 2025, 2027], "tipo": ["BASELINE", "TARGET", "TARGET"],
-                           "valore": ["1,5", None, "1.234,5"]})  # fmt: skip
+    edited = pl.DataFrame(
+        {"anno": [2024, 2025, 2027], "tipo": ["BASELINE", "TARGET", "TARGET"], "valore": ["1,5", None, "1.234,5"]}
+    )
     assert save_plan_rows(db, "copertura", "SA2", edited, catalog=CATALOG) == []
     bad = pl.DataFrame({"anno": [2024, 2027], "tipo": ["BASELINE", "TARGET"], "valore": ["2", "dodici"]})
     errors = save_plan_rows(db, "copertura", "SA2", bad, catalog=CATALOG)
@@ -116,8 +120,11 @@ def test_the_loader_checks_the_indicator_of_an_obiettivi_file_against_the_ids_ha
     from etl.loader import load_files
     from etl.validate import MSG_INDICATORE
 
-    f = write_csv(tmp_path / "o.csv", OBIETTIVI_HEADER, [["copertura", "SA1", "2027", "TARGET", "2"],
-                                                        ["inesistente", "SA1", "2027", "TARGET", "2"]])  # fmt: skip
+    f = write_csv(
+        tmp_path / "o.csv",
+        OBIETTIVI_HEADER,
+        [["copertura", "SA1", "2027", "TARGET", "2"], ["inesistente", "SA1", "2027", "TARGET", "2"]],
+    )
     [res] = load_files([f], table="obiettivi", db=db_path, indicator_ids=CATALOG)
     assert (res.rows_loaded, res.rows_rejected) == (1, 1)
     with warehouse.reader(db_path) as con:
@@ -133,10 +140,18 @@ def test_the_cli_hands_the_catalog_ids_to_the_loader(tmp_path):
     from core.settings import REPO_ROOT
 
     db = tmp_path / "w.duckdb"
-    f = write_csv(tmp_path / "o.csv", OBIETTIVI_HEADER, [["anziani_sad_copertura_65", "SA1", "2027", "TARGET", "2"],
-                                                        ["copertura", "SA1", "2027", "TARGET", "2"]])  # fmt: skip
-    r = subprocess.run([sys.executable, "-m", "etl", "load", str(f), "--db", str(db), "--json"], cwd=REPO_ROOT,
-                       capture_output=True, text=True, timeout=180)  # fmt: skip
+    f = write_csv(
+        tmp_path / "o.csv",
+        OBIETTIVI_HEADER,
+        [["anziani_sad_copertura_65", "SA1", "2027", "TARGET", "2"], ["copertura", "SA1", "2027", "TARGET", "2"]],
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "etl", "load", str(f), "--db", str(db), "--json"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert '"rows_loaded": 1' in r.stdout and '"rows_rejected": 1' in r.stdout, r.stdout + r.stderr
     with warehouse.reader(db) as con:
         assert _rows(con) == [("anziani_sad_copertura_65", "SA1", 2027, "TARGET", 2.0)]
@@ -148,15 +163,24 @@ def test_an_obiettivi_file_may_name_a_comune_by_istat_code_or_name(db_path, tmp_
     from etl.loader import load_files
     from etl.validate import MSG_TERRITORIO
 
-    f = write_csv(tmp_path / "o.csv", OBIETTIVI_HEADER, [["copertura", "19035", "2024", "BASELINE", "1,2"],
-                                                        ["copertura", "Crema", "2027", "TARGET", "1,8"],
-                                                        ["copertura", "Cremona", "2027", "TARGET", "2"],
-                                                        ["copertura", "sa1", "2027", "TARGET", "2"]])  # fmt: skip
+    f = write_csv(
+        tmp_path / "o.csv",
+        OBIETTIVI_HEADER,
+        [
+            ["copertura", "19035", "2024", "BASELINE", "1,2"],
+            ["copertura", "Crema", "2027", "TARGET", "1,8"],
+            ["copertura", "Cremona", "2027", "TARGET", "2"],
+            ["copertura", "sa1", "2027", "TARGET", "2"],
+        ],
+    )
     [res] = load_files([f], table="obiettivi", db=db_path, indicator_ids=CATALOG)
     assert (res.rows_loaded, res.rows_rejected) == (3, 1)
     with warehouse.reader(db_path) as con:
         assert con.execute("SELECT colonna, motivo, valore FROM scarti").fetchall() == [
             ("territorio", MSG_TERRITORIO, "Cremona")
         ]
-        assert _rows(con) == [("copertura", "019035", 2024, "BASELINE", 1.2),
-                              ("copertura", "019035", 2027, "TARGET", 1.8), ("copertura", "SA1", 2027, "TARGET", 2.0)]
+        assert _rows(con) == [
+            ("copertura", "019035", 2024, "BASELINE", 1.2),
+            ("copertura", "019035", 2027, "TARGET", 1.8),
+            ("copertura", "SA1", 2027, "TARGET", 2.0),
+        ]

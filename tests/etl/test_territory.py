@@ -11,12 +11,55 @@ from etl.loader import load_files
 from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
 
 CONTRACT_CODES = {
-    "019002", "019005", "019010", "019011", "019012", "019015", "019017", "019018", "019019", "019020", "019024",
-    "019025", "019029", "019034", "019035", "019037", "019039", "019041", "019043", "019047", "019049", "019054",
-    "019055", "019058", "019059", "019060", "019062", "019066", "019067", "019072", "019073", "019078", "019079",
-    "019080", "019081", "019082", "019084", "019086", "019087", "019094", "019097", "019102", "019104", "019105",
-    "019109", "019110", "019111", "019112",
-}  # fmt: skip
+    "019002",
+    "019005",
+    "019010",
+    "019011",
+    "019012",
+    "019015",
+    "019017",
+    "019018",
+    "019019",
+    "019020",
+    "019024",
+    "019025",
+    "019029",
+    "019034",
+    "019035",
+    "019037",
+    "019039",
+    "019041",
+    "019043",
+    "019047",
+    "019049",
+    "019054",
+    "019055",
+    "019058",
+    "019059",
+    "019060",
+    "019062",
+    "019066",
+    "019067",
+    "019072",
+    "019073",
+    "019078",
+    "019079",
+    "019080",
+    "019081",
+    "019082",
+    "019084",
+    "019086",
+    "019087",
+    "019094",
+    "019097",
+    "019102",
+    "019104",
+    "019105",
+    "019109",
+    "019110",
+    "019111",
+    "019112",
+}
 
 
 def test_the_48_comuni_of_the_contract():
@@ -59,9 +102,13 @@ def test_another_ambito_works_by_changing_data_files_only(tmp_path, db_path, mon
         w.writerows([["comune", "nome"], ["015189", "Rozzano"], ["015146", "Milano"]])
     with open(folder / "sub_ambiti.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerows([["comune", "sub_ambito", "nome_sub_ambito", "pilota", "data_avvio_pilota", "provvisorio"],
-                     ["015189", "S1", "Sud", "false", "", "true"], ["015146", "S2", "Città", "true", "2025-01-01",
-                                                                      "false"]])  # fmt: skip
+        w.writerows(
+            [
+                ["comune", "sub_ambito", "nome_sub_ambito", "pilota", "data_avvio_pilota", "provvisorio"],
+                ["015189", "S1", "Sud", "false", "", "true"],
+                ["015146", "S2", "Città", "true", "2025-01-01", "false"],
+            ]
+        )
     monkeypatch.setenv("PDZ_AMBITO_DIR", str(folder))
     f = write_csv(
         tmp_path / "p.csv",
@@ -85,9 +132,14 @@ def test_uploaded_sub_ambiti_replace_the_provisional_table_only_when_complete(tm
     )
     [res] = load_files([partial], table="sub_ambiti", db=db_path)
     assert res.status == "failed" and "mancano" in res.error
-    full = write_csv(tmp_path / "sub2.csv", ["comune", "sub_ambito", "nome_sub_ambito", "pilota"],
-                     [[c, "X1" if i % 2 else "X2", "Uno" if i % 2 else "Due", "sì" if i % 2 else "no"]
-                      for i, c in enumerate(sub["comune"].to_list())])  # fmt: skip
+    full = write_csv(
+        tmp_path / "sub2.csv",
+        ["comune", "sub_ambito", "nome_sub_ambito", "pilota"],
+        [
+            [c, "X1" if i % 2 else "X2", "Uno" if i % 2 else "Due", "sì" if i % 2 else "no"]
+            for i, c in enumerate(sub["comune"].to_list())
+        ],
+    )
     [res] = load_files([full], table="sub_ambiti", db=db_path)
     assert (res.status, res.rows_loaded) == ("loaded", 48)
     con = duckdb.connect(str(db_path), read_only=True)

@@ -42,8 +42,10 @@ def test_good_files_pass(tmp_path):
     assert check_upload(cp1252, "w.csv") == "csv"
 
 
-@pytest.mark.parametrize("name", ["programma.exe", "dati.xls", "script.py", "archivio.zip", "senza_estensione",
-                                  "doppia.csv.exe", "pagina.html"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    ["programma.exe", "dati.xls", "script.py", "archivio.zip", "senza_estensione", "doppia.csv.exe", "pagina.html"],
+)
 def test_wrong_extension_is_refused(tmp_path, name):
     path = write_csv(tmp_path / "any", ["a"], [["1"]])
     with pytest.raises(UploadRefused, match="non ammessa. Si caricano solo file .csv, .txt, .xlsx, .parquet"):

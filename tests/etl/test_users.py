@@ -77,9 +77,14 @@ def test_role_mapping_fails_closed():
 
 def _cli(*args, stdin: str | None = None, env: dict | None = None):
     return subprocess.run(
-        [sys.executable, "-m", "etl", "users", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
-        input=stdin, env={**os.environ, **(env or {})},
-    )  # fmt: skip
+        [sys.executable, "-m", "etl", "users", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=stdin,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_users_cli_add_list_reset_remove(tmp_path):
@@ -89,8 +94,17 @@ def test_users_cli_add_list_reset_remove(tmp_path):
     r = _cli("add", "m.rossi", "--role", "ufficio_di_piano", "--password-stdin", stdin=PASSWORD + "\n", env=env)
     assert r.returncode == 0, r.stderr
     assert PASSWORD not in r.stdout + r.stderr
-    r = _cli("add", "s.crema", "--role", "sindaco", "--comune", "Crema", "--password-stdin", stdin="altra-password-1\n",
-             env=env)  # fmt: skip
+    r = _cli(
+        "add",
+        "s.crema",
+        "--role",
+        "sindaco",
+        "--comune",
+        "Crema",
+        "--password-stdin",
+        stdin="altra-password-1\n",
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     r = _cli("add", "s.crema", "--role", "regione", "--password-stdin", stdin="altra-password-1\n", env=env)
     assert r.returncode == 1 and "esiste già" in r.stderr
@@ -101,8 +115,9 @@ def test_users_cli_add_list_reset_remove(tmp_path):
 
     listed = json.loads(_cli("list", "--json", env=env).stdout)
     assert {(u["utente"], u["ruolo"], u["comune"]) for u in listed} == {
-        ("m.rossi", "ufficio_di_piano", None), ("s.crema", "sindaco", "019035"),
-    }  # fmt: skip
+        ("m.rossi", "ufficio_di_piano", None),
+        ("s.crema", "sindaco", "019035"),
+    }
     assert "password" not in json.dumps(listed).replace('"accesso": "password"', "")
     assert "s.crema" in _cli("list", env=env).stdout
 
@@ -132,9 +147,14 @@ def test_users_cli_writes_the_audit_log_when_the_warehouse_exists(tmp_path):
     log = audit.entries(db)
     assert log.height == 1
     assert log.row(0, named=True) | {"quando": None} == {
-        "quando": None, "utente": log["utente"][0], "ruolo": None, "azione": "utenti", "oggetto": "add r.lombardia",
-        "esito": "ok", "dettaglio": "ruolo regione",
-    }  # fmt: skip
+        "quando": None,
+        "utente": log["utente"][0],
+        "ruolo": None,
+        "azione": "utenti",
+        "oggetto": "add r.lombardia",
+        "esito": "ok",
+        "dettaglio": "ruolo regione",
+    }
     assert log["utente"][0].startswith("riga di comando")
 
 

@@ -27,22 +27,37 @@ CASES = [
     (prestazione("r6", comune="015146"), "comune_residenza", v.MSG_COMUNE_OUT),  # Milano by ISTAT code
     (prestazione("r7", comune="Atlantide"), "comune_residenza", v.MSG_COMUNE_UNKNOWN),
     (prestazione("r8", intervento="MASSAGGIO"), "intervento", v.MSG_INTERVENTO),
-    (prestazione("r9", inizio="2025-03-10", fine="2025-03-01"), "data_fine",
-     "data di fine precedente alla data di inizio"),
-    (prestazione("r10", richiesta="2025-04-01", inizio="2025-03-01"), "data_inizio",
-     "data della richiesta successiva alla data di inizio"),
+    (
+        prestazione("r9", inizio="2025-03-10", fine="2025-03-01"),
+        "data_fine",
+        "data di fine precedente alla data di inizio",
+    ),
+    (
+        prestazione("r10", richiesta="2025-04-01", inizio="2025-03-01"),
+        "data_inizio",
+        "data della richiesta successiva alla data di inizio",
+    ),
     (prestazione("r11", ore="-2"), "ore", "ore negative non ammesse"),
     (prestazione("r12", importo="-10,5"), "importo_euro", "importo negativo non ammesso"),
     (prestazione("r13", inizio="31/02/2025"), "data_inizio", v.MSG_DATE),
     (prestazione("r14", inizio="domani"), "data_inizio", v.MSG_DATE),
     (prestazione("r15", inizio=""), "data_inizio", v.MSG_REQUIRED),
-    (prestazione("", ), "id_prestazione", v.MSG_REQUIRED),
+    (
+        prestazione(
+            "",
+        ),
+        "id_prestazione",
+        v.MSG_REQUIRED,
+    ),
     (prestazione("r17", ore="tre"), "ore", v.MSG_NUMBER),
     (prestazione("r17b", importo="12345678903"), "importo_euro", v.MSG_TOO_LARGE),  # a code, not an amount
-    (prestazione("r18", esito="FORSE"), "esito",
-     "valore non ammesso (ammessi: IN_CORSO, CONCLUSO, INTERROTTO, ASSUNZIONE)"),
+    (
+        prestazione("r18", esito="FORSE"),
+        "esito",
+        "valore non ammesso (ammessi: IN_CORSO, CONCLUSO, INTERROTTO, ASSUNZIONE)",
+    ),
     (prestazione(GOOD_CF), "id_prestazione", v.MSG_ID_CF),
-]  # fmt: skip
+]
 
 
 def _scarti(db_path):

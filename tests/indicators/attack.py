@@ -43,8 +43,16 @@ def catalog_populations(entries: Iterable) -> dict[str, dict[str, Pop]]:
             continue
         m, kind = e.misura, e.tipo
         if kind == "distinct_units_rate":
-            out[e.id] = {"numeratore": (m["unita_conteggio"], frozenset(m["interventi"]), m["evento"],
-                                        m.get("eta_min"), m.get("eta_max"), frozenset())}  # fmt: skip
+            out[e.id] = {
+                "numeratore": (
+                    m["unita_conteggio"],
+                    frozenset(m["interventi"]),
+                    m["evento"],
+                    m.get("eta_min"),
+                    m.get("eta_max"),
+                    frozenset(),
+                )
+            }
         elif kind == "record_share":
             den_cond = {"data_richiesta"} if m.get("richiede_data_richiesta") else set()
             num_cond = set(den_cond)
@@ -61,8 +69,16 @@ def catalog_populations(entries: Iterable) -> dict[str, dict[str, Pop]]:
                 for c in ("numeratore", "denominatore")
             }
         elif kind == "median_days":
-            out[e.id] = {"denominatore": ("record", frozenset(m["interventi"]), m["evento"], None, None,
-                                          frozenset({"data_richiesta"}))}  # fmt: skip
+            out[e.id] = {
+                "denominatore": (
+                    "record",
+                    frozenset(m["interventi"]),
+                    m["evento"],
+                    None,
+                    None,
+                    frozenset({"data_richiesta"}),
+                )
+            }
         elif kind == "hours_per_user":
             out[e.id] = {
                 "numeratore": ("ore", frozenset(m["interventi"]), "attivo", None, None, frozenset()),
@@ -149,8 +165,9 @@ def recover(
             by_year[int(r["anno"])].append(r)
     found: list[Recovered] = []
     for anno in sorted(by_year):
-        found += _recover_year(anno, by_year[anno], populations, hierarchy, multipliers, contains,
-                               guess_zero_differences)  # fmt: skip
+        found += _recover_year(
+            anno, by_year[anno], populations, hierarchy, multipliers, contains, guess_zero_differences
+        )
     return found
 
 

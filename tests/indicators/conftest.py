@@ -94,9 +94,21 @@ def add(
         SELECT 'test', ?, ?, 'M', ?, ?, ?, area, ?::DATE, ?::DATE, ?::DATE, ?, NULL, ?, ?, 'test'
         FROM interventi WHERE intervento = ?
         """,
-        [str(next(_ids)), persona, nascita, comune, intervento, richiesta, inizio, fine, ore, esito, nucleo,
-         intervento],
-    )  # fmt: skip
+        [
+            str(next(_ids)),
+            persona,
+            nascita,
+            comune,
+            intervento,
+            richiesta,
+            inizio,
+            fine,
+            ore,
+            esito,
+            nucleo,
+            intervento,
+        ],
+    )
     assert con.execute("SELECT count(*) FROM interventi WHERE intervento = ?", [intervento]).fetchall()[0][0] == 1
 
 

@@ -31,8 +31,22 @@ def test_columns_metadata_and_audiences(con):
     _data(con)
     uff = api.indicator_table(con, "ufficio")
     assert tuple(uff.columns[: len(COLUMNS)]) == COLUMNS
-    for c in ("baseline", "obiettivo", "obiettivo_finale", "atteso", "stato", "proiezione_2027", "proiezione_min",
-              "proiezione_max", "obiettivo_atteso", "nome", "unita", "direzione", "nome_area", "k"):  # fmt: skip
+    for c in (
+        "baseline",
+        "obiettivo",
+        "obiettivo_finale",
+        "atteso",
+        "stato",
+        "proiezione_2027",
+        "proiezione_min",
+        "proiezione_max",
+        "obiettivo_atteso",
+        "nome",
+        "unita",
+        "direzione",
+        "nome_area",
+        "k",
+    ):
         assert c in uff.columns, c
     r = cell(uff, "anziani_sad_copertura_65", "SA1", 2025)
     assert r["nome"].startswith("Copertura") and r["unita"] == "per 100 residenti 65+" and r["direzione"] == "alto"
@@ -95,9 +109,18 @@ def test_catalog_accessor_and_scheda(con):
     with pytest.raises(KeyError):
         api.indicator("inesistente")
     text = api.scheda("giovani_adm_minori_1000")
-    for part in ("# Minori seguiti con assistenza domiciliare (ADM)", "**Numeratore**", "**Denominatore**",
-                 "per 1.000 residenti 0-17", "più alto è meglio", "comune, sub-ambito, ambito",
-                 "Segreto statistico (k)**: 5", "in linea", "a rischio", "proiezione"):  # fmt: skip
+    for part in (
+        "# Minori seguiti con assistenza domiciliare (ADM)",
+        "**Numeratore**",
+        "**Denominatore**",
+        "per 1.000 residenti 0-17",
+        "più alto è meglio",
+        "comune, sub-ambito, ambito",
+        "Segreto statistico (k)**: 5",
+        "in linea",
+        "a rischio",
+        "proiezione",
+    ):
         assert part in text, part
     assert "Baseline e obiettivi" not in text
     set_target(con, "org_residenti_per_as", "AMBITO", 2027, "TARGET", 4000)
@@ -116,13 +139,20 @@ def test_every_indicator_has_rows_at_its_levels(con):
 
 def test_plan_rows_and_save_plan_rows(con, wh_path):
     empty = api.plan_rows(con, "anziani_sad_copertura_65", "SA1")
-    assert empty.rows() == [(2024, "BASELINE", None), (2025, "TARGET", None), (2026, "TARGET", None),
-                            (2027, "TARGET", None)]  # fmt: skip
+    assert empty.rows() == [
+        (2024, "BASELINE", None),
+        (2025, "TARGET", None),
+        (2026, "TARGET", None),
+        (2027, "TARGET", None),
+    ]
     con.close()  # save_plan_rows opens the warehouse for writing by itself
     edited = pl.DataFrame(
-        {"anno": [2024, 2025, 2026, 2027], "tipo": ["BASELINE", "TARGET", "TARGET", "TARGET"],
-         "valore": [1.0, None, float("nan"), 2.0]}
-    )  # fmt: skip
+        {
+            "anno": [2024, 2025, 2026, 2027],
+            "tipo": ["BASELINE", "TARGET", "TARGET", "TARGET"],
+            "valore": [1.0, None, float("nan"), 2.0],
+        }
+    )
     assert api.save_plan_rows(wh_path, "anziani_sad_copertura_65", "SA1", edited) == []
     bad = pl.DataFrame({"anno": [2024, 2027], "tipo": ["BASELINE", "TARGET"], "valore": ["3", "-1"]})
     errors = api.save_plan_rows(wh_path, "anziani_sad_copertura_65", "SA1", bad)

@@ -261,8 +261,18 @@ def test_disclosure_reads_the_indicator_complement(monkeypatch):
 
     raw, area = _with(RATIO, lambda r: r.update(complemento=True))
     entry = parse_entry(raw, area, area)
-    row = {"indicatore": entry.id, "area": area, "livello": "ambito", "territorio": "AMBITO", "anno": 2025,
-           "numeratore": 8.0, "denominatore": 10.0, "valore": 80.0, "parziale": False, "soppresso": False}  # fmt: skip
+    row = {
+        "indicatore": entry.id,
+        "area": area,
+        "livello": "ambito",
+        "territorio": "AMBITO",
+        "anno": 2025,
+        "numeratore": 8.0,
+        "denominatore": 10.0,
+        "valore": 80.0,
+        "parziale": False,
+        "soppresso": False,
+    }
     values = pl.DataFrame([row], schema={**engine.SCHEMA})
     monkeypatch.setattr(definitions, "by_id", lambda: {entry.id: entry})
     assert suppress_small_cells(values, {entry.id: 3}, {})["soppresso"].to_list() == [True]

@@ -28,9 +28,13 @@ def _build(path: Path) -> None:
 def _run(path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PDZ_DB": str(path)}
     return subprocess.run(
-        [sys.executable, "-m", "indicators", "compute", *args], cwd=REPO, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "indicators", "compute", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
-    )  # fmt: skip
+    )
 
 
 def _find(rows: list[dict], indicatore: str, territorio: str, anno: int = 2025) -> dict:

@@ -56,9 +56,15 @@ def _fill(con) -> None:
     profili = ("ASSISTENTE_SOCIALE", "EDUCATORE", "PSICOLOGO", "AMMINISTRATIVO")
     for i in range(14):
         add_operatore(
-            con, f"o{i}", profili[i % 4], ("SA1", "SA2")[i % 2], (0.5, 1.0)[i % 3 == 0],
-            ("INDETERMINATO", "DETERMINATO")[i % 5 == 0], f"{2022 + i % 3}-03-01", None if i % 4 else "2024-06-30",
-        )  # fmt: skip
+            con,
+            f"o{i}",
+            profili[i % 4],
+            ("SA1", "SA2")[i % 2],
+            (0.5, 1.0)[i % 3 == 0],
+            ("INDETERMINATO", "DETERMINATO")[i % 5 == 0],
+            f"{2022 + i % 3}-03-01",
+            None if i % 4 else "2024-06-30",
+        )
     add_sede(con, "h1", "HUB", comuni[0])
     add_sede(con, "s1", "SPOKE", comuni[3])
     con.execute(

@@ -22,13 +22,24 @@ SHARE = (("numeratore", "denominatore"), True)  # records of persons, complement
 def table(rows: list[tuple], indicatore: str = "x") -> pl.DataFrame:
     """rows: (anno, livello, territorio, numeratore, denominatore)."""
     return pl.DataFrame(
-        [(indicatore, "a", lv, t, y, float(n), float(d), (n / d if d else None), False, False)
-         for y, lv, t, n, d in rows],
-        schema={"indicatore": pl.String, "area": pl.String, "livello": pl.String, "territorio": pl.String,
-                "anno": pl.Int32, "numeratore": pl.Float64, "denominatore": pl.Float64, "valore": pl.Float64,
-                "parziale": pl.Boolean, "soppresso": pl.Boolean},
+        [
+            (indicatore, "a", lv, t, y, float(n), float(d), (n / d if d else None), False, False)
+            for y, lv, t, n, d in rows
+        ],
+        schema={
+            "indicatore": pl.String,
+            "area": pl.String,
+            "livello": pl.String,
+            "territorio": pl.String,
+            "anno": pl.Int32,
+            "numeratore": pl.Float64,
+            "denominatore": pl.Float64,
+            "valore": pl.Float64,
+            "parziale": pl.Boolean,
+            "soppresso": pl.Boolean,
+        },
         orient="row",
-    )  # fmt: skip
+    )
 
 
 def hidden(df: pl.DataFrame, anno: int | None = None) -> set[str]:
@@ -41,9 +52,16 @@ H = {"c1": "S1", "c2": "S1", "c3": "S1", "c4": "S2", "c5": "S2"}
 
 def test_primary_and_smallest_sibling():
     # c1 = 2 < k: hidden; S1 = c1 + c2 + c3 would give it back, so the smallest published sibling (c3 = 5) goes too
-    rows = [(2025, "comune", "c1", 2, 100), (2025, "comune", "c2", 10, 100), (2025, "comune", "c3", 5, 100),
-            (2025, "comune", "c4", 0, 100), (2025, "comune", "c5", 7, 100), (2025, "sub_ambito", "S1", 17, 300),
-            (2025, "sub_ambito", "S2", 7, 200), (2025, "ambito", "AMBITO", 24, 500)]  # fmt: skip
+    rows = [
+        (2025, "comune", "c1", 2, 100),
+        (2025, "comune", "c2", 10, 100),
+        (2025, "comune", "c3", 5, 100),
+        (2025, "comune", "c4", 0, 100),
+        (2025, "comune", "c5", 7, 100),
+        (2025, "sub_ambito", "S1", 17, 300),
+        (2025, "sub_ambito", "S2", 7, 200),
+        (2025, "ambito", "AMBITO", 24, 500),
+    ]
     out = suppress_small_cells(table(rows), {"x": 3}, H, {"x": RATE})
     assert hidden(out) == {"c1", "c3"}
     sup = out.filter(pl.col("soppresso"))
@@ -54,8 +72,12 @@ def test_primary_and_smallest_sibling():
 
 
 def test_population_denominator_alone_is_not_suppressed():
-    rows = [(2025, "comune", "c4", 0, 2), (2025, "comune", "c5", 7, 100), (2025, "sub_ambito", "S2", 7, 102),
-            (2025, "ambito", "AMBITO", 7, 102)]  # fmt: skip
+    rows = [
+        (2025, "comune", "c4", 0, 2),
+        (2025, "comune", "c5", 7, 100),
+        (2025, "sub_ambito", "S2", 7, 102),
+        (2025, "ambito", "AMBITO", 7, 102),
+    ]
     assert hidden(suppress_small_cells(table(rows), {"x": 3}, {"c4": "S2", "c5": "S2"}, {"x": RATE})) == set()
 
 
@@ -63,16 +85,26 @@ def test_single_child_hides_the_parent_and_the_chain_goes_up():
     # c1 is the only comune of S1: hiding c1 alone would leave S1 = c1 published -> S1 is hidden; then
     # AMBITO = S1 + S2 needs S2 hidden, and S2 = c2 + c3 needs one of its comuni (c2, the smaller).
     h = {"c1": "S1", "c2": "S2", "c3": "S2"}
-    rows = [(2025, "comune", "c1", 2, 50), (2025, "sub_ambito", "S1", 5, 50), (2025, "comune", "c2", 4, 50),
-            (2025, "comune", "c3", 6, 50), (2025, "sub_ambito", "S2", 10, 100),
-            (2025, "ambito", "AMBITO", 15, 150)]  # fmt: skip
+    rows = [
+        (2025, "comune", "c1", 2, 50),
+        (2025, "sub_ambito", "S1", 5, 50),
+        (2025, "comune", "c2", 4, 50),
+        (2025, "comune", "c3", 6, 50),
+        (2025, "sub_ambito", "S2", 10, 100),
+        (2025, "ambito", "AMBITO", 15, 150),
+    ]
     assert hidden(suppress_small_cells(table(rows), {"x": 3}, h, {"x": RATE})) == {"c1", "S1", "S2", "c2"}
 
 
 def test_complement_and_person_denominator_of_shares():
     # 9 of 10 records: the 1 left out is a person too (complement); 0 of 2: the denominator counts persons
-    rows = [(2025, "comune", "c4", 9, 10), (2025, "comune", "c5", 0, 2), (2025, "comune", "c1", 5, 20),
-            (2025, "comune", "c2", 10, 20), (2025, "comune", "c3", 10, 30)]  # fmt: skip
+    rows = [
+        (2025, "comune", "c4", 9, 10),
+        (2025, "comune", "c5", 0, 2),
+        (2025, "comune", "c1", 5, 20),
+        (2025, "comune", "c2", 10, 20),
+        (2025, "comune", "c3", 10, 30),
+    ]
     out = suppress_small_cells(table(rows), {"x": 3}, H, {"x": SHARE})
     assert {"c4", "c5"} <= hidden(out)
     assert "c1" not in hidden(out)  # 5 of 20: 5, 20 and 15 are all >= 3
@@ -81,18 +113,31 @@ def test_complement_and_person_denominator_of_shares():
 def test_partner_cells_are_stable_across_years():
     # 2024: c3 = 1 hidden; 2025: c1 = 1 hidden. The partner in each year is the cell hidden in the other
     # year (c1 in 2024, c3 in 2025) even if c2 is smaller.
-    rows = [(2024, "comune", "c1", 8, 100), (2024, "comune", "c2", 4, 100), (2024, "comune", "c3", 1, 100),
-            (2024, "sub_ambito", "S1", 13, 300), (2024, "ambito", "AMBITO", 13, 300),
-            (2025, "comune", "c1", 1, 100), (2025, "comune", "c2", 4, 100), (2025, "comune", "c3", 10, 100),
-            (2025, "sub_ambito", "S1", 15, 300), (2025, "ambito", "AMBITO", 15, 300)]  # fmt: skip
+    rows = [
+        (2024, "comune", "c1", 8, 100),
+        (2024, "comune", "c2", 4, 100),
+        (2024, "comune", "c3", 1, 100),
+        (2024, "sub_ambito", "S1", 13, 300),
+        (2024, "ambito", "AMBITO", 13, 300),
+        (2025, "comune", "c1", 1, 100),
+        (2025, "comune", "c2", 4, 100),
+        (2025, "comune", "c3", 10, 100),
+        (2025, "sub_ambito", "S1", 15, 300),
+        (2025, "ambito", "AMBITO", 15, 300),
+    ]
     out = suppress_small_cells(table(rows), {"x": 3}, {"c1": "S1", "c2": "S1", "c3": "S1"}, {"x": RATE})
     assert hidden(out, 2024) == {"c1", "c3"}
     assert hidden(out, 2025) == {"c1", "c3"}
 
 
 def test_not_suppressed_without_k_and_deterministic():
-    rows = [(2025, "comune", "c1", 2, 100), (2025, "comune", "c2", 1, 100), (2025, "comune", "c3", 5, 100),
-            (2025, "sub_ambito", "S1", 8, 300), (2025, "ambito", "AMBITO", 8, 300)]  # fmt: skip
+    rows = [
+        (2025, "comune", "c1", 2, 100),
+        (2025, "comune", "c2", 1, 100),
+        (2025, "comune", "c3", 5, 100),
+        (2025, "sub_ambito", "S1", 8, 300),
+        (2025, "ambito", "AMBITO", 8, 300),
+    ]
     df = table(rows)
     assert hidden(suppress_small_cells(df, {}, H, {"x": RATE})) == set()  # e.g. residents per social worker
     a = suppress_small_cells(df, {"x": 3}, H, {"x": RATE})
@@ -142,8 +187,11 @@ def test_public_table_never_shows_small_counts(con):
     assert pub.filter(pl.col("indicatore") == "org_residenti_per_as")["soppresso"].sum() == 0
     ufficio = indicator_table(con, "ufficio")
     assert ufficio["soppresso"].sum() == 0
-    assert ufficio.filter((pl.col("indicatore") == "anziani_sad_copertura_65") & (pl.col("territorio") == BAGNOLO)
-                          & (pl.col("anno") == 2025))["numeratore"].to_list() == [2.0]  # fmt: skip
+    assert ufficio.filter(
+        (pl.col("indicatore") == "anziani_sad_copertura_65")
+        & (pl.col("territorio") == BAGNOLO)
+        & (pl.col("anno") == 2025)
+    )["numeratore"].to_list() == [2.0]
 
 
 def test_hidden_comune_cannot_be_recovered_from_its_sub_ambito(con):
@@ -195,8 +243,16 @@ def test_twins_hide_the_same_cells():
     # denominator is the same ADI count. c1: 3 of 4 (the 1 left out is small) -> a hides c1; b must too,
     # or b would publish a's hidden denominator. Partner in S1: c3 (D = 3), not c2 (D = 0), because
     # S1 - c2 would then give c1 + c3's left-out records = 1 + 0 = 1 < 3.
-    cells = {"c1": (3, 4), "c2": (10, 10), "c3": (5, 8), "c4": (6, 6), "c5": (7, 7),
-             "S1": (18, 22), "S2": (13, 13), "AMBITO": (31, 35)}  # fmt: skip
+    cells = {
+        "c1": (3, 4),
+        "c2": (10, 10),
+        "c3": (5, 8),
+        "c4": (6, 6),
+        "c5": (7, 7),
+        "S1": (18, 22),
+        "S2": (13, 13),
+        "AMBITO": (31, 35),
+    }
     level = {"S1": "sub_ambito", "S2": "sub_ambito", "AMBITO": "ambito"}
     rows = [("a", 2025, level.get(t, "comune"), t, n, d) for t, (n, d) in cells.items()]
     rows += [("b", 2025, level.get(t, "comune"), t, None, d) for t, (n, d) in cells.items()]
@@ -209,8 +265,16 @@ def test_nested_counts_are_linked_and_their_difference_is_a_count():
     # "r": persons 65+ with SAD over residents; "h": SAD hours per person with SAD (any age).
     # c1: 4 persons 65+, 5 in all: published together they would show 1 person under 65 -> hidden in both;
     # c4: 2 persons -> hidden in both. Partners: c3 in S1 (c2 would leave the under-65 total at 1), c5 in S2.
-    cells = {"c1": (4, 5, 100), "c2": (10, 10, 300), "c3": (8, 11, 200), "c4": (2, 2, 50), "c5": (6, 6, 120),
-             "S1": (22, 26, 600), "S2": (8, 8, 170), "AMBITO": (30, 34, 770)}  # fmt: skip
+    cells = {
+        "c1": (4, 5, 100),
+        "c2": (10, 10, 300),
+        "c3": (8, 11, 200),
+        "c4": (2, 2, 50),
+        "c5": (6, 6, 120),
+        "S1": (22, 26, 600),
+        "S2": (8, 8, 170),
+        "AMBITO": (30, 34, 770),
+    }
     level = {"S1": "sub_ambito", "S2": "sub_ambito", "AMBITO": "ambito"}
     rows = [("r", 2025, level.get(t, "comune"), t, q, 1000) for t, (q, p, o) in cells.items()]
     rows += [("h", 2025, level.get(t, "comune"), t, o, p) for t, (q, p, o) in cells.items()]
@@ -286,8 +350,13 @@ def public_tables(draw):
                 for j in range(n_int):
                     rec = draw(small)
                     ok, ore = draw(st.integers(0, rec)), draw(st.integers(0, 90))
-                    atoms[(y, f"c{s}_{c}", j)] = {"young": draw(small), "old": draw(small), "rec": rec, "ok": ok,
-                                                 "ore": ore}  # fmt: skip
+                    atoms[(y, f"c{s}_{c}", j)] = {
+                        "young": draw(small),
+                        "old": draw(small),
+                        "rec": rec,
+                        "ok": ok,
+                        "ore": ore,
+                    }
     kinds = ("tutti", "anziani", "quota", "mediana", "ore", "rapporto")
     templates = [(kind, j) for j in range(n_int) for kind in kinds]
     if n_int == 2:
@@ -300,8 +369,13 @@ def public_tables(draw):
 def _pop_values(atoms, y, comuni, j):
     a = [atoms[(y, c, j)] for c in comuni]
     old = sum(x["old"] for x in a)
-    return {f"P{j}": old + sum(x["young"] for x in a), f"Q{j}": old, f"R{j}": sum(x["rec"] for x in a),
-            f"OK{j}": sum(x["ok"] for x in a), f"H{j}": sum(x["ore"] for x in a)}  # fmt: skip
+    return {
+        f"P{j}": old + sum(x["young"] for x in a),
+        f"Q{j}": old,
+        f"R{j}": sum(x["rec"] for x in a),
+        f"OK{j}": sum(x["ok"] for x in a),
+        f"H{j}": sum(x["ore"] for x in a),
+    }
 
 
 KINDS_TEST = {  # kind -> (column -> population name, multiplier of a linear valore or None)
@@ -360,11 +434,20 @@ def _build(case):
                 rows.append((ind, lv, t, 2024 + y, num, den, val))
     df = pl.DataFrame(
         [(i, "a", lv, t, y, n, d, v, False, False) for i, lv, t, y, n, d, v in rows],
-        schema={"indicatore": pl.String, "area": pl.String, "livello": pl.String, "territorio": pl.String,
-                "anno": pl.Int32, "numeratore": pl.Float64, "denominatore": pl.Float64, "valore": pl.Float64,
-                "parziale": pl.Boolean, "soppresso": pl.Boolean},
+        schema={
+            "indicatore": pl.String,
+            "area": pl.String,
+            "livello": pl.String,
+            "territorio": pl.String,
+            "anno": pl.Int32,
+            "numeratore": pl.Float64,
+            "denominatore": pl.Float64,
+            "valore": pl.Float64,
+            "parziale": pl.Boolean,
+            "soppresso": pl.Boolean,
+        },
         orient="row",
-    )  # fmt: skip
+    )
     nested = {(f"Q{j}", f"P{j}") for j in range(n_int)} | {(f"OK{j}", f"R{j}") for j in range(n_int)}
     if n_int == 2:
         nested |= {(f"{p}{j}", "U0") for p in ("P", "Q") for j in range(2)}

@@ -27,11 +27,30 @@ def table(direzione: str = "alto") -> pl.DataFrame:
     data = {2024: ((10, 20, 30), 21, False), 2025: ((15, 20, 25), 20, False), 2026: ((12, None, 25), 19, True)}
     for anno, (vals, amb, partial) in data.items():
         for sa, v in zip(("SA1", "SA2", "SA3"), vals):
-            rows.append({"indicatore": "x", "livello": "sub_ambito", "territorio": sa, "anno": anno,
-                         "valore": None if v is None else float(v), "parziale": partial, "soppresso": v is None,
-                         "direzione": direzione})  # fmt: skip
-        rows.append({"indicatore": "x", "livello": "ambito", "territorio": "AMBITO", "anno": anno, "valore": float(amb),
-                     "parziale": partial, "soppresso": False, "direzione": direzione})  # fmt: skip
+            rows.append(
+                {
+                    "indicatore": "x",
+                    "livello": "sub_ambito",
+                    "territorio": sa,
+                    "anno": anno,
+                    "valore": None if v is None else float(v),
+                    "parziale": partial,
+                    "soppresso": v is None,
+                    "direzione": direzione,
+                }
+            )
+        rows.append(
+            {
+                "indicatore": "x",
+                "livello": "ambito",
+                "territorio": "AMBITO",
+                "anno": anno,
+                "valore": float(amb),
+                "parziale": partial,
+                "soppresso": False,
+                "direzione": direzione,
+            }
+        )
     return pl.DataFrame(rows).with_columns(pl.col("anno").cast(pl.Int32))
 
 

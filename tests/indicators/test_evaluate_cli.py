@@ -34,9 +34,19 @@ from tests.indicators.conftest import add
 REPO = Path(__file__).resolve().parents[2]
 SAD = "anziani_sad_copertura_65"
 TERRITORY = {
-    "019035": "SA1", "019005": "SA1", "019002": "SA2", "019041": "SA2", "019010": "SA3", "019015": "SA3",
-    "019019": "SA4", "019039": "SA4", "019025": "SA5", "019043": "SA5", "019012": "SA6", "019029": "SA6",
-}  # fmt: skip
+    "019035": "SA1",
+    "019005": "SA1",
+    "019002": "SA2",
+    "019041": "SA2",
+    "019010": "SA3",
+    "019015": "SA3",
+    "019019": "SA4",
+    "019039": "SA4",
+    "019025": "SA5",
+    "019043": "SA5",
+    "019012": "SA6",
+    "019029": "SA6",
+}
 PILOTS = {"SA1", "SA2"}
 
 
@@ -69,9 +79,13 @@ def _run(db: Path, command: str, *args: str) -> subprocess.CompletedProcess:
     """The real `python -m indicators` in a subprocess."""
     env = {**os.environ, "PDZ_DB": str(db)}
     return subprocess.run(
-        [sys.executable, "-m", "indicators", command, "--as-of", "2025-12-31", *args], cwd=REPO, env=env,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-m", "indicators", command, "--as-of", "2025-12-31", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture

@@ -29,9 +29,15 @@ from indicators import evaluation as ev
 SUB = {"A": "SA1", "B": "SA1", "C": "SA2", "D": "SA3", "E": "SA3", "F": "SA4", "G": "SA5", "H": "SA6"}
 WEIGHT = {"A": 100, "B": 300, "C": 200, "D": 100, "E": 100, "F": 400, "G": 100, "H": 200}
 VALUES = {
-    "A": (10, 12, 14), "B": (10, 10, 15), "C": (10, 8, 13), "D": (10, 11, 11.5),
-    "E": (10, 10, 12), "F": (10, 12, 12.5), "G": (10, 10, 13), "H": (10, 14, 12),
-}  # fmt: skip
+    "A": (10, 12, 14),
+    "B": (10, 10, 15),
+    "C": (10, 8, 13),
+    "D": (10, 11, 11.5),
+    "E": (10, 10, 12),
+    "F": (10, 12, 12.5),
+    "G": (10, 10, 13),
+    "H": (10, 14, 12),
+}
 IND = "prova_indicatore"
 
 
@@ -65,13 +71,19 @@ def table(
             empty = v is None  # denominator zero: no value, not hidden
             for livello in levels:
                 rows.append(
-                    {"indicatore": IND, "livello": livello,
-                     "territorio": comune if livello == "comune" else SUB[comune], "anno": anno,
-                     "numeratore": None if gone or empty else v * weights[comune] / 100,
-                     "denominatore": None if gone else 0.0 if empty else float(weights[comune]),
-                     "valore": None if gone or empty else float(v),
-                     "parziale": anno in partial, "soppresso": gone, "unita": "%"}
-                )  # fmt: skip
+                    {
+                        "indicatore": IND,
+                        "livello": livello,
+                        "territorio": comune if livello == "comune" else SUB[comune],
+                        "anno": anno,
+                        "numeratore": None if gone or empty else v * weights[comune] / 100,
+                        "denominatore": None if gone else 0.0 if empty else float(weights[comune]),
+                        "valore": None if gone or empty else float(v),
+                        "parziale": anno in partial,
+                        "soppresso": gone,
+                        "unita": "%",
+                    }
+                )
     return pl.DataFrame(rows).with_columns(pl.col("anno").cast(pl.Int32))
 
 
@@ -132,8 +144,10 @@ def test_planted_effect_recovered_exactly() -> None:
     """Parallel trends (common year effects, any level per comune) plus 2.5 in the pilots after the start."""
     level = {"A": 3, "B": 40, "C": 7, "D": 12, "E": 0.5, "F": 25, "G": 9, "H": 60}
     year = (0.0, 1.2, 2.0)
-    values = {c: tuple(level[c] + y + (2.5 if SUB[c] in ("SA1", "SA2") and i == 2 else 0) for i, y in
-                       enumerate(year)) for c in level}  # fmt: skip
+    values = {
+        c: tuple(level[c] + y + (2.5 if SUB[c] in ("SA1", "SA2") and i == 2 else 0) for i, y in enumerate(year))
+        for c in level
+    }
     r = ev.evaluate_indicator(table(values), sub_ambiti(), IND)
     assert r["effetto"] == pytest.approx(2.5, abs=1e-12)
     assert r["ic_basso"] <= 2.5 <= r["ic_alto"]
@@ -268,9 +282,7 @@ def test_no_interval_when_too_few_assignments() -> None:
 
 def test_equal_groups_have_smallest_p_two_over_m() -> None:
     """3 pilots of 6: swapping the groups gives the same |effect|, so p cannot go below 2/20."""
-    inf = ev.randomization_inference(
-        np.array([5.0, 6, 7, 0, 1, 0.5]), np.ones(6), np.arange(6), (0, 1, 2)
-    )
+    inf = ev.randomization_inference(np.array([5.0, 6, 7, 0, 1, 0.5]), np.ones(6), np.arange(6), (0, 1, 2))
     assert inf.n_assignments == 20 and inf.p_min == pytest.approx(0.1) and inf.p_value == pytest.approx(0.1)
 
 

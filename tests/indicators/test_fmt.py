@@ -38,8 +38,13 @@ def test_dates_and_frames():
     assert fmt.day(date(2025, 12, 31)) == "31/12/2025" and fmt.day(None) == "–"
     assert fmt.moment(datetime(2025, 1, 2, 3, 4)) == "02/01/2025 03:04"
     df = pl.DataFrame(
-        {"comune": ["Crema", "Dovera"], "numeratore": [1234, 2], "valore": [0.5, 1.25], "attivo": [True, None],
-         "soppresso": [False, True]}  # fmt: skip
+        {
+            "comune": ["Crema", "Dovera"],
+            "numeratore": [1234, 2],
+            "valore": [0.5, 1.25],
+            "attivo": [True, None],
+            "soppresso": [False, True],
+        }
     )
     out = fmt.italian_frame(df)
     assert out.columns == ["comune", "numeratore", "valore", "attivo"]

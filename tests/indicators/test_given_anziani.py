@@ -42,7 +42,10 @@ def test_sad_copertura_65(con):
     # 2024: p2 (74) and p9 (94) in the ambito; p2 in Crema
     assert_values(df, "anziani_sad_copertura_65", {CREMA: 1 / 1000 * 100, "AMBITO": 2 / 1600 * 100}, anno=2024)
     assert {r["livello"] for r in df.filter(df["indicatore"] == "anziani_sad_copertura_65").iter_rows(named=True)} == {
-        "comune", "sub_ambito", "ambito"}  # fmt: skip
+        "comune",
+        "sub_ambito",
+        "ambito",
+    }
 
 
 @covers("anziani_sad_ore_per_utente")
@@ -117,9 +120,14 @@ def test_dimissioni_protette(con):
     assert_values(
         df,
         "anziani_dimissioni_protette_65_1000",
-        {CREMA: 1 / 1000 * 1000, "SA1": 1 / 1200 * 1000, DOVERA: 1 / 200 * 1000, "SA2": 1 / 400 * 1000,
-         "AMBITO": 2 / 1600 * 1000},
-    )  # fmt: skip
+        {
+            CREMA: 1 / 1000 * 1000,
+            "SA1": 1 / 1200 * 1000,
+            DOVERA: 1 / 200 * 1000,
+            "SA2": 1 / 400 * 1000,
+            "AMBITO": 2 / 1600 * 1000,
+        },
+    )
     assert_values(df, "anziani_dimissioni_protette_65_1000", {CREMA: 1.0, "AMBITO": 1 / 1600 * 1000}, anno=2024)
 
 

@@ -67,6 +67,11 @@ def test_genitorialita(con):
     assert_values(
         df,
         "famiglia_genitorialita_1000",
-        {CREMA: 2 / 4100 * 1000, "SA1": 2 / 5100 * 1000, DOVERA: 1.0, "SA2": 1 / 2000 * 1000,
-         "AMBITO": 3 / 7100 * 1000},
-    )  # fmt: skip
+        {
+            CREMA: 2 / 4100 * 1000,
+            "SA1": 2 / 5100 * 1000,
+            DOVERA: 1.0,
+            "SA2": 1 / 2000 * 1000,
+            "AMBITO": 3 / 7100 * 1000,
+        },
+    )

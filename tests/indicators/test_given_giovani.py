@@ -43,9 +43,14 @@ def test_tutela_minori(con):
     assert_values(
         df,
         "giovani_tutela_minori_1000",
-        {AGNADELLO: 1 / 200 * 1000, "SA2": 1 / 300 * 1000, CREMA: 1 / 600 * 1000, "SA1": 1 / 800 * 1000,
-         "AMBITO": 2 / 1100 * 1000},
-    )  # fmt: skip
+        {
+            AGNADELLO: 1 / 200 * 1000,
+            "SA2": 1 / 300 * 1000,
+            CREMA: 1 / 600 * 1000,
+            "SA1": 1 / 800 * 1000,
+            "AMBITO": 2 / 1100 * 1000,
+        },
+    )
 
 
 @covers("giovani_cag_11_18_1000")
@@ -59,9 +64,15 @@ def test_cag_11_18(con):
     assert_values(
         df,
         "giovani_cag_11_18_1000",
-        {CREMA: 1 / 200 * 1000, BAGNOLO: 1 / 100 * 1000, "SA1": 2 / 300 * 1000, DOVERA: None, "SA2": None,
-         "AMBITO": 3 / 300 * 1000},
-    )  # fmt: skip
+        {
+            CREMA: 1 / 200 * 1000,
+            BAGNOLO: 1 / 100 * 1000,
+            "SA1": 2 / 300 * 1000,
+            DOVERA: None,
+            "SA2": None,
+            "AMBITO": 3 / 300 * 1000,
+        },
+    )
 
 
 @covers("giovani_orientamento_15_29_1000")
@@ -74,6 +85,5 @@ def test_orientamento_15_29(con):
     assert_values(
         df,
         "giovani_orientamento_15_29_1000",
-        {CREMA: 1 / 600 * 1000, BAGNOLO: 1 / 150 * 1000, "SA1": 2 / 750 * 1000, "SA2": None,
-         "AMBITO": 2 / 750 * 1000},
-    )  # fmt: skip
+        {CREMA: 1 / 600 * 1000, BAGNOLO: 1 / 150 * 1000, "SA1": 2 / 750 * 1000, "SA2": None, "AMBITO": 2 / 750 * 1000},
+    )

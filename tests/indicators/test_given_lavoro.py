@@ -23,8 +23,10 @@ def test_tirocini_assunzione(con):
         "lavoro_tirocini_assunzione",
         {CREMA: 1 / 2 * 100, "SA1": 50.0, DOVERA: 0 / 1 * 100, "SA2": 0.0, "AMBITO": 1 / 3 * 100},
     )
-    assert (cell(df, "lavoro_tirocini_assunzione", "AMBITO")["numeratore"],
-            cell(df, "lavoro_tirocini_assunzione", "AMBITO")["denominatore"]) == (1, 3)  # fmt: skip
+    assert (
+        cell(df, "lavoro_tirocini_assunzione", "AMBITO")["numeratore"],
+        cell(df, "lavoro_tirocini_assunzione", "AMBITO")["denominatore"],
+    ) == (1, 3)
     assert_values(df, "lavoro_tirocini_assunzione", {DOVERA: 100.0, CREMA: None, "AMBITO": 100.0}, anno=2024)
 
 
@@ -39,9 +41,14 @@ def test_tirocini_attivati(con):
     assert_values(
         df,
         "lavoro_tirocini_attivati_1000",
-        {CREMA: 1 / 2500 * 1000, "SA1": 1 / 3100 * 1000, AGNADELLO: 1 / 600 * 1000, "SA2": 1 / 1300 * 1000,
-         "AMBITO": 2 / 4400 * 1000},
-    )  # fmt: skip
+        {
+            CREMA: 1 / 2500 * 1000,
+            "SA1": 1 / 3100 * 1000,
+            AGNADELLO: 1 / 600 * 1000,
+            "SA2": 1 / 1300 * 1000,
+            "AMBITO": 2 / 4400 * 1000,
+        },
+    )
 
 
 @covers("lavoro_sil_presa_in_carico_1000")

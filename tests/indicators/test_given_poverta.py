@@ -32,8 +32,10 @@ def test_adi_valutati_120gg(con):
             "AMBITO": 4 / 5 * 100,  # 80
         },
     )
-    assert (cell(df, "poverta_adi_valutati_120gg", "AMBITO")["numeratore"],
-            cell(df, "poverta_adi_valutati_120gg", "AMBITO")["denominatore"]) == (4, 5)  # fmt: skip
+    assert (
+        cell(df, "poverta_adi_valutati_120gg", "AMBITO")["numeratore"],
+        cell(df, "poverta_adi_valutati_120gg", "AMBITO")["denominatore"],
+    ) == (4, 5)
     assert_values(df, "poverta_adi_valutati_120gg", {CREMA: 100.0, "AMBITO": 100.0}, anno=2024)  # p4 (19 d)
 
 

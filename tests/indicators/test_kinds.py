@@ -106,8 +106,10 @@ def test_a_new_kind_is_computed_checked_disclosed_and_described(records_per_pers
         "- Interventi: SAD",
         "- Periodo: interventi attivi nell'anno",
     ]
-    assert "| `records_per_person` | `interventi` (elenco di codici di intervento), `evento` (attivo/inizio/fine) | " \
-        "interventi / persone distinte | denominatore | — |" in kinds.reference_table()  # fmt: skip
+    assert (
+        "| `records_per_person` | `interventi` (elenco di codici di intervento), `evento` (attivo/inizio/fine) | "
+        "interventi / persone distinte | denominatore | — |" in kinds.reference_table()
+    )
 
 
 def test_a_new_kind_gets_the_strict_checks(records_per_person):

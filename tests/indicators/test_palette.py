@@ -43,12 +43,20 @@ def test_quartiles_put_the_better_values_in_blue_in_both_directions():
     assert up.method == "quartili"
     assert up.keys == ("c0", "c0", "c1", "c1", "c2", "c2", "c3", "c3")
     assert up.colours[0] == WORSE_DARK and up.colours[-1] == BETTER_DARK and up.colours[4] == BETTER_LIGHT
-    assert [e.label for e in up.legend[:4]] == ["6,2 e oltre", "da 4,5 a meno di 6,2", "da 2,8 a meno di 4,5",
-                                                "sotto 2,8"]  # fmt: skip
+    assert [e.label for e in up.legend[:4]] == [
+        "6,2 e oltre",
+        "da 4,5 a meno di 6,2",
+        "da 2,8 a meno di 4,5",
+        "sotto 2,8",
+    ]
     down = palette.classify(values, "basso")
     assert down.colours[0] == BETTER_DARK and down.colours[-1] == WORSE_DARK  # low values are better
-    assert [e.label for e in down.legend[:4]] == ["fino a 2,8", "oltre 2,8 e fino a 4,5", "oltre 4,5 e fino a 6,2",
-                                                  "oltre 6,2"]  # fmt: skip
+    assert [e.label for e in down.legend[:4]] == [
+        "fino a 2,8",
+        "oltre 2,8 e fino a 4,5",
+        "oltre 4,5 e fino a 6,2",
+        "oltre 6,2",
+    ]
     assert palette.classify([3.0, 3.0, None], "alto").keys == ("c0", "c0", "nessun_dato")  # one value: one class
 
 
@@ -60,8 +68,15 @@ def test_status_classes_and_the_precedence_of_the_one_rule():
     assert c.method == "stato"
     assert c.keys == ("raggiunto", "in linea", "a rischio", "non in linea", "np", "senza_obiettivo")
     assert c.colours[:4] == (BETTER_DARK, BETTER_LIGHT, WORSE_LIGHT, WORSE_DARK)
-    assert [e.key for e in c.legend] == ["raggiunto", "in linea", "a rischio", "non in linea", "senza_obiettivo",
-                                         "np", "nessun_dato"]  # fmt: skip
+    assert [e.key for e in c.legend] == [
+        "raggiunto",
+        "in linea",
+        "a rischio",
+        "non in linea",
+        "senza_obiettivo",
+        "np",
+        "nessun_dato",
+    ]
     # thresholds win over the status; without a judged territory, quartiles
     assert palette.map_classes(values, "basso", [Threshold(7.5, "soglia")], statuses, suppressed).method == "soglie"
     assert palette.map_classes(values, "alto", statuses=["senza obiettivo"] * 6).method == "quartili"

@@ -100,14 +100,20 @@ def test_status_hold_target_and_missing():
         (16.352752, 16.353, 18.8, "alto", "per 1.000 residenti", IN_LINEA),  # a baseline stored to 3 decimals
     ],
 )
-def test_a_value_equal_to_the_baseline_as_published_is_never_worse(value, baseline, target, direzione, unita,
-                                                                   expected):  # fmt: skip
+def test_a_value_equal_to_the_baseline_as_published_is_never_worse(value, baseline, target, direzione, unita, expected):
     """Baseline year (f = 0): E = B. Equal at the published precision: in line; visibly worse: not."""
     assert status(value, baseline, target, direzione, 0.0, unita) == expected
     ind = _ID_BY_UNIT[unita]
     values = _values([("ambito", "AMBITO", 2024, value, False)]).with_columns(indicatore=pl.lit(ind))
-    typed = pl.DataFrame({"indicatore": [ind] * 2, "territorio": ["AMBITO"] * 2, "anno": [2024, 2027],
-                          "tipo": ["BASELINE", "TARGET"], "valore": [baseline, target]})  # fmt: skip
+    typed = pl.DataFrame(
+        {
+            "indicatore": [ind] * 2,
+            "territorio": ["AMBITO"] * 2,
+            "anno": [2024, 2027],
+            "tipo": ["BASELINE", "TARGET"],
+            "valore": [baseline, target],
+        }
+    )
     table = targets.with_targets(values, typed, entries={ind: _entry(unita, direzione)})
     assert table["stato"].to_list() == [expected]
 
@@ -147,8 +153,17 @@ def test_baselines_computed_from_the_baseline_year_are_in_line_in_that_year(stor
             b = {"exact": v, "published": round(v, fmt.decimals_for(e.unita, v)), "3 decimals": round(v, 3)}[stored]
             goals += [(ind, f"T{t}", 2024, "BASELINE", b), (ind, f"T{t}", 2027, "TARGET", round(final, 3))]
     values = pl.DataFrame(rows, schema=_values([]).schema, orient="row")
-    obiettivi = pl.DataFrame(goals, schema={"indicatore": pl.String, "territorio": pl.String, "anno": pl.Int32,
-                                            "tipo": pl.String, "valore": pl.Float64}, orient="row")  # fmt: skip
+    obiettivi = pl.DataFrame(
+        goals,
+        schema={
+            "indicatore": pl.String,
+            "territorio": pl.String,
+            "anno": pl.Int32,
+            "tipo": pl.String,
+            "valore": pl.Float64,
+        },
+        orient="row",
+    )
     out = targets.with_targets(values, obiettivi, as_of=date(2026, 9, 30))
     assert out.height == len(entries) * 30
     reads_the_same = [
@@ -218,22 +233,41 @@ def test_projection_by_hand():
 def _values(rows):
     return pl.DataFrame(
         [("anziani_sad_copertura_65", "anziani", lv, t, y, None, None, v, p, False) for lv, t, y, v, p in rows],
-        schema={"indicatore": pl.String, "area": pl.String, "livello": pl.String, "territorio": pl.String,
-                "anno": pl.Int32, "numeratore": pl.Float64, "denominatore": pl.Float64, "valore": pl.Float64,
-                "parziale": pl.Boolean, "soppresso": pl.Boolean},
+        schema={
+            "indicatore": pl.String,
+            "area": pl.String,
+            "livello": pl.String,
+            "territorio": pl.String,
+            "anno": pl.Int32,
+            "numeratore": pl.Float64,
+            "denominatore": pl.Float64,
+            "valore": pl.Float64,
+            "parziale": pl.Boolean,
+            "soppresso": pl.Boolean,
+        },
         orient="row",
-    )  # fmt: skip
+    )
 
 
 def test_with_targets_status_and_projection():
-    values = _values([("ambito", "AMBITO", 2023, 9.0, False), ("ambito", "AMBITO", 2024, 10.0, False),
-                      ("ambito", "AMBITO", 2025, 12.5, False), ("ambito", "AMBITO", 2026, 11.0, True),
-                      ("comune", "019035", 2025, 3.0, False)])  # fmt: skip
+    values = _values(
+        [
+            ("ambito", "AMBITO", 2023, 9.0, False),
+            ("ambito", "AMBITO", 2024, 10.0, False),
+            ("ambito", "AMBITO", 2025, 12.5, False),
+            ("ambito", "AMBITO", 2026, 11.0, True),
+            ("comune", "019035", 2025, 3.0, False),
+        ]
+    )
     obiettivi = pl.DataFrame(
-        {"indicatore": ["anziani_sad_copertura_65"] * 4, "territorio": ["AMBITO"] * 4,
-         "anno": [2024, 2025, 2026, 2027], "tipo": ["BASELINE", "TARGET", "TARGET", "TARGET"],
-         "valore": [10.0, 12.0, 14.0, 16.0]}
-    )  # fmt: skip
+        {
+            "indicatore": ["anziani_sad_copertura_65"] * 4,
+            "territorio": ["AMBITO"] * 4,
+            "anno": [2024, 2025, 2026, 2027],
+            "tipo": ["BASELINE", "TARGET", "TARGET", "TARGET"],
+            "valore": [10.0, 12.0, 14.0, 16.0],
+        }
+    )
     out = targets.with_targets(values, obiettivi, as_of=date(2026, 7, 1))
     by_year = {r["anno"]: r for r in out.filter(pl.col("territorio") == "AMBITO").iter_rows(named=True)}
     assert by_year[2023]["stato"] == SENZA_OBIETTIVO  # before the plan
@@ -259,10 +293,21 @@ def _plan(rows):
     """obiettivi rows (territorio, baseline, final target 2027) for the SAD indicator."""
     out = []
     for terr, b, t in rows:
-        out += [("anziani_sad_copertura_65", terr, 2024, "BASELINE", b), ("anziani_sad_copertura_65", terr, 2027,
-                                                                           "TARGET", t)]  # fmt: skip
-    return pl.DataFrame(out, schema={"indicatore": pl.String, "territorio": pl.String, "anno": pl.Int32,
-                                     "tipo": pl.String, "valore": pl.Float64}, orient="row")  # fmt: skip
+        out += [
+            ("anziani_sad_copertura_65", terr, 2024, "BASELINE", b),
+            ("anziani_sad_copertura_65", terr, 2027, "TARGET", t),
+        ]
+    return pl.DataFrame(
+        out,
+        schema={
+            "indicatore": pl.String,
+            "territorio": pl.String,
+            "anno": pl.Int32,
+            "tipo": pl.String,
+            "valore": pl.Float64,
+        },
+        orient="row",
+    )
 
 
 def test_a_comune_is_judged_by_its_own_plan_then_its_sub_ambito_then_the_ambito():
@@ -273,13 +318,17 @@ def test_a_comune_is_judged_by_its_own_plan_then_its_sub_ambito_then_the_ambito(
     #   019041 own plan incomplete (target only) -> SA2 none -> AMBITO -> non in linea (ambito)
     hierarchy = {"019035": "SA1", "019005": "SA1", "019002": "SA2", "019041": "SA2"}
     values = _values([("comune", c, 2025, 5.0, False) for c in hierarchy] + [("sub_ambito", "SA2", 2025, 5.0, False)])
-    plans = pl.concat([
-        _plan([("019035", 2.0, 8.0), ("SA1", 4.0, 10.0), ("AMBITO", 6.0, 9.0)]),
-        _plan([("019041", 1.0, 2.0)]).filter(pl.col("tipo") == "TARGET"),
-    ])  # fmt: skip
+    plans = pl.concat(
+        [
+            _plan([("019035", 2.0, 8.0), ("SA1", 4.0, 10.0), ("AMBITO", 6.0, 9.0)]),
+            _plan([("019041", 1.0, 2.0)]).filter(pl.col("tipo") == "TARGET"),
+        ]
+    )
     out = targets.with_targets(values, plans, as_of=date(2025, 12, 31), hierarchy=hierarchy)
-    got = {r["territorio"]: (r["stato"], r["riferimento"], r["territorio_riferimento"], r["atteso"])
-           for r in out.iter_rows(named=True)}  # fmt: skip
+    got = {
+        r["territorio"]: (r["stato"], r["riferimento"], r["territorio_riferimento"], r["atteso"])
+        for r in out.iter_rows(named=True)
+    }
     assert got["019035"] == ("in linea", "comune", "019035", pytest.approx(4.0))
     assert got["019005"] == ("a rischio", "sub_ambito", "SA1", pytest.approx(6.0))
     assert got["019002"] == ("non in linea", "ambito", "AMBITO", pytest.approx(7.0))
@@ -301,8 +350,12 @@ def test_a_hidden_baseline_is_not_used_and_the_next_reference_is():
     out = targets.with_targets(values, plans, as_of=date(2025, 12, 31), hierarchy=hierarchy, hidden_baselines=hidden)
     r = out.row(0, named=True)
     assert (r["riferimento"], r["baseline"], r["stato"]) == ("sub_ambito", 4.0, "a rischio")
-    assert targets.with_targets(values, plans, as_of=date(2025, 12, 31), hierarchy=hierarchy).row(0, named=True)[
-        "riferimento"] == "comune"  # fmt: skip
+    assert (
+        targets.with_targets(values, plans, as_of=date(2025, 12, 31), hierarchy=hierarchy).row(0, named=True)[
+            "riferimento"
+        ]
+        == "comune"
+    )
 
 
 def _near_a_published_step(rng, top: float = 120.0) -> float:
@@ -343,9 +396,16 @@ def test_vectorised_table_follows_the_scalar_rules_row_by_row():
                     obiettivi.append((ind, terr, year, "TARGET", _near_a_published_step(rng, 100)))
     values = pl.DataFrame(rows, schema=_values([]).schema, orient="row")
     goals = pl.DataFrame(
-        obiettivi, schema={"indicatore": pl.String, "territorio": pl.String, "anno": pl.Int32, "tipo": pl.String,
-                           "valore": pl.Float64}, orient="row",
-    )  # fmt: skip
+        obiettivi,
+        schema={
+            "indicatore": pl.String,
+            "territorio": pl.String,
+            "anno": pl.Int32,
+            "tipo": pl.String,
+            "valore": pl.Float64,
+        },
+        orient="row",
+    )
     as_of = date(2026, 9, 30)
     out = targets.with_targets(values, goals, as_of=as_of)
     assert out.height == values.height
@@ -353,22 +413,27 @@ def test_vectorised_table_follows_the_scalar_rules_row_by_row():
     for (ind, terr), g in out.group_by(["indicatore", "territorio"]):
         e = entries[ind]
         ok = g.filter(~pl.col("parziale") & pl.col("valore").is_not_null() & ~pl.col("soppresso")).sort("anno")
-        expected_proj = targets.projection(ok["anno"].to_list(), ok["valore"].to_list(), 2027,
-                                           upper=100.0 if e.unita.strip() == "%" else None)  # fmt: skip
+        expected_proj = targets.projection(
+            ok["anno"].to_list(), ok["valore"].to_list(), 2027, upper=100.0 if e.unita.strip() == "%" else None
+        )
         for r in g.iter_rows(named=True):
             got = (r["proiezione_2027"], r["proiezione_min"], r["proiezione_max"])
             for a, b in zip(got, expected_proj):
                 assert (a is None and b is None) or a == pytest.approx(b, rel=1e-9, abs=1e-9), (ind, terr, got)
             f = targets.plan_fraction(targets.reference_date(r["anno"], as_of))
-            stato = SENZA_OBIETTIVO if r["anno"] < 2024 else targets.status(
-                r["valore"], r["baseline"], r["obiettivo_finale"], e.direzione, f, e.unita)  # fmt: skip
+            stato = (
+                SENZA_OBIETTIVO
+                if r["anno"] < 2024
+                else targets.status(r["valore"], r["baseline"], r["obiettivo_finale"], e.direzione, f, e.unita)
+            )
             assert r["stato"] == stato, (ind, terr, r)
             if r["anno"] >= 2024 and r["baseline"] is not None and r["obiettivo_finale"] is not None:
                 assert r["atteso"] == pytest.approx(targets.expected_value(r["baseline"], r["obiettivo_finale"], f))
             else:
                 assert r["atteso"] is None
-            assert r["obiettivo_atteso"] == targets.meets_target(r["proiezione_2027"], r["obiettivo_finale"],
-                                                                 e.direzione, e.unita)  # fmt: skip
+            assert r["obiettivo_atteso"] == targets.meets_target(
+                r["proiezione_2027"], r["obiettivo_finale"], e.direzione, e.unita
+            )
             assert r["obiettivo"] == (r[f"target_{r['anno']}"] if r["anno"] in (2025, 2026, 2027) else None)
             checked += 1
     assert checked == values.height

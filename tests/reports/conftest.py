@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
@@ -12,16 +11,7 @@ from core import warehouse
 from demo.build import build_demo
 from indicators import api
 
-CHROMIUM = "/usr/bin/chromium"
 FOCUS = "SA2"
-
-
-def require_browser() -> None:
-    """Skip only on a machine without Chromium and outside CI (PDZ_REQUIRE_BROWSER unset)."""
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("PDZ_REQUIRE_BROWSER"):
-            pytest.fail("Chromium (/usr/bin/chromium) is required here: apt-get install chromium")
-        pytest.skip("Chromium not installed (apt-get install chromium): PDF and PPTX images need it; CI runs these")
 
 
 @pytest.fixture(scope="module")

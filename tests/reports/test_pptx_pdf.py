@@ -1,7 +1,6 @@
 """The PPTX (python-pptx) and the PDF (pypdf text) read back and compared with the engine.
 
-Both draw their maps and charts in headless Chromium: skipped only where Chromium is missing and
-PDZ_REQUIRE_BROWSER is unset (CI sets it).
+Neither needs a browser (test_images.py builds both with Playwright and Chromium out of reach).
 """
 
 from __future__ import annotations
@@ -19,14 +18,13 @@ from core import warehouse
 from indicators import api, fmt, views
 from indicators.reports import build_report, common
 from indicators.reports.slides import READING_NAME
-from tests.reports.conftest import FOCUS, require_browser
+from tests.reports.conftest import FOCUS
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def pptx_file(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_browser()
     out = tmp_path_factory.mktemp("pptx") / "assemblea.pptx"
     with warehouse.reader(demo_db) as con:
         return build_report(con, "pptx", out, territory=FOCUS)
@@ -34,7 +32,6 @@ def pptx_file(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def pdf_pages(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    require_browser()
     out = tmp_path_factory.mktemp("pdf") / "relazione.pdf"
     with warehouse.reader(demo_db) as con:
         build_report(con, "pdf", out, territory=FOCUS)

@@ -22,9 +22,8 @@ from pypdf import PdfReader
 from core import users, warehouse
 from core.settings import REPO_ROOT
 from indicators import api, profiles
-from indicators.reports import build_report, common, write_report
+from indicators.reports import build_report, common, images, write_report
 from indicators.reports.xlsx import COMUNI_SHEET, HEADER_ROW, METADATA_SHEET, REORGANISATION_SHEET
-from tests.reports.conftest import require_browser
 
 REGIONE = users.levels_for("regione")
 
@@ -99,12 +98,11 @@ def test_regione_maps_are_coloured_by_sub_ambito_only(demo_db: Path, comuni: set
     assert by_comune
     for e in by_comune:
         assert office.map_level(e) == "comune" and ctx.map_level(e) == "sub_ambito"
-        fig = common.map_figure(ctx, e)
-        located = {loc for trace in fig.data for loc in (getattr(trace, "locations", None) or ())}
+        spec = images.specs(ctx)[f"map_{e.id}"]
+        located = {a.code for a in spec.areas}
         assert located and located <= subs, (e.id, located - subs)
-        assert not located & comuni
-        office_fig = common.map_figure(office, e)
-        assert {loc for t in office_fig.data for loc in (getattr(t, "locations", None) or ())} & comuni
+        assert not located & comuni and not {code for code, _, _ in spec.names} & comuni
+        assert {a.code for a in images.specs(office)[f"map_{e.id}"].areas} & comuni
 
 
 def test_regione_cannot_have_a_report_on_a_comune(demo_db: Path):
@@ -123,16 +121,16 @@ def test_cli_ruolo_regione_writes_a_regione_safe_report(demo_db: Path, tmp_path:
     assert done.returncode == 0, done.stderr
     wb = openpyxl.load_workbook(out)
     assert COMUNI_SHEET not in wb.sheetnames and not [v for _, v in _cells(wb) if v in comuni]
-    refused = subprocess.run([*cmd, "--ruolo", "regione", "--territory", "Crema"], cwd=REPO_ROOT,
-                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    refused = subprocess.run(
+        [*cmd, "--ruolo", "regione", "--territory", "Crema"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert refused.returncode == 1 and "non sono consentiti a questo ruolo" in refused.stderr
     assert "Traceback" not in refused.stderr
 
 
 @pytest.mark.slow
 def test_regione_pptx_and_pdf_draw_no_comune_map(demo_db: Path, tmp_path: Path, comuni: set[str]):
-    """The two drawn reports, on three indicators with comune values (to keep Chromium's work short)."""
-    require_browser()
+    """The two drawn reports, on three indicators with comune values."""
     with warehouse.reader(demo_db) as con:
         ctx = common.prepare(con, "SA2", levels=REGIONE)
     names = {c: n for c, n in zip(ctx.territories["comune"], ctx.territories["nome"])}
@@ -142,8 +140,9 @@ def test_regione_pptx_and_pdf_draw_no_comune_map(demo_db: Path, tmp_path: Path, 
     texts = [s.text_frame.text for slide in pptx.slides for s in slide.shapes if s.has_text_frame]
     captions = [t for t in texts if t.startswith("Mappa per")]
     assert len(captions) == len(few) and all(t.startswith("Mappa per sub-ambito") for t in captions)
-    tables = [c.text for slide in pptx.slides for s in slide.shapes if s.has_table for row in s.table.rows
-              for c in row.cells]  # fmt: skip
+    tables = [
+        c.text for slide in pptx.slides for s in slide.shapes if s.has_table for row in s.table.rows for c in row.cells
+    ]
     assert not set(tables) & comuni
     pdf = "\n".join(p.extract_text() for p in PdfReader(write_report(ctx, "pdf", tmp_path / "regione.pdf")).pages)
     assert "Mappa per sub-ambito" in pdf and "Mappa per comune" not in pdf

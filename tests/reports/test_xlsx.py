@@ -99,8 +99,11 @@ def test_targets_status_and_projection_columns(workbook, public_table, report_ye
         indicatore, territorio = ws.cell(r, cols["Codice indicatore"]).value, ws.cell(r, cols["Territorio"]).value
         exp = _expected_cell(public_table, indicatore, territorio, report_year)
         assert ws.cell(r, cols[f"Stato {report_year}"]).value == (exp["stato"] or "senza obiettivo")
-        for header, key in (("Baseline 2024", "baseline"), ("Obiettivo 2027", "target_2027"),
-                            ("Proiezione al 31/12/2027", "proiezione_2027")):  # fmt: skip
+        for header, key in (
+            ("Baseline 2024", "baseline"),
+            ("Obiettivo 2027", "target_2027"),
+            ("Proiezione al 31/12/2027", "proiezione_2027"),
+        ):
             value = ws.cell(r, cols[header]).value
             if exp[key] is None:
                 assert value == "–"
@@ -123,8 +126,12 @@ def test_comuni_sheet_values(workbook, public_table, report_year):
     col = next(c for h, c in cols.items() if h == f"Valore {report_year}")
     checked = 0
     for r in range(HEADER + 1, ws.max_row + 1):
-        exp = _expected_cell(public_table, ws.cell(r, cols["Codice indicatore"]).value,
-                             ws.cell(r, cols["Comune (ISTAT)"]).value, report_year)  # fmt: skip
+        exp = _expected_cell(
+            public_table,
+            ws.cell(r, cols["Codice indicatore"]).value,
+            ws.cell(r, cols["Comune (ISTAT)"]).value,
+            report_year,
+        )
         _check_value(ws.cell(r, col), exp)
         checked += 1
     assert checked == 48 * sum(1 for e in api.catalog() if "comune" in e.livelli)
@@ -146,8 +153,9 @@ def test_metadata_sheet_has_demo_label_k_and_number_format_note(workbook, report
 def test_cli_writes_the_xlsx_and_rejects_an_unknown_territory(demo_db: Path, tmp_path: Path):
     out = tmp_path / "cli.xlsx"
     cmd = [sys.executable, "-m", "indicators", "report", "--format", "xlsx", "--out", str(out), "--db", str(demo_db)]
-    done = subprocess.run([*cmd, "--territory", "019035", "--year", "2024"], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [*cmd, "--territory", "019035", "--year", "2024"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     ws = openpyxl.load_workbook(out)[METADATA_SHEET]
     rows = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
