@@ -100,6 +100,20 @@ SETTINGS: dict[str, Setting] = {
             ".streamlit/config.toml equal).",
         ),
         Setting(
+            "access_threshold_minutes",
+            "PDZ_SOGLIA_MINUTI",
+            "20",
+            "Minutes to the nearest access point of the sub-ambito beyond which residents count as far "
+            "(proximity of hub and spokes; `python -m indicators access --soglia-minuti` overrides it).",
+        ),
+        Setting(
+            "straight_line_speed_kmh",
+            "PDZ_VELOCITA_LINEA_ARIA",
+            "40",
+            "Without a road matrix (`distanze`): straight-line km covered per hour, to estimate minutes "
+            "(40 = about 50 km/h on roads some 25% longer than the straight line).",
+        ),
+        Setting(
             "max_xlsx_uncompressed_mb",
             "PDZ_MAX_XLSX_MB",
             "1000",
@@ -149,6 +163,14 @@ def ambito_dir() -> Path:
 
 def k_min(minori: bool = False) -> int:
     return int(setting("k_minori" if minori else "k"))
+
+
+def access_threshold_minutes() -> float:
+    return float(setting("access_threshold_minutes"))
+
+
+def straight_line_speed_kmh() -> float:
+    return float(setting("straight_line_speed_kmh"))
 
 
 def geopop_year() -> int:

@@ -138,6 +138,24 @@ CREATE TABLE IF NOT EXISTS sub_ambiti (
     provvisorio BOOLEAN,
     batch_id VARCHAR
 );
+CREATE TABLE IF NOT EXISTS distanze (
+    comune_origine VARCHAR NOT NULL,
+    comune_destinazione VARCHAR NOT NULL,
+    minuti DOUBLE NOT NULL,
+    km DOUBLE,
+    batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS accessi (
+    id_accesso VARCHAR NOT NULL,
+    data_accesso DATE NOT NULL,
+    id_sede VARCHAR NOT NULL,
+    comune VARCHAR NOT NULL,
+    persona_id VARCHAR,
+    sesso VARCHAR,
+    anno_nascita INTEGER,
+    esito VARCHAR,
+    batch_id VARCHAR
+);
 CREATE TABLE IF NOT EXISTS comuni (
     comune VARCHAR PRIMARY KEY,
     nome VARCHAR,
@@ -283,9 +301,11 @@ NOT_SNAPSHOTTED = ("audit",)  # read on demand by the pages that need it, never 
 # the dashboard's memory. A snapshot taken with `summarise` leaves them out and keeps what the
 # pages need instead (the view `prestazioni_per_fonte`, the indicator values computed during the visit).
 RECORDS = "prestazioni"
+# The contacts at the access points: records of persons too, whose values are published the same way.
+CONTACTS = "accessi"
 
 # Left out of a snapshot taken with `summarise` (the summary views stay, copied as tables).
-SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD)
+SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS)
 
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 

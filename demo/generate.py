@@ -15,6 +15,11 @@ drawn from it) and their boundaries (for the access points).
   `ID Prestazione`, comune as ISTAT code or by name;
 - `prestazioni_sil.xlsx`: fonte `sil` (lavoro), ISO dates as text;
 - `operatori.csv`, `sedi.csv`: the équipes and the hub/spoke access points;
+- `accessi.csv`: contacts at the hub and the spokes from 2024 (information, referrals, and the first
+  contact of new users before their first intervention, with their codice fiscale); in the pilot
+  sub-ambiti more people turn to the spokes and are taken in charge sooner after the start. No
+  road matrix (`distanze`) is generated: the demo's proximity figures are straight-line estimates,
+  labelled as such, rather than invented road times that could pass for ISTAT's;
 - `attesi_scarti.json`: the rows deliberately malformed (about 0.5%), with
   the kind of mistake, so tests can check the loader rejects exactly those.
 
@@ -43,11 +48,16 @@ WINDOW_START = date(2023, 1, 1)  # the extraction covers records active from her
 WARMUP_START = date(2021, 1, 1)  # episodes start from here so that 2023 already has a stock of users
 TREND_ORIGIN = date(2023, 1, 1)
 PILOT_RAMP_FROM = date(2024, 1, 1)  # all sub-ambiti drift a little from here; pilots improve from their start
+ACCESS_START = date(2024, 1, 1)  # the register of contacts at the access points starts here
+ACCESS_RATE = 0.02  # contacts for information or referral per adult resident per year (scale 1)
+ACCESS_LINKED_SHARE = 0.7  # share of new users whose first intervention follows a recorded contact
+ACCESS_CF_SHARE = 0.3  # share of information/referral contacts recorded with the codice fiscale
 
 PRESTAZIONI_CSV = "prestazioni_cartella_sociale.csv"
 PRESTAZIONI_SIL = "prestazioni_sil.xlsx"
 OPERATORI_CSV = "operatori.csv"
 SEDI_CSV = "sedi.csv"
+ACCESSI_CSV = "accessi.csv"
 EXPECTED_REJECTIONS_FILE = "attesi_scarti.json"
 
 FONTE_CARTELLA = "cartella_sociale"
@@ -300,6 +310,8 @@ class _Generator:
 
         self.people = _People()
         self.records: list[dict[str, np.ndarray]] = []
+        # The contacts (accessi) draw from their own stream: the other files stay byte-identical.
+        self.access_rng = np.random.Generator(np.random.PCG64([seed, 13]))
         self.codes_catalogue = pl.read_csv(settings.INTERVENTI_FILE)["intervento"].to_list()
 
     # --- building blocks ------------------------------------------------------------
@@ -1157,9 +1169,123 @@ class _Generator:
             orient="row",
         ).with_columns(pl.col("lat").round(6), pl.col("lon").round(6))
 
+    # --- contacts at the access points ---------------------------------------------------
+
+    def accessi(self, records: pl.DataFrame, sedi: pl.DataFrame) -> pl.DataFrame:
+        """Contacts at the hub and spokes from ACCESS_START to the cutoff, in the contract's columns.
+
+        New users (first record after the start of the register): a contact 0-3 months before the
+        first intervention (shorter in pilot sub-ambiti as the model takes hold), with the codice
+        fiscale. Everyone else: information and referral contacts drawn from the adult residents.
+        The sede: the spoke in the comune or the nearest spoke of the sub-ambito, or the hub, which
+        pilot sub-ambiti use less and less.
+        """
+        rng = self.access_rng
+        start = _days(ACCESS_START)
+        firsts = (
+            records.group_by("person")
+            .agg(pl.col("inizio").min(), pl.col("comune").first(), pl.col("codice_fiscale").first())
+            .sort("person")
+        )
+        first_day = firsts["inizio"].cast(pl.Int32).to_numpy().astype(np.int64)
+        person_comune = firsts["comune"].to_numpy().astype(np.int64)
+        new = (first_day >= start + 90) & (rng.random(firsts.height) < ACCESS_LINKED_SHARE)
+        sa = self.sa_of[person_comune[new]]
+        mean = 40.0 - 25.0 * self.progress(sa, first_day[new])
+        delay = np.rint(rng.gamma(1.5, mean / 1.5)).astype(np.int64)
+        linked_day = first_day[new] - delay
+        keep = linked_day >= start
+        linked = {
+            "comune": person_comune[new][keep],
+            "day": linked_day[keep],
+            "esito": np.full(int(keep.sum()), 2, dtype=np.int64),
+            "cf": firsts["codice_fiscale"].filter(pl.Series(new)).filter(pl.Series(keep)),
+        }
+        # information and referral contacts
+        m0, m1 = _period_index(np.array([start, self.cutoff]), "M")
+        months = np.arange(m0, m1 + 1)
+        first = _period_start(months, "M")
+        length = _period_start(months + 1, "M") - first
+        usable = np.minimum(length, self.cutoff - first + 1)
+        adults = self.eligible(18, None)
+        lam = (ACCESS_RATE / 12 * adults[:, None] * (1 + 0.3 * self.progress(self.sa_of[:, None], first[None, :] + 14))
+               * (usable / length)[None, :] * self.scale)  # fmt: skip
+        counts = rng.poisson(lam).ravel()
+        cell = np.repeat(np.arange(counts.size), counts)
+        comune, month = cell // months.size, cell % months.size
+        day = first[month] + np.floor(rng.random(cell.size) * usable[month]).astype(np.int64)
+        esito = np.where(rng.random(cell.size) < 0.6, 0, 1)
+        with_cf = rng.random(cell.size) < ACCESS_CF_SHARE
+        cf = pl.Series([None] * cell.size, dtype=pl.String)
+        if with_cf.any():
+            cf = cf.scatter(np.flatnonzero(with_cf), self._adult_codes(rng, comune[with_cf], day[with_cf]))
+        comune = np.concatenate([linked["comune"], comune])
+        day = np.concatenate([linked["day"], day])
+        esito = np.concatenate([linked["esito"], esito])
+        cf = pl.concat([linked["cf"], cf])
+        sede = self._contact_sede(rng, sedi, comune, day)
+        df = pl.DataFrame(
+            {
+                "day": day,
+                "sede": sede,
+                "comune": self.codes[comune],
+                "cf": cf,
+                "esito": pl.Series(esito).replace_strict(
+                    {0: "INFORMAZIONE", 1: "INVIO_SERVIZIO", 2: "PRESA_IN_CARICO"}, return_dtype=pl.String
+                ),
+            }
+        ).sort("day", "comune", "esito", "cf", "sede", nulls_last=True, maintain_order=True)
+        date_col = pl.col("day").cast(pl.Int32).cast(pl.Date)
+        seq = pl.int_range(1, pl.len() + 1).over(date_col.dt.year()).cast(pl.String).str.zfill(6)
+        return df.select(
+            pl.format("AC{}-{}", date_col.dt.year().cast(pl.String), seq).alias("ID Accesso"),
+            date_col.dt.strftime("%d/%m/%Y").alias("Data Accesso"),
+            pl.col("sede").alias("Sede"),
+            pl.col("comune").alias("Comune Residenza"),
+            pl.col("cf").alias("Codice Fiscale"),
+            pl.col("esito").alias("Esito"),
+        )
+
+    def _adult_codes(self, rng: np.random.Generator, comune: np.ndarray, day: np.ndarray) -> pl.Series:
+        """Synthetic codici fiscali of adults drawn from each comune's residents (18+)."""
+        base = comune * (MAX_AGE + 1)
+        flat = self.pop.ravel()
+        low, high = self.cum[base + 18] - flat[base + 18], self.cum[base + MAX_AGE]
+        cell = np.clip(np.searchsorted(self.cum, low + rng.random(comune.size) * (high - low), side="right"),
+                       base + 18, base + MAX_AGE)  # fmt: skip
+        age = cell - base
+        female = rng.random(comune.size) < self.female_share[comune, age]
+        birth_year = np.maximum(_year_of(day) - age, OLDEST_BIRTH_YEAR)
+        jan1 = _period_start(birth_year - 1970, "Y")
+        birth = jan1 + np.floor(rng.random(comune.size) * 365).astype(np.int64)
+        return _codici_fiscali(rng, birth, female, self.belfiore[comune])
+
+    def _contact_sede(self, rng: np.random.Generator, sedi: pl.DataFrame, comune: np.ndarray, day: np.ndarray):
+        """The sede of each contact: the hub with a probability that falls in pilot sub-ambiti, else the spoke
+        of the comune or the nearest spoke of its sub-ambito (the hub when the sub-ambito has none)."""
+        geo = territory.geometries(self.codes.tolist())
+        points = geo.geometry.representative_point()
+        lat = np.array([points.loc[c].y for c in self.codes])
+        lon = np.array([points.loc[c].x for c in self.codes])
+        hub = sedi.filter(pl.col("tipo") == "HUB")["id_sede"].to_list()
+        hub_id = hub[0] if hub else None
+        spokes = sedi.filter(pl.col("tipo") == "SPOKE")
+        nearest = []
+        for c in range(self.n_comuni):
+            own = spokes.filter(pl.col("sub_ambito") == self.sa_codes[self.sa_of[c]])
+            if own.height == 0:
+                nearest.append(hub_id)
+                continue
+            d2 = (own["lat"].to_numpy() - lat[c]) ** 2 + ((own["lon"].to_numpy() - lon[c]) * 0.7) ** 2
+            nearest.append(own["id_sede"][int(np.argmin(d2))])
+        sa = self.sa_of[comune]
+        p_hub = 0.35 * (1 - 0.7 * self.progress(sa, day))
+        to_hub = (rng.random(comune.size) < p_hub) & (hub_id is not None)
+        return np.where(to_hub, hub_id, np.array(nearest, dtype=object)[comune])
+
 
 def generate_demo_files(out_dir: Path, seed: int = 42, scale: float = 1.0, cutoff: date = DEMO_CUTOFF) -> list[Path]:
-    """Write synthetic contract-format files (prestazioni, operatori, sedi) into out_dir and return their paths.
+    """Write synthetic contract-format files (prestazioni, operatori, sedi, accessi) into out_dir; return their paths.
 
     Dati dimostrativi: every person, household, amount and date is invented.
     Also writes `attesi_scarti.json` (not returned: it is not an input file),
@@ -1191,7 +1317,10 @@ def _write_files(gen: _Generator, records: pl.DataFrame, out_dir: Path, seed: in
     operatori = out_dir / OPERATORI_CSV
     gen.operatori().write_csv(operatori, line_terminator="\n")
     sedi = out_dir / SEDI_CSV
-    gen.sedi().write_csv(sedi, line_terminator="\n")
+    sedi_rows = gen.sedi()
+    sedi_rows.write_csv(sedi, line_terminator="\n")
+    accessi = out_dir / ACCESSI_CSV
+    gen.accessi(records, sedi_rows).write_csv(accessi, line_terminator="\n")
     expected = {
         "descrizione": "Dati dimostrativi: righe volutamente errate che il caricamento deve scartare.",
         "seed": seed,
@@ -1204,7 +1333,7 @@ def _write_files(gen: _Generator, records: pl.DataFrame, out_dir: Path, seed: in
     (out_dir / EXPECTED_REJECTIONS_FILE).write_text(
         json.dumps(expected, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )
-    return [cartella, sil, operatori, sedi]
+    return [cartella, sil, operatori, sedi, accessi]
 
 
 def expected_rejections(out_dir: Path) -> list[dict]:

@@ -117,6 +117,8 @@ STORED = {
     "obiettivi": ["indicatore", "territorio", "anno", "tipo", "valore"],
     "confronti": ["indicatore", "territorio", "anno", "valore", "fonte", "nota"],
     "sub_ambiti": ["comune", "sub_ambito", "nome_sub_ambito", "pilota", "data_avvio_pilota", "provvisorio"],
+    "distanze": ["comune_origine", "comune_destinazione", "minuti", "km"],
+    "accessi": ["id_accesso", "data_accesso", "id_sede", "comune", "persona_id", "sesso", "anno_nascita", "esito"],
     "codifiche": ["sistema", "codice", "intervento", "descrizione"],
 }
 # Columns staged beside the stored ones: a record's source code, kept while it waits for a mapping (etl/held.py).
@@ -128,6 +130,8 @@ KEYS = {
     "obiettivi": ["indicatore", "territorio", "anno", "tipo"],
     "confronti": ["indicatore", "territorio", "anno"],
     "sub_ambiti": ["comune"],
+    "distanze": ["comune_origine", "comune_destinazione"],
+    "accessi": ["id_accesso"],
     "codifiche": ["sistema", "codice"],
 }
 
@@ -417,6 +421,7 @@ def build_context(con: duckdb.DuckDBPyConnection, indicator_ids: Iterable[str] |
         anno_baseline=anno_baseline,
         anni_piano=anni_piano,
         reference_year=date.today().year,
+        sedi={r[0] for r in con.execute("SELECT id_sede FROM sedi").fetchall()},
     )
 
 
@@ -449,7 +454,7 @@ def _load_in_transaction(
         with closing(_read_ahead(_validated_batches(source, spec, mapping, ctx))) as batches:
             for batch, good, errors in batches:
                 rows_read += batch.height
-                if spec.name == "prestazioni":
+                if spec.name in ("prestazioni", "accessi"):
                     good = _pseudonymise(good, key)
                 good = good.with_columns(pl.lit(result.batch_id).alias("batch_id"))
                 con.register("_good", good.select([*staged, "batch_id", ROW]))
@@ -597,12 +602,16 @@ def _db_file(con: duckdb.DuckDBPyConnection) -> Path:
 
 
 def _pseudonymise(good: pl.DataFrame, key: bytes) -> pl.DataFrame:
-    """Replace codice fiscale and id_nucleo with HMAC pseudonyms (hashing each distinct value once)."""
+    """Replace codice fiscale and id_nucleo with HMAC pseudonyms (hashing each distinct value once).
+
+    The same person has the same pseudonym in prestazioni and accessi (same key and namespace)."""
     out = good
     for source, target, namespace in (
         ("codice_fiscale", "persona_id", "persona"),
         ("id_nucleo", "nucleo_id", "nucleo"),
     ):
+        if source not in out.columns:  # accessi: no household
+            continue
         uniques = out.select(pl.col(source).unique().drop_nulls())
         hashed = uniques.with_columns(cf.pseudonym_expr(pl.col(source), key, namespace).alias(target))
         out = out.join(hashed, on=source, how="left").drop(source)

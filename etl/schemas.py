@@ -5,7 +5,8 @@ text, code (upper-cased, from a closed list), date, decimal, integer,
 bool, comune (ISTAT code or name of a comune of the ambito),
 codice_fiscale (any accepted person identifier: etl/identifiers.py),
 intervento (from data/interventi.csv), codice_sorgente (a code of another
-system, compared upper-cased without spaces), sub_ambito.
+system, compared upper-cased without spaces), sub_ambito, sede (an id_sede
+already loaded in `sedi`).
 
 What each column means, in Italian, and the value of the templates' example row:
 `COLUMN_DOCS` at the end (`column_doc`); `etl/templates.py` builds the downloadable
@@ -185,8 +186,42 @@ CODIFICHE = TableSpec(
     key=("sistema", "codice"),
 )
 
+# The road matrix between comuni (minutes and km by road). Also read in the layout of ISTAT's
+# «matrici delle distanze» (regional .txt files, `;` and decimal comma): Name, Origine, Destinazione,
+# Total_Minu (minutes), Total_Mete (metres); `Name` is ignored, metres become km.
+DISTANZE = TableSpec(
+    name="distanze",
+    label="distanze tra comuni",
+    columns=(
+        Column("comune_origine", "comune", required=True, aliases=("origine", "comune di origine")),
+        Column("comune_destinazione", "comune", required=True, aliases=("destinazione", "comune di destinazione")),
+        Column("minuti", "decimal", required=True, min_value=0, aliases=("tempo minuti", "total_minu", "tempo")),
+        Column("km", "decimal", min_value=0, aliases=("chilometri", "distanza km", "distanza")),
+        Column("metri", "decimal", min_value=0, aliases=("total_mete", "distanza metri")),
+    ),
+    key=("comune_origine", "comune_destinazione"),
+)
+
+ESITI_ACCESSO = ("INFORMAZIONE", "INVIO_SERVIZIO", "PRESA_IN_CARICO")
+
+# Contacts at the hub and spoke access points; the codice fiscale is optional and, when given,
+# pseudonymised exactly like in prestazioni (never stored).
+ACCESSI = TableSpec(
+    name="accessi",
+    label="accessi",
+    columns=(
+        Column("id_accesso", required=True, aliases=("id contatto", "codice accesso", "id")),
+        Column("data_accesso", "date", required=True, aliases=("data contatto", "data", "data dell'accesso")),
+        Column("id_sede", "sede", required=True, aliases=("sede", "codice sede")),
+        Column("comune_residenza", "comune", required=True, aliases=("comune", "comune di residenza", "residenza")),
+        Column("codice_fiscale", "codice_fiscale", aliases=("cf", "cod fiscale", "codicefisc")),
+        Column("esito", "code", values=ESITI_ACCESSO, aliases=("esito contatto", "esito accesso")),
+    ),
+    key=("id_accesso",),
+)
+
 TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI, CODIFICHE, CONFRONTI)
+    t.name: t for t in (PRESTAZIONI, OPERATORI, SEDI, OBIETTIVI, SUB_AMBITI, CODIFICHE, CONFRONTI, DISTANZE, ACCESSI)
 }
 
 # A header read as another column when its companion is absent: without `sistema_codifica`, a column
@@ -391,6 +426,32 @@ COLUMN_DOCS: dict[str, dict[str, ColumnDoc]] = {
         "nota": ColumnDoc(
             "Note sul dato: definizione non identica, popolazione di riferimento, tavola usata.",
             "valore di esempio, non è una statistica",
+        ),
+    },
+    "distanze": {
+        "comune_origine": ColumnDoc("Comune di partenza (dell'ambito)."),
+        "comune_destinazione": ColumnDoc("Comune di arrivo (dell'ambito)."),
+        "minuti": ColumnDoc("Tempo di percorrenza su strada, in minuti.", "12,5"),
+        "km": ColumnDoc("Distanza su strada in chilometri (oppure la colonna metri).", "9,8"),
+        "metri": ColumnDoc("Distanza su strada in metri, se non si indicano i km: viene convertita in km.", ""),
+    },
+    "accessi": {
+        "id_accesso": ColumnDoc(
+            "Identificativo del contatto, unico. Non deve contenere il codice fiscale né altro che identifichi "
+            "la persona.",
+            "ACC-2025-000001",
+        ),
+        "data_accesso": ColumnDoc("Data del contatto allo sportello o alla sede.", "15/01/2025"),
+        "id_sede": ColumnDoc("Codice della sede (hub o sportello) già caricata nella tabella delle sedi.", "SEDE-01"),
+        "comune_residenza": ColumnDoc("Comune di residenza di chi si è rivolto alla sede (dell'ambito)."),
+        "codice_fiscale": ColumnDoc(
+            "Codice fiscale della persona, facoltativo: serve a collegare il contatto ai servizi ricevuti. "
+            "Non viene conservato: viene sostituito da uno pseudonimo; sesso e anno di nascita ne sono ricavati."
+        ),
+        "esito": ColumnDoc(
+            "INFORMAZIONE = solo informazioni; INVIO_SERVIZIO = inviato ad altro servizio; PRESA_IN_CARICO = presa in "
+            "carico.",
+            "PRESA_IN_CARICO",
         ),
     },
 }

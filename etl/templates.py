@@ -62,6 +62,7 @@ KIND_FORMATS = {
     "sub_ambito": "codice di un sub-ambito",
     "indicatore": "codice di un indicatore del catalogo",
     "territorio": "AMBITO o il codice di un sub-ambito",
+    "sede": "codice di una sede già caricata nella tabella delle sedi",
 }
 PREFERRED_EXAMPLES = {"intervento": "SAD", "indicatore": "anziani_sad_copertura_65"}
 
@@ -113,7 +114,10 @@ def _example(spec: TableSpec, col: Column, refs: References) -> str:
     if col.kind == "codice_fiscale":
         return SYNTHETIC_CF
     if col.kind == "comune" and refs.comuni:
-        return refs.capofila or refs.comuni[0][0]
+        first = refs.capofila or refs.comuni[0][0]
+        if col.name == "comune_destinazione":  # a road distance from the capofila to another comune
+            return next((c for c, _ in refs.comuni if c != first), first)
+        return first
     if col.kind == "sub_ambito" and refs.sub_ambiti:
         return refs.sub_ambiti[0][0]
     if col.kind == "territorio":

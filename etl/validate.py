@@ -85,6 +85,8 @@ MSG_ID_CF = (
     "l'identificativo ha la forma di un codice fiscale (o di un codice provvisorio, STP o ENI): "
     "usare un codice che non identifichi la persona"
 )
+MSG_SEDE = "sede sconosciuta: il codice non è nella tabella delle sedi (caricare prima le sedi o correggere il codice)"
+MSG_DISTANZA = "distanza mancante: indicare i km (oppure i metri)"
 MSG_BASELINE_YEAR = "la baseline si riferisce all'anno {anno}"
 MSG_TARGET_YEAR = "gli obiettivi (TARGET) si riferiscono agli anni del piano {anni}"
 MSG_YEAR = "anno non valido: indicare l'anno a quattro cifre (da {low:g} a {high:g})"
@@ -126,6 +128,7 @@ class Context:
     anno_baseline: int
     anni_piano: tuple[int, ...]
     reference_year: int
+    sedi: set[str] = field(default_factory=set)  # id_sede already loaded (for accessi)
     # the code mappings (`codifiche`): (sistema, codice) -> intervento of the catalogue
     codifiche: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -153,6 +156,8 @@ def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[
     row_checks: list[tuple[pl.Expr, str, str]] = []
     for earlier, later, reason in spec.date_order:
         row_checks.append((pl.col(later) < pl.col(earlier), later, reason))
+    if spec.name == "distanze":
+        row_checks.append((pl.col("km").is_null() & pl.col("metri").is_null(), "km", MSG_DISTANZA))
     if spec.name == "prestazioni":
         row_checks += _coded_row_checks(ctx)
     if spec.name == "obiettivi":
@@ -397,6 +402,9 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         up = v.str.to_uppercase().str.strip_chars()
         checks.append((present & ~up.is_in(list(ctx.interventi)), col.name, MSG_INTERVENTO))
         return up, checks
+    if kind == "sede":
+        checks.append((present & ~v.is_in(sorted(ctx.sedi)), col.name, MSG_SEDE))
+        return v, checks
     if kind == "sub_ambito":
         up = v.str.to_uppercase()
         checks.append((present & ~up.is_in(sorted(ctx.sub_ambiti)), col.name, MSG_SUB_AMBITO))
@@ -452,6 +460,14 @@ def _derive(spec: TableSpec, good: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         good = good.with_columns(pl.coalesce(pl.col("intervento"), mapped_intervento_expr(ctx)).alias("intervento"))
         area = pl.col("intervento").replace_strict(ctx.interventi, default=None, return_dtype=pl.String)
         return good.with_columns(sesso.alias("sesso"), anno.alias("anno_nascita"), area.alias("area"))
+    if spec.name == "accessi":  # the identifier is optional: sex and year of birth when it is a codice fiscale
+        is_cf = pl.col("codice_fiscale").is_not_null() & (pl.col(ID_KIND) == ids.KIND_CF)
+        return good.with_columns(
+            pl.when(is_cf).then(pl.col(CF_SESSO)).alias("sesso"),
+            pl.when(is_cf).then(pl.col(CF_ANNO)).alias("anno_nascita"),
+        )
+    if spec.name == "distanze":  # ISTAT's matrices give metres
+        return good.with_columns(pl.coalesce(pl.col("km"), pl.col("metri") / 1000).alias("km"))
     return good
 
 

@@ -98,7 +98,7 @@ def run_compute(args: argparse.Namespace) -> int:
 register("compute", "calcola la tabella degli indicatori (JSON o CSV)", _compute_arguments, run_compute)
 
 
-# --- evaluate: the pilot against the other sub-ambiti (issue 13, part 1; contract section 6) ---------------
+# --- evaluate: the pilot against the other sub-ambiti (issue 13, part 1; contract section 5) ---------------
 
 
 def _csv_safe(df: pl.DataFrame) -> pl.DataFrame:
@@ -254,6 +254,44 @@ register(
     _equity_arguments,
     run_equity,
 )
+
+
+# --- access: minutes from each comune to the nearest access point of its sub-ambito (indicators.proximity) ---
+
+
+def _access_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", type=Path, default=None, help="database (predefinito: PDZ_DB o data/warehouse.duckdb)")
+    p.add_argument("--soglia-minuti", type=float, default=None, dest="soglia_minuti",
+                   help="soglia in minuti (predefinita: PDZ_SOGLIA_MINUTI, 20)")  # fmt: skip
+    p.add_argument(
+        "--sede-ipotetica", action="append", default=[], dest="sedi_ipotetiche", metavar="COMUNE",
+        help="comune (codice ISTAT o nome) per un nuovo spoke ipotetico; ripetibile; nulla è salvato",
+    )  # fmt: skip
+    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.add_argument("--out", type=Path, default=None, help="file di uscita (predefinito: schermo)")
+
+
+def run_access(args: argparse.Namespace) -> int:
+    from indicators import proximity
+
+    try:
+        with warehouse.reader(args.db or settings.db_path()) as con:
+            rows, notes = proximity.access_records(con, args.soglia_minuti, args.sedi_ipotetiche)
+    except (FileNotFoundError, warehouse.WarehouseBusy, ValueError) as exc:
+        print(f"Errore: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+    else:
+        text = _csv_safe(pl.DataFrame(rows, infer_schema_length=None)).write_csv()
+    for note in notes:
+        print(note, file=sys.stderr)
+    _write(text, args.out, len(rows))
+    return 0
+
+
+register("access", "minuti e km da ogni comune al punto di accesso più vicino del suo sub-ambito", _access_arguments,
+         run_access)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

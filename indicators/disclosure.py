@@ -114,7 +114,7 @@ class Population:
         return f"{self.unita} {'+'.join(self.interventi)} {self.evento}{ages}{cond}"
 
 
-# --- what each measure kind counts (indicators/definitions.KINDS) -------------------------------
+# --- what each measure kind counts (indicators/kinds: KIND.counts) -------------------------------
 
 
 def _distinct_units_rate(m: dict) -> dict[str, Population]:
@@ -156,6 +156,40 @@ def _hours_per_user(m: dict) -> dict[str, Population]:
     }
 
 
+# The persons in care with ANY intervention (units_per_fte without `interventi`). Every other count of
+# persons lies within them, but they are not declared so: linking them would put every indicator on persons
+# in one group, so that a small cell of one service would hide the same comune in every other service. What
+# is given up: the difference "persons in care minus the persons of one service" of a sub-ambito, which is
+# published by subtraction and is never checked; in an ambito it counts hundreds of persons (the demo at
+# scale 1: at least 774, SA6 2023; tests/indicators/test_disclosure.py attacks the demo's public table with
+# the true nesting and recovers nothing). With an explicit `interventi` list the population is
+# the true one and nests like any other.
+ANY_INTERVENTION = "*qualsiasi*"
+ACCESSI = "accessi"  # the register of contacts: outside the interventions' codes, so nothing nests in it
+
+
+def _units_per_fte(m: dict) -> dict[str, Population]:
+    return {"numeratore": Population.of("persona", m.get("interventi") or [ANY_INTERVENTION])}
+
+
+def _contact_rate(m: dict) -> dict[str, Population]:
+    return {"numeratore": Population.of("record", [ACCESSI])}  # every contact of the year (any sede)
+
+
+def _contact_share(m: dict) -> dict[str, Population]:
+    # the contacts at a sede lie within every contact (org_accessi_1000), those at a spoke within them
+    return {
+        "numeratore": Population.of("record", [ACCESSI], condizioni=["sede", "sede=SPOKE"]),
+        "denominatore": Population.of("record", [ACCESSI], condizioni=["sede"]),
+    }
+
+
+def _contact_days(m: dict) -> dict[str, Population]:
+    # persons (not contacts) with their first contact in the year and a later first intervention
+    return {"denominatore": Population.of("persona", [ACCESSI], "inizio", condizioni=["primo_contatto",
+                                                                                      "intervento_dopo"])}  # fmt: skip
+
+
 # Kinds absent here publish no count of persons (staff, coverage): nothing to link.
 POPULATIONS: dict[str, Callable[[dict], dict[str, Population]]] = {
     "distinct_units_rate": _distinct_units_rate,
@@ -163,6 +197,10 @@ POPULATIONS: dict[str, Callable[[dict], dict[str, Population]]] = {
     "units_ratio": _units_ratio,
     "median_days": _median_days,
     "hours_per_user": _hours_per_user,
+    "units_per_fte": _units_per_fte,
+    "contact_rate": _contact_rate,
+    "contact_share": _contact_share,
+    "contact_days": _contact_days,
 }
 
 

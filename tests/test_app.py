@@ -119,7 +119,7 @@ def test_dati_page_lists_the_load_history_only_for_the_office(demo_db):
 
         n = load_history(con).height
     (history,) = [d.value for d in at.dataframe if "rows read" in d.value.columns]
-    assert len(history) == n == 6  # the demo's six files (docs/esempi/confronti.csv the sixth)
+    assert len(history) == n == 7  # the demo's seven files (accessi; docs/esempi/confronti.csv)
 
 
 def test_obiettivi_page_has_a_scheda_per_indicator_and_an_editor_for_the_office(demo_db):

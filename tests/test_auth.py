@@ -272,7 +272,8 @@ def test_regione_downloads_hold_no_comune_value(site, downloads):
         wb = _workbook(downloads[name]())
         assert "Comuni" not in wb.sheetnames, name
         assert not _workbook_cells(wb) & comuni, name
-        assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 9  # Metadati + the 7 areas + Confronti
+        # Metadati, the 7 areas, Riorganizzazione, Confronti
+        assert "Metadati" in wb.sheetnames and len(wb.sheetnames) == 10
     csv = pl.read_csv(
         io_bytes(downloads["indicatori_pubblico_2025.csv"]()),
         separator=";",

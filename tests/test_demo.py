@@ -149,7 +149,13 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path: Pat
     first = demo.generate_demo_files(tmp_path / "a", seed=7, scale=0.1)
     second = demo.generate_demo_files(tmp_path / "b", seed=7, scale=0.1)
     other = demo.generate_demo_files(tmp_path / "c", seed=8, scale=0.1)
-    assert [p.name for p in first] == [demo.PRESTAZIONI_CSV, demo.PRESTAZIONI_SIL, demo.OPERATORI_CSV, demo.SEDI_CSV]
+    assert [p.name for p in first] == [
+        demo.PRESTAZIONI_CSV,
+        demo.PRESTAZIONI_SIL,
+        demo.OPERATORI_CSV,
+        demo.SEDI_CSV,
+        demo.ACCESSI_CSV,
+    ]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
     expected = demo.EXPECTED_REJECTIONS_FILE

@@ -34,6 +34,8 @@ PAGES: dict[str, list[Entry]] = {
     "Piano di Zona": [
         Entry("pages/panoramica.py", "Panoramica", ":material/traffic:", "panoramica", ALL),
         Entry("pages/obiettivi.py", "Obiettivi e indicatori", ":material/flag:", "obiettivi", ALL),
+        # every role; the page shows the Regione no comune row (no comune map, table or what-if detail)
+        Entry("pages/riorganizzazione.py", "Riorganizzazione", ":material/compare_arrows:", "riorganizzazione", ALL),
         Entry("pages/esporta.py", "Esporta i dati", ":material/download:", "esporta", ALL),
         Entry("pages/assemblea.py", "Assemblea dei Sindaci", ":material/co_present:", "assemblea", ALL),
     ],

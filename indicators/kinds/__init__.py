@@ -43,7 +43,7 @@ def reference_table() -> str:
     for name, k in KINDS.items():
         complement = {True: "sì", False: "no (attivabile)", None: "—"}[k.complement]
         counts = ", ".join(k.counts) or "—"
-        lines.append(f"| `{name}` | {k.params_doc()} | {k.reads} | {counts} | {complement} |")
+        lines.append(f"| `{name}` | {k.params_doc() or '(nessuno)'} | {k.reads} | {counts} | {complement} |")
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ Queries are files beside this module: `<tipo>.sql` for a kind, `_<name>.sql` whe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -57,6 +58,14 @@ class Context:
     years: list[int]
     as_of: date
     _population: dict[tuple[int | None, int | None], pl.DataFrame] = field(default_factory=dict)
+    _shared: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def shared(self, key: str, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """A result several indicators use (the counts of the contacts, the persons in care), computed once
+        per table: `compute()` runs the first time `key` is asked for."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
 
     def run(self, query: str | Path, params: dict) -> pl.DataFrame:
         """A kind's query with `anni` and `as_of` added to its parameters."""

@@ -20,7 +20,7 @@ from core import settings
 from core.users import ALL_LEVELS
 from core.warehouse import get_meta
 from etl import queries
-from indicators import api, comparisons, definitions, fmt, profiles, views
+from indicators import api, comparisons, definitions, fmt, profiles, reorganisation, views
 
 AMBITO = "AMBITO"
 AUDIENCE = "pubblico"  # reports leave the Ufficio di Piano: disclosure control always on
@@ -84,6 +84,7 @@ class ReportContext:
     levels: tuple[str, ...] = ALL_LEVELS  # the territorial levels the reader may see (table already filtered)
     # values published by others for wider territories (indicators/comparisons.py): shown beside, never mixed in
     outside: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=comparisons.SCHEMA))
+    reorganisation: reorganisation.Section | None = None  # the «Riorganizzazione» section (text and tables)
 
     # --- labels -----------------------------------------------------------------
 
@@ -228,7 +229,8 @@ def prepare(
     levels = tuple(levels)
     if not levels:
         raise ReportError("Nessun livello territoriale è consentito a questo ruolo: nessun report.")
-    table = api.for_levels(api.indicator_table(con, AUDIENCE, as_of=as_of), levels)
+    full_table = api.indicator_table(con, AUDIENCE, as_of=as_of)
+    table = api.for_levels(full_table, levels)
     if table.is_empty():
         raise ReportError("Nessun indicatore calcolato: il database non contiene ancora prestazioni.")
     territories = profiles.territories(con)
@@ -269,6 +271,7 @@ def prepare(
         years=years,
         levels=levels,
         outside=comparisons.outside_values(con),
+        reorganisation=reorganisation.report_section(con, table, int(year), levels, full_table, as_of=as_of),
     )
 
 

@@ -41,7 +41,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import HRFlowable, TopPadder
 
-from indicators import api, fmt, views
+from indicators import api, fmt, reorganisation, views
 from indicators.reports import common
 from indicators.reports.common import ReportContext
 
@@ -636,6 +636,60 @@ def _schede(ctx: ReportContext, st: _Styles) -> list[Flowable]:
     return out
 
 
+def _text_grid(rows: list[list[str]], widths: list[float], st: _Styles, numeric_from: int = 1) -> Table:
+    """A table of text cells (header row first): cells wrap, columns from `numeric_from` right-aligned."""
+    head = [Paragraph(_e(c), st.head_num if j >= numeric_from else st.head) for j, c in enumerate(rows[0])]
+    body = [
+        [Paragraph(_e(c), st.num_small if j >= numeric_from else st.cell_small) for j, c in enumerate(r)]
+        for r in rows[1:]
+    ]
+    return _grid([head, *body], widths)
+
+
+def _reorganisation(ctx: ReportContext, st: _Styles) -> list[Flowable]:
+    """The «Riorganizzazione» section: pilot vs others, proximity, équipe load, equity (text and tables)."""
+    sec = ctx.reorganisation
+    if sec is None:
+        return []
+    out: list[Flowable] = [PageBreak(), *_h2("Riorganizzazione: il nuovo modello alla prova", st)]
+    out += [Paragraph("Sub-ambiti pilota e altri", st.h3), Paragraph(_e(sec.design), st.body)]
+    if sec.p_min:
+        out += [_box([Paragraph(_e(sec.p_min), st.reading)], background=HEAD_BG, left_rule=BLUE, padding=3 * mm),
+                Spacer(1, 2 * mm)]  # fmt: skip
+    pilot = sec.pilot_rows()
+    if len(pilot) > 1:
+        out.append(_text_grid(pilot, [52 * mm, 26 * mm, 22 * mm, 30 * mm, 16 * mm, 34 * mm], st, numeric_from=2))
+    else:
+        out.append(Paragraph("<b>Nessuna stima pubblicabile</b> per questo documento.", st.body))
+    out += [Paragraph(_e(n), st.muted) for n in (*sec.pilot_notes, *sec.notes)]
+    out += [Paragraph("Vicinanza dei punti di accesso (hub e spoke)", st.h3)]
+    out.append(_text_grid(sec.proximity_rows(), [36 * mm, 14 * mm, 14 * mm, 31 * mm, 29 * mm, 16 * mm, 16 * mm,
+                                                 24 * mm], st))  # fmt: skip
+    out += [Paragraph(_e(n), st.muted) for n in sec.proximity_notes]
+    out += [CondPageBreak(60 * mm), Paragraph(f"Carico delle équipe ({sec.year})", st.h3)]
+    if sec.caseload_note:
+        out.append(Paragraph(_e(sec.caseload_note), st.body))
+    out.append(_text_grid(sec.caseload_rows(), [38 * mm, 20 * mm, 20 * mm, 22 * mm, 24 * mm, 26 * mm, 30 * mm], st))
+    out.append(
+        Paragraph(
+            "Persone con almeno un intervento attivo nell'anno per operatore a tempo pieno in servizio al 31 "
+            f"dicembre. {fmt.SUPPRESSED} = non pubblicabile.",
+            st.muted,
+        )
+    )
+    out += [CondPageBreak(60 * mm), Paragraph(f"Equità tra sub-ambiti ({sec.year})", st.h3)]
+    out.append(
+        Paragraph(
+            "Disparità (CV): di quanto i valori dei sub-ambiti si scostano in media dal loro valore medio (0% = tutti "
+            "uguali; ogni sub-ambito pesa per i suoi residenti); «Dal "
+            f"{reorganisation.baseline_year(sec.equity)}»: se la disparità si restringe o si allarga.",
+            st.small,
+        )
+    )
+    out.append(_text_grid(sec.equity_rows(), [62 * mm, 20 * mm, 20 * mm, 40 * mm, 38 * mm], st))
+    return out
+
+
 def _notes(ctx: ReportContext, st: _Styles) -> list[Flowable]:
     out: list[Flowable] = [PageBreak(), *_h2("Note di metodo", st)]
     for title, text in common.method_notes(ctx):
@@ -663,7 +717,7 @@ def story(ctx: ReportContext, images: dict[str, bytes]) -> list[Flowable]:
     for _, nome_area, entries in ctx.areas():
         for i, e in enumerate(entries):
             out += _indicator(ctx, e, nome_area if i == 0 else None, images, st)
-    return out + _schede(ctx, st) + _notes(ctx, st)
+    return out + _reorganisation(ctx, st) + _schede(ctx, st) + _notes(ctx, st)
 
 
 # --- pages ------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.opc import serialized
 from pptx.util import Emu, Inches, Pt
 
-from indicators import fmt, views
+from indicators import fmt, reorganisation, views
 from indicators.reports import common
 from indicators.reports.common import AMBITO, ReportContext
 
@@ -403,6 +403,73 @@ def _indicator_slide(prs, ctx: ReportContext, entry, images: dict[str, bytes]) -
     _footer(slide, ctx, with_sub_ambiti=True)
 
 
+def _paragraphs(slide, left, top, width, height, lines: list[str], size: int = 13) -> None:
+    box = slide.shapes.add_textbox(left, top, width, height)
+    tf = box.text_frame
+    tf.word_wrap = True
+    for i, line in enumerate(lines):
+        p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+        r = p.add_run()
+        r.text = line
+        r.font.size = Pt(size)
+        p.space_after = Pt(4)
+
+
+def _reorganisation_slides(prs, ctx: ReportContext) -> None:
+    """Pilot vs others, proximity, équipe load, equity: one slide each, text and tables."""
+    sec = ctx.reorganisation
+    if sec is None:
+        return
+    slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
+    _title(slide, "Riorganizzazione: sub-ambiti pilota e altri")
+    lines = [sec.design] + ([sec.p_min] if sec.p_min else [])
+    _paragraphs(slide, Inches(0.4), Inches(1.05), Inches(12.5), Inches(1.5), lines, size=13)
+    rows = sec.pilot_rows()
+    shown, more = rows[:8], len(rows) - 8  # 7 estimates fit; the others are in the PDF and the workbook
+    notes = list(sec.pilot_notes[:1]) + sec.notes
+    if more > 0:
+        notes.insert(0, f"Altre {more} stime nella relazione PDF e nel foglio Excel.")
+    top = 2.6
+    if len(shown) > 1:
+        _table(slide, Inches(0.4), Inches(top), Inches(12.5), shown, [3.9, 1.6, 1.3, 1.9, 1.0, 2.8], size=12,
+               row_height=0.38)  # fmt: skip
+        top += 0.38 * len(shown) + 0.15
+    else:
+        notes.insert(0, "Nessuna stima pubblicabile per questo documento.")
+    _paragraphs(slide, Inches(0.4), Inches(top), Inches(12.5), Inches(1.1), notes, size=11)
+    _footer(slide, ctx, with_sub_ambiti=True)
+
+    slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
+    _title(slide, f"Vicinanza dei punti di accesso (soglia {reorganisation.threshold_text(sec.soglia)} minuti)")
+    rows = sec.proximity_rows()
+    _table(slide, Inches(0.4), Inches(1.2), Inches(12.5), rows, [2.6, 0.9, 1.2, 2.3, 2.3, 1.0, 1.1, 1.1], size=12,
+           row_height=0.45)  # fmt: skip
+    _paragraphs(slide, Inches(0.4), Inches(1.35 + 0.45 * len(rows)), Inches(12.5), Inches(1.4),
+                sec.proximity_notes, size=11)  # fmt: skip
+    _footer(slide, ctx, with_sub_ambiti=True)
+
+    slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
+    _title(slide, f"Carico delle équipe ({sec.year})")
+    rows = sec.caseload_rows()
+    if sec.caseload_note:
+        _paragraphs(slide, Inches(0.4), Inches(1.05), Inches(12.5), Inches(0.9), [sec.caseload_note], size=14)
+    _table(slide, Inches(0.4), Inches(2.0), Inches(12.5), rows, [2.9, 1.4, 1.2, 1.8, 1.6, 1.8, 1.8], size=12,
+           row_height=0.45)  # fmt: skip
+    _footer(slide, ctx, with_sub_ambiti=True)
+
+    slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
+    _title(slide, f"Equità tra sub-ambiti ({sec.year}): dove la distanza è maggiore")
+    rows = sec.equity_rows(limit=10)
+    note = (
+        "Disparità (CV): di quanto i sub-ambiti si scostano in media dal loro valore medio (0% = tutti uguali). "
+        "I 10 indicatori con la disparità più alta; tutti nella relazione PDF e nel foglio Excel."
+    )
+    _paragraphs(slide, Inches(0.4), Inches(1.0), Inches(12.5), Inches(0.6), [note], size=12)
+    _table(slide, Inches(0.4), Inches(1.65), Inches(12.5), rows, [4.6, 1.5, 1.4, 2.6, 2.4], size=11,
+           row_height=0.42)  # fmt: skip
+    _footer(slide, ctx, with_sub_ambiti=True)
+
+
 def _notes_slide(prs, ctx: ReportContext) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
     _title(slide, "Note di metodo")
@@ -446,6 +513,7 @@ def write_pptx(
         _section_slide(prs, ctx, nome_area, entries)
         for e in entries:
             _indicator_slide(prs, ctx, e, images)
+    _reorganisation_slides(prs, ctx)
     _notes_slide(prs, ctx)
     prs.save(str(out))
     return out

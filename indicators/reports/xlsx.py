@@ -2,7 +2,9 @@
 
 One sheet per area (indicator × sub-ambito and ambito, one column per year, then baseline,
 targets, status and projection), a sheet with the comuni (only when the reader's role may see
-comuni: not for the Regione, see `common.prepare(levels=)`), and a metadata sheet. Numbers are
+comuni: not for the Regione, see `common.prepare(levels=)`), a metadata sheet and the
+«Riorganizzazione» sheet (pilot vs others, proximity, équipe load, equity: `indicators.reorganisation`,
+the page's functions). Numbers are
 stored as numbers; suppressed cells are the text "n.p." and missing values the text "n.d.",
 never 0 and never blank.
 """
@@ -14,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from indicators import api, comparisons, fmt
+from indicators import api, comparisons, fmt, reorganisation
 from indicators.reports import common
 from indicators.reports.common import AMBITO, ReportContext
 
@@ -55,6 +57,7 @@ class _Formats:
         self.bold = wb.add_format({"bold": True, "valign": "top"})
         self.marker = wb.add_format({"align": "right", "font_color": "#7F7F7F"})
         self.numbers = {d: wb.add_format({"num_format": f}) for d, f in NUMBER_FORMATS.items()}
+        self.p_value = wb.add_format({"num_format": "0.000"})
         self.status = {
             s: wb.add_format(
                 {
@@ -236,6 +239,128 @@ def _finish(ws, columns: list[str], last_row: int, widths: list[int]) -> None:
     ws.autofilter(HEADER_ROW, 0, max(last_row - 1, HEADER_ROW), len(columns) - 1)
 
 
+REORGANISATION_SHEET = "Riorganizzazione"
+
+
+def _cells(ws, row: int, values: list, f: _Formats, digits: int = 1) -> None:
+    """A row of mixed cells: numbers as numbers (`digits` decimals shown), None as n.d., text as text."""
+    for col, v in enumerate(values):
+        if v is None:
+            ws.write_string(row, col, common.NOT_AVAILABLE, f.marker)
+        elif isinstance(v, bool) or not isinstance(v, int | float):
+            ws.write_string(row, col, str(v), f.wrap)
+        else:
+            ws.write_number(row, col, float(v), f.numbers[digits])
+
+
+def _reorganisation_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
+    """Pilot vs others (every indicator by comune, the reason where there is no estimate), proximity, équipe
+    load and equity, in blocks one under the other; numbers as numbers."""
+    sec = ctx.reorganisation
+    _sheet_title(ws, ctx, "Riorganizzazione: il nuovo modello alla prova", f)
+    row = HEADER_ROW
+    for line in [sec.design, *([sec.p_min] if sec.p_min else []), *sec.notes]:
+        ws.write_string(row, 0, line, f.text)
+        row += 1
+
+    row += 1
+    ws.write_string(row, 0, "Sub-ambiti pilota e altri: differenza nelle differenze per comune", f.title)
+    row += 1
+    columns = ["Indicatore", "Codice indicatore", "Unità di misura", "Effetto stimato", "Intervallo: da",
+               "Intervallo: a", "Livello dell'intervallo (%)", "p-value", "p minimo possibile", "Anni prima",
+               "Anni dopo", "Comuni pilota", "Altri comuni", "Lettura", "Avvertenze"]  # fmt: skip
+    ws.write_row(row, 0, columns, f.header)
+    row += 1
+    names = {e.id: e for e in ctx.entries}
+    for r in sec.results:
+        e = names.get(r["indicatore"])
+        if e is None:
+            continue
+        level = r["livello_confidenza"]
+        _cells(ws, row, [
+            e.nome, e.id, e.unita, r["effetto"], r["ic_basso"], r["ic_alto"], None if level is None else level * 100,
+            r["p_value"], r["p_minimo"], ", ".join(map(str, r["anni_prima"])) or "–",
+            ", ".join(map(str, r["anni_dopo"])) or "–", r["n_comuni_pilota"], r["n_comuni_altri"],
+            reorganisation.verdict(r, e.direzione), " ".join(r["avvertenze"]),
+        ], f, digits=1)  # fmt: skip
+        for col, value in ((7, r["p_value"]), (8, r["p_minimo"])):
+            if value is not None:
+                ws.write_number(row, col, float(value), f.p_value)
+        row += 1
+    for note in sec.pilot_notes:
+        ws.write_string(row, 0, note, f.note)
+        row += 1
+
+    row += 1
+    ws.write_string(row, 0, f"Vicinanza dei punti di accesso (soglia {reorganisation.threshold_text(sec.soglia)} "
+                            "minuti)", f.title)  # fmt: skip
+    row += 1
+    columns = ["Territorio", "Comuni", "Comuni oltre la soglia", "Residenti", "Residenti oltre la soglia",
+               "Residenti oltre la soglia (%)", "Residenti 75+", "Residenti 75+ oltre la soglia",
+               "Residenti 75+ oltre la soglia (%)", "Minuti medi", "Minuti al massimo", "Metodo"]  # fmt: skip
+    ws.write_row(row, 0, columns, f.header)
+    row += 1
+    for r in sec.proximity.iter_rows(named=True):
+        _cells(ws, row, [
+            sec.names.get(r["territorio"], r["territorio"]), r["comuni"], r["comuni_oltre"], r["residenti"],
+            r["residenti_oltre"], r["quota_oltre"], r["residenti_75"], r["residenti_75_oltre"], r["quota_75_oltre"],
+            r["minuti_medi"], r["minuti_max"], reorganisation.METHOD_LABELS.get(r["metodo"], r["metodo"]),
+        ], f)  # fmt: skip
+        row += 1
+    for note in sec.proximity_notes:
+        ws.write_string(row, 0, note, f.note)
+        row += 1
+
+    row += 1
+    ws.write_string(row, 0, f"Carico delle équipe ({sec.year})", f.title)
+    row += 1
+    columns = ["Territorio", "Persone in carico", "FTE équipe", "Persone per FTE dell'équipe",
+               "FTE assistenti sociali", "Persone per assistente sociale", "Residenti per assistente sociale",
+               "LEPS: residenti per assistente sociale al massimo"]  # fmt: skip
+    ws.write_row(row, 0, columns, f.header)
+    row += 1
+    for r in sec.caseload.iter_rows(named=True):
+        hidden = bool(r["soppresso"])
+        _cells(ws, row, [
+            sec.names.get(r["territorio"], r["territorio"]), r["persone_in_carico"], r["fte_equipe"],
+            r["per_fte_equipe"], r["fte_as"], r["per_as"], r["residenti_per_as"], r["leps_max"],
+        ], f)  # fmt: skip
+        if hidden:
+            for col in (1, 3, 5):
+                ws.write_string(row, col, fmt.SUPPRESSED, f.marker)
+        row += 1
+    if sec.caseload_note:
+        ws.write_string(row, 0, sec.caseload_note, f.note)
+        row += 1
+
+    row += 1
+    ws.write_string(row, 0, f"Equità tra sub-ambiti ({sec.year})", f.title)
+    row += 1
+    columns = ["Indicatore", "Codice indicatore", "Unità di misura", "Disparità (CV, %)", "Massimo / minimo",
+               "Sub-ambito con il valore più basso", "Valore più basso", "Sub-ambito con il valore più alto",
+               "Valore più alto", "Sub-ambito più lontano dall'ambito", "Scarto dall'ambito", "Anno di riferimento",
+               "CV nell'anno di riferimento (%)", "Anno di confronto", "CV nell'anno di confronto (%)",
+               "Tendenza"]  # fmt: skip
+    ws.write_row(row, 0, columns, f.header)
+    row += 1
+    pct = lambda v: None if v is None else v * 100  # noqa: E731
+    for r in sec.equity.iter_rows(named=True):
+        label = sec.names.get
+        _cells(ws, row, [
+            r["nome"], r["indicatore"], r["unita"], pct(r["cv"]), r["rapporto_max_min"],
+            label(r["sub_ambito_min"], r["sub_ambito_min"]), r["valore_min"],
+            label(r["sub_ambito_max"], r["sub_ambito_max"]), r["valore_max"],
+            label(r["piu_lontano"], r["piu_lontano"]), r["scarto_piu_lontano"], str(r["anno_baseline"]),
+            pct(r["cv_baseline"]), "–" if r["anno_confronto"] is None else str(r["anno_confronto"]),
+            pct(r["cv_confronto"]), reorganisation.TREND_TEXT.get(r["tendenza"], r["tendenza"]),
+        ], f)  # fmt: skip
+        row += 1
+    ws.set_column(0, 0, 44)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, 13, 16)
+    ws.set_column(14, 14, 80)
+
+
 def metadata_rows(ctx: ReportContext) -> list[tuple[str, str]]:
     """(voce, valore) of the metadata sheet."""
     rows = [
@@ -350,7 +475,8 @@ def _metadata_sheet(ws, ctx: ReportContext, f: _Formats) -> int:
 
 
 def write_xlsx(ctx: ReportContext, out: Path) -> Path:
-    """The workbook: Metadati, one sheet per area, Comuni (when the reader may see comuni), Confronti."""
+    """The workbook: Metadati, one sheet per area, Riorganizzazione, Comuni (when the reader may see comuni),
+    Confronti."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False})
@@ -365,10 +491,17 @@ def write_xlsx(ctx: ReportContext, out: Path) -> Path:
             }
         )
         f = _Formats(wb)
-        used = {METADATA_SHEET.casefold(), COMUNI_SHEET.casefold(), COMPARISONS_SHEET.casefold()}
+        used = {
+            METADATA_SHEET.casefold(),
+            COMUNI_SHEET.casefold(),
+            COMPARISONS_SHEET.casefold(),
+            REORGANISATION_SHEET.casefold(),
+        }
         _metadata_sheet(wb.add_worksheet(METADATA_SHEET), ctx, f)
         for _, nome_area, entries in ctx.areas():
             _area_sheet(wb, wb.add_worksheet(sheet_name(nome_area, used)), ctx, nome_area, entries, f)
+        if ctx.reorganisation is not None:
+            _reorganisation_sheet(wb.add_worksheet(REORGANISATION_SHEET), ctx, f)
         if ctx.shows_comuni:
             _comuni_sheet(wb.add_worksheet(COMUNI_SHEET), ctx, f)
         _comparisons_sheet(wb.add_worksheet(COMPARISONS_SHEET), ctx, f)

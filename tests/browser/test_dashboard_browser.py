@@ -39,6 +39,7 @@ PAGES = [
     "obiettivi",
     "esporta",
     "registro",
+    "riorganizzazione",
 ]
 
 pytestmark = pytest.mark.browser

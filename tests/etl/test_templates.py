@@ -43,7 +43,17 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, templates.R
 
 def test_every_table_of_the_registry_has_a_template_and_every_column_a_description():
     assert [s.name for s in templates.all_templates()] == list(TABLES)
-    assert {"prestazioni", "operatori", "sedi", "obiettivi", "sub_ambiti", "codifiche", "confronti"} <= set(TABLES)
+    assert {
+        "prestazioni",
+        "operatori",
+        "sedi",
+        "obiettivi",
+        "sub_ambiti",
+        "codifiche",
+        "confronti",
+        "distanze",
+        "accessi",
+    } <= set(TABLES)
     undescribed = [(t, c.name) for t, s in TABLES.items() for c in s.columns if not schemas.column_doc(t, c.name)]
     assert undescribed == [], "describe these columns in etl/schemas.py COLUMN_DOCS"
     stale = [
@@ -108,6 +118,15 @@ def test_templates_of_every_table_load_back_without_a_rejected_row(scratch, tmp_
         ]
         assert con.execute("SELECT territorio, anno, valore, fonte FROM confronti").fetchall() == [
             ("Lombardia", 2022, 1.0, "esempio — sostituire con il dato ufficiale")
+        ]
+        # the road matrix: from the capofila to another comune, km as written
+        ((origin, destination, minutes, km),) = con.execute(
+            "SELECT comune_origine, comune_destinazione, minuti, km FROM distanze"
+        ).fetchall()
+        assert origin == "019035" and destination != origin and (minutes, km) == (12.5, 9.8)
+        # a contact at the template's sede, its person pseudonymised (sex and year from the synthetic code)
+        assert con.execute("SELECT id_sede, comune, esito, sesso, anno_nascita FROM accessi").fetchall() == [
+            ("SEDE-01", "019035", "PRESA_IN_CARICO", "M", 2000)
         ]
         # no identifier stored, the synthetic one included
         text = " ".join(str(v) for row in con.execute("SELECT * FROM prestazioni").fetchall() for v in row)

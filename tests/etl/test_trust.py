@@ -120,8 +120,9 @@ def test_the_demo_builder_records_its_batches_and_leaves_no_token(built_demo):
     assert m["demo"] == "true" and "demo_build_token" not in m
     con = duckdb.connect(str(built_demo), read_only=True)
     loaded = sorted(r[0] for r in con.execute("SELECT batch_id FROM caricamenti WHERE status = 'loaded'").fetchall())
-    # 4 synthetic files, the contract's example of outside comparisons (docs/esempi/confronti.csv), the targets
-    assert json.loads(m["demo_batches"]) == loaded and len(loaded) == 6
+    # 5 synthetic files (with accessi), the contract's example of outside comparisons (docs/esempi/confronti.csv),
+    # the targets
+    assert json.loads(m["demo_batches"]) == loaded and len(loaded) == 7
     assert queries.real_loads_in_demo(con) == [] and queries.is_pure_demo(con)
     con.close()
 
@@ -187,7 +188,13 @@ def test_legacy_demo_file_names_are_the_builders():
     from demo import build, generate
     from etl import queries
 
-    names = {generate.PRESTAZIONI_CSV, generate.PRESTAZIONI_SIL, generate.OPERATORI_CSV, generate.SEDI_CSV}
+    names = {
+        generate.PRESTAZIONI_CSV,
+        generate.PRESTAZIONI_SIL,
+        generate.OPERATORI_CSV,
+        generate.SEDI_CSV,
+        generate.ACCESSI_CSV,
+    }
     assert set(queries.LEGACY_DEMO_FILES) == names | {build.TARGETS_FILE}
     assert queries.LEGACY_DEMO_LAST == build.TARGETS_FILE
 
@@ -306,7 +313,7 @@ def test_demo_warehouse_and_demo_files_are_owner_only(built_demo, tmp_path, umas
     assert mode(tmp_path / "file_demo") == 0o700
     assert {p.name: mode(p) for p in (tmp_path / "file_demo").iterdir()} == {
         p.name: 0o600 for p in (tmp_path / "file_demo").iterdir()
-    } and len(files) == 4
+    } and len(files) == 5
 
 
 def test_snapshots_and_pseudonymisation_spill_to_a_private_folder(demo_copy):

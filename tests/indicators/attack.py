@@ -84,9 +84,34 @@ def catalog_populations(entries: Iterable) -> dict[str, dict[str, Pop]]:
                 "numeratore": ("ore", frozenset(m["interventi"]), "attivo", None, None, frozenset()),
                 "denominatore": ("persona", frozenset(m["interventi"]), "attivo", None, None, frozenset()),
             }
+        elif kind == "units_per_fte":  # the sheet: persons with any intervention (or `interventi`) active
+            codes = frozenset(m.get("interventi") or all_interventions())
+            out[e.id] = {"numeratore": ("persona", codes, "attivo", None, None, frozenset())}
+        elif kind in ("contact_rate", "contact_share"):  # records of the contacts' register (accessi)
+            every = ("record", frozenset({"accessi"}), "attivo", None, None)
+            if kind == "contact_rate":
+                out[e.id] = {"numeratore": (*every, frozenset())}
+            else:
+                out[e.id] = {
+                    "numeratore": (*every, frozenset({"in sede", "spoke"})),
+                    "denominatore": (*every, frozenset({"in sede"})),
+                }
+        elif kind == "contact_days":
+            out[e.id] = {"denominatore": ("persona", frozenset({"accessi: primo contatto"}), "inizio", None, None,
+                                          frozenset({"intervento dopo"}))}  # fmt: skip
         else:
             raise AssertionError(f"l'attaccante non sa leggere la misura {kind} di {e.id}")
     return out
+
+
+def all_interventions() -> list[str]:
+    """The codes of data/interventi.csv (public: the catalog of interventions)."""
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "data" / "interventi.csv"
+    with path.open(encoding="utf-8") as f:
+        return [row["intervento"] for row in csv.DictReader(f)]
 
 
 def within(small: Pop, big: Pop) -> bool:
@@ -102,7 +127,8 @@ def within(small: Pop, big: Pop) -> bool:
 
 def linear_kinds(entries: Iterable) -> dict[str, float]:
     """indicator -> multiplier, for the indicators whose valore is numeratore / denominatore x multiplier."""
-    return {e.id: e.moltiplicatore for e in entries if e.tipo in ("record_share", "units_ratio", "hours_per_user")}
+    linear = ("record_share", "units_ratio", "hours_per_user", "contact_share")
+    return {e.id: e.moltiplicatore for e in entries if e.tipo in linear}
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """`python -m indicators compute` on a small literal warehouse gives the same bytes as the files in fixtures/.
 
 A refactoring guard: the files were written by the code before the measure kinds moved to
-indicators/kinds/, the public file again after cross-indicator suppression (gzipped; rewritten only on purpose,
-when a rule changes: run this module with PDZ_GOLDEN_WRITE=1
-and read the diff the failing test printed). The warehouse is the 4-comuni territory of conftest.py with
+indicators/kinds/, the public file again after cross-indicator suppression, both rewritten when the five
+indicators of the reorganisation were added (their rows only; every earlier row unchanged). Gzipped;
+rewritten only on purpose, when a rule changes: run this module with PDZ_GOLDEN_WRITE=1 and read the diff
+the failing test printed. The warehouse is the 4-comuni territory of conftest.py with
 records of every intervention, drawn with a fixed seed, so every measure kind and both audiences
 (disclosure control included) are exercised.
 """

@@ -300,6 +300,8 @@ def test_catalog_links():
     assert linked == [
         ["anziani_sad_copertura_65", "anziani_sad_ore_per_utente"],  # persons 65+ with SAD within persons with SAD
         ["casa_morosita_10000", "casa_nuclei_sostenuti_1000", "casa_sostegno_affitto_1000"],  # within the union
+        ["org_accessi_1000", "org_accessi_quota_spoke"],  # contacts at a sede (at a spoke) within all contacts
+        ["org_persone_per_as", "org_persone_per_fte_equipe"],  # the same persons in care over two kinds of FTE
         ["poverta_adi_giorni_attesa", "poverta_adi_valutati_120gg"],  # ADI assessments with a request date
         ["poverta_adi_patti_per_valutazione", "poverta_nuclei_in_carico_1000"],  # households within the union
     ]

@@ -224,3 +224,37 @@ def test_pdf_comparison_line_under_the_table_with_values_years_and_source(pdf_pa
         for value in _expected_values(example[e.id], e.unita):
             assert _norm(value) in page, (e.id, value)
         assert "esempio — sostituire con il dato ufficiale" in page
+
+
+# --- the «Riorganizzazione» section ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def section(demo_db: Path):
+    with warehouse.reader(demo_db) as con:
+        return common.prepare(con, FOCUS).reorganisation
+
+
+def _table_rows(slide) -> list[list[str]]:
+    table = next(s for s in slide.shapes if s.has_table).table
+    return [[table.cell(i, j).text for j in range(len(table.columns))] for i in range(len(table.rows))]
+
+
+def test_pptx_reorganisation_slides_hold_the_section(pptx_file: Path, section):
+    prs = Presentation(pptx_file)
+    slides = {s.shapes.title.text: s for s in prs.slides}
+    pilot = "\n".join(_slide_texts(slides["Riorganizzazione: sub-ambiti pilota e altri"]))
+    assert section.design in pilot and section.p_min in pilot and "p = 1/15" in section.p_min
+    assert _table_rows(slides["Vicinanza dei punti di accesso (soglia 20 minuti)"]) == section.proximity_rows()
+    assert _table_rows(slides[f"Carico delle équipe ({section.year})"]) == section.caseload_rows()
+    equity = slides[f"Equità tra sub-ambiti ({section.year}): dove la distanza è maggiore"]
+    assert _table_rows(equity) == section.equity_rows(limit=10)
+
+
+def test_pdf_reorganisation_section(pdf_pages: list[str], section):
+    page = next(p for p in pdf_pages if "Riorganizzazione: il nuovo modello alla prova" in p)
+    assert _norm(section.p_min) in page and _norm(section.design) in page
+    text = " ".join(pdf_pages)
+    assert _norm(section.caseload_note) in text
+    for row in section.proximity_rows()[1:]:  # the ambito and each sub-ambito, with its residents beyond
+        assert _norm(row[3]) in text, row

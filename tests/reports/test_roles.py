@@ -23,7 +23,7 @@ from core import users, warehouse
 from core.settings import REPO_ROOT
 from indicators import api, profiles
 from indicators.reports import build_report, common, images, write_report
-from indicators.reports.xlsx import COMPARISONS_SHEET, COMUNI_SHEET, HEADER_ROW, METADATA_SHEET
+from indicators.reports.xlsx import COMPARISONS_SHEET, COMUNI_SHEET, HEADER_ROW, METADATA_SHEET, REORGANISATION_SHEET
 
 REGIONE = users.levels_for("regione")
 
@@ -71,10 +71,21 @@ def test_regione_xlsx_has_no_comune_sheet_and_no_comune_value(demo_db: Path, tmp
     leaked = [(sheet, v) for sheet, v in _cells(regione) if v in comuni]
     assert leaked == []
     for ws in regione.worksheets[1:]:
-        if ws.title == COMPARISONS_SHEET:  # outside territories (province, region, Italy), no level of the ambito
+        if ws.title in (
+            COMPARISONS_SHEET,
+            REORGANISATION_SHEET,
+        ):  # outside territories; the reorganisation's own tables
             continue
         levels = _level_column(ws)
         assert levels and set(levels) <= {"Sub-ambito", "Ambito"}, ws.title
+    # the Riorganizzazione sheet: its territories are the ambito and the sub-ambiti, no comune by code or name
+    with warehouse.reader(demo_db) as con:
+        terr = profiles.territories(con)
+    subs = {f"{s} {n}" for s, n in terr.select("sub_ambito", "nome_sub_ambito").unique().iter_rows()}
+    rio = regione[REORGANISATION_SHEET]
+    column_a = {rio.cell(r, 1).value for r in range(1, rio.max_row + 1)}
+    assert subs | {"Ambito"} <= column_a
+    assert not {c.value for row in rio.iter_rows() for c in row} & (set(terr["nome"].to_list()) | comuni)
     meta = regione[METADATA_SHEET]
     rows = {meta.cell(r, 1).value: meta.cell(r, 2).value for r in range(1, meta.max_row + 1)}
     assert rows["Livelli territoriali"] == "Ambito, Sub-ambito (i valori per comune non sono inclusi)"

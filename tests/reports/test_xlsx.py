@@ -14,7 +14,14 @@ from core import warehouse
 from core.settings import REPO_ROOT
 from indicators import api, fmt
 from indicators.reports import build_report, common
-from indicators.reports.xlsx import COMPARISONS_SHEET, COMUNI_SHEET, HEADER_ROW, METADATA_SHEET, sheet_name
+from indicators.reports.xlsx import (
+    COMPARISONS_SHEET,
+    COMUNI_SHEET,
+    HEADER_ROW,
+    METADATA_SHEET,
+    REORGANISATION_SHEET,
+    sheet_name,
+)
 from tests.reports.conftest import FOCUS
 
 HEADER = HEADER_ROW + 1  # 1-based row of the column headers
@@ -64,10 +71,10 @@ def _check_value(cell, expected: dict) -> str:
 
 def test_every_area_sheet_and_the_metadata_sheet_are_present(workbook):
     names = workbook.sheetnames
-    assert names[0] == METADATA_SHEET and names[-2:] == [COMUNI_SHEET, COMPARISONS_SHEET]
-    used: set[str] = {METADATA_SHEET.casefold(), COMUNI_SHEET.casefold(), COMPARISONS_SHEET.casefold()}
+    assert names[0] == METADATA_SHEET and names[-3:] == [REORGANISATION_SHEET, COMUNI_SHEET, COMPARISONS_SHEET]
+    used: set[str] = {s.casefold() for s in (METADATA_SHEET, COMUNI_SHEET, COMPARISONS_SHEET, REORGANISATION_SHEET)}
     expected = [sheet_name(area, used) for area in _areas()]
-    assert names[1:-2] == expected
+    assert names[1:-3] == expected
     assert len(expected) == 7
 
 
@@ -112,7 +119,7 @@ def test_targets_status_and_projection_columns(workbook, public_table, report_ye
 
 
 def test_layout_frozen_header_autofilter_widths(workbook):
-    for name in workbook.sheetnames[1:]:
+    for name in [n for n in workbook.sheetnames[1:] if n != REORGANISATION_SHEET]:  # that one: blocks of tables
         ws = workbook[name]
         assert ws.freeze_panes == f"B{HEADER + 1}"
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith(f"A{HEADER}")
@@ -225,3 +232,50 @@ def test_comparisons_sheet_lists_each_outside_value_with_its_source_apart_from_t
             continue
         cells = {c.value for row in workbook[name].iter_rows() for c in row if isinstance(c.value, str)}
         assert not outside_labels & cells, name
+
+
+def _block(ws, title: str) -> tuple[dict[str, int], list[int]]:
+    """The header (name -> column) and the data rows of the block under `title` on the Riorganizzazione sheet."""
+    start = next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value or "").startswith(title))
+    header = {ws.cell(start + 1, c).value: c for c in range(1, ws.max_column + 1) if ws.cell(start + 1, c).value}
+    rows = []
+    for r in range(start + 2, ws.max_row + 1):
+        if ws.cell(r, 2).value is None:  # a note or the blank line after the block
+            break
+        rows.append(r)
+    return header, rows
+
+
+def test_reorganisation_sheet_holds_the_functions_numbers(workbook, demo_db: Path, public_table, report_year):
+    from indicators import evaluation, proximity, reorganisation, workload
+
+    ws = workbook[REORGANISATION_SHEET]
+    assert ws.cell(3, 1).value == common.DEMO_LABEL
+    with warehouse.reader(demo_db) as con:
+        sub = evaluation.sub_ambiti_frame(con)
+        summary = proximity.access_summary(proximity.nearest_access(con))
+        levels_table = public_table  # the Ufficio's report: every level
+        load = reorganisation.caseload_year(workload.caseload(con, table=levels_table), report_year)
+    assert reorganisation.p_min_sentence(sub) in [ws.cell(r, 1).value for r in range(1, 12)]
+    # the pilot: one row per indicator published by comune, numbers or n.d. with the reason
+    header, rows = _block(ws, "Sub-ambiti pilota e altri")
+    results = {r["indicatore"]: r for r in evaluation.evaluate(public_table, sub)}
+    assert {ws.cell(r, header["Codice indicatore"]).value for r in rows} == set(results)
+    for r in rows:
+        res = results[ws.cell(r, header["Codice indicatore"]).value]
+        cell = ws.cell(r, header["Effetto stimato"]).value
+        if res["effetto"] is None:
+            assert cell == common.NOT_AVAILABLE and ws.cell(r, header["Avvertenze"]).value
+        else:
+            assert cell == pytest.approx(res["effetto"])
+            assert ws.cell(r, header["p-value"]).value == pytest.approx(res["p_value"])
+        assert ws.cell(r, header["p minimo possibile"]).value == pytest.approx(1 / 15)
+    # proximity: the ambito then the sub-ambiti, as access_summary
+    header, rows = _block(ws, "Vicinanza dei punti di accesso")
+    assert [ws.cell(r, header["Residenti"]).value for r in rows] == summary["residenti"].to_list()
+    assert [ws.cell(r, header["Minuti medi"]).value for r in rows] == pytest.approx(summary["minuti_medi"].to_list())
+    # the équipe load: persons per FTE, n.p. where the public table hides the persons
+    header, rows = _block(ws, "Carico delle équipe")
+    for r, exp in zip(rows, load.iter_rows(named=True), strict=True):
+        got = ws.cell(r, header["Persone per FTE dell'équipe"]).value
+        assert got == fmt.SUPPRESSED if exp["soppresso"] else got == pytest.approx(exp["per_fte_equipe"])
