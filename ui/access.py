@@ -38,6 +38,7 @@ from core.sessions import Session, SessionRegistry
 from core.users import Access, Refusal
 from etl import audit
 from etl import queries as etl_queries
+from indicators import fmt
 
 SESSION_KEY = "pdz_auth"
 FLASH_KEY = "pdz_auth_flash"
@@ -475,7 +476,7 @@ def login_screen() -> None:
     st.caption(
         "Gli account sono personali e li crea l'Ufficio di Piano. Password dimenticata: chiedere all'Ufficio di "
         "Piano di reimpostarla. La sessione si chiude dopo "
-        f"{settings.setting('idle_timeout_hours')} ore di inattività."
+        f"{fmt.duration(settings.idle_timeout_seconds())} di inattività."
     )
 
 
