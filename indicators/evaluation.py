@@ -20,6 +20,12 @@ records for shares). For rates per residents this equals the change of the group
 so a large comune counts in proportion to its people, and a comune of 200 residents does not
 weigh as much as Crema. A comune without a value in either period is left out (said in avvertenze).
 
+**Public view.** When disclosure control hides comune values of the years used, the same estimate is
+made on the published sub-ambito values (each sub-ambito one unit, weighted by its mean denominator;
+`metodo` and `avvertenze` say so): it uses only what is already published, so it reveals nothing new.
+For rates per residents with steady denominators it equals the comune-level estimate (the pooled rate
+of a group is its comuni's denominator-weighted mean). Hidden sub-ambito values too → refused.
+
 **Inference** (randomisation inference over the sub-ambiti, the unit the pilot was assigned to):
 every way of choosing the same number of pilot sub-ambiti among those in the comparison (15 ways for
 2 of 6; past `MAX_ASSIGNMENTS`, a seeded random sample) gives a placebo effect. `p_value` = share of
@@ -56,6 +62,12 @@ METHOD = (
     "Differenza nelle differenze per comune: variazione media (anni dopo − anni prima) nei comuni pilota meno "
     "quella negli altri comuni, ogni comune pesato con il suo denominatore medio. p-value e intervallo per "
     "randomizzazione: tutte le assegnazioni dello stesso numero di sub-ambiti pilota{m}."
+)
+METHOD_SUB_AMBITO = (
+    "Differenza nelle differenze per sub-ambito (vista pubblica: valori dei sub-ambiti già pubblicati, perché "
+    "quelli di alcuni comuni sono nascosti per il segreto statistico): variazione media (anni dopo − anni prima) "
+    "nei sub-ambiti pilota meno quella negli altri, ogni sub-ambito pesato con il suo denominatore medio. p-value e "
+    "intervallo per randomizzazione: tutte le assegnazioni dello stesso numero di sub-ambiti pilota{m}."
 )
 RESULT_KEYS = (
     "indicatore",
@@ -312,6 +324,16 @@ def _comune_rows(table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore: str)
     )
 
 
+def _sub_ambito_rows(table: pl.DataFrame, indicatore: str) -> pl.DataFrame:
+    """The published sub-ambito values, shaped like `_comune_rows` (each sub-ambito a unit of its own cluster)."""
+    return (
+        table.filter((pl.col("indicatore") == indicatore) & (pl.col("livello") == "sub_ambito"))
+        .select("territorio", "anno", "valore", "denominatore", "parziale", "soppresso")
+        .with_columns(pl.col("territorio").alias("sub_ambito"))
+        .rename({"territorio": "comune"})
+    )
+
+
 def _comune_changes(rows: pl.DataFrame, before: list[int], after: list[int]) -> pl.DataFrame:
     """comune, sub_ambito, prima, dopo, delta, peso (mean denominator over the years used)."""
     used = rows.filter(pl.col("anno").is_in(before + after) & pl.col("valore").is_not_null())
@@ -416,27 +438,52 @@ def evaluate_indicator(table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore
 
     window = rows.filter(pl.col("anno").is_in(before + after))
     hidden = window.filter(pl.col("soppresso"))
+    by_sub_ambito = False
     if hidden.height:
+        rows = _sub_ambito_rows(table, indicatore)
+        hidden_subs = rows.filter(pl.col("anno").is_in(before + after) & pl.col("soppresso"))
+        if rows.is_empty() or hidden_subs.height:
+            n_subs = hidden_subs.height
+            also = f" e {n_subs} {'valore' if n_subs == 1 else 'valori'} dei sub-ambiti" if n_subs else ""
+            notes.append(
+                f"{hidden.height} valori comunali degli anni usati ({hidden['comune'].n_unique()} comuni){also} sono "
+                "nascosti per il segreto statistico (vista pubblica): senza di essi la stima non si può fare, e "
+                "togliere quei territori darebbe un confronto distorto. La stima è disponibile all'Ufficio di Piano."
+            )
+            return out
+        by_sub_ambito = True
         notes.append(
-            f"{hidden.height} valori comunali degli anni usati ({hidden['comune'].n_unique()} comuni) sono nascosti "
-            "per il segreto statistico (vista pubblica): senza di essi la stima per comune non si può fare, e "
-            "togliere quei comuni darebbe un confronto distorto. La stima è disponibile all'Ufficio di Piano."
+            f"Vista pubblica: {hidden.height} valori comunali degli anni usati ({hidden['comune'].n_unique()} comuni) "
+            "sono nascosti per il segreto statistico, quindi la stima usa i valori dei sub-ambiti già pubblicati "
+            "(ognuno pesato con il suo denominatore medio) invece dei singoli comuni: stessa domanda, stesso test. "
+            "Per i tassi sui residenti il risultato coincide con quello per comune dell'Ufficio di Piano; per "
+            "mediane e quote può scostarsene un poco."
         )
-        return out
+        out["metodo"] = METHOD_SUB_AMBITO
 
     changes = _comune_changes(rows, before, after)
     usable = changes.filter(pl.col("delta").is_not_null() & pl.col("peso").is_not_null() & (pl.col("peso") > 0))
     dropped = changes.height - usable.height + (rows["comune"].n_unique() - changes.height)
     if dropped:
+        one, many = (
+            ("sub-ambito è escluso", "sub-ambiti sono esclusi")
+            if by_sub_ambito
+            else ("comune è escluso", "comuni sono esclusi")
+        )
         notes.append(
-            f"{dropped} {'comune è escluso' if dropped == 1 else 'comuni sono esclusi'}: senza un valore sia prima "
-            "sia dopo l'avvio (per esempio denominatore zero)."
+            f"{dropped} {one if dropped == 1 else many}: senza un valore sia prima sia dopo l'avvio (per esempio "
+            "denominatore zero)."
         )
     pilot_rows = usable.filter(pl.col("sub_ambito").is_in(list(design.pilots)))
     other_rows = usable.filter(~pl.col("sub_ambito").is_in(list(design.pilots)))
-    out["n_comuni_pilota"], out["n_comuni_altri"] = pilot_rows.height, other_rows.height
+    if by_sub_ambito:  # the comuni of the sub-ambiti used
+        members = sub_ambiti.unique("comune", keep="first")
+        out["n_comuni_pilota"] = members.filter(pl.col("sub_ambito").is_in(pilot_rows["sub_ambito"].to_list())).height
+        out["n_comuni_altri"] = members.filter(pl.col("sub_ambito").is_in(other_rows["sub_ambito"].to_list())).height
+    else:
+        out["n_comuni_pilota"], out["n_comuni_altri"] = pilot_rows.height, other_rows.height
     if pilot_rows.is_empty():
-        notes.append("Nessun comune pilota ha valori sia prima sia dopo l'avvio: il confronto non si può fare.")
+        notes.append("Nessun territorio pilota ha valori sia prima sia dopo l'avvio: il confronto non si può fare.")
         return out
     other_clusters = other_rows["sub_ambito"].n_unique()
     if other_clusters < 2:
@@ -456,7 +503,7 @@ def evaluate_indicator(table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore
         p_value=inf.p_value,
         p_minimo=inf.p_min,
         n_assegnazioni=inf.n_assignments,
-        metodo=METHOD.format(
+        metodo=(METHOD_SUB_AMBITO if by_sub_ambito else METHOD).format(
             m=f" ({inf.n_assignments})" if inf.exhaustive else f" ({inf.n_assignments} estratte a caso)"
         ),
     )

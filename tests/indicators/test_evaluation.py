@@ -253,6 +253,63 @@ def test_refuses_suppressed_cells_in_the_public_table() -> None:
     assert row["valore"] is None and row["valori_nascosti"] == 2
 
 
+def _sub_ambito_rows(hidden: tuple[tuple[str, int], ...] = ()) -> pl.DataFrame:
+    """The sub-ambito values as published (pooled: weights are steady, so the denominator-weighted mean):
+    SA1 10, 10,5, 14,75 (w 400)  SA2 10, 8, 13 (200)  SA3 10, 10,5, 11,75 (200)  SA4 10, 12, 12,5 (400)
+    SA5 10, 10, 13 (100)  SA6 10, 14, 12 (200)."""
+    values = {
+        "SA1": ((10, 10.5, 14.75), 400),
+        "SA2": ((10, 8, 13), 200),
+        "SA3": ((10, 10.5, 11.75), 200),
+        "SA4": ((10, 12, 12.5), 400),
+        "SA5": ((10, 10, 13), 100),
+        "SA6": ((10, 14, 12), 200),
+    }
+    rows = []
+    for code, (vals, w) in values.items():
+        for anno, v in zip((2023, 2024, 2025), vals, strict=True):
+            gone = (code, anno) in hidden
+            rows.append(
+                {
+                    "indicatore": IND,
+                    "livello": "sub_ambito",
+                    "territorio": code,
+                    "anno": anno,
+                    "numeratore": None if gone else v * w / 100,
+                    "denominatore": None if gone else float(w),
+                    "valore": None if gone else float(v),
+                    "parziale": False,
+                    "soppresso": gone,
+                    "unita": "%",
+                }
+            )
+    return pl.DataFrame(rows).with_columns(pl.col("anno").cast(pl.Int32))
+
+
+def test_public_view_estimates_on_the_published_sub_ambito_values() -> None:
+    """Comune cells hidden, sub-ambito values published: Δ SA1 14,75 − 10,25 = 4,5 (w 400), SA2 4 (200),
+    SA3 1,5 (200), SA4 1,5 (400), SA5 3 (100), SA6 0 (200); pilots (1800 + 800)/600 = 13/3, others
+    (300 + 600 + 300 + 0)/900 = 4/3: effect 3, as by comune (steady weights), p = 1/15."""
+    public = pl.concat([table(hidden=(("G", 2024), ("H", 2024))), _sub_ambito_rows()])
+    r = ev.evaluate_indicator(public, sub_ambiti(), IND)
+    assert r["effetto"] == pytest.approx(3.0, abs=1e-12)
+    assert r["p_value"] == pytest.approx(1 / 15) and r["n_assegnazioni"] == 15
+    assert (r["n_comuni_pilota"], r["n_comuni_altri"]) == (3, 5)  # the comuni of the sub-ambiti used
+    assert r["metodo"].startswith("Differenza nelle differenze per sub-ambito (vista pubblica")
+    assert any(a.startswith("Vista pubblica: 2 valori comunali") for a in r["avvertenze"])
+    # placebo 2024 vs 2023 on the sub-ambiti: pilots (400·0,5 − 200·2)/600 = −1/3, others
+    # (200·0,5 + 400·2 + 0 + 200·4)/900 = 17/9, as by comune
+    assert r["effetto_placebo"] == pytest.approx(-1 / 3 - 17 / 9)
+
+
+def test_public_view_refuses_when_sub_ambito_values_are_hidden_too() -> None:
+    public = pl.concat([table(hidden=(("G", 2024), ("H", 2024))), _sub_ambito_rows(hidden=(("SA5", 2024),))])
+    refused(
+        ev.evaluate_indicator(public, sub_ambiti(), IND),
+        "2 valori comunali degli anni usati (2 comuni) e 1 valore dei sub-ambiti sono nascosti",
+    )
+
+
 def test_refuses_an_indicator_not_computed_by_comune() -> None:
     t = table(levels=("sub_ambito",))
     refused(ev.evaluate_indicator(t, sub_ambiti(), IND), "non è calcolato per comune")
