@@ -51,8 +51,10 @@ def num(value: float | None, unita: str = "", signed: bool = False) -> str:
     return f"+{text}" if signed and value > 0 and text.strip("0,") else text
 
 
-def with_unit(text: str, unita: str) -> str:
-    return f"{text}%" if unita.strip() == "%" else f"{text} {unita}".strip()
+def difference_with_unit(text: str, unita: str) -> str:
+    """A difference in the indicator's unit: for a percentage, percentage points («+2,5 punti
+    percentuali», never «+2,5%», which reads as a relative change)."""
+    return f"{text} punti percentuali" if unita.strip() == "%" else f"{text} {unita}".strip()
 
 
 def _years(years: Sequence[int]) -> str:
@@ -151,7 +153,7 @@ def pilot_reading(result: dict, entry: definitions.Indicator, sub_ambiti: pl.Dat
             "l'andamento dei due gruppi resta leggibile nel grafico."
         ]
     before, after = _years(result["anni_prima"]), _years(result["anni_dopo"])
-    size = with_unit(num(abs(effetto), unita), unita)
+    size = difference_with_unit(num(abs(effetto), unita), unita)
     better = "meglio" if is_good(effetto, entry.direzione) else "peggio"
     direction = "più alto è meglio" if entry.direzione == "alto" else "più basso è meglio"
     lines = [
@@ -164,8 +166,8 @@ def pilot_reading(result: dict, entry: definitions.Indicator, sub_ambiti: pl.Dat
         contains = low <= 0 <= high
         lines.append(
             f"**Quanto è sicuro.** Tenendo conto di quanto cambiano i territori anche senza pilota, l'effetto "
-            f"plausibile va da {with_unit(num(low, unita, signed=True), unita)} a "
-            f"{with_unit(num(high, unita, signed=True), unita)} (un intervallo così contiene l'effetto vero "
+            f"plausibile va da {num(low, unita, signed=True)} a "
+            f"{difference_with_unit(num(high, unita, signed=True), unita)} (un intervallo così contiene l'effetto vero "
             f"{fmt.number((level or 0) * 100, 1)} volte su 100). "
             + (
                 "L'intervallo comprende lo zero: i dati sono compatibili anche con **nessun effetto** del pilota."
@@ -265,7 +267,7 @@ def pilot_overview_display(overview: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "Indicatore": overview["nome"].to_list(),
-            "Unità": overview["unita"].to_list(),
+            "Unità": ["punti percentuali" if u == "%" else u for u in overview["unita"].to_list()],  # a difference
             "Effetto stimato": [num(v, u, signed=True) for v, u in zip(overview["effetto"], overview["unita"])],
             "Intervallo": [
                 "–" if lo is None or hi is None else f"da {num(lo, u, signed=True)} a {num(hi, u, signed=True)}"

@@ -85,7 +85,7 @@ with tab_pilot:
             c1, c2, c3 = st.columns(3)
             c1.metric(
                 "Effetto stimato",
-                rio.with_unit(rio.num(result["effetto"], entry.unita, True), entry.unita),
+                rio.difference_with_unit(rio.num(result["effetto"], entry.unita, True), entry.unita),
                 help="Variazione nei comuni pilota meno variazione negli altri comuni (dopo − prima).",
             )
             low, high = (rio.num(result[k], entry.unita, True) for k in ("ic_basso", "ic_alto"))

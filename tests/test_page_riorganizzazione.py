@@ -175,7 +175,9 @@ def test_office_view_shows_the_unsuppressed_estimate(site, expected):
     assert result["effetto"] is not None
     entry = {e.id: e for e in api.catalog()}[chosen]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Effetto stimato"] == rio.with_unit(rio.num(result["effetto"], entry.unita, True), entry.unita)
+    assert metrics["Effetto stimato"] == rio.difference_with_unit(
+        rio.num(result["effetto"], entry.unita, True), entry.unita
+    )
     assert metrics["p-value"] == rio.p_text(result["p_value"])
     assert sum(r["effetto"] is not None for r in results) > sum(
         r["effetto"] is not None for r in rio.pilot_results(expected["tables"]["pubblico"], sub)

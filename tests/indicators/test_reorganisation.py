@@ -61,8 +61,10 @@ def test_reading_of_an_uncertain_estimate_and_of_a_refusal():
     # +2,5 points on a share where higher is better, interval -1,0 .. +6,0, p = 6/15 = 0,4
     r = _result(effetto=2.5, ic_basso=-1.0, ic_alto=6.0, p_value=6 / 15)
     lines = rio.pilot_reading(r, SHARE, SUB)
-    assert "è cambiato di 2,5% in più rispetto agli altri comuni" in lines[0] and "**meglio**" in lines[0]
-    assert "va da -1,0% a +6,0%" in lines[1]
+    assert (
+        "è cambiato di 2,5 punti percentuali in più rispetto agli altri comuni" in lines[0] and "**meglio**" in lines[0]
+    )
+    assert "va da -1,0 a +6,0 punti percentuali" in lines[1]
     assert lines[1].endswith("i dati sono compatibili anche con **nessun effetto** del pilota.")
     assert "uscirebbe in 6 dei 15 modi" in lines[2]
     assert rio.verdict(r, "alto") == "a favore dei pilota, ma non distinguibile dal caso"
@@ -114,7 +116,12 @@ def test_overview_table_from_evaluate():
     entries = {"prova_indicatore": replace(SHARE, id="prova_indicatore", nome="Prova")}
     shown = rio.pilot_overview_display(rio.pilot_overview(results, entries))
     row = shown.row(0, named=True)
-    assert (row["Indicatore"], row["Unità"], row["Effetto stimato"], row["p-value"]) == ("Prova", "%", "+3,0", "0,067")
+    assert (row["Indicatore"], row["Unità"], row["Effetto stimato"], row["p-value"]) == (
+        "Prova",
+        "punti percentuali",
+        "+3,0",
+        "0,067",
+    )
     assert row["Lettura"].startswith("a favore dei pilota")
 
 
