@@ -49,7 +49,7 @@ def test_reading_of_a_clear_estimate_for_a_mayor():
         "nei comuni pilota è cambiato di 11 giorni in meno rispetto agli altri comuni: per questo indicatore (più "
         "basso è meglio) i comuni pilota sono andati **meglio** degli altri.",
         "**Quanto è sicuro.** Tenendo conto di quanto cambiano i territori anche senza pilota, l'effetto plausibile "
-        "va da -17 giorni a -6 giorni (un intervallo così contiene l'effetto vero 93,3 volte su 100). L'intervallo "
+        "va da -17 a -6 giorni (un intervallo così contiene l'effetto vero 93,3 volte su 100). L'intervallo "
         "non comprende lo zero.",
         "**p-value = 0,067**: se il pilota non avesse cambiato nulla, una differenza almeno così grande uscirebbe in "
         "1 dei 15 modi di scegliere 2 sub-ambiti pilota tra 6.",
