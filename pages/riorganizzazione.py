@@ -82,16 +82,18 @@ with tab_pilot:
         st.subheader("La stima: il pilota ha fatto la differenza?")
         if result["effetto"] is not None:
             level = result["livello_confidenza"]
-            c1, c2, c3 = st.columns(3)
-            c1.metric(
-                "Effetto stimato",
-                rio.difference_with_unit(rio.num(result["effetto"], entry.unita, True), entry.unita),
-                help="Variazione nei comuni pilota meno variazione negli altri comuni (dopo − prima).",
-            )
             low, high = (rio.num(result[k], entry.unita, True) for k in ("ic_basso", "ic_alto"))
             interval = "non calcolabile" if result["ic_basso"] is None else f"{low} … {high}"
-            c2.metric(f"Intervallo ({fmt.number((level or 0) * 100, 1)}%)", interval)
-            c3.metric("p-value", rio.p_text(result["p_value"]))
+            # side by side as wide as their text, wrapping on a narrow screen (columns cut «-12,4 …» at 768 px)
+            with st.container(horizontal=True, gap="large"):
+                st.metric(
+                    "Effetto stimato",
+                    rio.difference_with_unit(rio.num(result["effetto"], entry.unita, True), entry.unita),
+                    help="Variazione nei comuni pilota meno variazione negli altri comuni (dopo − prima).",
+                    width="content",
+                )
+                st.metric(f"Intervallo ({fmt.number((level or 0) * 100, 1)}%)", interval, width="content")
+                st.metric("p-value", rio.p_text(result["p_value"]), width="content")
         for line in rio.pilot_reading(result, entry, sub):
             st.markdown(line)
         limit = rio.p_min_sentence(sub)
