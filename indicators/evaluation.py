@@ -592,10 +592,17 @@ def pilot_trends(table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore: str)
     of the estimate, so that with no missing value effetto = (mean after − mean before) of 'pilota'
     − the same of 'altri'), n_comuni, valori_nascosti (suppressed comune cells: then valore is null),
     periodo ('prima', 'transizione', 'dopo', 'anno parziale'), parziale, data_avvio (the first start,
-    for the chart's marker), unita. Empty when there is no pilot or no comune row.
+    for the chart's marker), unita, media_di ('comuni', or 'sub-ambiti' in the public view when comune
+    values are hidden and the published sub-ambito values are averaged instead, as the estimate does;
+    n_comuni then counts sub-ambiti). Empty when there is no pilot or no comune row.
     """
     design = pilot_design(sub_ambiti)
     rows = _comune_rows(table, sub_ambiti, indicatore)
+    averaged = "comuni"
+    if rows["soppresso"].any():
+        subs = _sub_ambito_rows(table, indicatore)
+        if not subs.is_empty() and subs["soppresso"].sum() < rows["soppresso"].sum():
+            rows, averaged = subs, "sub-ambiti"
     schema = {
         "indicatore": pl.String,
         "anno": pl.Int32,
@@ -607,6 +614,7 @@ def pilot_trends(table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore: str)
         "parziale": pl.Boolean,
         "data_avvio": pl.Date,
         "unita": pl.String,
+        "media_di": pl.String,
     }
     if rows.is_empty() or not design.pilots:
         return pl.DataFrame(schema=schema)
@@ -653,6 +661,7 @@ def pilot_trends(table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore: str)
             pl.lit(indicatore).alias("indicatore"),
             pl.lit(design.start, dtype=pl.Date).alias("data_avvio"),
             pl.lit(_unit(table, indicatore), dtype=pl.String).alias("unita"),
+            pl.lit(averaged).alias("media_di"),
         )
         .sort("anno", pl.col("gruppo") != GROUP_PILOT)
     )

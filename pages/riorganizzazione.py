@@ -67,11 +67,20 @@ with tab_pilot:
             alt=f"Andamento di {entry.nome}: comuni pilota e altri comuni, con l'avvio del pilota. I valori sono "
             "nella tabella qui sotto.",
         )
-        notes = [f"Linee spesse: media dei comuni di ciascun gruppo ({entry.unita}); linee sottili: i sub-ambiti."]
+        by_sub = trends.height and trends["media_di"][0] == "sub-ambiti"
+        notes = [
+            f"Linee spesse: media dei {'sub-ambiti' if by_sub else 'comuni'} di ciascun gruppo ({entry.unita}); "
+            "linee sottili: i sub-ambiti."
+        ]
+        if by_sub:
+            notes.append(
+                "Vista pubblica: i valori di alcuni comuni piccoli sono nascosti per il segreto statistico, quindi le "
+                "medie dei gruppi usano i valori dei sub-ambiti già pubblicati."
+            )
         if trends.filter(pl.col("valori_nascosti") > 0).height:
             notes.append(
-                "Negli anni senza la media di un gruppo, il valore di qualche comune è nascosto per il segreto "
-                "statistico: la media non si può mostrare, i sub-ambiti sì."
+                "Negli anni senza la media di un gruppo, qualche valore è nascosto per il segreto statistico: la "
+                "media non si può mostrare."
             )
         if trends.filter(pl.col("parziale")).height:
             notes.append("L'ultimo anno è in corso (punto vuoto): non entra nel confronto.")

@@ -297,6 +297,11 @@ def test_public_view_estimates_on_the_published_sub_ambito_values() -> None:
     assert (r["n_comuni_pilota"], r["n_comuni_altri"]) == (3, 5)  # the comuni of the sub-ambiti used
     assert r["metodo"].startswith("Differenza nelle differenze per sub-ambito (vista pubblica")
     assert any(a.startswith("Vista pubblica: 2 valori comunali") for a in r["avvertenze"])
+    # the chart's group lines: the same sub-ambito values averaged (2024: pilots (400·10,5 + 200·8)/600 = 29/3)
+    trend = ev.pilot_trends(public, sub_ambiti(), IND)
+    assert set(trend["media_di"]) == {"sub-ambiti"} and trend["valori_nascosti"].sum() == 0
+    pilots_2024 = trend.filter((pl.col("anno") == 2024) & (pl.col("gruppo") == "pilota"))["valore"][0]
+    assert pilots_2024 == pytest.approx(29 / 3)
     # placebo 2024 vs 2023 on the sub-ambiti: pilots (400·0,5 − 200·2)/600 = −1/3, others
     # (200·0,5 + 400·2 + 0 + 200·4)/900 = 17/9, as by comune
     assert r["effetto_placebo"] == pytest.approx(-1 / 3 - 17 / 9)
