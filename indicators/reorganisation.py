@@ -54,7 +54,7 @@ def num(value: float | None, unita: str = "", signed: bool = False) -> str:
 def difference_with_unit(text: str, unita: str) -> str:
     """A difference in the indicator's unit: for a percentage, percentage points («+2,5 punti
     percentuali», never «+2,5%», which reads as a relative change)."""
-    return f"{text} punti percentuali" if unita.strip() == "%" else f"{text} {unita}".strip()
+    return f"{text} {fmt.difference_unit(unita)}".strip()
 
 
 def _years(years: Sequence[int]) -> str:
@@ -267,7 +267,7 @@ def pilot_overview_display(overview: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "Indicatore": overview["nome"].to_list(),
-            "Unità": ["punti percentuali" if u == "%" else u for u in overview["unita"].to_list()],  # a difference
+            "Unità": [fmt.difference_unit(u) for u in overview["unita"].to_list()],  # of a difference
             "Effetto stimato": [num(v, u, signed=True) for v, u in zip(overview["effetto"], overview["unita"])],
             "Intervallo": [
                 "–" if lo is None or hi is None else f"da {num(lo, u, signed=True)} a {num(hi, u, signed=True)}"

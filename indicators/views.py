@@ -235,21 +235,12 @@ def overview_display(ov: pl.DataFrame, year: int, show_reference: bool | None = 
             | {
                 "Indicatore": r["nome"],
                 f"Valore {year}": fmt.with_unit(r.get("valore"), unita, bool(r.get("soppresso"))),
-                f"Variazione sul {year - 1}": _signed(r.get("variazione"), unita),
+                f"Variazione sul {year - 1}": fmt.difference_with_unit(r.get("variazione"), unita),
                 "Obiettivo 2027": fmt.with_unit(r.get("target_2027"), unita),
                 "Proiezione 2027": fmt.with_unit(r.get("proiezione_2027"), unita, bool(r.get("soppresso"))),
             }
         )
     return pl.DataFrame(rows) if rows else pl.DataFrame()
-
-
-def _signed(value: float | None, unita: str) -> str:
-    from indicators import fmt
-
-    if value is None:
-        return "–"
-    sign = "+" if value > 0 else ("−" if value < 0 else "")
-    return sign + fmt.with_unit(abs(value), unita)
 
 
 def ranking_display(ranked: pl.DataFrame, unita: str) -> pl.DataFrame:

@@ -65,3 +65,10 @@ def test_dates_and_frames():
 )
 def test_duration_in_words_with_the_largest_fitting_unit(seconds, text):
     assert fmt.duration(seconds) == text
+
+
+def test_a_difference_of_percentages_is_in_percentage_points():
+    assert fmt.difference_with_unit(17.5, "%") == "+17,5 punti percentuali"
+    assert fmt.difference_with_unit(-33, "giorni") == "−33 giorni"
+    assert fmt.difference_with_unit(0.0, "per 1.000 residenti") == "0,0 per 1.000 residenti"
+    assert fmt.difference_with_unit(None, "%") == "–"
