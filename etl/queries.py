@@ -56,10 +56,14 @@ def load_history_display(history: pl.DataFrame) -> pl.DataFrame:
         pl.col("rows_read").alias("righe_lette"),
         pl.col("rows_loaded").alias("righe_caricate"),
         pl.col("rows_rejected").alias("righe_scartate"),
+        # waiting for a code mapping (rows_read = loaded + rejected + held): never left unexplained
+        pl.col("rows_held").alias("righe_in_attesa"),
         pl.col("ended_at").alias("caricato_il"),
         pl.col("utente"),
         pl.col("error").alias("errore"),
     )
+    if not (out["righe_in_attesa"].fill_null(0) > 0).any():
+        out = out.drop("righe_in_attesa")  # no code waiting: one column less to read
     return out if out["errore"].drop_nulls().len() else out.drop("errore")
 
 

@@ -192,6 +192,7 @@ def test_load_history_in_italian():
             "rows_read": [1403],
             "rows_loaded": [0],
             "rows_rejected": [1403],
+            "rows_held": [0],
             "started_at": [datetime(2025, 1, 2, 3, 4)],
             "ended_at": [datetime(2025, 1, 2, 3, 5)],
             "error": ["x"],
@@ -212,4 +213,24 @@ def test_load_history_in_italian():
         "errore",
     ]
     assert shown["esito"].to_list() == ["non riuscito"]
+    # rows waiting for a code mapping: a column of their own, so that read = loaded + rejected + waiting
+    held = load_history_display(
+        history.with_columns(
+            pl.lit("loaded").alias("status"),
+            pl.lit(17).alias("rows_read"),
+            pl.lit(0).alias("rows_rejected"),
+            pl.lit(17).alias("rows_held"),
+        )
+    )
+    assert (
+        held["righe_lette"][0],
+        held["righe_caricate"][0],
+        held["righe_scartate"][0],
+        held["righe_in_attesa"][0],
+    ) == (
+        17,
+        0,
+        0,
+        17,
+    )
     assert "errore" not in load_history_display(history.with_columns(pl.lit(None, pl.String).alias("error"))).columns
