@@ -18,7 +18,7 @@ from core.users import Access
 from ui import access as auth
 from ui import menu
 from ui.legacy import leave_legacy_multipage_mode
-from ui.session import connection
+from ui.session import connection, snapshot_notice
 
 
 def pages_for(access: Access) -> dict[str, list[st.Page]]:
@@ -58,6 +58,9 @@ def run() -> None:
     )
     leave_legacy_multipage_mode(rerun=False)
     _, con = connection()
+    notice = snapshot_notice()
+    if notice:  # the file went missing or is damaged: the last good copy is served, and said so
+        st.warning(notice, icon=":material/database_off:")
     current = auth.current_access(auth.is_demo_warehouse(con))
     if isinstance(current, Access):
         with st.sidebar:

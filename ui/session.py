@@ -1,6 +1,7 @@
 """The warehouse as this process sees it: one in-memory snapshot per warehouse file,
-swapped when its data changes, a cursor on it per rerun, and the cached frames read
-from it, keyed by the data version (and by the audience wherever a frame holds numbers).
+swapped by a refresher thread when its data changes (`core.snapshots`: a page never waits
+for a load), a cursor on it per rerun, and the cached frames read from it, keyed by the
+data version (and by the audience wherever a frame holds numbers).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from core import settings, warehouse
+from core import settings, snapshots
 from indicators import api, profiles
 from indicators.engine import publish_values
 
@@ -40,39 +41,33 @@ def ensure_warehouse() -> None:
 
 
 class _Snapshots:
-    """The current in-memory snapshot per warehouse file, swapped when its data changes.
+    """The published snapshot per warehouse file (`core.snapshots.LiveSnapshot`), for the whole process.
 
-    The key handed to the caches is the warehouse's data version (`meta.data_version`):
-    a write that changes no data (an audit entry) touches the file but keeps the key,
-    the snapshot and every cached table.
+    A page run never waits for the file nor holds a lock shared by every session while the file is
+    busy: each warehouse has its own refresher thread that takes the new snapshot when a load has
+    committed, and swaps it. The key handed to the caches is the warehouse's data version
+    (`meta.data_version`): a write that changes no data (an audit entry) keeps the key, the snapshot
+    and every cached table. The lock below only guards the dictionary (held for a lookup).
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.by_path: dict[str, dict] = {}
+        self.by_path: dict[str, snapshots.LiveSnapshot] = {}
+
+    def live(self, path: Path) -> snapshots.LiveSnapshot:
+        with self.lock:
+            live = self.by_path.get(str(path))
+            if live is None:
+                live = self.by_path[str(path)] = snapshots.LiveSnapshot(path, summarise=publish_values)
+            return live
 
     def get(self, path: Path) -> tuple[tuple, duckdb.DuckDBPyConnection]:
-        stat = warehouse.version(path)
-        with self.lock:
-            current = self.by_path.get(str(path))
-            if current and current["stat"] == stat:
-                return current["key"], current["con"]
-            try:
-                if current and current["data_version"] is not None:
-                    if warehouse.data_version(path) == current["data_version"]:
-                        current["stat"] = stat  # only the audit log changed
-                        return current["key"], current["con"]
-                con = warehouse.snapshot(  # fallback: no wait
-                    path, wait_seconds=0.3 if current else 30.0, summarise=publish_values
-                )
-            except warehouse.WarehouseBusy:
-                if current:  # a load is committing: keep serving the previous data
-                    return current["key"], current["con"]
-                raise
-            data_version = warehouse.get_meta(con, "data_version")
-            key = ("data", data_version) if data_version else stat
-            self.by_path[str(path)] = {"stat": stat, "data_version": data_version, "key": key, "con": con}
-            return key, con
+        pub = self.live(path).current()
+        return pub.key, pub.con
+
+    def published(self, path: Path) -> bool:
+        live = self.by_path.get(str(path))
+        return live is not None and live.published is not None
 
 
 @st.cache_resource
@@ -81,16 +76,24 @@ def _snapshots() -> _Snapshots:
 
 
 def connection() -> tuple[tuple, duckdb.DuckDBPyConnection]:
-    """(warehouse version, a cursor on the current snapshot) for this rerun."""
-    ensure_warehouse()
-    version, con = _snapshots().get(db_path())
+    """(warehouse version, a cursor on the published snapshot) for this rerun."""
+    path = db_path()
+    if not _snapshots().published(path):  # a file that vanishes later is not rebuilt: its copy is served
+        ensure_warehouse()
+    version, con = _snapshots().get(path)
     return version, con.cursor()
 
 
-def snapshot_cursor(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A cursor on the current snapshot of `path` (for a cached function or a download made on click)."""
-    _, con = _snapshots().get(Path(path))
-    return con.cursor()
+def snapshot_cursor(path: Path | str, version: tuple | None = None) -> duckdb.DuckDBPyConnection:
+    """A cursor on the snapshot of `version` while it is kept, else on the published one (for a cached
+    function, or a download made on click)."""
+    return _snapshots().live(Path(path)).connection_for(version).cursor()
+
+
+def snapshot_notice() -> str | None:
+    """Italian notice when the warehouse file is missing or unreadable and an older copy is served."""
+    live = _snapshots().by_path.get(str(db_path()))
+    return live.problem() if live is not None else None
 
 
 # Cached frames that hold no indicator value and no count of persons (public reference data:
@@ -102,32 +105,32 @@ AUDIENCE_FREE_CACHES = {"territories", "_sub_ambiti", "_sedi", "_pyramid", "_equ
 @st.cache_data(max_entries=8, show_spinner=False)
 def indicator_table(version: tuple, audience: str, path: str) -> pl.DataFrame:
     """The one tidy table, per warehouse version and audience (the audience is in the key)."""
-    return api.indicator_table(snapshot_cursor(path), audience=audience)
+    return api.indicator_table(snapshot_cursor(path, version), audience=audience)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def territories(version: tuple, path: str) -> pl.DataFrame:
-    return profiles.territories(snapshot_cursor(path))
+    return profiles.territories(snapshot_cursor(path, version))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _sub_ambiti(version: tuple, path: str) -> pl.DataFrame:
-    return profiles.sub_ambiti_table(snapshot_cursor(path))
+    return profiles.sub_ambiti_table(snapshot_cursor(path, version))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _sedi(version: tuple, path: str) -> pl.DataFrame:
-    return profiles.sedi(snapshot_cursor(path))
+    return profiles.sedi(snapshot_cursor(path, version))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _pyramid(version: tuple, path: str, comuni: tuple[str, ...]) -> pl.DataFrame:
-    return profiles.population_pyramid(snapshot_cursor(path), list(comuni))
+    return profiles.population_pyramid(snapshot_cursor(path, version), list(comuni))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _equipe(version: tuple, path: str, on: date) -> pl.DataFrame:
-    return profiles.equipe(snapshot_cursor(path), on)
+    return profiles.equipe(snapshot_cursor(path, version), on)
 
 
 # --- the reference frames of a page's frame (`ui.filters.Frame`: anything with version and year) ---------
