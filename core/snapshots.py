@@ -44,7 +44,8 @@ class Published:
     taken_at: datetime
 
 
-_LOCK_MESSAGES = ("could not set lock", "conflicting lock")  # DuckDB's words when another process holds the file
+# DuckDB's words when another process holds the file, or this process has it open for writing
+_LOCK_MESSAGES = ("could not set lock", "conflicting lock", "different configuration")
 
 
 def _is_lock_error(exc: BaseException) -> bool:

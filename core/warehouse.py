@@ -167,8 +167,11 @@ def _connect_with_wait(path: Path, read_only: bool, wait_seconds: float) -> duck
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            # another process holds the lock, or this process has the file open the other way
+            # (the dashboard's snapshot refresher reading while a page writes the audit log)
+            busy = "lock" in str(exc).lower() or "different configuration" in str(exc).lower()
+            if not busy or time.monotonic() >= deadline:
                 raise WarehouseBusy(
                     f"Il database {path} è in uso da un altro processo e non si è liberato "
                     f"entro {wait_seconds:.0f} secondi. Riprovare tra poco."

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import api, charts, maps, views
-from ui import session
+from indicators import api, views
+from ui import figures
 from ui.banners import banners
 from ui.filters import frame, selected_territory
-from ui.geo import map_selection_callback, published_geojson
+from ui.geo import map_selection_callback
 
 LEVELS = {"comune": "Comuni", "sub_ambito": "Sub-ambiti"}
 
@@ -30,8 +30,6 @@ def render(area: str) -> None:
     else:  # the Regione: sub-ambiti only
         level = levels[0]
     territorio, nome = selected_territory(f)
-    sub = session.sub_ambiti_table(f)
-    sedi = session.sedi(f)
     for entry in [e for e in api.catalog() if e.area == area]:
         st.divider()
         st.subheader(entry.nome)
@@ -41,10 +39,7 @@ def render(area: str) -> None:
         left, right = st.columns([3, 2])
         with left:
             highlight = (f.comune or f.own_comune) if entry_level == "comune" else f.sub_ambito
-            fig = maps.choropleth(
-                values, sub, entry_level, entry.unita, entry.direzione, highlight=highlight,
-                sedi=sedi if area == "organizzazione" else None, height=460, publish=published_geojson,
-            )  # fmt: skip
+            fig = figures.indicator_map(f, entry, entry_level, highlight, with_sedi=area == "organizzazione")
             key = f"map_{entry.id}_{entry_level}"
             st.plotly_chart(
                 fig, key=key, on_select=map_selection_callback(key, entry_level), selection_mode="points",
@@ -53,12 +48,7 @@ def render(area: str) -> None:
             own = f" Contorno rosso: {f.name_of(highlight)}." if highlight else ""
             st.caption(f"{LEVELS[entry_level]}, anno {f.year}. Clic su un territorio per selezionarlo.{own}")
         with right:
-            rows = views.series(f.table, entry.id, territorio)
-            baseline, targets, projection = views.plan_targets(rows)
-            st.plotly_chart(
-                charts.trend(rows, entry.unita, baseline, targets, projection, title=nome, height=420),
-                key=f"trend_{entry.id}",
-            )
+            st.plotly_chart(figures.trend(f, entry, territorio, nome), key=f"trend_{entry.id}")
             cell = views.cell(f.table, entry.id, territorio, f.year)
             if cell:
                 st.markdown(views.reading(cell, f.year))

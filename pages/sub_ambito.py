@@ -5,12 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from indicators import charts, fmt, maps, views
-from ui import session
+from indicators import fmt, views
+from ui import figures, session
 from ui.banners import banners
 from ui.downloads import report_downloads
 from ui.filters import frame
-from ui.geo import published_geojson
 
 f = frame(page="Sub-ambito")
 subs = f.territories.select("sub_ambito", "nome_sub_ambito", "pilota", "provvisorio").unique("sub_ambito")
@@ -25,52 +24,24 @@ report_downloads(f, code)
 comuni = f.territories.filter(pl.col("sub_ambito") == code)
 left, right = st.columns([3, 2])
 with left:
-    sub_table = session.sub_ambiti_table(f)
     sedi = session.sedi(f).filter(pl.col("sub_ambito") == code)
-    if f.access.sees_comuni:
-        values = comuni.select(
-            pl.col("comune").alias("territorio"), "nome", pl.col("residenti").cast(pl.Float64).alias("valore"),
-            pl.lit(False).alias("soppresso"),
-        )  # fmt: skip
-        fig = maps.choropleth(
-            values,
-            sub_table.filter(pl.col("sub_ambito") == code),
-            "comune",
-            "residenti",
-            sedi=sedi,
-            publish=published_geojson,
-        )
-    else:  # the Regione: sub-ambiti only, this one outlined
-        values = (
-            f.territories.group_by("sub_ambito")
-            .agg(
-                pl.col("nome_sub_ambito").first().alias("nome"),
-                pl.col("residenti").sum().cast(pl.Float64).alias("valore"),
-            )
-            .select(pl.col("sub_ambito").alias("territorio"), "nome", "valore", pl.lit(False).alias("soppresso"))
-        )
-        fig = maps.choropleth(
-            values, sub_table, "sub_ambito", "residenti", highlight=code, sedi=sedi, publish=published_geojson
-        )
-    st.plotly_chart(fig, key="sub_map")
+    st.plotly_chart(figures.residents_map(f, code), key="sub_map")
     st.caption(
         f"{comuni.height} comuni, {fmt.number(comuni['residenti'].sum())} residenti (ISTAT). "
         + ("Sub-ambito pilota del nuovo modello." if info["pilota"] else "Non ancora nel pilota.")
     )
 with right:
-    pyramid = session.population_pyramid(f, comuni["comune"].to_list())
-    st.plotly_chart(charts.population_pyramid(pyramid, title="Popolazione per età e sesso"), key="pyramid")
+    st.plotly_chart(
+        figures.population_pyramid(f, comuni["comune"].to_list(), "Popolazione per età e sesso"), key="pyramid"
+    )
 
 st.subheader("Équipe multidisciplinare")
 staff = session.equipe(f)
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(charts.equipe(staff, title="FTE per profilo e sub-ambito"), key="equipe")
+    st.plotly_chart(figures.equipe(f, "FTE per profilo e sub-ambito"), key="equipe")
 with right:
-    per_as = views.level_values(f.table, f.territories, "org_residenti_per_as", f.year, "sub_ambito")
-    st.plotly_chart(
-        charts.residents_per_worker(per_as, title=f"Residenti per assistente sociale ({f.year})"), key="per_as"
-    )
+    st.plotly_chart(figures.residents_per_worker(f, f"Residenti per assistente sociale ({f.year})"), key="per_as")
 own = staff.filter(pl.col("sub_ambito") == code)
 st.dataframe(fmt.italian_frame(own.drop("sub_ambito"), {"fte": 1}), hide_index=True, width="stretch")
 st.caption("Sedi: " + (", ".join(f"{r['nome']} ({r['tipo']})" for r in sedi.iter_rows(named=True)) or "nessuna"))

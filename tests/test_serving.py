@@ -99,3 +99,18 @@ def test_a_damaged_warehouse_keeps_the_last_copy_on_the_page_with_an_italian_not
     shutil.copyfile(backup, site)
     assert wait_for(lambda: live(site).problem() is None)
     assert shown(panoramica())["warnings"] == []
+
+
+def test_one_run_reads_one_snapshot_even_when_a_new_one_is_published_meanwhile(site):
+    """The router decides who may see what on the copy the page then shows (a demo warehouse made real
+    between the two must not show its new data with the demo's open access)."""
+    from ui.session import connection
+
+    router_version, _ = connection(fresh=True)  # the router, at the start of the run
+    with warehouse.writer(site) as con:
+        warehouse.set_meta(con, "demo", "false")
+    assert wait_for(lambda: live(site).current().key != router_version)  # the refresher swapped meanwhile
+    page_version, page_con = connection()  # the page, later in the same run
+    assert page_version == router_version and warehouse.get_meta(page_con, "demo") == "true"
+    next_version, next_con = connection(fresh=True)  # the next run
+    assert next_version != router_version and warehouse.get_meta(next_con, "demo") == "false"

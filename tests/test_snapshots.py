@@ -141,3 +141,25 @@ def test_a_missing_file_keeps_the_old_snapshot_with_an_italian_notice(db, live, 
     assert live.problem().startswith("**Il file del database non si trova più.**")
     moved.rename(db)
     assert wait_for(lambda: live.problem() is None)
+
+
+def test_a_write_of_this_process_waits_for_the_refresher_visit_instead_of_failing(db):
+    """The dashboard writes the audit log itself: while its refresher has the file open read-only, DuckDB
+    refuses a read-write connection of the same process; the writer waits for the visit to end."""
+    visit = warehouse._connect_with_wait(db, True, 0)  # the refresher's short read-only visit
+    done = []
+
+    def audit_write() -> None:
+        with warehouse.writer(db, data=False, wait_seconds=20) as con:
+            warehouse.set_meta(con, "prova", "scritto")
+        done.append(True)
+
+    writer = threading.Thread(target=audit_write)
+    writer.start()
+    time.sleep(0.5)
+    assert not done  # waiting, not failed
+    visit.close()
+    writer.join(timeout=30)
+    assert done == [True]
+    with warehouse.reader(db) as con:
+        assert warehouse.get_meta(con, "prova") == "scritto"

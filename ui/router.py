@@ -57,7 +57,7 @@ def run() -> None:
         layout="wide",
     )
     leave_legacy_multipage_mode(rerun=False)
-    _, con = connection()
+    _, con = connection(fresh=True)
     notice = snapshot_notice()
     if notice:  # the file went missing or is damaged: the last good copy is served, and said so
         st.warning(notice, icon=":material/database_off:")

@@ -75,13 +75,24 @@ def _snapshots() -> _Snapshots:
     return _Snapshots()
 
 
-def connection() -> tuple[tuple, duckdb.DuckDBPyConnection]:
-    """(warehouse version, a cursor on the published snapshot) for this rerun."""
-    path = db_path()
-    if not _snapshots().published(path):  # a file that vanishes later is not rebuilt: its copy is served
-        ensure_warehouse()
-    version, con = _snapshots().get(path)
-    return version, con.cursor()
+_run = threading.local()  # the snapshot this script run reads (one run per thread at a time)
+
+
+def connection(fresh: bool = False) -> tuple[tuple, duckdb.DuckDBPyConnection]:
+    """(warehouse version, a cursor on the published snapshot) for this rerun.
+
+    The router asks for a `fresh` one at the start of each run; every later call of the same run
+    gets the same snapshot, so who may see what (the router) and what is shown (the page) are
+    decided on one copy even when the refresher swaps it in between.
+    """
+    path = str(db_path())
+    pinned = getattr(_run, "snapshot", None)
+    if fresh or pinned is None or pinned[0] != path:
+        if not _snapshots().published(Path(path)):  # a file that vanishes later is not rebuilt: its copy is served
+            ensure_warehouse()
+        version, con = _snapshots().get(Path(path))
+        pinned = _run.snapshot = (path, version, con)
+    return pinned[1], pinned[2].cursor()
 
 
 def snapshot_cursor(path: Path | str, version: tuple | None = None) -> duckdb.DuckDBPyConnection:
@@ -99,7 +110,10 @@ def snapshot_notice() -> str | None:
 # Cached frames that hold no indicator value and no count of persons (public reference data:
 # territory, ISTAT population, staff, sites): the only caches without `audience` in their key.
 # tests/test_auth.py fails when another cached function of ui/ lacks an `audience` parameter.
-AUDIENCE_FREE_CACHES = {"territories", "_sub_ambiti", "_sedi", "_pyramid", "_equipe"}
+AUDIENCE_FREE_CACHES = {
+    "territories", "_sub_ambiti", "_sedi", "_pyramid", "_equipe",
+    "_pyramid_figure", "_equipe_figure",  # ui/figures.py: the population pyramid, the équipe's FTE
+}  # fmt: skip
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -153,7 +167,11 @@ def population_pyramid(f: _Versioned, comuni: list[str]) -> pl.DataFrame:
     return _pyramid(f.version, str(db_path()), tuple(sorted(comuni)))
 
 
+def equipe_date(year: int) -> date:
+    """The day the équipe of a year is counted: 31 Dec, or today for the current year."""
+    return min(date(year, 12, 31), date.today())
+
+
 def equipe(f: _Versioned) -> pl.DataFrame:
     """Staff active on 31 Dec of the selected year (or today for the current year)."""
-    on = min(date(f.year, 12, 31), date.today())
-    return _equipe(f.version, str(db_path()), on)
+    return _equipe(f.version, str(db_path()), equipe_date(f.year))
