@@ -4,8 +4,20 @@ On a fresh machine the first start builds the demo warehouse (synthetic data)
 by itself, with open demo access until accounts are created
 (`python -m etl users add`). The router is `ui/router.py`: who is logged in,
 and the navigation of each role.
+
+Streamlit runs this file as `__main__` for every page run. `streamlit run app.py` also imports it,
+before the server starts, to find `app`: the server then warms up in the background as it starts
+(`ui/warmup.py`: imports, the warehouse's snapshot, the indicator tables), so the first person to
+open the dashboard does not wait for them.
 """
 
-from ui import router
+import streamlit as st
 
-router.run()
+if __name__ == "__main__":  # a run of the dashboard
+    from ui import router
+
+    router.run()
+else:  # the server (`streamlit run app.py` imports this module to find it)
+    from ui.warmup import lifespan
+
+    app = st.App(__file__, lifespan=lifespan)

@@ -269,6 +269,24 @@ class Bench:
             out["stopped_at"] = report.dashboard_stop_point(out)
         return out
 
+    # --- serving: cold start, write lock, load, many sessions (`benchmarks.serving`) ----------------
+
+    def run_serving(self) -> None:
+        """`python -m benchmarks.serving` in its own process; its figures go into this report."""
+        folder = self.out / "serving"
+        self.log("servire le pagine: avvio, lucchetto, CPU per visita, sessioni insieme")
+        cmd = [measure.python(), "-m", "benchmarks.serving", "--out", str(folder), "--runs", str(self.args.repeat),
+               *self.args.serving_args.split()]  # fmt: skip
+        r = measure.run(cmd, {"PYTHONPATH": str(REPO_ROOT)}, self.args.dashboard_budget, self.memory_guard(),
+                        cwd=REPO_ROOT)  # fmt: skip
+        entry = self._step(r)
+        try:
+            entry["results"] = json.loads((folder / "serving.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            entry["results"] = None
+        self.results["serving"] = entry
+        self.save()
+
     def _cleanup(self, folder: Path) -> None:
         for name in ("prestazioni.csv", "una_riga.csv", "warehouse.duckdb", "warehouse.duckdb.wal", "floor.duckdb",
                      "pandas.sqlite", "secret.key", "users.toml"):  # fmt: skip
@@ -309,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=3, help="esecuzioni a caldo per indicatori e pagine (mediana)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--skip-pages", action="store_true", help="misura gli indicatori ma non le pagine")
+    p.add_argument("--serving", action="store_true",
+                   help="misura anche avvio, lucchetto, CPU per visita e sessioni insieme (Chromium; circa 30 minuti)")
+    p.add_argument("--serving-args", default="", help="argomenti per `python -m benchmarks.serving` (tra virgolette)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(command_line=None)
     return p  # fmt: skip
@@ -323,6 +344,8 @@ def run_benchmarks(argv: list[str] | None = None) -> dict:
     bench = Bench(args)
     for scale in scales:
         bench.run_scale(scale)
+    if args.serving:
+        bench.run_serving()
     md, js = bench.save()
     bench.results["files"] = [str(md), str(js)]
     return bench.results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from indicators import api, views
+from ui import tables
 from ui.banners import banners
 from ui.downloads import report_downloads
 from ui.filters import frame, selected_territory
@@ -36,4 +37,4 @@ for area, label in api.area_names().items():
     if rows.height == 0:
         continue
     st.subheader(label)
-    st.dataframe(views.overview_display(rows, f.year), hide_index=True, width="stretch")
+    tables.dataframe(views.overview_display(rows, f.year))

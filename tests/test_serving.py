@@ -114,3 +114,41 @@ def test_one_run_reads_one_snapshot_even_when_a_new_one_is_published_meanwhile(s
     assert page_version == router_version and warehouse.get_meta(page_con, "demo") == "true"
     next_version, next_con = connection(fresh=True)  # the next run
     assert next_version != router_version and warehouse.get_meta(next_con, "demo") == "false"
+
+
+# --- the warm-up at server start (app.py's `app`, ui/warmup.py) -------------------------------------------
+
+
+def test_streamlit_run_finds_the_server_with_its_warm_up():
+    """`streamlit run app.py` starts `app` (an st.App whose lifespan warms up); a page run still runs the router."""
+    import subprocess
+    import sys
+
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    found = discover_asgi_app(REPO_ROOT / "app.py")
+    assert found.is_asgi_app and found.import_string == "app:app"
+    probe = (
+        "import importlib.util as u; spec = u.spec_from_file_location('app', 'app.py'); m = u.module_from_spec(spec); "
+        "spec.loader.exec_module(m); from ui.warmup import lifespan; "
+        "print(type(m.app).__name__, m.app._user_lifespan is lifespan)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["App", "True"], out.stderr[-2000:]
+
+
+def test_the_warm_up_leaves_the_first_page_nothing_to_compute(site, monkeypatch):
+    """After the warm-up the first page of the process finds the snapshot and the indicator tables ready."""
+    from indicators import api
+    from ui import session, warmup
+
+    assert not session._snapshots().published(site)  # a warehouse this process has never served
+    warmup.warm_data()
+    assert session._snapshots().published(site)
+
+    def no_computing(*args, **kwargs):
+        raise AssertionError("the first page computed an indicator table")
+
+    monkeypatch.setattr(api, "indicator_table", no_computing)
+    first = shown(panoramica())
+    assert len(first["metrics"]) == 4
