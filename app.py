@@ -6,9 +6,9 @@ by itself, with open demo access until accounts are created
 and the navigation of each role.
 
 Streamlit runs this file as `__main__` for every page run. `streamlit run app.py` also imports it,
-before the server starts, to find `app`: the server then warms up in the background as it starts
-(`ui/warmup.py`: imports, the warehouse's snapshot, the indicator tables), so the first person to
-open the dashboard does not wait for them.
+before the server starts, and finds `app`: the server then warms up as it starts (`ui/warmup.py`:
+the warehouse's snapshot, the indicator tables, the imports) and answers Streamlit's own frontend
+files from memory (`ui/assets.py`).
 """
 
 import streamlit as st
@@ -18,6 +18,9 @@ if __name__ == "__main__":  # a run of the dashboard
 
     router.run()
 else:  # the server (`streamlit run app.py` imports this module to find it)
+    from starlette.middleware import Middleware
+
+    from ui.assets import FrontendAssets
     from ui.warmup import lifespan
 
-    app = st.App(__file__, lifespan=lifespan)
+    app = st.App(__file__, lifespan=lifespan, middleware=[Middleware(FrontendAssets)])

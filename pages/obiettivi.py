@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from indicators import api
+from ui import session
 from ui.audit import audit_action
 from ui.banners import banners
 from ui.filters import frame
@@ -60,4 +61,5 @@ with tab_editor:
             for message in errors:
                 st.error(message)
         else:
+            session.refresh_after_write()
             st.success("Obiettivi salvati: i cruscotti mostrano lo stato aggiornato.")

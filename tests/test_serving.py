@@ -152,3 +152,27 @@ def test_the_warm_up_leaves_the_first_page_nothing_to_compute(site, monkeypatch)
     monkeypatch.setattr(api, "indicator_table", no_computing)
     first = shown(panoramica())
     assert len(first["metrics"]) == 4
+
+
+def test_the_office_sees_the_rejected_rows_of_its_upload_in_the_same_run(site, tmp_path):
+    """The session that loads a file sees its own load at once (other sessions when the copy is swapped)."""
+    from core import users
+    from tests.conftest import PRESTAZIONI_HEADER, prestazione, write_csv
+    from ui import access
+
+    users.add_user("ufficio", "ufficio_di_piano", password="una-password-di-prova", path=site.parent / "users.toml")
+    with warehouse.writer(site) as con:  # a warehouse for real data: the demo one refuses every upload
+        warehouse.set_meta(con, "demo", "false")
+    upload = write_csv(tmp_path / "da_caricare.csv", PRESTAZIONI_HEADER,
+                       [prestazione("SV1"), prestazione("SV2", comune="Atlantide")])  # fmt: skip
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
+    now = time.time()
+    at.session_state[access.SESSION_KEY] = {"utente": "ufficio", "fonte": "locale", "dal": now, "ultimo": now}
+    at = open_page(at, "pages/dati.py", vista="Ufficio di Piano")
+    at.get("file_uploader")[0].set_value([("da_caricare.csv", upload.read_bytes(), "text/csv")])
+    at.run()
+    next(b for b in at.button if b.label == "Carica").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("caricate 1, scartate 1" in w.value for w in at.warning)
+    reasons = at.table[0].value
+    assert "comune sconosciuto" in " ".join(str(v) for v in reasons.to_numpy().ravel())

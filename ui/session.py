@@ -95,6 +95,14 @@ def connection(fresh: bool = False) -> tuple[tuple, duckdb.DuckDBPyConnection]:
     return pinned[1], pinned[2].cursor()
 
 
+def refresh_after_write() -> None:
+    """This session has just written data (an upload, targets): publish the new data now and read it
+    for the rest of the run. Only the writing session waits for the copy, as it waited for its write;
+    the others keep the published copy until it is swapped."""
+    _snapshots().live(db_path()).refresh()
+    connection(fresh=True)
+
+
 def snapshot_cursor(path: Path | str, version: tuple | None = None) -> duckdb.DuckDBPyConnection:
     """A cursor on the snapshot of `version` while it is kept, else on the published one (for a cached
     function, or a download made on click)."""
