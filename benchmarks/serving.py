@@ -327,27 +327,57 @@ async def settled_page(browser, url: str, timeout: float) -> tuple[int, list[str
         await ctx.close()
 
 
-def _fetch(url: str) -> int:
-    with urllib.request.urlopen(url, timeout=120) as r:
-        return len(r.read())
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response (Content-Length or chunked body); returns its status."""
+    status = int((await reader.readline()).split()[1])
+    length, chunked = 0, False
+    while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+        elif name.strip().lower() == "transfer-encoding" and "chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while size := int((await reader.readline()).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readline()
+    else:
+        await reader.readexactly(length)
+    return status
+
+
+async def fetch_all(base: str, paths: list[str], parallel: int = 6) -> None:
+    """GET every path as a browser does: `parallel` keep-alive HTTP/1.1 connections to the server."""
+    host, port = base.split("//", 1)[1].split(":")
+    queue = list(paths)
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while queue:
+                path = queue.pop(0)
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept-Encoding: gzip\r\n\r\n".encode())
+                await writer.drain()
+                status = await _read_response(reader)
+                if status >= 400:
+                    raise RuntimeError(f"HTTP {status} per {path}")
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(min(parallel, len(paths)))))
 
 
 async def protocol_visit(base: str, static: list[str], timeout: float, parallel: int = 6) -> dict:
-    """A first-time visitor without a browser: the page's static files (as a browser fetches them, six at a
-    time), then a session on Streamlit's websocket that runs the page; seconds until the run has finished."""
+    """A first-time visitor without a browser: the page's static files (as a browser fetches them, on six
+    keep-alive connections), then a session on Streamlit's websocket that runs the page; seconds until the
+    run has finished."""
     import websockets
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     t0 = time.perf_counter()
     try:
-        gate = asyncio.Semaphore(parallel)
-
-        async def get(path: str) -> None:
-            async with gate:
-                await asyncio.to_thread(_fetch, base + path)
-
-        await asyncio.gather(*(get(p) for p in static))
+        await fetch_all(base, static, parallel)
         msg = BackMsg()
         state = msg.rerun_script
         state.page_name = PAGE
