@@ -149,14 +149,15 @@ def _free_port() -> int:
 class Server:
     """`streamlit run app.py` of a code tree on a warehouse; CPU and memory of its process from /proc."""
 
-    def __init__(self, env: dict, root: Path = REPO_ROOT, timeout: float = 120.0) -> None:
+    def __init__(self, env: dict, root: Path = REPO_ROOT, timeout: float = 120.0, hide: Path | None = None) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=root, env={**env, "PYTHONPATH": str(root)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=root, env={**env, "PYTHONPATH": os.pathsep.join([*([str(hide)] if hide else []), str(root)])},
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
@@ -199,8 +200,8 @@ class Server:
 
 
 @contextmanager
-def server(env: dict, root: Path = REPO_ROOT):
-    s = Server(env, root)
+def server(env: dict, root: Path = REPO_ROOT, hide: Path | None = None):
+    s = Server(env, root, hide=hide)
     try:
         yield s
     finally:
@@ -427,9 +428,23 @@ class Bench:
         self.results = results
         self.demo = folder / "demo.duckdb"
         self.trees = [("nostro", REPO_ROOT)] + ([("base", args.baseline.resolve())] if args.baseline else [])
+        self.hide = self._hidden_modules(args.baseline_hide) if args.baseline else None
         self.tables = 0
         self.static: list[str] = []
         self.big_file: Path | None = None
+
+    def _hidden_modules(self, names: str) -> Path:
+        """A folder of stand-ins that make `import NAME` fail, put first on the baseline server's path: the
+        baseline runs as it did before those packages were installed."""
+        folder = self.folder / "nascosti"
+        folder.mkdir(exist_ok=True)
+        for name in filter(None, (n.strip() for n in names.split(","))):
+            (folder / f"{name}.py").write_text(f"raise ModuleNotFoundError('{name}: nascosto dal benchmark')\n")
+        return folder
+
+    def serve(self, env: dict, root: Path):
+        """The server of a tree (the baseline without the hidden packages)."""
+        return server(env, root, hide=self.hide if root != REPO_ROOT else None)
 
     def env(self, db: Path) -> dict:
         return {**os.environ, "PDZ_DB": str(db), "PDZ_SECRET": str(self.folder / "secret.key")}
@@ -471,7 +486,7 @@ class Bench:
             for label, root in self.trees:
                 db = self.copy("cold")
                 before = loadavg()
-                with server(self.env(db), root) as s:
+                with self.serve(self.env(db), root) as s:
                     first = await browser_visit(browser, self.url(s), self.tables, self.args.timeout)
                     cpu_first = s.cpu_seconds()
                     second = await browser_visit(browser, self.url(s), self.tables, self.args.timeout)
@@ -487,7 +502,7 @@ class Bench:
             for label, root in self.trees:
                 db = self.copy("lock")
                 env = self.env(db)
-                with server(env, root) as s:
+                with self.serve(env, root) as s:
                     await browser_visit(browser, self.url(s), self.tables, self.args.timeout)  # warm
                     before = loadavg()
                     free = [await browser_visit(browser, self.url(s), self.tables, self.args.timeout)
@@ -511,7 +526,7 @@ class Bench:
         n = self.args.cpu_visits
         for run in range(self.args.runs):
             for label, root in self.trees:
-                with server(self.env(self.copy("cpu")), root) as s:
+                with self.serve(self.env(self.copy("cpu")), root) as s:
                     ctx = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="it-IT")
                     try:
                         await browser_visit(browser, self.url(s), self.tables, self.args.timeout, ctx)  # warm + cache
@@ -545,7 +560,7 @@ class Bench:
     async def _burst(self, browser, client: str, n: int, load: str | None, run: int, label: str, root: Path) -> None:
         db = self.copy("sessions")
         env = self.env(db)
-        with server(env, root) as s:
+        with self.serve(env, root) as s:
             await browser_visit(browser, self.url(s), self.tables, self.args.timeout)  # warm: snapshot, caches
             other = Other(load, db, env, root, self.big_file)
             try:
@@ -750,6 +765,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo-scale", type=float, default=1.0, help="scala dei dati dimostrativi (1 = il demo)")
     p.add_argument("--baseline", type=Path, default=None,
                    help="un'altra versione del codice da misurare alternata a questa (es. git archive main)")
+    p.add_argument("--baseline-hide", default="httptools,uvloop,orjson",
+                   help="pacchetti nascosti alla versione di confronto (installati con questa versione)")
     p.add_argument("--out", type=Path, default=REPO_ROOT / "artifacts" / "benchmarks")
     return p  # fmt: skip
 

@@ -143,7 +143,7 @@ def test_the_warm_up_leaves_the_first_page_nothing_to_compute(site, monkeypatch)
     from ui import session, warmup
 
     assert not session._snapshots().published(site)  # a warehouse this process has never served
-    warmup.warm_data()
+    warmup.warm_first_page()
     assert session._snapshots().published(site)
 
     def no_computing(*args, **kwargs):
