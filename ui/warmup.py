@@ -2,7 +2,7 @@
 
 `streamlit run app.py` finds `app` (an `st.App`) and starts the server with this lifespan: one
 background thread, started while the server already answers, does first what the default page
-(the Panoramica, public view) needs, in the order it needs it: the shell's imports, the warehouse's
+(the Panoramica, in the view of its first visitor) needs, in the order it needs it: the shell's imports, the warehouse's
 first snapshot, the public indicator table and the territories; then what other pages need: the
 office's table, the maps' libraries and the ambito's boundaries. Measured on this machine, the first
 part is about 1.3 s of CPU (docs/PERFORMANCE.md), about what a browser takes to load Streamlit's
@@ -39,11 +39,22 @@ def warm_first_page() -> tuple | None:
 
     if not warm_snapshot():
         return None
-    version, _ = session.connection()
+    version, con = session.connection()
     path = str(session.db_path())
-    session.indicator_table(version, "pubblico", path)
+    session.indicator_table(version, first_audience(con), path)
     session.territories(version, path)
     return version
+
+
+def first_audience(con) -> str:
+    """The view of the first page: the office's with the demo's open access, else the public one (a mayor's,
+    the Assemblea's; the office's own comes next, with the other pages')."""
+    from core import settings, users
+    from ui import access
+
+    if not settings.users_path().exists() and access.is_demo_warehouse(con):
+        return users.audiences_for("ufficio_di_piano")[0]
+    return "pubblico"
 
 
 def warm_other_pages(version: tuple) -> None:
