@@ -319,7 +319,9 @@ async def settled_page(browser, url: str, timeout: float) -> tuple[int, list[str
         for _ in range(3):
             await page.wait_for_function(idle, timeout=timeout * 1000)
             await page.wait_for_timeout(500)
-        tables = await page.locator('[data-testid="stMain"] :is([data-testid="stDataFrame"], [data-testid="stTable"])').count()
+        tables = await page.locator(
+            '[data-testid="stMain"] :is([data-testid="stDataFrame"], [data-testid="stTable"])'
+        ).count()
         origin = url.split("/", 3)[:3]
         base = "/".join(origin)
         static = sorted({u[len(base) :] for u in requested if u.startswith(base) and "/_stcore/" not in u})
