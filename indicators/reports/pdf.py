@@ -654,8 +654,10 @@ def _reorganisation(ctx: ReportContext, st: _Styles) -> list[Flowable]:
     out: list[Flowable] = [PageBreak(), *_h2("Riorganizzazione: il nuovo modello alla prova", st)]
     out += [Paragraph("Sub-ambiti pilota e altri", st.h3), Paragraph(_e(sec.design), st.body)]
     if sec.p_min:
-        out += [_box([Paragraph(_e(sec.p_min), st.reading)], background=HEAD_BG, left_rule=BLUE, padding=3 * mm),
-                Spacer(1, 2 * mm)]  # fmt: skip
+        out += [
+            _box([Paragraph(_e(sec.p_min), st.reading)], background=HEAD_BG, left_rule=BLUE, padding=3 * mm),
+            Spacer(1, 2 * mm),
+        ]
     pilot = sec.pilot_rows()
     if len(pilot) > 1:
         out.append(_text_grid(pilot, [52 * mm, 26 * mm, 22 * mm, 30 * mm, 16 * mm, 34 * mm], st, numeric_from=2))
@@ -663,8 +665,9 @@ def _reorganisation(ctx: ReportContext, st: _Styles) -> list[Flowable]:
         out.append(Paragraph("<b>Nessuna stima pubblicabile</b> per questo documento.", st.body))
     out += [Paragraph(_e(n), st.muted) for n in (*sec.pilot_notes, *sec.notes)]
     out += [Paragraph("Vicinanza dei punti di accesso (hub e spoke)", st.h3)]
-    out.append(_text_grid(sec.proximity_rows(), [36 * mm, 14 * mm, 14 * mm, 31 * mm, 29 * mm, 16 * mm, 16 * mm,
-                                                 24 * mm], st))  # fmt: skip
+    out.append(
+        _text_grid(sec.proximity_rows(), [36 * mm, 14 * mm, 14 * mm, 31 * mm, 29 * mm, 16 * mm, 16 * mm, 24 * mm], st)
+    )
     out += [Paragraph(_e(n), st.muted) for n in sec.proximity_notes]
     out += [CondPageBreak(60 * mm), Paragraph(f"Carico delle équipe ({sec.year})", st.h3)]
     if sec.caseload_note:
