@@ -332,6 +332,24 @@ class Bench:
             for name in ("demo.duckdb", "demo.duckdb.wal", "secret.key"):
                 (folder / name).unlink(missing_ok=True)
 
+    # --- serving: cold start, write lock, load, many sessions (`benchmarks.serving`) ----------------
+
+    def run_serving(self) -> None:
+        """`python -m benchmarks.serving` in its own process; its figures go into this report."""
+        folder = self.out / "serving"
+        self.log("servire le pagine: avvio, lucchetto, CPU per visita, sessioni insieme")
+        cmd = [measure.python(), "-m", "benchmarks.serving", "--out", str(folder), "--runs", str(self.args.repeat),
+               *self.args.serving_args.split()]  # fmt: skip
+        r = measure.run(cmd, {"PYTHONPATH": str(REPO_ROOT)}, self.args.dashboard_budget, self.memory_guard(),
+                        cwd=REPO_ROOT)  # fmt: skip
+        entry = self._step(r)
+        try:
+            entry["results"] = json.loads((folder / "serving.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            entry["results"] = None
+        self.results["serving"] = entry
+        self.save()
+
     def _cleanup(self, folder: Path) -> None:
         for name in (
             "prestazioni.csv",
@@ -384,10 +402,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps",
         default="scales,reports",
         help="passi separati da virgole: scales (caricamento, indicatori, pagine per scala), reports (XLSX, PPTX, "
-        "PDF sul database dimostrativo)",
+        "PDF sul database dimostrativo), serving (avvio, lucchetto, CPU per visita, sessioni insieme: Chromium, "
+        "circa 30 minuti)",
     )
     p.add_argument("--demo-scale", type=float, default=1.0, help="scala del database dimostrativo dei report")
     p.add_argument("--report-territory", default="SA2", help="territorio dei report misurati (predefinito SA2)")
+    p.add_argument("--serving-args", default="", help="argomenti per `python -m benchmarks.serving` (tra virgolette)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(command_line=None)
     return p
@@ -399,14 +419,16 @@ def run_benchmarks(argv: list[str] | None = None) -> dict:
     if argv is not None:
         args.command_line = " ".join(["python -m benchmarks", *argv])
     steps = {x.strip() for x in args.steps.split(",") if x.strip()}
-    if not steps or steps - {"scales", "reports"}:
-        raise ValueError(f"Passi sconosciuti: «{args.steps}». Usare scales, reports o entrambi.")
+    if not steps or steps - {"scales", "reports", "serving"}:
+        raise ValueError(f"Passi sconosciuti: «{args.steps}». Usare scales, reports, serving (uno o più).")
     scales = parse_scales(args.scales) if "scales" in steps else []
     bench = Bench(args)
     for scale in scales:
         bench.run_scale(scale)
     if "reports" in steps:
         bench.run_reports()
+    if "serving" in steps:
+        bench.run_serving()
     md, js = bench.save()
     bench.results["files"] = [str(md), str(js)]
     return bench.results

@@ -302,6 +302,12 @@ def markdown(results: dict) -> str:
             lines.append(f"| {s['label']} | {g['goal']} | {g['threshold']} | {fmt_value(g)} | {met} |")
     if results.get("reports"):
         lines += reports_markdown(results["reports"])
+    serving = results.get("serving")
+    if serving:  # `--steps serving`: its own section (benchmarks/serving.py)
+        from benchmarks import serving as serving_report
+
+        lines += [""] + (serving_report.markdown(serving["results"]).splitlines() if serving.get("results")
+                         else ["## Servire le pagine", "", f"Non misurato: {_why(serving)}."])  # fmt: skip
     notes = [n for s in scales for n in s.get("notes", [])]
     if notes:
         lines += ["", "## Note", ""] + [f"- {n}" for n in notes]

@@ -241,7 +241,12 @@ def _connect_with_wait(path: Path, read_only: bool, wait_seconds: float) -> duck
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
-            locked = isinstance(exc, duckdb.IOException) and re.search(r"\block\b", str(exc).lower())
+            text = str(exc).lower()
+            # another process holds the lock, or this process has the file open the other way
+            # (the dashboard's snapshot refresher reading while a page writes the audit log)
+            locked = (isinstance(exc, duckdb.IOException) and re.search(r"\block\b", text)) or (
+                isinstance(exc, duckdb.ConnectionException) and "different configuration" in text
+            )
             if not locked or is_corruption(exc):
                 raise WarehouseUnreadable(MSG_UNREADABLE, path) from exc  # not a lock: the file itself
             if time.monotonic() >= deadline:

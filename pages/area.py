@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from indicators import alternatives, api, charts, maps, views
-from ui import session
+from ui import figures, session
 from ui.alternatives import CHART, chart_data
 from ui.banners import banners
 from ui.comparisons import comparison_block
@@ -53,7 +53,10 @@ def render(area: str) -> None:
         highlight = (f.comune or f.own_comune) if entry_level == "comune" else (f.sub_ambito or parent)
         left, right = st.columns([3, 2])
         with left:
-            fig = maps.choropleth(
+            fig = figures.cached(
+                f,
+                ("map", entry.id, f.year, entry_level, highlight),
+                maps.choropleth,
                 values,
                 sub,
                 entry_level,
@@ -102,7 +105,10 @@ def render(area: str) -> None:
         left, right = st.columns([3, 2])
         with left:
             st.plotly_chart(
-                charts.trend(
+                figures.cached(
+                    f,
+                    ("trend", entry.id, shown_at),
+                    charts.trend,
                     rows,
                     entry.unita,
                     baseline,

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from indicators import api
-from ui import targets_form
+from ui import session, targets_form
 from ui.audit import audit_action
 from ui.banners import banners
 from ui.filters import frame, office_view_button
@@ -98,4 +98,5 @@ with tab_editor:
             for message in errors:
                 st.error(message)
         else:
+            session.refresh_after_write()
             st.success("Obiettivi salvati: i cruscotti mostrano lo stato aggiornato.")

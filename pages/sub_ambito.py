@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from indicators import alternatives, charts, fmt, maps, views
-from ui import session, tables
+from ui import figures, session, tables
 from ui.alternatives import CHART, MAP, chart_data
 from ui.banners import banners
 from ui.downloads import report_downloads
@@ -36,7 +36,10 @@ with left:
             pl.lit(False).alias("soppresso"),
             "residenti",
         )
-        fig = maps.choropleth(  # residents: context, neither better nor worse (a neutral scale)
+        fig = figures.cached(  # residents: context, neither better nor worse (a neutral scale)
+            f,
+            ("residents_map", code),
+            maps.choropleth,
             values,
             sub_table.filter(pl.col("sub_ambito") == code),
             "comune",
@@ -54,7 +57,10 @@ with left:
             )
             .select(pl.col("sub_ambito").alias("territorio"), "nome", "valore", pl.lit(False).alias("soppresso"))
         )
-        fig = maps.choropleth(
+        fig = figures.cached(
+            f,
+            ("residents_map", code),
+            maps.choropleth,
             values,
             sub_table,
             "sub_ambito",
@@ -76,7 +82,7 @@ with left:
 with right:
     pyramid = session.population_pyramid(f, comuni["comune"].to_list())
     st.plotly_chart(
-        charts.population_pyramid(pyramid, title="Popolazione per età e sesso"),
+        figures.cached(f, ("pyramid", code), charts.population_pyramid, pyramid, title="Popolazione per età e sesso"),
         key="pyramid",
         alt=f"Piramide della popolazione per età e sesso. Valori in «{CHART}».",
     )
@@ -89,7 +95,9 @@ with left:
     names = dict(subs.select("sub_ambito", "nome_sub_ambito").iter_rows())  # sub-ambiti by name, not SA1…SA6
     named = staff.with_columns(pl.col("sub_ambito").replace_strict(names, default=pl.col("sub_ambito")))
     st.plotly_chart(
-        charts.equipe(named, title="FTE per profilo e sub-ambito"),
+        figures.cached(
+            f, ("equipe", session.equipe_date(f.year)), charts.equipe, named, title="FTE per profilo e sub-ambito"
+        ),
         key="equipe",
         alt=f"Équipe per profilo e sub-ambito, in FTE. Valori in «{CHART}».",
     )
@@ -97,7 +105,13 @@ with left:
 with right:
     per_as = views.level_values(f.table, f.territories, "org_residenti_per_as", f.year, "sub_ambito")
     st.plotly_chart(
-        charts.residents_per_worker(per_as, title=f"Residenti per assistente sociale ({f.year})"),
+        figures.cached(
+            f,
+            ("per_as", f.year),
+            charts.residents_per_worker,
+            per_as,
+            title=f"Residenti per assistente sociale ({f.year})",
+        ),
         key="per_as",
         alt=f"Residenti per assistente sociale per sub-ambito, con il limite LEPS. Valori in «{CHART}».",
     )

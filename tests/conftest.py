@@ -122,3 +122,21 @@ def open_page(at, page: str, **query):
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def wait_for_published(db: Path, seconds: float = 30.0) -> None:
+    """Wait until the dashboard's snapshot refresher (ui/session.py, core/snapshots.py) publishes the data
+    version now in `db`: a page run never waits for a write, it shows the new data once the copy is ready."""
+    import time
+
+    from core import warehouse
+    from ui.session import _snapshots
+
+    live = _snapshots().live(db)
+    if live.published is None:
+        return  # no snapshot yet: the next page run takes the current one
+    wanted = warehouse.data_version(db)
+    deadline = time.monotonic() + seconds
+    while live.current().data_version != wanted:
+        assert time.monotonic() < deadline, "the new snapshot was never published"
+        time.sleep(0.05)

@@ -19,7 +19,7 @@ from core import users, warehouse
 from core.settings import REPO_ROOT
 from etl import audit
 from indicators import api, views
-from tests.conftest import demo_warehouse_env, open_page
+from tests.conftest import demo_warehouse_env, open_page, wait_for_published
 from ui import access as auth
 from ui import menu
 
@@ -595,6 +595,7 @@ def test_open_demo_access_only_without_a_users_file(site, tmp_path, monkeypatch)
     assert len(at.metric) == 4
     with warehouse.writer(db) as con:  # the same warehouse, no longer demo: nothing is open
         warehouse.set_meta(con, "demo", "false")
+    wait_for_published(db)  # access and data are read from the same published copy
     closed = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert len(closed.metric) == 0 and "Nessun account configurato" in closed.warning[0].value
 

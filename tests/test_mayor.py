@@ -20,7 +20,7 @@ from core import users, warehouse
 from core.settings import REPO_ROOT
 from indicators import api, fmt, maps, palette, views
 from indicators.profiles import territories
-from tests.conftest import demo_warehouse_env, open_page
+from tests.conftest import demo_warehouse_env, open_page, wait_for_published
 from ui import access as auth
 
 TIMEOUT = 90
@@ -183,6 +183,7 @@ def test_a_comune_target_takes_precedence(site):
     final = before["valore"] * (0.99 if entry.direzione == "alto" else 1.01)
     plan = pl.DataFrame({"anno": [2024, 2027], "tipo": ["BASELINE", "TARGET"], "valore": [b, final]})
     assert target_writer.save_plan_rows(site, entry.id, CREMA, plan, catalog=by_id()) == []
+    wait_for_published(site)  # written by another writer: the dashboard swaps its copy in the background
     after_table, _ = public_table(site)
     after = views.cell(after_table, entry.id, CREMA, YEAR)
     assert (after["riferimento"], after["baseline"], after["stato"]) == ("comune", b, "raggiunto")

@@ -14,7 +14,7 @@ from etl import queries as etl_queries
 from indicators import api
 from ui.audit import audit_action
 from ui.filters import Frame
-from ui.session import db_path
+from ui.session import db_path, refresh_after_write
 
 _FLASH = "codifiche_esito"  # the outcome of the last edit, shown after the rerun that refreshes the page
 # A new generation of the held-code form after each save (new widget keys): the next code never inherits
@@ -152,6 +152,7 @@ def _save(f: Frame, sistema: str, codice: str, intervento: str, descrizione: str
         st.session_state["last_batches"] = [result.batch_id]
     st.session_state[_FLASH] = ("ok" if not result.rows_released_rejected else "warn", text)
     st.session_state[_GENERATION] = st.session_state.get(_GENERATION, 0) + 1
+    refresh_after_write()  # the next run shows the released rows and the mapping
     st.rerun()
 
 
@@ -165,6 +166,7 @@ def _remove(f: Frame, sistema: str, codice: str) -> None:
     text = f"Codifica {sistema} {codice} eliminata: vale per i caricamenti successivi."
     audit_action(f, "codifica", f"{sistema} {codice}", "ok", text)
     st.session_state[_FLASH] = ("ok", text)
+    refresh_after_write()
     st.rerun()
 
 

@@ -18,7 +18,7 @@ from core.users import Access
 from ui import access as auth
 from ui import menu
 from ui.legacy import leave_legacy_multipage_mode
-from ui.session import connection, db_path, ensure_warehouse
+from ui.session import connection, db_path, ensure_warehouse, is_published, snapshot_notice
 
 FAVICON = REPO_ROOT / "data" / "favicon.png"  # served by Streamlit itself: no request leaves the server
 ROOT_PATH = "inizio"  # the default page is served at "/"; its own name must differ from its /panoramica alias
@@ -82,10 +82,15 @@ def run() -> None:
         initial_sidebar_state="expanded",  # the filters are in the sidebar: open also on a narrow screen
     )
     leave_legacy_multipage_mode(rerun=False)
-    if not db_path().exists():  # first start: a navigation of our own at once, not the listing of pages/
+    if not db_path().exists() and not is_published():
+        # first start: a navigation of our own at once, not the listing of pages/ (a file that vanishes
+        # later is not rebuilt: its last copy is served, with the notice below)
         st.navigation(_everywhere(_first_start, "Primo avvio", ":material/hourglass_top:"), position="hidden").run()
         return
-    _, con = connection()
+    _, con = connection(fresh=True)
+    notice = snapshot_notice()
+    if notice:  # the file went missing or is damaged: the last good copy is served, and said so
+        st.warning(notice, icon=":material/database_off:")
     current = auth.current_access(auth.is_demo_warehouse(con))
     auth.sync_cookie()  # a login or a logout of this session: the browser's session cookie
     if isinstance(current, Access):

@@ -1,6 +1,7 @@
 """The warehouse as this process sees it: one in-memory snapshot per warehouse file,
-swapped when its data changes, a cursor on it per rerun, and the cached frames read
-from it, keyed by the data version (and by the audience wherever a frame holds numbers).
+swapped by a refresher thread when its data changes (`core.snapshots`: a page never waits
+for a load), a cursor on it per rerun, and the cached frames read from it, keyed by the
+data version (and by the audience wherever a frame holds numbers).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from core import settings, warehouse
+from core import settings, snapshots, warehouse
 from indicators import api, profiles
 from indicators.engine import publish_values
 
@@ -40,39 +41,33 @@ def ensure_warehouse() -> None:
 
 
 class _Snapshots:
-    """The current in-memory snapshot per warehouse file, swapped when its data changes.
+    """The published snapshot per warehouse file (`core.snapshots.LiveSnapshot`), for the whole process.
 
-    The key handed to the caches is the warehouse's data version (`meta.data_version`):
-    a write that changes no data (an audit entry) touches the file but keeps the key,
-    the snapshot and every cached table.
+    A page run never waits for the file nor holds a lock shared by every session while the file is
+    busy: each warehouse has its own refresher thread that takes the new snapshot when a load has
+    committed, and swaps it. The key handed to the caches is the warehouse's data version
+    (`meta.data_version`): a write that changes no data (an audit entry) keeps the key, the snapshot
+    and every cached table. The lock below only guards the dictionary (held for a lookup).
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.by_path: dict[str, dict] = {}
+        self.by_path: dict[str, snapshots.LiveSnapshot] = {}
+
+    def live(self, path: Path) -> snapshots.LiveSnapshot:
+        with self.lock:
+            live = self.by_path.get(str(path))
+            if live is None:
+                live = self.by_path[str(path)] = snapshots.LiveSnapshot(path, summarise=publish_values)
+            return live
 
     def get(self, path: Path) -> tuple[tuple, duckdb.DuckDBPyConnection]:
-        stat = warehouse.version(path)
-        with self.lock:
-            current = self.by_path.get(str(path))
-            if current and current["stat"] == stat:
-                return current["key"], current["con"]
-            try:
-                if current and current["data_version"] is not None:
-                    if warehouse.data_version(path) == current["data_version"]:
-                        current["stat"] = stat  # only the audit log changed
-                        return current["key"], current["con"]
-                con = warehouse.snapshot(  # fallback: no wait
-                    path, wait_seconds=0.3 if current else 30.0, summarise=publish_values
-                )
-            except warehouse.WarehouseBusy:
-                if current:  # a load is committing: keep serving the previous data
-                    return current["key"], current["con"]
-                raise
-            data_version = warehouse.get_meta(con, "data_version")
-            key = ("data", data_version) if data_version else stat
-            self.by_path[str(path)] = {"stat": stat, "data_version": data_version, "key": key, "con": con}
-            return key, con
+        pub = self.live(path).current()
+        return pub.key, pub.con
+
+    def published(self, path: Path) -> bool:
+        live = self.by_path.get(str(path))
+        return live is not None and live.published is not None
 
 
 @st.cache_resource
@@ -80,21 +75,53 @@ def _snapshots() -> _Snapshots:
     return _Snapshots()
 
 
-def connection() -> tuple[tuple, duckdb.DuckDBPyConnection]:
-    """(warehouse version, a cursor on the current snapshot) for this rerun."""
-    ensure_warehouse()
-    try:
-        version, con = _snapshots().get(db_path())
-    except warehouse.WarehouseUnavailable as exc:  # damaged or busy file: its Italian message, no traceback
-        st.error(str(exc), icon=":material/error:")
-        st.stop()
-    return version, con.cursor()
+_run = threading.local()  # the snapshot this script run reads (one run per thread at a time)
 
 
-def snapshot_cursor(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A cursor on the current snapshot of `path` (for a cached function or a download made on click)."""
-    _, con = _snapshots().get(Path(path))
-    return con.cursor()
+def connection(fresh: bool = False) -> tuple[tuple, duckdb.DuckDBPyConnection]:
+    """(warehouse version, a cursor on the published snapshot) for this rerun.
+
+    The router asks for a `fresh` one at the start of each run; every later call of the same run
+    gets the same snapshot, so who may see what (the router) and what is shown (the page) are
+    decided on one copy even when the refresher swaps it in between.
+    """
+    path = str(db_path())
+    pinned = getattr(_run, "snapshot", None)
+    if fresh or pinned is None or pinned[0] != path:
+        if not _snapshots().published(Path(path)):  # a file that vanishes later is not rebuilt: its copy is served
+            ensure_warehouse()
+        try:
+            version, con = _snapshots().get(Path(path))
+        except warehouse.WarehouseUnavailable as exc:  # nothing published yet and the file is damaged or busy
+            st.error(str(exc), icon=":material/error:")  # its Italian message, no traceback
+            st.stop()
+        pinned = _run.snapshot = (path, version, con)
+    return pinned[1], pinned[2].cursor()
+
+
+def refresh_after_write() -> None:
+    """This session has just written data (an upload, targets): publish the new data now and read it
+    for the rest of the run. Only the writing session waits for the copy, as it waited for its write;
+    the others keep the published copy until it is swapped."""
+    _snapshots().live(db_path()).refresh()
+    connection(fresh=True)
+
+
+def snapshot_cursor(path: Path | str, version: tuple | None = None) -> duckdb.DuckDBPyConnection:
+    """A cursor on the snapshot of `version` while it is kept, else on the published one (for a cached
+    function, or a download made on click)."""
+    return _snapshots().live(Path(path)).connection_for(version).cursor()
+
+
+def is_published() -> bool:
+    """True once this process serves a snapshot of the warehouse (even if its file has gone since)."""
+    return _snapshots().published(db_path())
+
+
+def snapshot_notice() -> str | None:
+    """Italian notice when the warehouse file is missing or unreadable and an older copy is served."""
+    live = _snapshots().by_path.get(str(db_path()))
+    return live.problem() if live is not None else None
 
 
 # Cached frames that hold no indicator value and no count of persons (public reference data:
@@ -106,32 +133,32 @@ AUDIENCE_FREE_CACHES = {"territories", "_sub_ambiti", "_sedi", "_pyramid", "_equ
 @st.cache_data(max_entries=8, show_spinner=False)
 def indicator_table(version: tuple, audience: str, path: str) -> pl.DataFrame:
     """The one tidy table, per warehouse version and audience (the audience is in the key)."""
-    return api.indicator_table(snapshot_cursor(path), audience=audience)
+    return api.indicator_table(snapshot_cursor(path, version), audience=audience)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def territories(version: tuple, path: str) -> pl.DataFrame:
-    return profiles.territories(snapshot_cursor(path))
+    return profiles.territories(snapshot_cursor(path, version))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _sub_ambiti(version: tuple, path: str) -> pl.DataFrame:
-    return profiles.sub_ambiti_table(snapshot_cursor(path))
+    return profiles.sub_ambiti_table(snapshot_cursor(path, version))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _sedi(version: tuple, path: str) -> pl.DataFrame:
-    return profiles.sedi(snapshot_cursor(path))
+    return profiles.sedi(snapshot_cursor(path, version))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _pyramid(version: tuple, path: str, comuni: tuple[str, ...]) -> pl.DataFrame:
-    return profiles.population_pyramid(snapshot_cursor(path), list(comuni))
+    return profiles.population_pyramid(snapshot_cursor(path, version), list(comuni))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _equipe(version: tuple, path: str, on: date) -> pl.DataFrame:
-    return profiles.equipe(snapshot_cursor(path), on)
+    return profiles.equipe(snapshot_cursor(path, version), on)
 
 
 # --- the reference frames of a page's frame (`ui.filters.Frame`: anything with version and year) ---------
@@ -154,7 +181,11 @@ def population_pyramid(f: _Versioned, comuni: list[str]) -> pl.DataFrame:
     return _pyramid(f.version, str(db_path()), tuple(sorted(comuni)))
 
 
+def equipe_date(year: int) -> date:
+    """The day the équipe of a year is counted: 31 Dec, or today for the current year."""
+    return min(date(year, 12, 31), date.today())
+
+
 def equipe(f: _Versioned) -> pl.DataFrame:
     """Staff active on 31 Dec of the selected year (or today for the current year)."""
-    on = min(date(f.year, 12, 31), date.today())
-    return _equipe(f.version, str(db_path()), on)
+    return _equipe(f.version, str(db_path()), equipe_date(f.year))

@@ -19,7 +19,7 @@ from etl.loader import MSG_DEMO_WAREHOUSE, LoadResult, load_files
 from etl.uploads import ALLOWED, UploadRefused, check_name_and_size, check_upload, safe_name
 from indicators.catalog import indicator_ids
 from ui.audit import audit_action
-from ui.session import connection, db_path
+from ui.session import connection, db_path, refresh_after_write
 
 __all__ = ["ALLOWED", "load_uploaded", "max_mb"]
 
@@ -78,4 +78,6 @@ def load_uploaded(files, access: Access) -> tuple[list[str], list[LoadResult]]:
                 audit_action(access, "caricamento", name, esito, r.summary_it())
             results += loaded
     bar.progress(1.0, text="Caricamento completato")
+    if any(r.status == "loaded" for r in results):
+        refresh_after_write()  # the page goes on to show this load's rejected rows
     return refused, results
