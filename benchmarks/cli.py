@@ -338,10 +338,19 @@ class Bench:
         """`python -m benchmarks.serving` in its own process; its figures go into this report."""
         folder = self.out / "serving"
         self.log("servire le pagine: avvio, lucchetto, CPU per visita, sessioni insieme")
-        cmd = [measure.python(), "-m", "benchmarks.serving", "--out", str(folder), "--runs", str(self.args.repeat),
-               *self.args.serving_args.split()]  # fmt: skip
-        r = measure.run(cmd, {"PYTHONPATH": str(REPO_ROOT)}, self.args.dashboard_budget, self.memory_guard(),
-                        cwd=REPO_ROOT)  # fmt: skip
+        cmd = [
+            measure.python(),
+            "-m",
+            "benchmarks.serving",
+            "--out",
+            str(folder),
+            "--runs",
+            str(self.args.repeat),
+            *self.args.serving_args.split(),
+        ]
+        r = measure.run(
+            cmd, {"PYTHONPATH": str(REPO_ROOT)}, self.args.dashboard_budget, self.memory_guard(), cwd=REPO_ROOT
+        )
         entry = self._step(r)
         try:
             entry["results"] = json.loads((folder / "serving.json").read_text(encoding="utf-8"))

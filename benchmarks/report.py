@@ -306,8 +306,11 @@ def markdown(results: dict) -> str:
     if serving:  # `--steps serving`: its own section (benchmarks/serving.py)
         from benchmarks import serving as serving_report
 
-        lines += [""] + (serving_report.markdown(serving["results"]).splitlines() if serving.get("results")
-                         else ["## Servire le pagine", "", f"Non misurato: {_why(serving)}."])  # fmt: skip
+        lines += [""] + (
+            serving_report.markdown(serving["results"]).splitlines()
+            if serving.get("results")
+            else ["## Servire le pagine", "", f"Non misurato: {_why(serving)}."]
+        )
     notes = [n for s in scales for n in s.get("notes", [])]
     if notes:
         lines += ["", "## Note", ""] + [f"- {n}" for n in notes]

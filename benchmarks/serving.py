@@ -53,8 +53,15 @@ from pathlib import Path
 from core.settings import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-gpu", "--mute-audio"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+    "--mute-audio",
+]
 PAGE = ""  # the Panoramica: the default page, at the root URL
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -91,8 +98,13 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def summary(times: list[float]) -> dict:
-    return {"n": len(times), "p50": percentile(times, 50), "p95": percentile(times, 95),
-            "min": min(times) if times else None, "max": max(times) if times else None}  # fmt: skip
+    return {
+        "n": len(times),
+        "p50": percentile(times, 50),
+        "p95": percentile(times, 95),
+        "min": min(times) if times else None,
+        "max": max(times) if times else None,
+    }
 
 
 # --- processes ----------------------------------------------------------------------------------
@@ -154,12 +166,27 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=root, env={**env, "PYTHONPATH": os.pathsep.join([*([str(hide)] if hide else []), str(root)])},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=root,
+            env={**env, "PYTHONPATH": os.pathsep.join([*([str(hide)] if hide else []), str(root)])},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             start_new_session=True,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -242,12 +269,24 @@ class Other:
             return
         env = {**env, "PYTHONPATH": str(root)}
         if kind == "lock":
-            self.proc = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(db)], cwd=root, env=env,
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", LOCK_HOLDER, str(db)],
+                cwd=root,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             expected = "locked"
         else:
-            self.proc = subprocess.Popen([sys.executable, "-c", LOADER, str(db), str(big_file)], cwd=root, env=env,
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)  # fmt: skip
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", LOADER, str(db), str(big_file)],
+                cwd=root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             expected = "loading"
         if expected not in self.proc.stdout.readline():
             self.finish()
@@ -492,12 +531,22 @@ class Bench:
                     first = await browser_visit(browser, self.url(s), self.tables, self.args.timeout)
                     cpu_first = s.cpu_seconds()
                     second = await browser_visit(browser, self.url(s), self.tables, self.args.timeout)
-                    self.record("cold", {
-                        "tree": label, "run": run, "server_start_s": s.start_seconds, "first_page_s": first["seconds"],
-                        "error": first["error"], "second_page_s": second["seconds"], "second_error": second["error"],
-                        "server_cpu_until_first_page_s": cpu_first, "loadavg_before": before,
-                        "loadavg_after": loadavg(), **s.memory(),
-                    })  # fmt: skip
+                    self.record(
+                        "cold",
+                        {
+                            "tree": label,
+                            "run": run,
+                            "server_start_s": s.start_seconds,
+                            "first_page_s": first["seconds"],
+                            "error": first["error"],
+                            "second_page_s": second["seconds"],
+                            "second_error": second["error"],
+                            "server_cpu_until_first_page_s": cpu_first,
+                            "loadavg_before": before,
+                            "loadavg_after": loadavg(),
+                            **s.memory(),
+                        },
+                    )
 
     async def lock(self, browser) -> None:
         for run in range(self.args.runs):
@@ -507,22 +556,35 @@ class Bench:
                 with self.serve(env, root) as s:
                     await browser_visit(browser, self.url(s), self.tables, self.args.timeout)  # warm
                     before = loadavg()
-                    free = [await browser_visit(browser, self.url(s), self.tables, self.args.timeout)
-                            for _ in range(self.args.visits)]  # fmt: skip
+                    free = [
+                        await browser_visit(browser, self.url(s), self.tables, self.args.timeout)
+                        for _ in range(self.args.visits)
+                    ]
                     holder = Other("lock", db, env, root, None)
                     try:
-                        locked = [await browser_visit(browser, self.url(s), self.tables, self.args.timeout)
-                                  for _ in range(self.args.visits)]  # fmt: skip
+                        locked = [
+                            await browser_visit(browser, self.url(s), self.tables, self.args.timeout)
+                            for _ in range(self.args.visits)
+                        ]
                     finally:
                         holder.finish()
                 free_t, locked_t = [v["seconds"] for v in free], [v["seconds"] for v in locked]
                 errors = [v["error"] for v in free + locked if v["error"]]
-                self.record("lock", {
-                    "tree": label, "run": run, "free_median_s": statistics.median(free_t),
-                    "locked_median_s": statistics.median(locked_t), "free": free_t, "locked": locked_t,
-                    "errors": len(errors), "error_samples": errors[:3], "loadavg_before": before,
-                    "loadavg_after": loadavg(),
-                })  # fmt: skip
+                self.record(
+                    "lock",
+                    {
+                        "tree": label,
+                        "run": run,
+                        "free_median_s": statistics.median(free_t),
+                        "locked_median_s": statistics.median(locked_t),
+                        "free": free_t,
+                        "locked": locked_t,
+                        "errors": len(errors),
+                        "error_samples": errors[:3],
+                        "loadavg_before": before,
+                        "loadavg_after": loadavg(),
+                    },
+                )
 
     async def cpu(self, browser) -> None:
         n = self.args.cpu_visits
@@ -534,22 +596,33 @@ class Bench:
                         await browser_visit(browser, self.url(s), self.tables, self.args.timeout, ctx)  # warm + cache
                         before = loadavg()
                         c0 = s.cpu_seconds()
-                        returning = [await browser_visit(browser, self.url(s), self.tables, self.args.timeout, ctx)
-                                     for _ in range(n)]  # fmt: skip
+                        returning = [
+                            await browser_visit(browser, self.url(s), self.tables, self.args.timeout, ctx)
+                            for _ in range(n)
+                        ]
                         c1 = s.cpu_seconds()
                     finally:
                         await ctx.close()
-                    first_time = [await browser_visit(browser, self.url(s), self.tables, self.args.timeout)
-                                  for _ in range(n)]  # fmt: skip
+                    first_time = [
+                        await browser_visit(browser, self.url(s), self.tables, self.args.timeout) for _ in range(n)
+                    ]
                     c2 = s.cpu_seconds()
                 errors = [v["error"] for v in returning + first_time if v["error"]]
-                self.record("cpu", {
-                    "tree": label, "run": run, "visits": n, "returning_cpu_per_visit_s": (c1 - c0) / n,
-                    "first_time_cpu_per_visit_s": (c2 - c1) / n,
-                    "returning_median_s": statistics.median(v["seconds"] for v in returning),
-                    "first_time_median_s": statistics.median(v["seconds"] for v in first_time),
-                    "errors": len(errors), "loadavg_before": before, "loadavg_after": loadavg(),
-                })  # fmt: skip
+                self.record(
+                    "cpu",
+                    {
+                        "tree": label,
+                        "run": run,
+                        "visits": n,
+                        "returning_cpu_per_visit_s": (c1 - c0) / n,
+                        "first_time_cpu_per_visit_s": (c2 - c1) / n,
+                        "returning_median_s": statistics.median(v["seconds"] for v in returning),
+                        "first_time_median_s": statistics.median(v["seconds"] for v in first_time),
+                        "errors": len(errors),
+                        "loadavg_before": before,
+                        "loadavg_after": loadavg(),
+                    },
+                )
 
     async def sessions(self, browser) -> None:
         plans = [("chromium", n) for n in self.args.browser_sessions] + [("protocollo", n) for n in self.args.sessions]
@@ -580,12 +653,27 @@ class Bench:
                 other.finish()
         times = [v["seconds"] for v in visits]
         errors = [v["error"] for v in visits if v["error"]]
-        self.record("sessions", {
-            "tree": label, "client": client, "sessions": n, "load": load or "none", "run": run, **summary(times),
-            "wall_s": wall, "errors": len(errors), "error_samples": sorted(set(errors))[:3],
-            "server_cpu_s": cpu, "server_cpu_per_visit_s": cpu / n, "browser_cpu_s": bcpu, "load_state": load_state,
-            "loadavg_before": before, "loadavg_after": loadavg(), **mem,
-        })  # fmt: skip
+        self.record(
+            "sessions",
+            {
+                "tree": label,
+                "client": client,
+                "sessions": n,
+                "load": load or "none",
+                "run": run,
+                **summary(times),
+                "wall_s": wall,
+                "errors": len(errors),
+                "error_samples": sorted(set(errors))[:3],
+                "server_cpu_s": cpu,
+                "server_cpu_per_visit_s": cpu / n,
+                "browser_cpu_s": bcpu,
+                "load_state": load_state,
+                "loadavg_before": before,
+                "loadavg_after": loadavg(),
+                **mem,
+            },
+        )
 
 
 # --- the report -------------------------------------------------------------------------------------
@@ -612,8 +700,9 @@ def summarise(results: dict) -> dict:
     out: dict = {"goals": []}
 
     def rows(step: str, tree: str = "nostro", **match) -> list[dict]:
-        return [r for r in results.get(step, []) if r.get("tree") == tree
-                and all(r.get(k) == v for k, v in match.items())]  # fmt: skip
+        return [
+            r for r in results.get(step, []) if r.get("tree") == tree and all(r.get(k) == v for k, v in match.items())
+        ]
 
     def goal(what: str, threshold: str, value, met) -> None:
         out["goals"].append({"goal": what, "threshold": threshold, "value": value, "met": met})
@@ -621,41 +710,58 @@ def summarise(results: dict) -> dict:
     cold = rows("cold")
     if cold:
         m = _median_range([r["first_page_s"] for r in cold if not r["error"]])
-        goal("prima pagina nel browser dopo `streamlit run` (demo), dalla richiesta al disegno",
-             f"< {_it(GOALS['first_page_s'], 0)} s", m,
-             None if m is None else m[0] < GOALS["first_page_s"])  # fmt: skip
+        goal(
+            "prima pagina nel browser dopo `streamlit run` (demo), dalla richiesta al disegno",
+            f"< {_it(GOALS['first_page_s'], 0)} s",
+            m,
+            None if m is None else m[0] < GOALS["first_page_s"],
+        )
     lock = rows("lock")
     if lock:
         ratios = [r["locked_median_s"] / r["free_median_s"] for r in lock]
         m = _median_range(ratios)
-        goal("pagina mentre un altro processo tiene il lucchetto di scrittura, ÷ senza lucchetto",
-             f"≤ {_it(GOALS['lock_ratio'], 1)}× (non più lenta, a meno del rumore)", m,
-             m[0] <= GOALS["lock_ratio"])  # fmt: skip
+        goal(
+            "pagina mentre un altro processo tiene il lucchetto di scrittura, ÷ senza lucchetto",
+            f"≤ {_it(GOALS['lock_ratio'], 1)}× (non più lenta, a meno del rumore)",
+            m,
+            m[0] <= GOALS["lock_ratio"],
+        )
     cpu = rows("cpu")
     if cpu:
-        labels = (("returning_cpu_per_visit_s", "browser che ha già visitato il cruscotto"),
-                  ("first_time_cpu_per_visit_s", "browser alla prima visita (~125 file statici)"))  # fmt: skip
+        labels = (
+            ("returning_cpu_per_visit_s", "browser che ha già visitato il cruscotto"),
+            ("first_time_cpu_per_visit_s", "browser alla prima visita (~125 file statici)"),
+        )
         for key, label in labels:
             m = _median_range([r[key] for r in cpu])
-            goal(f"CPU del server per visita della Panoramica, {label}", f"≤ {_it(GOALS['cpu_per_visit_s'], 1)} s", m,
-                 m[0] <= GOALS["cpu_per_visit_s"])  # fmt: skip
+            goal(
+                f"CPU del server per visita della Panoramica, {label}",
+                f"≤ {_it(GOALS['cpu_per_visit_s'], 1)} s",
+                m,
+                m[0] <= GOALS["cpu_per_visit_s"],
+            )
     for client in ("protocollo", "chromium"):
         big = rows("sessions", client=client, sessions=GOALS["sessions"], load="none")
         if big:
             m = _median_range([r["p95"] for r in big])
             errors = sum(r["errors"] for r in big)
             who = "client di protocollo (file statici + websocket)" if client == "protocollo" else "Chromium"
-            goal(f"{GOALS['sessions']} sessioni insieme sulla Panoramica, p95 ({who})",
-                 f"< {_it(GOALS['sessions_p95_s'], 0)} s, nessun errore", m,
-                 m[0] < GOALS["sessions_p95_s"] and errors == 0)  # fmt: skip
+            goal(
+                f"{GOALS['sessions']} sessioni insieme sulla Panoramica, p95 ({who})",
+                f"< {_it(GOALS['sessions_p95_s'], 0)} s, nessun errore",
+                m,
+                m[0] < GOALS["sessions_p95_s"] and errors == 0,
+            )
     return out
 
 
 def markdown(results: dict) -> str:
     """The serving section of the benchmark report (Italian), from the raw rows."""
     s = summarise(results)
-    trees = sorted({r["tree"] for step in ("cold", "lock", "cpu", "sessions") for r in results.get(step, [])},
-                   key=lambda t: t != "nostro")  # fmt: skip
+    trees = sorted(
+        {r["tree"] for step in ("cold", "lock", "cpu", "sessions") for r in results.get(step, [])},
+        key=lambda t: t != "nostro",
+    )
     name = {"nostro": "questa versione", "base": "versione di confronto (--baseline)"}
     page = results.get("page", {})
     lines = [
@@ -672,27 +778,37 @@ def markdown(results: dict) -> str:
     ]
     if results.get("cold"):
         lines += ["| avvio a freddo | " + " | ".join(name[t] for t in trees) + " |", "|---|" + "---|" * len(trees)]
-        for key, label in (("server_start_s", "avvio del server (fino a /_stcore/health)"),
-                           ("first_page_s", "**prima pagina**, dalla richiesta al disegno"),
-                           ("second_page_s", "seconda pagina (nuova sessione)"),
-                           ("server_cpu_until_first_page_s", "CPU del server fino alla prima pagina")):  # fmt: skip
+        for key, label in (
+            ("server_start_s", "avvio del server (fino a /_stcore/health)"),
+            ("first_page_s", "**prima pagina**, dalla richiesta al disegno"),
+            ("second_page_s", "seconda pagina (nuova sessione)"),
+            ("server_cpu_until_first_page_s", "CPU del server fino alla prima pagina"),
+        ):
             cells = [_mr([r[key] for r in results["cold"] if r["tree"] == t]) for t in trees]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
     if results.get("lock"):
-        lines += ["| un utente, pagine in fila | " + " | ".join(name[t] for t in trees) + " |",
-                  "|---|" + "---|" * len(trees)]  # fmt: skip
-        labels = (("free_median_s", "senza altri processi sul file"),
-                  ("locked_median_s", "mentre un altro processo tiene il lucchetto di scrittura"))  # fmt: skip
+        lines += [
+            "| un utente, pagine in fila | " + " | ".join(name[t] for t in trees) + " |",
+            "|---|" + "---|" * len(trees),
+        ]
+        labels = (
+            ("free_median_s", "senza altri processi sul file"),
+            ("locked_median_s", "mentre un altro processo tiene il lucchetto di scrittura"),
+        )
         for key, label in labels:
             cells = [_mr([r[key] for r in results["lock"] if r["tree"] == t]) for t in trees]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
     if results.get("cpu"):
-        lines += ["| CPU del server per visita | " + " | ".join(name[t] for t in trees) + " |",
-                  "|---|" + "---|" * len(trees)]  # fmt: skip
-        for key, label in (("returning_cpu_per_visit_s", "browser che ha già visitato (file statici in cache)"),
-                           ("first_time_cpu_per_visit_s", "browser alla prima visita")):  # fmt: skip
+        lines += [
+            "| CPU del server per visita | " + " | ".join(name[t] for t in trees) + " |",
+            "|---|" + "---|" * len(trees),
+        ]
+        for key, label in (
+            ("returning_cpu_per_visit_s", "browser che ha già visitato (file statici in cache)"),
+            ("first_time_cpu_per_visit_s", "browser alla prima visita"),
+        ):
             cells = [_mr([r[key] for r in results["cpu"] if r["tree"] == t], 3) for t in trees]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -709,8 +825,11 @@ def markdown(results: dict) -> str:
                 keys.append(k)
         load_name = {"none": "niente", "lock": "lucchetto", "file": "caricamento"}
         for client, n, load, tree in keys:
-            rs = [r for r in results["sessions"]
-                  if (r["client"], r["sessions"], r["load"], r["tree"]) == (client, n, load, tree)]  # fmt: skip
+            rs = [
+                r
+                for r in results["sessions"]
+                if (r["client"], r["sessions"], r["load"], r["tree"]) == (client, n, load, tree)
+            ]
             bcpu = [r["browser_cpu_s"] / n for r in rs if r.get("browser_cpu_s") is not None]
             peak = max((r.get("peak_rss_bytes") or 0) for r in rs) / 1024**2
             lines.append(
@@ -719,7 +838,7 @@ def markdown(results: dict) -> str:
                 f"{_mr([r['server_cpu_per_visit_s'] for r in rs], 3)} | "
                 f"{_mr(bcpu, 2) + ' per sessione' if bcpu else '—'} | {_it(peak, 0)} MiB | "
                 f"{rs[-1]['loadavg_before'].split(',')[0]} |"
-            )  # fmt: skip
+            )
         lines.append("")
     if s["goals"]:
         lines += ["| obiettivo | soglia | misurato (questa versione) | raggiunto |", "|---|---|---|---|"]
@@ -780,7 +899,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="pacchetti nascosti alla versione di confronto (installati con questa versione)",
     )
     p.add_argument("--out", type=Path, default=REPO_ROOT / "artifacts" / "benchmarks")
-    return p  # fmt: skip
+    return p
 
 
 def _ints(text: str) -> list[int]:
@@ -803,10 +922,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Errore: {args.baseline} non contiene app.py.", file=sys.stderr)
         return 2
     results: dict = {
-        "started_at": datetime.now().isoformat(timespec="seconds"), "loadavg_start": loadavg(),
-        "nproc": os.cpu_count(), "command": " ".join(["python -m benchmarks.serving", *(argv or sys.argv[1:])]),
+        "started_at": datetime.now().isoformat(timespec="seconds"),
+        "loadavg_start": loadavg(),
+        "nproc": os.cpu_count(),
+        "command": " ".join(["python -m benchmarks.serving", *(argv or sys.argv[1:])]),
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-    }  # fmt: skip
+    }
     with tempfile.TemporaryDirectory(prefix="pdz_serving_") as tmp:
         asyncio.run(run(args, Path(tmp), results))
     md, js = write(results, args.out)

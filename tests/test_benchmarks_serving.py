@@ -18,9 +18,19 @@ def test_percentiles_are_nearest_rank():
 
 
 def _session(p95: float, errors: int = 0, tree: str = "nostro") -> dict:
-    return {"tree": tree, "client": "protocollo", "sessions": 48, "load": "none", "p50": p95 / 2, "p95": p95,
-            "errors": errors, "server_cpu_per_visit_s": 0.06, "browser_cpu_s": None, "peak_rss_bytes": 400 * 1024**2,
-            "loadavg_before": "1.00, 1.00, 1.00"}  # fmt: skip
+    return {
+        "tree": tree,
+        "client": "protocollo",
+        "sessions": 48,
+        "load": "none",
+        "p50": p95 / 2,
+        "p95": p95,
+        "errors": errors,
+        "server_cpu_per_visit_s": 0.06,
+        "browser_cpu_s": None,
+        "peak_rss_bytes": 400 * 1024**2,
+        "loadavg_before": "1.00, 1.00, 1.00",
+    }
 
 
 RESULTS = {
@@ -35,7 +45,7 @@ RESULTS = {
             "server_cpu_until_first_page_s": 2.0,
         }
         for x in (1.5, 2.5, 1.8)
-    ],  # fmt: skip
+    ],
     "lock": [
         {"tree": "nostro", "free_median_s": 1.0, "locked_median_s": 1.05},
         {"tree": "nostro", "free_median_s": 2.0, "locked_median_s": 2.4},
@@ -45,7 +55,7 @@ RESULTS = {
     "cpu": [
         {"tree": "nostro", "returning_cpu_per_visit_s": r, "first_time_cpu_per_visit_s": f}
         for r, f in ((0.08, 0.30), (0.12, 0.25), (0.09, 0.28))
-    ],  # fmt: skip
+    ],
     "sessions": [_session(2.0), _session(2.5), _session(3.5)],
 }
 

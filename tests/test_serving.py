@@ -161,8 +161,9 @@ def test_the_office_sees_the_rejected_rows_of_its_upload_in_the_same_run(site, t
     users.add_user("ufficio", "ufficio_di_piano", password="una-password-di-prova", path=site.parent / "users.toml")
     with warehouse.writer(site) as con:  # a warehouse for real data: the demo one refuses every upload
         warehouse.set_meta(con, "demo", "false")
-    upload = write_csv(tmp_path / "da_caricare.csv", PRESTAZIONI_HEADER,
-                       [prestazione("SV1"), prestazione("SV2", comune="Atlantide")])  # fmt: skip
+    upload = write_csv(
+        tmp_path / "da_caricare.csv", PRESTAZIONI_HEADER, [prestazione("SV1"), prestazione("SV2", comune="Atlantide")]
+    )
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
     now = time.time()
     at.session_state[access.SESSION_KEY] = {"utente": "ufficio", "fonte": "locale", "dal": now, "ultimo": now}
@@ -208,7 +209,12 @@ def test_a_figure_is_built_once_per_data_version_and_audience_and_never_crosses_
         figures.cached(office, ("prova", 2), build, "ufficio v1, altra figura"),
     ]
     assert [f.layout.title.text for f in shown] == [
-        "ufficio v1", "ufficio v1", "pubblico v1", "regione v1", "ufficio v2", "ufficio v1, altra figura",
-    ]  # fmt: skip
+        "ufficio v1",
+        "ufficio v1",
+        "pubblico v1",
+        "regione v1",
+        "ufficio v2",
+        "ufficio v1, altra figura",
+    ]
     assert built == ["ufficio v1", "pubblico v1", "regione v1", "ufficio v2", "ufficio v1, altra figura"]
     assert shown[0] is not shown[1]  # each run gets its own figure object: a page may change it freely

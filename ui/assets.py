@@ -50,8 +50,11 @@ class FrontendAssets:
             kind = mimetypes.guess_type(file.name)[0] or "text/plain"  # as Starlette's FileResponse
             if kind.startswith("text/"):
                 kind += "; charset=utf-8"
-            headers = [(b"content-type", kind.encode()), (b"content-length", str(len(body)).encode()),
-                       (b"cache-control", CACHE_CONTROL)]  # fmt: skip
+            headers = [
+                (b"content-type", kind.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", CACHE_CONTROL),
+            ]
             hit = self.loaded[path] = (body, headers)
         return hit
 
