@@ -117,12 +117,16 @@ def test_evaluate_json_fields_and_values(db: Path) -> None:
     assert sad["unita"] == "per 100 residenti 65+"
 
 
-def test_evaluate_public_refuses_with_the_reason(run, db: Path) -> None:
+def test_evaluate_public_uses_the_published_sub_ambito_values(run, db: Path) -> None:
+    """Small comuni are hidden in the public table: the estimate is made on the published sub-ambito
+    values instead, and for a rate per residents with steady denominators it is the office's 1.9375."""
     done = run(db, "evaluate", "--public", "--indicator", SAD)
     assert done.returncode == 0, done.stderr
     (sad,) = json.loads(done.stdout)
-    assert sad["effetto"] is None and sad["ic_basso"] is None and sad["p_value"] is None
-    assert any("nascosti per il segreto statistico" in a for a in sad["avvertenze"])
+    assert sad["effetto"] == pytest.approx(1.9375) and sad["p_value"] == pytest.approx(1 / 15)
+    assert sad["metodo"].startswith("Differenza nelle differenze per sub-ambito (vista pubblica")
+    assert any(a.startswith("Vista pubblica:") and "segreto statistico" in a for a in sad["avvertenze"])
+    assert (sad["n_comuni_pilota"], sad["n_comuni_altri"]) == (4, 8)
 
 
 def test_evaluate_csv_to_file(run, db: Path, tmp_path: Path) -> None:
