@@ -266,12 +266,13 @@ def _reorganisation_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
         row += 1
 
     row += 1
-    ws.write_string(row, 0, "Sub-ambiti pilota e altri: differenza nelle differenze per comune", f.title)
+    # by comune, or in the public view by sub-ambito when comune values are hidden: «Metodo» says which
+    ws.write_string(row, 0, "Sub-ambiti pilota e altri: differenza nelle differenze", f.title)
     row += 1
     columns = [
         "Indicatore",
         "Codice indicatore",
-        "Unità di misura",
+        "Unità dell'effetto",
         "Effetto stimato",
         "Intervallo: da",
         "Intervallo: a",
@@ -284,6 +285,7 @@ def _reorganisation_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
         "Altri comuni",
         "Lettura",
         "Avvertenze",
+        "Metodo",
     ]
     ws.write_row(row, 0, columns, f.header)
     row += 1
@@ -299,7 +301,7 @@ def _reorganisation_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
             [
                 e.nome,
                 e.id,
-                e.unita,
+                fmt.difference_unit(e.unita),  # an effect is a difference: percentage points for a %
                 r["effetto"],
                 r["ic_basso"],
                 r["ic_alto"],
@@ -312,6 +314,7 @@ def _reorganisation_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
                 r["n_comuni_altri"],
                 reorganisation.verdict(r, e.direzione),
                 " ".join(r["avvertenze"]),
+                r["metodo"],
             ],
             f,
             digits=1,

@@ -270,6 +270,9 @@ def test_reorganisation_sheet_holds_the_functions_numbers(workbook, demo_db: Pat
             assert cell == pytest.approx(res["effetto"])
             assert ws.cell(r, header["p-value"]).value == pytest.approx(res["p_value"])
         assert ws.cell(r, header["p minimo possibile"]).value == pytest.approx(1 / 15)
+        assert ws.cell(r, header["Metodo"]).value == res["metodo"]
+        unit = api.indicator(res["indicatore"]).unita
+        assert ws.cell(r, header["Unità dell'effetto"]).value == ("punti percentuali" if unit == "%" else unit)
     # proximity: the ambito then the sub-ambiti, as access_summary
     header, rows = _block(ws, "Vicinanza dei punti di accesso")
     assert [ws.cell(r, header["Residenti"]).value for r in rows] == summary["residenti"].to_list()
