@@ -356,6 +356,11 @@ def _unit(table: pl.DataFrame, indicatore: str) -> str | None:
     return u[0] if len(u) else None
 
 
+def by_sub_ambito(result: dict) -> bool:
+    """Whether a result was estimated on the published sub-ambito values (public view, comune values hidden)."""
+    return str(result.get("metodo") or "").startswith(METHOD_SUB_AMBITO.split("(", 1)[0])
+
+
 def _empty_result(indicatore: str, design: PilotDesign | None) -> dict:
     return {
         "indicatore": indicatore,

@@ -665,8 +665,15 @@ def report_section(
     if missing:
         pilot_notes.append(
             f"Per {missing} indicatori su {overview.height} la stima non si può fare o non si può pubblicare (per "
-            "esempio perché il valore di qualche comune è nascosto dal segreto statistico, o manca un anno completo "
-            "dopo l'avvio): l'Ufficio di Piano la vede nel cruscotto, con il motivo."
+            "esempio perché qualche valore è nascosto dal segreto statistico, o manca un anno completo dopo "
+            "l'avvio): l'Ufficio di Piano la vede nel cruscotto, con il motivo."
+        )
+    by_sub = sum(1 for r in results if r["effetto"] is not None and evaluation.by_sub_ambito(r))
+    if by_sub:
+        pilot_notes.append(
+            f"Per {by_sub} indicatori i valori di alcuni comuni piccoli sono nascosti dal segreto statistico: la stima "
+            "usa allora i valori dei sub-ambiti già pubblicati, ogni sub-ambito pesato con il suo denominatore "
+            "(stessa domanda, stesso test; per i tassi sui residenti lo stesso risultato)."
         )
     pilot_notes.append(
         "Metodo: differenza nelle differenze per comune (variazione media dopo − prima nei comuni pilota meno quella "

@@ -296,6 +296,7 @@ def test_public_view_estimates_on_the_published_sub_ambito_values() -> None:
     assert r["p_value"] == pytest.approx(1 / 15) and r["n_assegnazioni"] == 15
     assert (r["n_comuni_pilota"], r["n_comuni_altri"]) == (3, 5)  # the comuni of the sub-ambiti used
     assert r["metodo"].startswith("Differenza nelle differenze per sub-ambito (vista pubblica")
+    assert ev.by_sub_ambito(r) and not ev.by_sub_ambito(ev.evaluate_indicator(table(), sub_ambiti(), IND))
     assert any(a.startswith("Vista pubblica: 2 valori comunali") for a in r["avvertenze"])
     # the chart's group lines: the same sub-ambito values averaged (2024: pilots (400·10,5 + 200·8)/600 = 29/3)
     trend = ev.pilot_trends(public, sub_ambiti(), IND)
