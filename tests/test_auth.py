@@ -21,7 +21,8 @@ from etl import audit
 from indicators import api, views
 from tests.conftest import demo_warehouse_env, open_page, wait_for_published
 from ui import access as auth
-from ui import menu
+from ui import menu, session_cookie
+from ui.session_cookie import COOKIE_PENDING
 
 TIMEOUT = 90
 PASSWORD = "una-password-di-prova"
@@ -516,7 +517,7 @@ def test_wrong_passwords_slow_the_guesser_but_the_real_user_gets_in(site, monkey
 
 def _reload(monkeypatch, token: str | None, **query) -> AppTest:
     """A new browser session of the same browser: it sends the cookie (`st.context.cookies`)."""
-    monkeypatch.setattr(auth, "_cookie_token", lambda: token)
+    monkeypatch.setattr(session_cookie, "cookie_token", lambda: token)
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
     for k, v in query.items():
         at.query_params[k] = v
@@ -527,7 +528,7 @@ def test_a_reload_or_a_shared_link_resumes_the_session_until_logout(site, monkey
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
     _login(at, "sindaco.crema", PASSWORD)
     token = at.session_state[auth.SESSION_KEY]["token"]
-    assert at.session_state[auth.COOKIE_PENDING][0] == token  # the browser is asked to keep it
+    assert at.session_state[COOKIE_PENDING][0] == token  # the browser is asked to keep it
     assert PASSWORD not in token and "sindaco" not in token
     shared = _reload(monkeypatch, token, anno="2024", sub_ambito="SA1 · Crema")  # labels, as in the URL
     assert not shared.exception and len(shared.text_input) == 0  # no password asked
@@ -535,7 +536,7 @@ def test_a_reload_or_a_shared_link_resumes_the_session_until_logout(site, monkey
     assert shared.selectbox(key="sub_ambito").value == "SA1"
     assert "Accesso: Sindaco di Crema" in texts(shared)
     at.button(key="logout").click().run()  # logout in the first tab closes the session on the server
-    assert at.session_state[auth.COOKIE_PENDING][0] is None  # and asks the browser to forget the cookie
+    assert at.session_state[COOKIE_PENDING][0] is None  # and asks the browser to forget the cookie
     again = _reload(monkeypatch, token)
     assert [t.label for t in again.text_input] == ["Nome utente", "Password"] and len(again.metric) == 0
     shared.run()  # the other tab, at its next click
@@ -549,7 +550,7 @@ def test_a_cookie_with_a_forged_signature_or_an_idle_session_opens_nothing(site,
     forged = SessionRegistry(b"z" * 32).open("ufficio", "locale")  # the right shape, another key
     at = _reload(monkeypatch, forged)
     assert [t.label for t in at.text_input] == ["Nome utente", "Password"] and len(at.metric) == 0
-    assert at.session_state[auth.COOKIE_PENDING][0] is None
+    assert at.session_state[COOKIE_PENDING][0] is None
     log = audit.entries(site, azioni=["sessione_rifiutata"])
     assert log.height >= 1 and log["dettaglio"][0] == "firma non valida"
     # an idle session (timeout injected: 8 seconds) is refused on the next reload, with the reason

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.users import ROLES, Access, ambito_comuni
 from ui import access as auth
-from ui import router
+from ui import login_screens, router
 from ui.legacy import run_through_router, shared_widgets
 from ui.session import connection
 
@@ -25,12 +25,12 @@ def current_access() -> Access:
     _, con = connection()
     result = auth.current_access(auth.is_demo_warehouse(con))
     if not isinstance(result, Access):
-        auth.gate_screen(result)
+        login_screens.gate_screen(result)
         st.stop()
     # Drawn by the page, not by the router before `st.navigation`: a widget's id includes the
     # script hash it is drawn under, which is the page's in every kind of run.
     with shared_widgets():
-        auth.sidebar_identity(result, ambito_comuni().get(result.comune) if result.comune else None)
+        login_screens.sidebar_identity(result, ambito_comuni().get(result.comune) if result.comune else None)
     return result
 
 

@@ -16,7 +16,7 @@ from core import settings
 from core.settings import REPO_ROOT
 from core.users import Access
 from ui import access as auth
-from ui import menu
+from ui import login_screens, menu, session_cookie
 from ui.legacy import leave_legacy_multipage_mode
 from ui.session import connection, db_path, ensure_warehouse, is_published, snapshot_notice
 
@@ -60,7 +60,7 @@ def gate_pages(gate: auth.Gate) -> list[st.Page]:
     """The gate screen under every URL path of the dashboard (the URL survives the login)."""
 
     def show() -> None:
-        auth.gate_screen(gate)
+        login_screens.gate_screen(gate)
 
     return _everywhere(show, "Accesso", ":material/lock:")
 
@@ -92,7 +92,7 @@ def run() -> None:
     if notice:  # the file went missing or is damaged: the last good copy is served, and said so
         st.warning(notice, icon=":material/database_off:")
     current = auth.current_access(auth.is_demo_warehouse(con))
-    auth.sync_cookie()  # a login or a logout of this session: the browser's session cookie
+    session_cookie.sync_cookie()  # a login or a logout of this session: the browser's session cookie
     if isinstance(current, Access):
         with st.sidebar:
             info = settings.ambito_info()
