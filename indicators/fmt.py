@@ -65,16 +65,6 @@ def with_unit(value: float | None, unita: str, suppressed: bool = False) -> str:
     return f"{number(value, decimals)} {unita}".strip()
 
 
-def difference_with_unit(value: float | None, unita: str) -> str:
-    """A signed difference between two values, with its unit: a difference of percentages in percentage
-    points («+17,5 punti percentuali»; «+17,5%» would read as a relative change)."""
-    if value is None:
-        return "–"
-    sign = "+" if value > 0 else ("−" if value < 0 else "")
-    text = number(abs(value), decimals_for(unita, abs(value)))
-    return f"{sign}{text} {difference_unit(unita)}".strip()
-
-
 def difference_unit(unita: str) -> str:
     """The unit of a difference: percentage points for a percentage, else the unit itself."""
     return "punti percentuali" if unita.strip() == "%" else unita

@@ -217,12 +217,40 @@ def reading(row: dict, year: int) -> str:
     return text + "."
 
 
+def _bare(value: float | None, unita: str, hidden: bool = False) -> str:
+    """A value without its unit (the unit is in the indicator's cell: the table fits at 768 px); a
+    percentage keeps its %."""
+    from indicators import fmt
+
+    if hidden:
+        return fmt.SUPPRESSED
+    if value is None:
+        return "–"
+    return fmt.number(value, fmt.decimals_for(unita, value)) + ("%" if unita.strip() == "%" else "")
+
+
+def _bare_difference(value: float | None, unita: str) -> str:
+    """A signed difference without its unit; of a percentage, in points («+17,5 punti»)."""
+    from indicators import fmt
+
+    if value is None:
+        return "–"
+    sign = "+" if value > 0 else ("−" if value < 0 else "")
+    return f"{sign}{fmt.number(abs(value), fmt.decimals_for(unita, abs(value)))}" + (
+        " punti" if unita.strip() == "%" else ""
+    )
+
+
+def _unit_suffix(unita: str) -> str:
+    """« (per 1.000 residenti)» after an indicator's name; nothing for a percentage (its values say %)."""
+    return "" if unita.strip() in ("%", "") else f" ({unita})"
+
+
 def overview_display(ov: pl.DataFrame, year: int, show_reference: bool | None = None) -> pl.DataFrame:
     """The overview as Italian text columns, for screens and reports. `show_reference`: a column
     saying whose plan each status uses (default: when the rows use more than one; else the
-    caption says it once)."""
-    from indicators import fmt
-
+    caption says it once). The unit once, in the indicator's cell; the numbers without it, so that
+    the table fits at 768 px."""
     rows = []
     borrowed = mixed_references(ov) if show_reference is None else show_reference
     for r in ov.iter_rows(named=True):
@@ -233,11 +261,11 @@ def overview_display(ov: pl.DataFrame, year: int, show_reference: bool | None = 
         rows.append(
             row
             | {
-                "Indicatore": r["nome"],
-                f"Valore {year}": fmt.with_unit(r.get("valore"), unita, bool(r.get("soppresso"))),
-                f"Variazione sul {year - 1}": fmt.difference_with_unit(r.get("variazione"), unita),
-                "Obiettivo 2027": fmt.with_unit(r.get("target_2027"), unita),
-                "Proiezione 2027": fmt.with_unit(r.get("proiezione_2027"), unita, bool(r.get("soppresso"))),
+                "Indicatore": f"{r['nome']}{_unit_suffix(unita)}",
+                f"Valore {year}": _bare(r.get("valore"), unita, bool(r.get("soppresso"))),
+                f"Variazione sul {year - 1}": _bare_difference(r.get("variazione"), unita),
+                "Obiettivo 2027": _bare(r.get("target_2027"), unita),
+                "Proiezione 2027": _bare(r.get("proiezione_2027"), unita, bool(r.get("soppresso"))),
             }
         )
     return pl.DataFrame(rows) if rows else pl.DataFrame()
@@ -353,15 +381,7 @@ def comune_overview_display(
     """The mayor's table as Italian text: status (and its reference when they differ across rows),
     the indicator with its unit, the comune's value, the target, its sub-ambito and the ambito, and
     its positions. Numbers without the unit (it is in the indicator's cell) so the table fits."""
-    from indicators import fmt
-
-    def num(v: float | None, unita: str, hidden: bool) -> str:
-        if hidden:
-            return fmt.SUPPRESSED
-        if v is None:
-            return "–"
-        return fmt.number(v, fmt.decimals_for(unita, v)) + ("%" if unita.strip() == "%" else "")
-
+    num = _bare
     show_reference = mixed_references(rows) if show_reference is None else show_reference
     out = []
     for r in rows.iter_rows(named=True):
@@ -369,11 +389,10 @@ def comune_overview_display(
         row = {"Stato": status_text(r)}
         if show_reference:
             row["Rispetto a"] = "–" if r.get("soppresso") else REFERENCE_SHORT.get(r.get("riferimento") or "", "–")
-        unit_text = "" if unita.strip() == "%" else f" ({unita})"
         out.append(
             row
             | {
-                "Indicatore": f"{r['nome']}{unit_text}",
+                "Indicatore": f"{r['nome']}{_unit_suffix(unita)}",
                 f"{comune_name} {year}": num(r.get("valore"), unita, bool(r.get("soppresso"))),
                 "Obiettivo 2027": num(r.get("target_2027"), unita, False),
                 "Sub-ambito": num(r.get("valore_sub_ambito"), unita, bool(r.get("soppresso_sub_ambito"))),
