@@ -97,8 +97,9 @@ def pilot_tab(f: Frame, entries: dict, results: list[dict], sub: pl.DataFrame, n
                 rio.pilot_overview_display(rio.pilot_overview(results, entries)), hide_index=True, width="stretch"
             )
             st.caption(
-                "Metodo: differenza nelle differenze per comune, ogni comune pesato con il suo denominatore; p-value e "
-                "intervallo per randomizzazione su tutte le scelte possibili dei sub-ambiti pilota."
+                "Metodo: differenza nelle differenze per comune, ogni comune pesato con il suo denominatore (nella "
+                "vista pubblica, dove valori comunali sono nascosti, per sub-ambito: lo dicono le avvertenze); "
+                "p-value e intervallo per randomizzazione su tutte le scelte possibili dei sub-ambiti pilota."
             )
     return chosen
 
