@@ -123,8 +123,6 @@ def _context(con: duckdb.DuckDBPyConnection) -> Context:
     return Context(
         comune_codes=set(),
         comune_keys={},
-        italy_codes=set(),
-        italy_keys=set(),
         interventi=dict(con.execute("SELECT intervento, area FROM interventi").fetchall()),
         sub_ambiti=set(),
         indicatori=None,

@@ -20,8 +20,10 @@ committed batch by batch so DuckDB can spill them to disk under
 (Inserts into a table inside an open DuckDB transaction stay in memory
 until the commit, whatever the memory limit: about 55 MB more for every
 250,000-row batch, 3.8 GiB for 5 million rows.) The next batch is
-read and validated in a thread while the current one is pseudonymised and
-staged (Polars releases the GIL).
+read and validated in a thread while the current one is staged, its persons'
+and households' codes turned into pseudonyms by the staging statement itself
+(`cf.pseudonym_sql`: no code reaches a table). ISTAT's list of every Italian
+comune is read only when a row names a comune outside the ambito.
 
 Before anything is read: the demo warehouse takes no load but its builder's (`_check_demo`), and
 the pseudonymisation key must be the one whose fingerprint the warehouse keeps (`warehouse_key`).
@@ -396,18 +398,11 @@ def _new_batch_id(started: datetime) -> str:
 
 
 def build_context(con: duckdb.DuckDBPyConnection, indicator_ids: Iterable[str] | None = None) -> Context:
-    from core import territory
-
     comuni = con.execute("SELECT comune, chiave FROM comuni").fetchall()
-    italy = territory.italy_municipalities()
-    from core.normalize import comune_key
-
     anno_baseline, anni_piano = settings.plan_years()
     return Context(
         comune_codes={c for c, _ in comuni},
         comune_keys={k: c for c, k in comuni},
-        italy_codes=set(italy["comune"].to_list()),
-        italy_keys={comune_key(n) for n in italy["nome"].to_list()},
         interventi=dict(con.execute("SELECT intervento, area FROM interventi").fetchall()),
         # only mappings to an intervento still in the catalogue (a row with another code waits)
         codifiche={
@@ -422,7 +417,17 @@ def build_context(con: duckdb.DuckDBPyConnection, indicator_ids: Iterable[str] |
         anni_piano=anni_piano,
         reference_year=date.today().year,
         sedi={r[0] for r in con.execute("SELECT id_sede FROM sedi").fetchall()},
+        italy_reference=_italy_reference,
     )
+
+
+def _italy_reference() -> tuple[set[str], set[str]]:
+    """ISTAT codes and name keys of every Italian comune (`Context.italy`)."""
+    from core import territory
+    from core.normalize import comune_key
+
+    italy = territory.italy_municipalities()
+    return set(italy["comune"].to_list()), {comune_key(n) for n in italy["nome"].to_list()}
 
 
 def _load_in_transaction(
@@ -444,7 +449,6 @@ def _load_in_transaction(
     staged = [*stored, *STAGED_EXTRA.get(spec.name, [])]
     expected = _expected_rows(source)
     bar = _progress_bar(expected, source.path.name)
-    columns = ", ".join([*staged, "batch_id"])
     con.execute(f"SET memory_limit = '{STAGING_MEMORY_LIMIT}'")
     try:
         # Staging: temporary tables of this connection, outside the transaction (see the module docstring).
@@ -454,12 +458,7 @@ def _load_in_transaction(
         with closing(_read_ahead(_validated_batches(source, spec, mapping, ctx))) as batches:
             for batch, good, errors in batches:
                 rows_read += batch.height
-                if spec.name in ("prestazioni", "accessi"):
-                    good = _pseudonymise(good, key)
-                good = good.with_columns(pl.lit(result.batch_id).alias("batch_id"))
-                con.register("_good", good.select([*staged, "batch_id", ROW]))
-                con.execute(f"INSERT INTO _staging ({columns}, _riga) SELECT {columns}, _riga FROM _good")
-                con.unregister("_good")
+                _stage(con, spec.name, good, staged, result.batch_id, key)
                 if errors.height:
                     _store_errors(con, spec, batch, errors, result)
                 if progress:
@@ -601,21 +600,32 @@ def _db_file(con: duckdb.DuckDBPyConnection) -> Path:
     return Path(path)
 
 
-def _pseudonymise(good: pl.DataFrame, key: bytes) -> pl.DataFrame:
-    """Replace codice fiscale and id_nucleo with HMAC pseudonyms (hashing each distinct value once).
+# Where a staged column comes from when it is not a validated column of the same name: the pseudonyms are
+# computed from the codes in the statement that stages the batch (`cf.pseudonym_sql`), so no code is stored.
+_PSEUDONYMISED = {
+    "persona_id": cf.pseudonym_sql('"codice_fiscale"', "persona"),
+    "nucleo_id": cf.pseudonym_sql('"id_nucleo"', "nucleo"),
+    "comune": '"comune_residenza"',
+}
 
-    The same person has the same pseudonym in prestazioni and accessi (same key and namespace)."""
-    out = good
-    for source, target, namespace in (
-        ("codice_fiscale", "persona_id", "persona"),
-        ("id_nucleo", "nucleo_id", "nucleo"),
-    ):
-        if source not in out.columns:  # accessi: no household
-            continue
-        uniques = out.select(pl.col(source).unique().drop_nulls())
-        hashed = uniques.with_columns(cf.pseudonym_expr(pl.col(source), key, namespace).alias(target))
-        out = out.join(hashed, on=source, how="left").drop(source)
-    return out.rename({"comune_residenza": "comune"})
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, table: str, good: pl.DataFrame, staged: list[str], batch_id: str, key: bytes
+) -> None:
+    """Insert a batch's validated rows into `_staging`: persons and households of records and contacts
+    as HMAC pseudonyms (same key and namespace in both tables: one person, one pseudonym)."""
+    people = table in ("prestazioni", "accessi")
+    values = [_PSEUDONYMISED[c] if people and c in _PSEUDONYMISED else f'"{c}"' for c in staged]
+    columns = ", ".join(f'"{c}"' for c in staged)
+    con.register("_good", good)
+    try:
+        con.execute(
+            f"INSERT INTO _staging ({columns}, batch_id, _riga) SELECT {', '.join(values)}, $batch_id, {ROW} "
+            "FROM _good",
+            {"batch_id": batch_id, **(cf.hmac_params(key) if people else {})},
+        )
+    finally:
+        con.unregister("_good")
 
 
 def _store_errors(

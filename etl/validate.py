@@ -15,6 +15,7 @@ whose results are identical to the general parser's (`_parse_dates`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -36,15 +37,14 @@ ERROR_SCHEMA = {ROW: pl.Int64, "colonna": pl.String, "motivo": pl.String, "valor
 
 # Working columns of one batch (never returned): parsed values and codice fiscale helpers.
 _PARSED = "__parsed__"
-CF_FORMAT_OK, CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO = (
-    "__cf_format_ok",
+CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO = (
     "__cf_check_ok",
     "__cf_date_ok",
     "__cf_sesso",
     "__cf_anno",
 )
 ID_KIND, PROVISIONAL_OK = "__id_kind", "__id_provisional_ok"  # which identifier (etl/identifiers.py), its check
-_CF_HELPERS = (CF_FORMAT_OK, CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO, ID_KIND, PROVISIONAL_OK)
+_CF_HELPERS = (CF_CHECK_OK, CF_DATE_OK, CF_SESSO, CF_ANNO, ID_KIND, PROVISIONAL_OK)
 
 MSG_REQUIRED = "valore obbligatorio mancante"
 MSG_CF_FORMAT = (
@@ -120,8 +120,6 @@ class Context:
 
     comune_codes: set[str]  # ISTAT codes of the ambito, 6 digits
     comune_keys: dict[str, str]  # name key -> ISTAT code, for the ambito
-    italy_codes: set[str]
-    italy_keys: set[str]
     interventi: dict[str, str]  # code -> area
     sub_ambiti: set[str]
     indicatori: set[str] | None
@@ -131,6 +129,15 @@ class Context:
     sedi: set[str] = field(default_factory=set)  # id_sede already loaded (for accessi)
     # the code mappings (`codifiche`): (sistema, codice) -> intervento of the catalogue
     codifiche: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (ISTAT codes, name keys) of every Italian comune: read by `italy()` the first time a comune outside the
+    # ambito needs telling apart from an unknown one (reading ISTAT's list costs more than a whole small load)
+    italy_reference: Callable[[], tuple[set[str], set[str]]] = field(default=lambda: (set(), set()), repr=False)
+    _italy: tuple[set[str], set[str]] | None = field(default=None, init=False, repr=False)
+
+    def italy(self) -> tuple[set[str], set[str]]:
+        if self._italy is None:
+            self._italy = self.italy_reference()
+        return self._italy
 
 
 def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -210,7 +217,7 @@ def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[
 
 def rejected_rows_json(spec: TableSpec, batch: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
     """The rejected rows as JSON text by `_riga` (each field as `_shown_value`: identifiers masked, bounded)."""
-    raw = _complete_columns(spec, batch).filter(pl.col(ROW).is_in(rows.implode()))
+    raw = _complete_columns(spec, batch.filter(pl.col(ROW).is_in(rows.implode())))
     shown = raw.select(
         pl.col(ROW), pl.struct([_shown_value(c, pl.col(c.name)).alias(c.name) for c in spec.columns]).alias("dati")
     )
@@ -234,27 +241,17 @@ def _parse_all(spec: TableSpec, raw: pl.DataFrame, parsed_exprs: list[pl.Expr], 
         if col.kind == "codice_fiscale":  # one per table at most (prestazioni)
             norm = pl.col(_parsed(col.name))
             work = work.with_columns(
-                cf.is_valid_format_expr(norm).alias(CF_FORMAT_OK),
-                cf.check_ok_expr(norm).alias(CF_CHECK_OK),
                 ids.kind_expr(norm, cf.CF_PATTERN).alias(ID_KIND),
                 ids.provisional_check_ok_expr(norm).alias(PROVISIONAL_OK),
             )
-            work = _with_birth(work, _parsed(col.name), ctx.reference_year)
+            attributes = cf.code_attributes(work[_parsed(col.name)], ctx.reference_year)
+            work = work.with_columns(
+                attributes["check_ok"].alias(CF_CHECK_OK),
+                attributes["date_ok"].alias(CF_DATE_OK),
+                attributes["sesso"].alias(CF_SESSO),
+                attributes["anno"].alias(CF_ANNO),
+            )
     return work
-
-
-def _with_birth(work: pl.DataFrame, column: str, reference_year: int) -> pl.DataFrame:
-    """Sex, year of birth and birth-date check of each code, derived once per distinct birth part.
-
-    `cf.derive_expr` reads only characters 7-11 of the code (year, month, day): it runs on the
-    distinct values of that slice, placed at the same positions, and the result is joined back.
-    """
-    key = "__cf_birth"
-    work = work.with_columns(pl.col(column).str.slice(6, 5).alias(key))
-    births = work.select(pl.col(key).unique())
-    sesso, anno, real = cf.derive_expr(pl.lit("______") + pl.col(key), reference_year)
-    births = births.with_columns(sesso.alias(CF_SESSO), anno.alias(CF_ANNO), real.alias(CF_DATE_OK))
-    return work.join(births, on=key, how="left", nulls_equal=True, maintain_order="left").drop(key)
 
 
 def _general_on(s: pl.Series, rows: pl.Series, parse, fast: pl.Series) -> pl.Series:
@@ -377,9 +374,11 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         checks.append((present & b.is_null(), col.name, MSG_BOOL))
         return b, checks
     if kind == "comune":
-        code, known_in_italy = _comune_expr(v, ctx)
-        checks.append((present & code.is_null() & known_in_italy, col.name, MSG_COMUNE_OUT))
-        checks.append((present & code.is_null() & ~known_in_italy, col.name, MSG_COMUNE_UNKNOWN))
+        code = _comune_expr(v, ctx)
+        outside = present & code.is_null()
+        known_in_italy = _known_in_italy(v, outside, ctx)
+        checks.append((outside & known_in_italy, col.name, MSG_COMUNE_OUT))
+        checks.append((outside & ~known_in_italy, col.name, MSG_COMUNE_UNKNOWN))
         return code, checks
     if kind == "codice_fiscale":
         # any accepted person identifier (etl/identifiers.py): its kind, and for a codice fiscale the check
@@ -417,7 +416,7 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
     if kind == "territorio":  # AMBITO, a sub-ambito, or a comune of the ambito (its own targets: ISTAT code)
         up = v.str.to_uppercase()
         is_group = up.is_in(["AMBITO", *sorted(ctx.sub_ambiti)])
-        comune, _ = _comune_expr(v, ctx)
+        comune = _comune_expr(v, ctx)
         checks.append((present & ~is_group & comune.is_null(), col.name, MSG_TERRITORIO))
         return pl.when(is_group).then(up).otherwise(comune), checks
     raise ValueError(f"unknown column kind {kind}")
@@ -436,17 +435,33 @@ def _scrubbed(v: pl.Expr) -> pl.Expr:
     return redact.masked_expr(v, limit=None)
 
 
-def _comune_expr(v: pl.Expr, ctx: Context) -> tuple[pl.Expr, pl.Expr]:
-    """(ISTAT code if the comune is in the ambito else null, known anywhere in Italy)."""
+def _comune_expr(v: pl.Expr, ctx: Context) -> pl.Expr:
+    """The ISTAT code if the comune (code or name) is in the ambito, else null."""
     s = v.str.strip_chars()
     is_code = s.str.contains(r"^\d{4,6}$")
     padded = s.str.zfill(6)
-    key = comune_key_expr(s)
     by_code = pl.when(is_code & padded.is_in(sorted(ctx.comune_codes))).then(padded)
-    by_name = key.replace_strict(ctx.comune_keys, default=None, return_dtype=pl.String)
-    code = pl.when(is_code).then(by_code).otherwise(by_name)
-    known = pl.when(is_code).then(padded.is_in(sorted(ctx.italy_codes))).otherwise(key.is_in(sorted(ctx.italy_keys)))
-    return code, known.fill_null(False)
+    by_name = comune_key_expr(s).replace_strict(ctx.comune_keys, default=None, return_dtype=pl.String)
+    return pl.when(is_code).then(by_code).otherwise(by_name)
+
+
+def _known_in_italy(v: pl.Expr, outside: pl.Expr, ctx: Context) -> pl.Expr:
+    """Whether the comune is known anywhere in Italy (code or name): ISTAT's list is read (`Context.italy`)
+    only when some row of the batch names a comune outside the ambito."""
+
+    def known(values: pl.Series) -> pl.Series:
+        frame = values.struct.unnest()
+        if not frame["outside"].any():
+            return pl.repeat(False, frame.height, eager=True)
+        codes, keys = ctx.italy()
+        s = pl.col("v").str.strip_chars()
+        padded = s.str.zfill(6)
+        found = pl.when(s.str.contains(r"^\d{4,6}$")).then(padded.is_in(sorted(codes)))
+        return frame.select(found.otherwise(comune_key_expr(s).is_in(sorted(keys))).fill_null(False)).to_series()
+
+    return pl.struct(v.alias("v"), outside.fill_null(False).alias("outside")).map_batches(
+        known, return_dtype=pl.Boolean
+    )
 
 
 def _derive(spec: TableSpec, good: pl.DataFrame, ctx: Context) -> pl.DataFrame:

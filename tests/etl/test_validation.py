@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from stdnum.it import codicefiscale
 
 from etl import validate as v
-from etl.codice_fiscale import MONTHS, check_character, check_ok_expr, derive_expr, is_valid_format_expr
+from etl.codice_fiscale import (
+    MONTHS,
+    check_character,
+    check_ok_expr,
+    code_attributes,
+    derive_expr,
+    is_valid_format_expr,
+)
 from etl.loader import MSG_DUPLICATE_KEY, load_files
 from tests.conftest import PRESTAZIONI_HEADER, make_cf, prestazione, write_csv
 
@@ -183,6 +190,29 @@ def _codes(draw) -> str:
 
 
 @settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(_codes(), st.none(), st.text("ABCDEFGHLMNPQRSTUV0123456789 ", max_size=18)), max_size=40),
+    st.integers(2000, 2099),
+)
+def test_the_loaders_byte_matrix_checks_agree_with_python_stdnum(codes, ref):
+    """What the loader uses (`code_attributes`, numpy on the column's bytes) accepts exactly what stdnum accepts and
+    derives the same sex and year, for codes among nulls and malformed text, for any year of the load."""
+    attributes = code_attributes(pl.Series("cf", codes, dtype=pl.String), ref)
+    assert attributes.height == len(codes)
+    for code, (check_ok, sesso, anno, date_ok) in zip(codes, attributes.rows()):
+        ok = code is not None and bool(pl.select(is_valid_format_expr(pl.lit(code))).item())
+        assert (check_ok and date_ok) == (ok and codicefiscale.is_valid(code)), code
+        if not ok:
+            assert (check_ok, sesso, anno, date_ok) == (False, None, None, False), code
+            continue
+        born = codicefiscale.get_birth_date(code, minyear=ref - 99) if codicefiscale.is_valid(code) else None
+        if born is not None:
+            assert anno == born.year, code
+        day = int("".join(str("LMNPQRSTUV".index(c)) if c.isalpha() else c for c in code[9:11]))
+        assert sesso == ("F" if day > 40 else "M"), code
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(_codes(), min_size=1, max_size=30))
 def test_vectorised_checks_agree_with_python_stdnum(codes):
     """The loader's vectorised format, check and birth-date checks accept exactly what stdnum accepts, and derive
@@ -202,3 +232,24 @@ def test_vectorised_checks_agree_with_python_stdnum(codes):
             assert a == born.year, code
             day = int("".join(str("LMNPQRSTUV".index(c)) if c.isalpha() else c for c in code[9:11]))
             assert s == ("F" if day > 40 else "M"), code
+
+
+def test_the_list_of_italian_comuni_is_read_only_when_a_comune_is_outside_the_ambito(tmp_path, db_path, monkeypatch):
+    """ISTAT's list of every comune (slow to read) only tells «outside the ambito» from «unknown»: a file whose
+    comuni are all in the ambito never reads it; one naming Milano and Atlantide does, once, with both reasons."""
+    from etl import loader
+
+    reads = []
+    real = loader._italy_reference
+    monkeypatch.setattr(loader, "_italy_reference", lambda: reads.append(1) or real())
+    inside = write_csv(tmp_path / "dentro.csv", PRESTAZIONI_HEADER, [prestazione("a1"), prestazione("a2")])
+    [res] = load_files([inside], db=db_path)
+    assert (res.rows_loaded, res.rows_rejected, reads) == (2, 0, [])
+    outside = write_csv(
+        tmp_path / "fuori.csv",
+        PRESTAZIONI_HEADER,
+        [prestazione("b1", comune="Milano"), prestazione("b2", comune="Atlantide"), prestazione("b3")],
+    )
+    [res] = load_files([outside], db=db_path)
+    assert (res.rows_loaded, res.rows_rejected, reads) == (1, 2, [1])
+    assert sorted(r[2] for r in _scarti(db_path)) == sorted([v.MSG_COMUNE_OUT, v.MSG_COMUNE_UNKNOWN])
