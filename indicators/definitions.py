@@ -229,6 +229,10 @@ def parse_entry(
     )
 
 
+# The same safe loader in C (libyaml) when PyYAML was built with it: 10x faster at every server start.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_catalog(folder: Path | None = None) -> tuple[Indicator, ...]:
     """Every entry of every area file, in area order then file order."""
     folder = Path(folder or CATALOG_DIR)
@@ -239,7 +243,7 @@ def load_catalog(folder: Path | None = None) -> tuple[Indicator, ...]:
         if not path.exists():
             raise CatalogError(f"Manca il file del catalogo {path.name} (area {area})")
         with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh) or {}
+            doc = yaml.load(fh, Loader=_SAFE_LOADER) or {}
         where = f"catalogo {path.name}"
         if not isinstance(doc, dict):
             raise CatalogError(f"{where}: il file deve contenere area, nome_area e indicatori")

@@ -21,7 +21,6 @@ from functools import lru_cache
 import duckdb
 import numpy as np
 import polars as pl
-from scipy.special import stdtrit
 
 from core.settings import plan_years
 from core.warehouse import query_pl
@@ -182,6 +181,8 @@ def t_quantile(p: float, dof: int) -> float:
     `scipy.stats.t.ppf` calls (scipy.special alone imports in a quarter of the time of scipy.stats)."""
     if not 0.5 < p < 1 or dof < 1:
         raise ValueError("t_quantile: serve 0,5 < p < 1 e almeno 1 grado di libertà")
+    from scipy.special import stdtrit  # imported on the first projection: not on the way to the first page
+
     return float(stdtrit(dof, p))
 
 
