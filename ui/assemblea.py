@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from core import settings
 from etl import queries as etl_queries
 from indicators import alternatives, api, assemblea, charts, fmt, maps, views
-from ui import session
+from ui import figures, session
 from ui.alternatives import CHART, MAP, chart_data
 from ui.downloads import download_button
 from ui.filters import Frame, _default_year_index, _year_label
@@ -293,11 +294,31 @@ def _large(fig) -> None:
     fig.update_yaxes(tickfont={"size": FIGURE_FONT}, title_font={"size": FIGURE_FONT})
 
 
+def _large_map(*args, **kwargs) -> go.Figure:
+    """The slide's map, with fonts for the room."""
+    fig = maps.choropleth(*args, **kwargs)
+    _large(fig)
+    return fig
+
+
+def _large_trend(rows: pl.DataFrame, unit: str, baseline, targets, projection) -> go.Figure:
+    """The slide's trend with a short legend entry for «n.p.» (as in the reports), fonts for the room."""
+    fig = charts.trend(rows, unit, baseline, targets, projection, height=FIGURE_HEIGHT)
+    fig.for_each_trace(
+        lambda t: t.update(name=f"{fmt.SUPPRESSED} = non pubblicabile"), selector={"name": fmt.SUPPRESSED_HELP}
+    )
+    _large(fig)
+    return fig
+
+
 def _map(f: Frame, slide: assemblea.Slide) -> None:
     entry = slide.entry
     values = views.level_values(f.table, f.territories, entry.id, slide.year, slide.map_level)
     sedi = session.sedi(f) if entry.area == "organizzazione" else None
-    fig = maps.choropleth(
+    fig = figures.cached(
+        f,
+        ("assemblea_map", entry.id, slide.year, slide.map_level, slide.highlight),
+        _large_map,
         values,
         session.sub_ambiti_table(f),
         slide.map_level,
@@ -308,7 +329,6 @@ def _map(f: Frame, slide: assemblea.Slide) -> None:
         height=FIGURE_HEIGHT,
         publish=published_geojson,
     )
-    _large(fig)
     highlight = f.name_of(slide.highlight) if slide.highlight else None
     if highlight and slide.map_level == "sub_ambito":
         highlight = f"sub-ambito {highlight}"
@@ -335,11 +355,16 @@ def _trend(f: Frame, slide: assemblea.Slide) -> None:
     # plan and projection as of the year shown (as in the reports): a suppressed partial year after it
     # would hide the projection that the reading above states
     baseline, targets, projection = views.plan_targets(rows.filter(pl.col("anno") <= slide.year))
-    fig = charts.trend(rows, entry.unita, baseline, targets, projection, height=FIGURE_HEIGHT)
-    fig.for_each_trace(
-        lambda t: t.update(name=f"{fmt.SUPPRESSED} = non pubblicabile"), selector={"name": fmt.SUPPRESSED_HELP}
-    )  # a short legend entry, as in the reports
-    _large(fig)
+    fig = figures.cached(
+        f,
+        ("assemblea_trend", entry.id, slide.year, slide.value_territory),
+        _large_trend,
+        rows,
+        entry.unita,
+        baseline,
+        targets,
+        projection,
+    )
     st.plotly_chart(
         fig,
         key="assemblea_trend",

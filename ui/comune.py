@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from indicators import alternatives, api, charts, fmt, maps, views
-from ui import session
+from ui import figures, session
 from ui.alternatives import CHART, MAP, chart_data
 from ui.filters import Frame
 from ui.geo import map_config, map_selection_callback, published_geojson
@@ -32,7 +32,10 @@ def map_and_trend(f: Frame, entry, row: dict, overview: pl.DataFrame) -> None:
     cell = views.cell(f.table, entry.id, f.comune, f.year)
     left, right = st.columns([1, 1])
     with left:
-        fig = maps.choropleth(
+        fig = figures.cached(
+            f,
+            ("comune_map", entry.id, f.year, f.comune),
+            maps.choropleth,
             values,
             session.sub_ambiti_table(f),
             "comune",
@@ -73,7 +76,10 @@ def map_and_trend(f: Frame, entry, row: dict, overview: pl.DataFrame) -> None:
         rows = views.series(f.table, entry.id, f.comune)
         baseline, targets, projection = views.plan_targets(rows)
         st.plotly_chart(
-            charts.trend(
+            figures.cached(
+                f,
+                ("comune_trend", entry.id, f.comune),
+                charts.trend,
                 rows,
                 entry.unita,
                 baseline,

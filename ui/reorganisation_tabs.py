@@ -10,8 +10,8 @@ from core import settings
 from indicators import api, evaluation, fmt, maps, proximity
 from indicators import reorganisation as rio
 from indicators import reorganisation_charts as charts
+from ui import figures, session
 from ui import reorganisation as data
-from ui import session
 from ui.filters import Frame
 from ui.geo import map_config, published_geojson
 
@@ -42,7 +42,16 @@ def pilot_tab(f: Frame, entries: dict, results: list[dict], sub: pl.DataFrame, n
         series = rio.sub_ambito_series(table, sub, chosen)
         start = evaluation.pilot_design(sub).start
         st.plotly_chart(
-            charts.pilot_chart(trends, series, entry.unita, start, title=f"{entry.nome} ({entry.unita})"),
+            figures.cached(
+                f,
+                ("rio_trend", chosen),
+                charts.pilot_chart,
+                trends,
+                series,
+                entry.unita,
+                start,
+                title=f"{entry.nome} ({entry.unita})",
+            ),
             key="rio_trend",
             alt=f"Andamento di {entry.nome}: comuni pilota e altri comuni, con l'avvio del pilota. I valori sono "
             "nella tabella qui sotto.",
@@ -256,7 +265,14 @@ def load_tab(f: Frame, names: dict[str, str]) -> None:
         if sentence:
             st.markdown(sentence)
         st.plotly_chart(
-            charts.caseload_chart(load, names, title=f"Persone in carico per operatore ({year})"),
+            figures.cached(
+                f,
+                ("rio_load", year),
+                charts.caseload_chart,
+                load,
+                names,
+                title=f"Persone in carico per operatore ({year})",
+            ),
             key="rio_load",
             alt="Persone in carico per operatore dell'équipe e per assistente sociale, per sub-ambito. I valori "
             "sono nella tabella qui sotto.",
@@ -295,7 +311,10 @@ def equity_tab(f: Frame, entries: dict, names: dict[str, str], chosen: str | Non
         )
         gaps = rio.equity_gaps(f.table, pick, f.year)
         st.plotly_chart(
-            charts.gaps_chart(
+            figures.cached(
+                f,
+                ("rio_gaps", pick, f.year),
+                charts.gaps_chart,
                 gaps,
                 names,
                 entries[pick].unita,
