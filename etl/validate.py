@@ -344,12 +344,12 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         if col.name == "id_nucleo":
             return v, checks
         return _scrubbed(v), checks
+    # Checks read the parsed value (`parsed`, computed once in `_parse_all`), never parse again.
+    parsed = pl.col(_parsed(col.name))
     if kind == "code":
         up = v.str.to_uppercase().str.replace_all(r"[\s-]+", "_")
-        checks.append((present & ~up.is_in(list(col.values)), col.name, msg_code(col)))
+        checks.append((present & ~parsed.is_in(list(col.values)), col.name, msg_code(col)))
         return up, checks
-    # Checks read the parsed value (`parsed`) where the column is parsed once (dates, decimals).
-    parsed = pl.col(_parsed(col.name))
     if kind == "date":
         d = parse_date_expr(v)
         checks.append((present & parsed.is_null(), col.name, MSG_DATE))
@@ -371,11 +371,11 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
         return x, checks
     if kind == "bool":
         b = parse_bool_expr(v)
-        checks.append((present & b.is_null(), col.name, MSG_BOOL))
+        checks.append((present & parsed.is_null(), col.name, MSG_BOOL))
         return b, checks
     if kind == "comune":
         code = _comune_expr(v, ctx)
-        outside = present & code.is_null()
+        outside = present & parsed.is_null()
         known_in_italy = _known_in_italy(v, outside, ctx)
         checks.append((outside & known_in_italy, col.name, MSG_COMUNE_OUT))
         checks.append((outside & ~known_in_italy, col.name, MSG_COMUNE_UNKNOWN))
@@ -395,18 +395,18 @@ def _parse_column(col: Column, v: pl.Expr, ctx: Context, spec: TableSpec) -> tup
     if kind == "codice_sorgente":
         # a code of another system: upper case, spaces trimmed and collapsed; never a person's identifier
         code = v.str.to_uppercase().str.strip_chars().str.replace_all(r"\s+", " ")
-        checks.append((present & code.str.contains(redact.IDENTIFIER_CONTAINS), col.name, MSG_CODE_PERSON))
+        checks.append((present & parsed.str.contains(redact.IDENTIFIER_CONTAINS), col.name, MSG_CODE_PERSON))
         return code, checks
     if kind == "intervento":
         up = v.str.to_uppercase().str.strip_chars()
-        checks.append((present & ~up.is_in(list(ctx.interventi)), col.name, MSG_INTERVENTO))
+        checks.append((present & ~parsed.is_in(list(ctx.interventi)), col.name, MSG_INTERVENTO))
         return up, checks
     if kind == "sede":
         checks.append((present & ~v.is_in(sorted(ctx.sedi)), col.name, MSG_SEDE))
         return v, checks
     if kind == "sub_ambito":
         up = v.str.to_uppercase()
-        checks.append((present & ~up.is_in(sorted(ctx.sub_ambiti)), col.name, MSG_SUB_AMBITO))
+        checks.append((present & ~parsed.is_in(sorted(ctx.sub_ambiti)), col.name, MSG_SUB_AMBITO))
         return up, checks
     if kind == "indicatore":
         low = v.str.to_lowercase()
