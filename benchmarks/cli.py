@@ -48,7 +48,7 @@ def machine() -> dict:
         "nproc": os.cpu_count(),
         "ram_bytes": measure.total_memory(),
         "available_bytes_start": measure.available_memory(),
-        "loadavg_start": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "loadavg_start": measure.loadavg(),
         "kernel": platform.release(),
         "python": platform.python_version(),
         "duckdb": duckdb.__version__,
@@ -86,7 +86,7 @@ class Bench:
 
     def save(self) -> tuple[Path, Path]:
         self.results["seconds"] = time.perf_counter() - self.t0
-        self.results["loadavg_end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        self.results["loadavg_end"] = measure.loadavg()
         return report.write(self.results, self.out)
 
     def log(self, text: str) -> None:
@@ -155,15 +155,41 @@ class Bench:
         entry["steps"]["fixed"] = fixed
         self.save()
 
-        # (a) our load
-        self.log(f"{scale.name}: nostro caricamento")
-        load = self._load(csv, env, folder, "load")
-        entry["steps"]["load"] = load
-        self.save()
-        self.log(
-            f"{scale.name}: caricamento {load['status']} in {load['seconds']:.1f} s, "
-            f"picco {load['peak_rss'] / measure.GIB:.2f} GiB"
-        )
+        # (a) our load and (b) the floor, paired: run by run, one after the other (the last load's warehouse is
+        # the one the indicators and pages read)
+        load_runs, floor_runs = [], []
+        for run in range(self.args.load_runs):
+            self.log(f"{scale.name}: nostro caricamento ({run + 1} di {self.args.load_runs})")
+            load = self._load(csv, env, folder, "load")
+            load_runs.append(load)
+            entry["steps"]["load"] = load
+            self.save()
+            self.log(
+                f"{scale.name}: caricamento {load['status']} in {load['seconds']:.1f} s, "
+                f"picco {load['peak_rss'] / measure.GIB:.2f} GiB"
+            )
+            self.log(f"{scale.name}: pavimento DuckDB ({run + 1} di {self.args.load_runs})")
+            floor_db = folder / "floor.duckdb"
+            floor = measure.run(
+                [measure.python(), "-m", "benchmarks.steps", "floor", "--csv", str(csv), "--db", str(floor_db)],
+                env,
+                self.args.budget,
+                self.memory_guard(),
+                cwd=REPO_ROOT,
+            )
+            floor_runs.append(self._step(floor))
+            entry["steps"]["floor"] = floor_runs[-1]
+            floor_db.unlink(missing_ok=True)
+            entry["steps"]["paired"] = {
+                "load_seconds": [r["seconds"] for r in load_runs],
+                "load_status": [r["status"] for r in load_runs],
+                "floor_seconds": [r["seconds"] for r in floor_runs],
+                "floor_status": [r["status"] for r in floor_runs],
+                "loadavg": [*entry["steps"].get("paired", {}).get("loadavg", []), measure.loadavg()],
+            }
+            self.save()
+            if load["status"] != "ok":
+                break
         if load["status"] == "ok":
             extra = measure.run(
                 [measure.python(), "-m", "etl", "load", str(operatori), str(sedi), "--json"],
@@ -174,20 +200,6 @@ class Bench:
             )
             if not extra.ok:
                 entry["notes"].append(f"{scale.label}: operatori e sedi non caricati ({extra.why()})")
-
-        # (b) the floor
-        self.log(f"{scale.name}: pavimento DuckDB")
-        floor_db = folder / "floor.duckdb"
-        floor = measure.run(
-            [measure.python(), "-m", "benchmarks.steps", "floor", "--csv", str(csv), "--db", str(floor_db)],
-            env,
-            self.args.budget,
-            self.memory_guard(),
-            cwd=REPO_ROOT,
-        )
-        entry["steps"]["floor"] = self._step(floor)
-        floor_db.unlink(missing_ok=True)
-        self.save()
 
         # (c) pandas + SQLite
         self.log(f"{scale.name}: pandas + SQLite")
@@ -405,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--memory-gib", type=float, default=16.0, help="limite di memoria di ogni passo (GiB)")
     p.add_argument("--repeat", type=int, default=3, help="esecuzioni a caldo per indicatori e pagine (mediana)")
+    p.add_argument(
+        "--load-runs",
+        type=int,
+        default=3,
+        help="coppie caricamento + pavimento, alternate (mediana e intervallo del rapporto)",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--skip-pages", action="store_true", help="misura gli indicatori ma non le pagine")
     p.add_argument(

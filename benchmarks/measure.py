@@ -60,6 +60,11 @@ class Run:
         return ""
 
 
+def loadavg() -> str:
+    """The machine's load average (1, 5, 15 minutes), as text."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def python() -> str:
     return sys.executable
 

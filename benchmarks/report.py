@@ -15,11 +15,12 @@ from pathlib import Path
 GIB = 1024**3
 MIB = 1024**2
 
-# The goals of the issue; `national` thresholds apply to the regional and national scales.
+# The goals of the issues (16 for the load and the indicators); page thresholds: `national` applies to the
+# regional and national scales.
 GOALS = {
     "load_vs_floor_max": 2.0,
-    "pandas_vs_load_min": 5.0,
-    "indicators_s": {"ambito": 1.0, "national": 10.0},
+    "pandas_vs_load_min": 1.0,  # faster than pandas + SQLite (issue 16; an earlier goal asked 5x)
+    "indicators_s": {"ambito": 0.3, "lombardia": 3.0, "italia": 10.0},
     "page_s": {"ambito": 0.3, "national": 2.0},
     "national_load_rss_bytes": 4 * GIB,
 }
@@ -61,6 +62,30 @@ def summarise(scale: dict) -> dict:
         out["pandas_rss"] = pandas["peak_rss"]
     if "load_s" in out and "floor_s" in out:
         out["ratio_load_floor"] = out["load_s"] / out["floor_s"]
+    paired = steps.get("paired") or {}
+    pairs = [
+        (a, b)
+        for a, b, sa, sb in zip(
+            paired.get("load_seconds", []),
+            paired.get("floor_seconds", []),
+            paired.get("load_status", []),
+            paired.get("floor_status", []),
+        )
+        if sa == sb == "ok"
+    ]
+    if pairs:  # ours and the floor alternated run by run: the median of the ratios, and their range
+        ratios = [a / b for a, b in pairs]
+        out.update(
+            load_s=median([a for a, _ in pairs]),
+            floor_s=median([b for _, b in pairs]),
+            ratio_load_floor=median(ratios),
+            ratio_load_floor_range=(min(ratios), max(ratios)),
+            load_s_range=(min(a for a, _ in pairs), max(a for a, _ in pairs)),
+            floor_s_range=(min(b for _, b in pairs), max(b for _, b in pairs)),
+            paired_runs=len(pairs),
+        )
+        out["load_rows_per_s"] = rows / out["load_s"]
+        out["floor_rows_per_s"] = rows / out["floor_s"]
     if "load_s" in out and pandas_s:
         out["ratio_pandas_load"] = pandas_s / out["load_s"]
     ind = dash.get("indicators") or {}
@@ -86,6 +111,9 @@ def goals(name: str, s: dict, load: dict) -> list[dict]:
     """Each goal: what, threshold, measured, met (True/False/None when not measured)."""
     level = "ambito" if name == "ambito" else "national"
     where = {"ambito": "ambito", "italia": "nazionale"}.get(name, "nazionale, applicata alla regione")
+    # the indicators' threshold of the scale (a custom scale takes the next larger one's)
+    indicator_level = name if name in GOALS["indicators_s"] else "italia"
+    indicator_where = {"ambito": "ambito", "lombardia": "regione", "italia": "nazionale"}[indicator_level]
     ind = [s.get(f"indicators_{a}_s") for a in ("ufficio", "pubblico")]
     ind_max = max(ind) if all(x is not None for x in ind) else None
     pages_ok = s.get("page_max_s") if s.get("pages") and not s.get("page_errors") else None
@@ -98,17 +126,17 @@ def goals(name: str, s: dict, load: dict) -> list[dict]:
             "ratio",
         ),
         _goal(
-            "caricamento ≥ 5× più veloce di pandas + SQLite",
-            "≥ 5,0×",
+            "caricamento più veloce di pandas + SQLite",
+            f"≥ {it_number(GOALS['pandas_vs_load_min'], 1)}×",
             s.get("ratio_pandas_load"),
             lambda v: v >= GOALS["pandas_vs_load_min"],
             "ratio",
         ),
         _goal(
-            f"tutti gli indicatori (soglia {where})",
-            f"< {it_number(GOALS['indicators_s'][level], 1)} s",
+            f"tutti gli indicatori (soglia {indicator_where})",
+            f"< {it_number(GOALS['indicators_s'][indicator_level], 1)} s",
             ind_max,
-            lambda v: v < GOALS["indicators_s"][level],
+            lambda v: v < GOALS["indicators_s"][indicator_level],
             "s",
         ),
         _goal(
@@ -173,6 +201,15 @@ def fmt_ratio(x: float | None) -> str:
     return "—" if x is None else f"{it_number(x, 1)}×"
 
 
+def _paired_ratio(summary: dict) -> str:
+    """The load-to-floor ratio: with paired runs, their median, range and number."""
+    ratio, spread = summary.get("ratio_load_floor"), summary.get("ratio_load_floor_range")
+    if ratio is None or not spread or summary.get("paired_runs", 1) < 2:
+        return fmt_ratio(ratio)
+    low, high = spread
+    return f"{fmt_ratio(ratio)} [{it_number(low, 1)}–{it_number(high, 1)}], {summary['paired_runs']} coppie alternate"
+
+
 def fmt_value(g: dict) -> str:
     v = g["value"]
     if v is None:
@@ -200,6 +237,9 @@ def _cell_step(scale: dict, step: str, figure: str) -> str:
     if run.get("status") != "ok":
         return _why(run)
     if figure == "s":
+        spread = s.get(f"{step}_s_range")
+        if spread and s.get("paired_runs", 1) > 1:  # the median of the paired runs, and their range
+            return f"{fmt_s(s[f'{step}_s'])} [{fmt_s(spread[0])}–{fmt_s(spread[1])}]"
         return fmt_s(run["seconds"])
     if figure == "rate":
         return it_number(s.get(f"{step}_rows_per_s", 0))
@@ -256,7 +296,7 @@ def markdown(results: dict) -> str:
     row("pandas `read_csv` + `to_sql` SQLite", [_cell_step(s, "pandas", "s") for s in scales])
     row("  righe/s", [_cell_step(s, "pandas", "rate") for s in scales])
     row("  memoria di picco (RSS)", [_cell_step(s, "pandas", "rss") for s in scales])
-    row("**rapporto nostro ÷ pavimento**", [fmt_ratio(s["summary"].get("ratio_load_floor")) for s in scales])
+    row("**rapporto nostro ÷ pavimento**", [_paired_ratio(s["summary"]) for s in scales])
     row(
         "**rapporto pandas+SQLite ÷ nostro** (quante volte più veloci)",
         [

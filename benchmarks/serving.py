@@ -50,6 +50,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from benchmarks.measure import loadavg
 from core.settings import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -82,10 +83,6 @@ READY_JS = """(tables) => {
 
 def emit(obj: dict) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
-
-
-def loadavg() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def percentile(values: list[float], q: float) -> float | None:
