@@ -91,8 +91,20 @@ def warm_up() -> None:
         _guarded(lambda: warm_other_pages(version), "altre pagine")
 
 
+THREAD_NAME = "warm-up"
+
+
+class _NoSessionWarning(logging.Filter):
+    """Drops Streamlit's «missing ScriptRunContext» warning of the warm-up thread: it fills the shared caches
+    outside any session on purpose (the warning would greet every administrator at every start)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName == THREAD_NAME and "missing ScriptRunContext" in record.getMessage())
+
+
 def start() -> threading.Thread:
-    thread = threading.Thread(target=warm_up, name="warm-up", daemon=True)
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoSessionWarning())
+    thread = threading.Thread(target=warm_up, name=THREAD_NAME, daemon=True)
     thread.start()
     return thread
 
