@@ -281,6 +281,8 @@ def markdown(results: dict) -> str:
     def row(label: str, cells: list[str]) -> None:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
+    warm = f"a caldo, mediana di {(results.get('settings') or {}).get('repeat', 3)}"
+
     row("record nel file", [it_number(s["rows"]) for s in scales])
     row("comuni / sub-ambiti", [f"{it_number(s.get('comuni', 0))} / {s.get('sub_ambiti', '—')}" for s in scales])
     row("dimensione del CSV", [fmt_bytes(s.get("csv_bytes")) for s in scales])
@@ -306,11 +308,11 @@ def markdown(results: dict) -> str:
         ],
     )
     row(
-        "indicatori, vista Ufficio (a caldo, mediana di 3)",
+        f"indicatori, vista Ufficio ({warm})",
         [fmt_s(s["summary"].get("indicators_ufficio_s")) for s in scales],
     )
     row(
-        "indicatori, vista pubblica (a caldo, mediana di 3)",
+        f"indicatori, vista pubblica ({warm})",
         [fmt_s(s["summary"].get("indicators_pubblico_s")) for s in scales],
     )
     row(
@@ -333,7 +335,7 @@ def markdown(results: dict) -> str:
             v = s["summary"].get("pages", {}).get(p)
             err = s["summary"].get("page_errors", {}).get(p)
             cells.append(("errore" if err else fmt_s(v)) if (v is not None or err) else "—")
-        row(f"pagina `{p.removeprefix('pages/').removesuffix('.py')}` (a caldo, mediana di 3)", cells)
+        row(f"pagina `{p.removeprefix('pages/').removesuffix('.py')}` ({warm})", cells)
     row("stato della scala", [s.get("status", "—") for s in scales])
     lines += ["", "## Obiettivi", "", "| scala | obiettivo | soglia | misurato | raggiunto |", "|---|---|---|---|---|"]
     for s in scales:
