@@ -15,6 +15,7 @@ whose results are identical to the general parser's (`_parse_dates`,
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -133,11 +134,14 @@ class Context:
     # ambito needs telling apart from an unknown one (reading ISTAT's list costs more than a whole small load)
     italy_reference: Callable[[], tuple[set[str], set[str]]] = field(default=lambda: (set(), set()), repr=False)
     _italy: tuple[set[str], set[str]] | None = field(default=None, init=False, repr=False)
+    # Polars may evaluate the two checks that ask for it in parallel threads: read once, under a lock
+    _italy_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def italy(self) -> tuple[set[str], set[str]]:
-        if self._italy is None:
-            self._italy = self.italy_reference()
-        return self._italy
+        with self._italy_lock:
+            if self._italy is None:
+                self._italy = self.italy_reference()
+            return self._italy
 
 
 def validate_batch(spec: TableSpec, batch: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import duckdb
 import polars as pl
 import pytest
@@ -241,7 +243,8 @@ def test_the_list_of_italian_comuni_is_read_only_when_a_comune_is_outside_the_am
 
     reads = []
     real = loader._italy_reference
-    monkeypatch.setattr(loader, "_italy_reference", lambda: reads.append(1) or real())
+    # slow on purpose: Polars may ask for it from two threads at once (the two reasons' checks), it is read once
+    monkeypatch.setattr(loader, "_italy_reference", lambda: reads.append(1) or time.sleep(0.3) or real())
     inside = write_csv(tmp_path / "dentro.csv", PRESTAZIONI_HEADER, [prestazione("a1"), prestazione("a2")])
     [res] = load_files([inside], db=db_path)
     assert (res.rows_loaded, res.rows_rejected, reads) == (2, 0, [])
