@@ -32,7 +32,7 @@ HOSTILE = [CF, CF_SPACED, PROVISIONAL, STP]
 LONG = "x" * 1_000_000
 
 
-PSEUDONYM = re.compile(r"[0-9a-f]{64}")
+PSEUDONYM = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")  # pseudonyms, hashes and tokens: hex only
 
 
 def _every_text_value(db_path) -> list[tuple[str, str, str]]:

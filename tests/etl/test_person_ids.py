@@ -145,7 +145,7 @@ def test_sex_and_year_of_birth_columns_are_checked(tmp_path, db_path):
     assert reasons["4"] == [v.MSG_INTEGER]
 
 
-PSEUDONYM = re.compile(r"[0-9a-f]{64}")
+PSEUDONYM = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")  # pseudonyms, hashes and tokens: hex only
 IDENTIFIER_SHAPES = re.compile(CF_ANYWHERE.pattern + r"|(?:STP|ENI)[0-9]{13}|(?<![0-9])[0-9]{11}(?![0-9])", re.I)
 
 
@@ -179,7 +179,7 @@ def test_no_identifier_of_any_kind_stored_anywhere(tmp_path, db_path):
     found = []
     for table, column in text_cols:
         for (value,) in con.execute(f'SELECT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall():
-            # a pseudonym (64 hex digits) may hold an 11-digit run by chance: only the secrets are searched in it
+            # a pseudonym or hash (32 or 64 hex digits) may hold an 11-digit run by chance: only the secrets count
             shaped = not PSEUDONYM.fullmatch(value) and IDENTIFIER_SHAPES.search(value)
             if shaped or any(s in value for s in secrets):
                 found.append((table, column, value))
