@@ -145,6 +145,7 @@ def test_sex_and_year_of_birth_columns_are_checked(tmp_path, db_path):
     assert reasons["4"] == [v.MSG_INTEGER]
 
 
+PSEUDONYM = re.compile(r"[0-9a-f]{64}")
 IDENTIFIER_SHAPES = re.compile(CF_ANYWHERE.pattern + r"|(?:STP|ENI)[0-9]{13}|(?<![0-9])[0-9]{11}(?![0-9])", re.I)
 
 
@@ -178,7 +179,9 @@ def test_no_identifier_of_any_kind_stored_anywhere(tmp_path, db_path):
     found = []
     for table, column in text_cols:
         for (value,) in con.execute(f'SELECT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall():
-            if IDENTIFIER_SHAPES.search(value) or any(s in value for s in secrets):
+            # a pseudonym (64 hex digits, random with the key) may hold a run of 11 digits by chance: not a shape
+            shaped = not PSEUDONYM.fullmatch(value) and IDENTIFIER_SHAPES.search(value)
+            if shaped or any(s in value for s in secrets):
                 found.append((table, column, value))
     counts = con.execute(
         "SELECT (SELECT count(*) FROM prestazioni), (SELECT count(*) FROM prestazioni_in_attesa)"

@@ -1,0 +1,166 @@
+"""Persons as integers and their person-years: what the distinct-count measures read.
+
+`persone` and `nuclei` give each pseudonym (of a person, of a household) an integer key; the pseudonym stays
+the identity across loads, and a key, once given, never changes. `persone_anni` has one row per person key,
+intervention, comune, household key, year of birth and year in which a record of theirs is active (the
+records' years are expanded once, here, instead of at every query), with the earliest dates the events of
+`indicators/kinds/_macros.sql` need for a window that ends before 31 December (the year to date):
+
+* `attivo_dal`: the earliest `data_inizio` of the records active in the year (a record is active in the year
+  from the year of its `data_inizio` to the year of its `data_fine`, or for ever when it has none);
+* `inizio_il`: the earliest `data_inizio` in the year, `fine_il`: the earliest `data_fine` in the year.
+
+A row is active in the window `d0 .. d1` of its year when `attivo_dal <= d1`, has a start when
+`inizio_il <= d1` and an end when `fine_il <= d1`: exactly when one of its records has that event
+(`evento_in_anno`). Years run up to `meta.persone_anni_fino` (the latest year of a `data_inizio`, or the
+current year when later; it only grows): the measures read the records themselves for a later year.
+
+The writer keeps the table exact inside the transaction of every change to `prestazioni`:
+
+    prepare(con)            # at the start: rebuilt when missing, of another version or not in step
+    touch(con, "SELECT persona_id FROM ...")   # before rows of these persons are deleted or inserted
+    ... the writes ...
+    update(con)             # before the commit: the rows of the touched persons rebuilt
+
+`prestazioni_in_attesa` is not read: held rows enter with their release (a write to `prestazioni`).
+`is_current(con, years)` tells a reader whether the table answers for these years.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from core import warehouse
+
+VERSION = "1"  # of the definition above: a warehouse built with another is rebuilt at its next load
+META_VERSION = "persone_anni_versione"
+META_LAST_YEAR = "persone_anni_fino"
+META_RECORDS = "persone_anni_prestazioni"  # rows of prestazioni when the table was last brought in step
+
+TOUCHED = "_persone_toccate"  # temporary: the pseudonyms whose rows this transaction rebuilds
+
+# New integer keys for the pseudonyms of `source` (a query with one column) not yet in the table.
+_NEW_PERSON_KEYS = """
+INSERT INTO persone (persona_key, persona_id)
+SELECT coalesce((SELECT max(persona_key) FROM persone), 0) + row_number() OVER (ORDER BY s.persona_id), s.persona_id
+FROM (SELECT DISTINCT persona_id FROM prestazioni WHERE persona_id IN (SELECT persona_id FROM {source})) AS s
+WHERE NOT EXISTS (SELECT 1 FROM persone AS k WHERE k.persona_id = s.persona_id)
+"""
+_NEW_HOUSEHOLD_KEYS = """
+INSERT INTO nuclei (nucleo_key, nucleo_id)
+SELECT coalesce((SELECT max(nucleo_key) FROM nuclei), 0) + row_number() OVER (ORDER BY s.nucleo_id), s.nucleo_id
+FROM (SELECT DISTINCT nucleo_id FROM prestazioni
+      WHERE nucleo_id IS NOT NULL AND persona_id IN (SELECT persona_id FROM {source})) AS s
+WHERE NOT EXISTS (SELECT 1 FROM nuclei AS k WHERE k.nucleo_id = s.nucleo_id)
+"""
+# The person-years of the records whose persona_id `filter` keeps, for the years first_year .. last_year.
+_PERSON_YEARS = """
+INSERT INTO persone_anni
+SELECT r.intervento, r.anno, k.persona_key, n.nucleo_key, r.comune, r.anno_nascita,
+       min(r.data_inizio) AS attivo_dal,
+       min(r.data_inizio) FILTER (WHERE year(r.data_inizio) = r.anno) AS inizio_il,
+       min(r.data_fine) FILTER (WHERE year(r.data_fine) = r.anno) AS fine_il
+FROM (
+    SELECT p.persona_id, p.nucleo_id, p.intervento, p.comune, p.anno_nascita, p.data_inizio, p.data_fine,
+           unnest(range(greatest(year(p.data_inizio), $first_year),
+                        least(coalesce(year(p.data_fine), $last_year), $last_year) + 1)) AS anno
+    FROM prestazioni AS p
+    WHERE {filter}
+      AND year(p.data_inizio) <= $last_year AND (p.data_fine IS NULL OR year(p.data_fine) >= $first_year)
+) AS r
+JOIN persone AS k ON k.persona_id = r.persona_id
+LEFT JOIN nuclei AS n ON n.nucleo_id = r.nucleo_id
+GROUP BY r.intervento, r.anno, k.persona_key, n.nucleo_key, r.comune, r.anno_nascita
+ORDER BY r.intervento, r.anno, k.persona_key
+"""
+_ALL = "true"
+_TOUCHED_ONLY = f"p.persona_id IN (SELECT persona_id FROM {TOUCHED})"
+_LATEST_START = "SELECT max(year(p.data_inizio)) FROM prestazioni AS p WHERE {filter}"
+_FIRST_YEAR = 1900  # no date before it passes validation
+
+
+def _records(con: duckdb.DuckDBPyConnection) -> int:
+    return warehouse.scalar(con, "SELECT count(*) FROM prestazioni")
+
+
+def _last_year(con: duckdb.DuckDBPyConnection) -> int | None:
+    value = warehouse.get_meta(con, META_LAST_YEAR)
+    return int(value) if value is not None else None
+
+
+def _wanted_last_year(con: duckdb.DuckDBPyConnection, filter_sql: str, current: int | None) -> int:
+    """The last year of the table: it never goes back; the current year, or a later start, moves it on."""
+    latest = warehouse.scalar(con, _LATEST_START.format(filter=filter_sql)) or 0
+    return max(current or 0, date.today().year, latest)
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, filter_sql: str, first_year: int, last_year: int) -> None:
+    con.execute(_PERSON_YEARS.format(filter=filter_sql), {"first_year": first_year, "last_year": last_year})
+
+
+def _mark(con: duckdb.DuckDBPyConnection, last_year: int) -> None:
+    con.execute(
+        "INSERT INTO meta VALUES (?, ?), (?, ?), (?, (SELECT count(*) FROM prestazioni)::VARCHAR) "
+        "ON CONFLICT (chiave) DO UPDATE SET valore = excluded.valore",
+        [META_VERSION, VERSION, META_LAST_YEAR, str(last_year), META_RECORDS],
+    )
+
+
+def is_in_step(con: duckdb.DuckDBPyConnection) -> bool:
+    """The table is of this version and was last brought in step with the records as they are."""
+    if not warehouse.has_table(con, warehouse.PERSON_YEARS) or not warehouse.has_table(con, warehouse.RECORDS):
+        return False
+    if warehouse.get_meta(con, META_VERSION) != VERSION:
+        return False
+    return warehouse.get_meta(con, META_RECORDS) == str(_records(con))
+
+
+def is_current(con: duckdb.DuckDBPyConnection, years: list[int]) -> bool:
+    """The person-years answer for these years: in step with the records, and no year past the table's last."""
+    if not is_in_step(con):
+        return False
+    last = _last_year(con)
+    return last is not None and (not years or max(years) <= last)
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """Every row again from the records (keys kept; new pseudonyms get new keys). In the caller's transaction."""
+    con.execute(_NEW_PERSON_KEYS.format(source="prestazioni"))
+    con.execute(_NEW_HOUSEHOLD_KEYS.format(source="prestazioni"))
+    last_year = _wanted_last_year(con, _ALL, _last_year(con))
+    con.execute("DELETE FROM persone_anni")
+    _insert_rows(con, _ALL, _FIRST_YEAR, last_year)
+    _mark(con, last_year)
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """At the start of a transaction that may change `prestazioni`: the table in step (rebuilt when it is not:
+    a warehouse older than it, another version, a change made without `update`), and no person touched yet."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (persona_id VARCHAR)")
+    if not is_in_step(con):
+        rebuild(con)
+
+
+def touch(con: duckdb.DuckDBPyConnection, persons_sql: str, params: list | None = None) -> None:
+    """The persons that `persons_sql` (one column of pseudonyms) returns have records deleted or added."""
+    con.execute(f"INSERT INTO {TOUCHED} {persons_sql}", params or [])
+
+
+def update(con: duckdb.DuckDBPyConnection) -> None:
+    """Before the commit: the rows of the touched persons from their records as they are now."""
+    if warehouse.scalar(con, f"SELECT count(*) FROM {TOUCHED}"):
+        current = _last_year(con)
+        con.execute(_NEW_PERSON_KEYS.format(source=TOUCHED))
+        con.execute(_NEW_HOUSEHOLD_KEYS.format(source=TOUCHED))
+        con.execute(
+            "DELETE FROM persone_anni WHERE persona_key IN "
+            f"(SELECT k.persona_key FROM persone AS k JOIN {TOUCHED} USING (persona_id))"
+        )
+        last_year = _wanted_last_year(con, _TOUCHED_ONLY, current)
+        if current is not None and last_year > current:  # years the table did not have yet: everyone else's too
+            _insert_rows(con, f"NOT ({_TOUCHED_ONLY})", current + 1, last_year)
+        _insert_rows(con, _TOUCHED_ONLY, _FIRST_YEAR, last_year)
+        _mark(con, last_year)
+    con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
