@@ -40,44 +40,57 @@ META_LAST_YEAR = "persone_anni_fino"
 META_RECORDS = "persone_anni_prestazioni"  # rows of prestazioni when the table was last brought in step
 
 TOUCHED = "_persone_toccate"  # temporary: the pseudonyms whose rows this transaction rebuilds
+TOUCHED_RECORDS = "_prestazioni_toccate"  # temporary: their records, with their person keys
+# Rebuild every row instead of those of the touched persons when they are at least this share of all persons
+# (a first load, a file that repeats most of the records): one pass over the records beats two.
+REBUILD_SHARE = 0.3
 
-# New integer keys for the pseudonyms of `source` (a query with one column) not yet in the table.
+# New integer keys for the pseudonyms of `source` (a relation with a column persona_id) not yet in the table
+# (numbered in no particular order: a key only has to stay the same once given).
 _NEW_PERSON_KEYS = """
 INSERT INTO persone (persona_key, persona_id)
-SELECT coalesce((SELECT max(persona_key) FROM persone), 0) + row_number() OVER (ORDER BY s.persona_id), s.persona_id
-FROM (SELECT DISTINCT persona_id FROM prestazioni WHERE persona_id IN (SELECT persona_id FROM {source})) AS s
+SELECT coalesce((SELECT max(persona_key) FROM persone), 0) + row_number() OVER (), s.persona_id
+FROM (SELECT DISTINCT persona_id FROM {source}) AS s
 WHERE NOT EXISTS (SELECT 1 FROM persone AS k WHERE k.persona_id = s.persona_id)
+"""
+# The records (with their person keys) the rows are made from: all of them, or the touched persons'.
+_ALL_RECORDS = """(
+    SELECT k.persona_key, p.nucleo_id, p.intervento, p.comune, p.anno_nascita, p.data_inizio, p.data_fine
+    FROM prestazioni AS p JOIN persone AS k ON k.persona_id = p.persona_id
+)"""
+_COPY_TOUCHED_RECORDS = f"""
+INSERT INTO {TOUCHED_RECORDS}
+SELECT k.persona_key, p.nucleo_id, p.intervento, p.comune, p.anno_nascita, p.data_inizio, p.data_fine
+FROM prestazioni AS p
+JOIN (SELECT persona_key, persona_id FROM persone WHERE persona_id IN (SELECT persona_id FROM {TOUCHED})) AS k
+    ON k.persona_id = p.persona_id
 """
 _NEW_HOUSEHOLD_KEYS = """
 INSERT INTO nuclei (nucleo_key, nucleo_id)
-SELECT coalesce((SELECT max(nucleo_key) FROM nuclei), 0) + row_number() OVER (ORDER BY s.nucleo_id), s.nucleo_id
-FROM (SELECT DISTINCT nucleo_id FROM prestazioni
-      WHERE nucleo_id IS NOT NULL AND persona_id IN (SELECT persona_id FROM {source})) AS s
+SELECT coalesce((SELECT max(nucleo_key) FROM nuclei), 0) + row_number() OVER (), s.nucleo_id
+FROM (SELECT DISTINCT nucleo_id FROM {records} WHERE nucleo_id IS NOT NULL) AS s
 WHERE NOT EXISTS (SELECT 1 FROM nuclei AS k WHERE k.nucleo_id = s.nucleo_id)
 """
-# The person-years of the records whose persona_id `filter` keeps, for the years first_year .. last_year.
+# The person-years of `records` for the years first_year .. last_year.
 _PERSON_YEARS = """
 INSERT INTO persone_anni
-SELECT r.intervento, r.anno, k.persona_key, n.nucleo_key, r.comune, r.anno_nascita,
+SELECT r.intervento, r.anno, r.persona_key, n.nucleo_key, r.comune, r.anno_nascita,
        min(r.data_inizio) AS attivo_dal,
        min(r.data_inizio) FILTER (WHERE year(r.data_inizio) = r.anno) AS inizio_il,
        min(r.data_fine) FILTER (WHERE year(r.data_fine) = r.anno) AS fine_il
 FROM (
-    SELECT p.persona_id, p.nucleo_id, p.intervento, p.comune, p.anno_nascita, p.data_inizio, p.data_fine,
-           unnest(range(greatest(year(p.data_inizio), $first_year),
-                        least(coalesce(year(p.data_fine), $last_year), $last_year) + 1)) AS anno
-    FROM prestazioni AS p
-    WHERE {filter}
-      AND year(p.data_inizio) <= $last_year AND (p.data_fine IS NULL OR year(p.data_fine) >= $first_year)
+    SELECT p.*, unnest(range(greatest(year(p.data_inizio), $first_year),
+                             least(coalesce(year(p.data_fine), $last_year), $last_year) + 1)) AS anno
+    FROM {records} AS p
+    WHERE year(p.data_inizio) <= $last_year AND (p.data_fine IS NULL OR year(p.data_fine) >= $first_year)
 ) AS r
-JOIN persone AS k ON k.persona_id = r.persona_id
 LEFT JOIN nuclei AS n ON n.nucleo_id = r.nucleo_id
-GROUP BY r.intervento, r.anno, k.persona_key, n.nucleo_key, r.comune, r.anno_nascita
-ORDER BY r.intervento, r.anno, k.persona_key
+GROUP BY r.intervento, r.anno, r.persona_key, n.nucleo_key, r.comune, r.anno_nascita
+{order}
 """
-_ALL = "true"
-_TOUCHED_ONLY = f"p.persona_id IN (SELECT persona_id FROM {TOUCHED})"
-_LATEST_START = "SELECT max(year(p.data_inizio)) FROM prestazioni AS p WHERE {filter}"
+# A rebuilt table is sorted by intervention and year, so a measure's scan skips the row groups of the others
+# (DuckDB's min-max per row group); rows added later are appended as they come.
+_SORTED = "ORDER BY r.intervento, r.anno"
 _FIRST_YEAR = 1900  # no date before it passes validation
 
 
@@ -90,14 +103,17 @@ def _last_year(con: duckdb.DuckDBPyConnection) -> int | None:
     return int(value) if value is not None else None
 
 
-def _wanted_last_year(con: duckdb.DuckDBPyConnection, filter_sql: str, current: int | None) -> int:
-    """The last year of the table: it never goes back; the current year, or a later start, moves it on."""
-    latest = warehouse.scalar(con, _LATEST_START.format(filter=filter_sql)) or 0
+def _wanted_last_year(con: duckdb.DuckDBPyConnection, records: str, current: int | None) -> int:
+    """The last year of the table: it never goes back; the current year, or a later start in `records`, moves
+    it on."""
+    latest = warehouse.scalar(con, f"SELECT max(year(data_inizio)) FROM {records}") or 0
     return max(current or 0, date.today().year, latest)
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, filter_sql: str, first_year: int, last_year: int) -> None:
-    con.execute(_PERSON_YEARS.format(filter=filter_sql), {"first_year": first_year, "last_year": last_year})
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection, records: str, first_year: int, last_year: int, order: str = ""
+) -> None:
+    con.execute(_PERSON_YEARS.format(records=records, order=order), {"first_year": first_year, "last_year": last_year})
 
 
 def _mark(con: duckdb.DuckDBPyConnection, last_year: int) -> None:
@@ -128,10 +144,10 @@ def is_current(con: duckdb.DuckDBPyConnection, years: list[int]) -> bool:
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Every row again from the records (keys kept; new pseudonyms get new keys). In the caller's transaction."""
     con.execute(_NEW_PERSON_KEYS.format(source="prestazioni"))
-    con.execute(_NEW_HOUSEHOLD_KEYS.format(source="prestazioni"))
-    last_year = _wanted_last_year(con, _ALL, _last_year(con))
+    con.execute(_NEW_HOUSEHOLD_KEYS.format(records="prestazioni"))
+    last_year = _wanted_last_year(con, "prestazioni", _last_year(con))
     con.execute("DELETE FROM persone_anni")
-    _insert_rows(con, _ALL, _FIRST_YEAR, last_year)
+    _insert_rows(con, _ALL_RECORDS, _FIRST_YEAR, last_year, _SORTED)
     _mark(con, last_year)
 
 
@@ -149,18 +165,28 @@ def touch(con: duckdb.DuckDBPyConnection, persons_sql: str, params: list | None 
 
 
 def update(con: duckdb.DuckDBPyConnection) -> None:
-    """Before the commit: the rows of the touched persons from their records as they are now."""
-    if warehouse.scalar(con, f"SELECT count(*) FROM {TOUCHED}"):
+    """Before the commit: the rows of the touched persons from their records as they are now (every row when
+    they are many)."""
+    touched = warehouse.scalar(con, f"SELECT count(DISTINCT persona_id) FROM {TOUCHED}")
+    if touched and touched >= REBUILD_SHARE * (warehouse.scalar(con, "SELECT count(*) FROM persone") + touched):
+        rebuild(con)
+    elif touched:
         current = _last_year(con)
         con.execute(_NEW_PERSON_KEYS.format(source=TOUCHED))
-        con.execute(_NEW_HOUSEHOLD_KEYS.format(source=TOUCHED))
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {TOUCHED_RECORDS} (persona_key INTEGER, nucleo_id VARCHAR, "
+            "intervento VARCHAR, comune VARCHAR, anno_nascita INTEGER, data_inizio DATE, data_fine DATE)"
+        )
+        con.execute(_COPY_TOUCHED_RECORDS)
+        con.execute(_NEW_HOUSEHOLD_KEYS.format(records=TOUCHED_RECORDS))
+        last_year = _wanted_last_year(con, TOUCHED_RECORDS, current)
+        if current is not None and last_year > current:  # years the table did not have yet, for everyone
+            _insert_rows(con, _ALL_RECORDS, current + 1, last_year)
         con.execute(
             "DELETE FROM persone_anni WHERE persona_key IN "
             f"(SELECT k.persona_key FROM persone AS k JOIN {TOUCHED} USING (persona_id))"
         )
-        last_year = _wanted_last_year(con, _TOUCHED_ONLY, current)
-        if current is not None and last_year > current:  # years the table did not have yet: everyone else's too
-            _insert_rows(con, f"NOT ({_TOUCHED_ONLY})", current + 1, last_year)
-        _insert_rows(con, _TOUCHED_ONLY, _FIRST_YEAR, last_year)
+        _insert_rows(con, TOUCHED_RECORDS, _FIRST_YEAR, last_year)
         _mark(con, last_year)
+        con.execute(f"DROP TABLE IF EXISTS {TOUCHED_RECORDS}")
     con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")

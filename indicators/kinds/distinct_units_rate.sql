@@ -15,7 +15,7 @@ righe AS (
     FROM persone_anni AS r
     JOIN anni AS a ON a.anno = r.anno
     LEFT JOIN sub_ambiti AS s ON s.comune = r.comune
-    WHERE r.intervento IN (SELECT unnest($interventi::VARCHAR[]))
+    WHERE list_contains($interventi::VARCHAR[], r.intervento)
       AND r.anno BETWEEN list_min($anni::INTEGER[]) AND list_max($anni::INTEGER[])
       AND data_evento(r.attivo_dal, r.inizio_il, r.fine_il, $evento::VARCHAR) <= a.d1
       AND ($eta_min::INTEGER IS NULL OR a.anno - r.anno_nascita >= $eta_min::INTEGER)

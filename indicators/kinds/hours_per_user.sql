@@ -32,7 +32,7 @@ persone AS (
     FROM persone_anni AS r
     JOIN anni AS a ON a.anno = r.anno
     LEFT JOIN sub_ambiti AS s ON s.comune = r.comune
-    WHERE r.intervento IN (SELECT unnest($interventi::VARCHAR[]))
+    WHERE list_contains($interventi::VARCHAR[], r.intervento)
       AND r.anno BETWEEN list_min($anni::INTEGER[]) AND list_max($anni::INTEGER[])
       AND r.attivo_dal <= a.d1
 ),

@@ -16,7 +16,7 @@ righe AS (
     JOIN lati AS l ON list_contains(l.interventi, r.intervento)
     JOIN anni AS a ON a.anno = r.anno
     LEFT JOIN sub_ambiti AS s ON s.comune = r.comune
-    WHERE r.intervento IN (SELECT unnest(list_concat($num_interventi::VARCHAR[], $den_interventi::VARCHAR[])))
+    WHERE list_contains(list_concat($num_interventi::VARCHAR[], $den_interventi::VARCHAR[]), r.intervento)
       AND r.anno BETWEEN list_min($anni::INTEGER[]) AND list_max($anni::INTEGER[])
       AND data_evento(r.attivo_dal, r.inizio_il, r.fine_il, l.evento) <= a.d1
 )

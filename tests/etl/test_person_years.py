@@ -109,7 +109,9 @@ def _held_persons(db) -> set[str]:
         con.close()
 
 
-def test_maintained_load_by_load_equals_a_rebuild(tmp_path, db_path):
+@pytest.mark.parametrize("share", [2.0, 0.0], ids=["rows-of-the-touched-persons", "every-row"])
+def test_maintained_load_by_load_equals_a_rebuild(tmp_path, db_path, monkeypatch, share):
+    monkeypatch.setattr(person_years, "REBUILD_SHARE", share)  # both ways `update` can go, whatever the sizes
     db = db_path
     _load(
         tmp_path,
