@@ -23,7 +23,11 @@ The writer keeps the table exact inside the transaction of every change to `pres
     update(con)             # before the commit: the rows of the touched persons rebuilt
 
 `prestazioni_in_attesa` is not read: held rows enter with their release (a write to `prestazioni`).
-`is_current(con, years)` tells a reader whether the table answers for these years.
+`is_current(con, years)` tells a reader whether the table answers for these years. "In step" means: built by
+this version, and `prestazioni` has the number of rows it had when the table was last maintained
+(`meta.persone_anni_prestazioni`); a write that bypassed this module and changed that number sends the
+measures back to the records, and the next load rebuilds the table (only etl/ writes the warehouse, so
+nothing else should write `prestazioni` at all).
 """
 
 from __future__ import annotations
