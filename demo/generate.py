@@ -1208,8 +1208,14 @@ class _Generator:
         length = _period_start(months + 1, "M") - first
         usable = np.minimum(length, self.cutoff - first + 1)
         adults = self.eligible(18, None)
-        lam = (ACCESS_RATE / 12 * adults[:, None] * (1 + 0.3 * self.progress(self.sa_of[:, None], first[None, :] + 14))
-               * (usable / length)[None, :] * self.scale)  # fmt: skip
+        lam = (
+            ACCESS_RATE
+            / 12
+            * adults[:, None]
+            * (1 + 0.3 * self.progress(self.sa_of[:, None], first[None, :] + 14))
+            * (usable / length)[None, :]
+            * self.scale
+        )
         counts = rng.poisson(lam).ravel()
         cell = np.repeat(np.arange(counts.size), counts)
         comune, month = cell // months.size, cell % months.size
@@ -1251,8 +1257,11 @@ class _Generator:
         base = comune * (MAX_AGE + 1)
         flat = self.pop.ravel()
         low, high = self.cum[base + 18] - flat[base + 18], self.cum[base + MAX_AGE]
-        cell = np.clip(np.searchsorted(self.cum, low + rng.random(comune.size) * (high - low), side="right"),
-                       base + 18, base + MAX_AGE)  # fmt: skip
+        cell = np.clip(
+            np.searchsorted(self.cum, low + rng.random(comune.size) * (high - low), side="right"),
+            base + 18,
+            base + MAX_AGE,
+        )
         age = cell - base
         female = rng.random(comune.size) < self.female_share[comune, age]
         birth_year = np.maximum(_year_of(day) - age, OLDEST_BIRTH_YEAR)

@@ -261,12 +261,21 @@ register(
 
 def _access_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", type=Path, default=None, help="database (predefinito: PDZ_DB o data/warehouse.duckdb)")
-    p.add_argument("--soglia-minuti", type=float, default=None, dest="soglia_minuti",
-                   help="soglia in minuti (predefinita: PDZ_SOGLIA_MINUTI, 20)")  # fmt: skip
     p.add_argument(
-        "--sede-ipotetica", action="append", default=[], dest="sedi_ipotetiche", metavar="COMUNE",
+        "--soglia-minuti",
+        type=float,
+        default=None,
+        dest="soglia_minuti",
+        help="soglia in minuti (predefinita: PDZ_SOGLIA_MINUTI, 20)",
+    )
+    p.add_argument(
+        "--sede-ipotetica",
+        action="append",
+        default=[],
+        dest="sedi_ipotetiche",
+        metavar="COMUNE",
         help="comune (codice ISTAT o nome) per un nuovo spoke ipotetico; ripetibile; nulla è salvato",
-    )  # fmt: skip
+    )
     p.add_argument("--format", choices=("json", "csv"), default="json")
     p.add_argument("--out", type=Path, default=None, help="file di uscita (predefinito: schermo)")
 
@@ -290,8 +299,12 @@ def run_access(args: argparse.Namespace) -> int:
     return 0
 
 
-register("access", "minuti e km da ogni comune al punto di accesso più vicino del suo sub-ambito", _access_arguments,
-         run_access)  # fmt: skip
+register(
+    "access",
+    "minuti e km da ogni comune al punto di accesso più vicino del suo sub-ambito",
+    _access_arguments,
+    run_access,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

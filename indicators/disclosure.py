@@ -186,8 +186,9 @@ def _contact_share(m: dict) -> dict[str, Population]:
 
 def _contact_days(m: dict) -> dict[str, Population]:
     # persons (not contacts) with their first contact in the year and a later first intervention
-    return {"denominatore": Population.of("persona", [ACCESSI], "inizio", condizioni=["primo_contatto",
-                                                                                      "intervento_dopo"])}  # fmt: skip
+    return {
+        "denominatore": Population.of("persona", [ACCESSI], "inizio", condizioni=["primo_contatto", "intervento_dopo"])
+    }
 
 
 # Kinds absent here publish no count of persons (staff, coverage): nothing to link.

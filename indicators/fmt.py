@@ -87,6 +87,18 @@ def moment(value: datetime | None) -> str:
     return value.strftime("%d/%m/%Y %H:%M")
 
 
+def duration(seconds: float) -> str:
+    """A length of time in words, the largest unit that is whole or large enough: «8 ore», «1 ora»,
+    «1,5 ore», «30 minuti», «20 secondi»."""
+    for size, one, many in ((3600, "ora", "ore"), (60, "minuto", "minuti"), (1, "secondo", "secondi")):
+        if seconds >= size or size == 1:
+            value = seconds / size
+            decimals = 0 if abs(value - round(value)) < 1e-9 else 1
+            text = number(value, decimals)
+            return f"{text} {one if text == '1' else many}"
+    raise AssertionError("unreachable")
+
+
 def d3_format(decimals: int) -> str:
     """Plotly/d3 format for hover and axes (with the Italian separators set on the figure)."""
     return f",.{decimals}f"

@@ -47,9 +47,22 @@ AGE_OLD = 75
 HYPOTHETICAL_PREFIX = "IPOTESI_"
 
 COLUMNS = (
-    "comune", "nome", "sub_ambito", "sede", "comune_sede", "nome_comune_sede", "tipo_sede", "minuti", "km",
-    "metodo", "residenti", "residenti_75", "oltre_soglia", "ipotetica", "nota",
-)  # fmt: skip
+    "comune",
+    "nome",
+    "sub_ambito",
+    "sede",
+    "comune_sede",
+    "nome_comune_sede",
+    "tipo_sede",
+    "minuti",
+    "km",
+    "metodo",
+    "residenti",
+    "residenti_75",
+    "oltre_soglia",
+    "ipotetica",
+    "nota",
+)
 
 NOTE_REVERSE = "tempo della tratta inversa (la matrice non ha la coppia in questo verso)"
 NOTE_NO_SEDE = "nessuna sede nel sub-ambito: conta come oltre la soglia"
@@ -154,9 +167,15 @@ def hypothetical_spokes(con: duckdb.DuckDBPyConnection, comuni: list[str]) -> pl
 
 def _sedi_schema() -> dict:
     return {
-        "sede": pl.String, "tipo_sede": pl.String, "comune_sede": pl.String, "nome_comune_sede": pl.String,
-        "sub_ambito": pl.String, "lat": pl.Float64, "lon": pl.Float64, "ipotetica": pl.Boolean,
-    }  # fmt: skip
+        "sede": pl.String,
+        "tipo_sede": pl.String,
+        "comune_sede": pl.String,
+        "nome_comune_sede": pl.String,
+        "sub_ambito": pl.String,
+        "lat": pl.Float64,
+        "lon": pl.Float64,
+        "ipotetica": pl.Boolean,
+    }
 
 
 # --- straight line ------------------------------------------------------------------
@@ -215,12 +234,22 @@ def _by_matrix(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.DataFr
     has_reverse = pl.col("minuti_inv").is_not_null()
     return out.select(
         *pairs.columns,
-        pl.when(has_direct).then(pl.col("minuti")).when(has_reverse).then(pl.col("minuti_inv"))
-        .when(same).then(0.0).alias("minuti"),
-        pl.when(has_direct).then(pl.col("km")).when(has_reverse).then(pl.col("km_inv"))
-        .when(same).then(0.0).alias("km"),
+        pl.when(has_direct)
+        .then(pl.col("minuti"))
+        .when(has_reverse)
+        .then(pl.col("minuti_inv"))
+        .when(same)
+        .then(0.0)
+        .alias("minuti"),
+        pl.when(has_direct)
+        .then(pl.col("km"))
+        .when(has_reverse)
+        .then(pl.col("km_inv"))
+        .when(same)
+        .then(0.0)
+        .alias("km"),
         pl.when(~has_direct & has_reverse).then(pl.lit(NOTE_REVERSE)).alias("nota"),
-    )  # fmt: skip
+    )
 
 
 # --- the table ----------------------------------------------------------------------
@@ -252,9 +281,11 @@ def nearest_access(
     matrix = has_matrix(con)
     if pairs.height == 0:
         costs = pairs.with_columns(
-            pl.lit(None, pl.Float64).alias("minuti"), pl.lit(None, pl.Float64).alias("km"),
-            pl.lit(None, pl.String).alias("nota"), pl.lit(None, pl.String).alias("metodo"),
-        )  # fmt: skip
+            pl.lit(None, pl.Float64).alias("minuti"),
+            pl.lit(None, pl.Float64).alias("km"),
+            pl.lit(None, pl.String).alias("nota"),
+            pl.lit(None, pl.String).alias("metodo"),
+        )
     elif matrix:
         costs = _by_matrix(con, pairs)
         # a comune with any pair missing is computed in straight line as a whole (never mixed)
@@ -262,9 +293,12 @@ def nearest_access(
         incomplete = missing["comune"].unique().to_list()
         head, tail = NOTE_MISSING_PAIR
         notes = missing.group_by("comune").agg(
-            (pl.lit(head) + (pl.col("comune") + " → " + pl.col("comune_sede")).unique().sort().str.join(", ")
-             + pl.lit(tail)).alias("_mancanti")
-        )  # fmt: skip
+            (
+                pl.lit(head)
+                + (pl.col("comune") + " → " + pl.col("comune_sede")).unique().sort().str.join(", ")
+                + pl.lit(tail)
+            ).alias("_mancanti")
+        )
         fallback = _straight_line(pairs.filter(pl.col("comune").is_in(incomplete)), speed)
         fallback = fallback.join(notes, on="comune", how="left").with_columns(pl.col("_mancanti").alias("nota"))
         costs = pl.concat(
@@ -281,9 +315,19 @@ def nearest_access(
         costs.sort("comune", "minuti", "km", "sede", nulls_last=True)
         .group_by("comune", maintain_order=True)
         .first()
-        .select("comune", "sede", "comune_sede", "nome_comune_sede", "tipo_sede", "minuti", "km", "metodo",
-                "ipotetica", "nota")
-    )  # fmt: skip
+        .select(
+            "comune",
+            "sede",
+            "comune_sede",
+            "nome_comune_sede",
+            "tipo_sede",
+            "minuti",
+            "km",
+            "metodo",
+            "ipotetica",
+            "nota",
+        )
+    )
     default_method = MATRICE if matrix else LINEA_ARIA
     out = comuni.join(nearest, on="comune", how="left").with_columns(
         pl.col("metodo").fill_null(default_method),
@@ -311,20 +355,25 @@ def access_summary(per_comune: pl.DataFrame) -> pl.DataFrame:
             pl.col("residenti").filter(pl.col("oltre_soglia")).sum().alias("residenti_oltre"),
             pl.col("residenti_75").sum().alias("residenti_75"),
             pl.col("residenti_75").filter(pl.col("oltre_soglia")).sum().alias("residenti_75_oltre"),
-            ((pl.col("minuti") * pl.col("residenti")).filter(known).sum()
-             / pl.col("residenti").filter(known).sum()).alias("minuti_medi"),
+            (
+                (pl.col("minuti") * pl.col("residenti")).filter(known).sum() / pl.col("residenti").filter(known).sum()
+            ).alias("minuti_medi"),
             pl.col("minuti").max().alias("minuti_max"),
-            pl.when(pl.col("metodo").n_unique() > 1).then(pl.lit("misto")).otherwise(pl.col("metodo").first())
+            pl.when(pl.col("metodo").n_unique() > 1)
+            .then(pl.lit("misto"))
+            .otherwise(pl.col("metodo").first())
             .alias("metodo"),
-        )  # fmt: skip
+        )
 
     subs = agg(per_comune.group_by("sub_ambito", maintain_order=True)).rename({"sub_ambito": "territorio"})
     amb = agg(per_comune.select(pl.exclude("sub_ambito")).group_by(pl.lit("AMBITO").alias("territorio")))
     out = pl.concat(
-        [amb.with_columns(pl.lit("ambito").alias("livello")), subs.sort("territorio").with_columns(
-            pl.lit("sub_ambito").alias("livello"))],
+        [
+            amb.with_columns(pl.lit("ambito").alias("livello")),
+            subs.sort("territorio").with_columns(pl.lit("sub_ambito").alias("livello")),
+        ],
         how="diagonal",
-    )  # fmt: skip
+    )
     share = {
         "quota_oltre": ("residenti_oltre", "residenti"),
         "quota_75_oltre": ("residenti_75_oltre", "residenti_75"),
@@ -333,9 +382,20 @@ def access_summary(per_comune: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den) * 100).alias(name) for name, (num, den) in share.items()
     )
     return out.select(
-        "livello", "territorio", "comuni", "comuni_oltre", "residenti", "residenti_oltre", "quota_oltre",
-        "residenti_75", "residenti_75_oltre", "quota_75_oltre", "minuti_medi", "minuti_max", "metodo",
-    )  # fmt: skip
+        "livello",
+        "territorio",
+        "comuni",
+        "comuni_oltre",
+        "residenti",
+        "residenti_oltre",
+        "quota_oltre",
+        "residenti_75",
+        "residenti_75_oltre",
+        "quota_75_oltre",
+        "minuti_medi",
+        "minuti_max",
+        "metodo",
+    )
 
 
 def method_notes(per_comune: pl.DataFrame, speed_kmh: float | None = None) -> list[str]:
@@ -348,8 +408,10 @@ def method_notes(per_comune: pl.DataFrame, speed_kmh: float | None = None) -> li
         f"centro del comune della sede) e minuti stimati a {speed_text} km/h in linea d'aria, non tempi stradali"
     )
     if n_line == per_comune.height:
-        return [f"Stima in linea d'aria: {line}. Per i tempi stradali caricare la matrice delle distanze (tabella "
-                "distanze, per esempio le matrici ISTAT)."]  # fmt: skip
+        return [
+            f"Stima in linea d'aria: {line}. Per i tempi stradali caricare la matrice delle distanze (tabella "
+            "distanze, per esempio le matrici ISTAT)."
+        ]
     notes = ["Tempi e km stradali dalla matrice delle distanze (tabella distanze)."]
     if n_line:
         names = ", ".join(per_comune.filter(pl.col("metodo") == LINEA_ARIA)["nome"].sort().to_list())
@@ -408,9 +470,12 @@ def what_if(
     keys = ["comune", "nome", "sub_ambito", "residenti", "residenti_75"]
     prima = before.select(*keys, pl.col("minuti").alias("minuti_prima"), pl.col("oltre_soglia").alias("oltre_prima"))
     dopo = after.select(
-        "comune", pl.col("minuti").alias("minuti_dopo"), pl.col("oltre_soglia").alias("oltre_dopo"),
-        pl.col("sede").alias("sede_dopo"), "ipotetica",
-    )  # fmt: skip
+        "comune",
+        pl.col("minuti").alias("minuti_dopo"),
+        pl.col("oltre_soglia").alias("oltre_dopo"),
+        pl.col("sede").alias("sede_dopo"),
+        "ipotetica",
+    )
     cmp = prima.join(dopo, on="comune").with_columns(
         (pl.col("minuti_dopo") - pl.col("minuti_prima")).alias("differenza_minuti")
     )
@@ -429,9 +494,18 @@ def what_if(
 # --- command line ---------------------------------------------------------------------
 
 CONTRACT_KEYS = (
-    "comune", "sub_ambito", "sede", "comune_sede", "tipo_sede", "minuti", "km", "metodo", "residenti",
-    "residenti_75", "oltre_soglia",
-)  # fmt: skip
+    "comune",
+    "sub_ambito",
+    "sede",
+    "comune_sede",
+    "tipo_sede",
+    "minuti",
+    "km",
+    "metodo",
+    "residenti",
+    "residenti_75",
+    "oltre_soglia",
+)
 EXTRA_KEYS = ("nome", "nome_comune_sede", "ipotetica", "nota")
 WHAT_IF_KEYS = ("minuti_prima", "oltre_soglia_prima", "differenza_minuti")
 
@@ -454,10 +528,12 @@ def access_records(
     if nuove_sedi:
         result = what_if(con, nuove_sedi, soglia)
         table = result.dopo.join(
-            result.confronto.select("comune", "minuti_prima", pl.col("oltre_prima").alias("oltre_soglia_prima"),
-                                    "differenza_minuti"),
-            on="comune", how="left",
-        )  # fmt: skip
+            result.confronto.select(
+                "comune", "minuti_prima", pl.col("oltre_prima").alias("oltre_soglia_prima"), "differenza_minuti"
+            ),
+            on="comune",
+            how="left",
+        )
         keys += list(WHAT_IF_KEYS)
     else:
         result, table = None, nearest_access(con, soglia)

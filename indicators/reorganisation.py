@@ -204,8 +204,15 @@ def sub_ambito_series(table: pl.DataFrame, sub_ambiti: pl.DataFrame, indicatore:
     design = evaluation.pilot_design(sub_ambiti)
     names = sub_ambiti.select("sub_ambito", pl.col("nome_sub_ambito").alias("nome")).unique("sub_ambito")
     rows = table.filter((pl.col("indicatore") == indicatore) & (pl.col("livello") == "sub_ambito"))
-    schema = {"anno": pl.Int32, "sub_ambito": pl.String, "nome": pl.String, "gruppo": pl.String,
-              "valore": pl.Float64, "soppresso": pl.Boolean, "parziale": pl.Boolean}  # fmt: skip
+    schema = {
+        "anno": pl.Int32,
+        "sub_ambito": pl.String,
+        "nome": pl.String,
+        "gruppo": pl.String,
+        "valore": pl.Float64,
+        "soppresso": pl.Boolean,
+        "parziale": pl.Boolean,
+    }
     if rows.is_empty():
         return pl.DataFrame(schema=schema)
     out = rows.select("anno", pl.col("territorio").alias("sub_ambito"), "valore", "soppresso", "parziale").join(
@@ -228,12 +235,28 @@ def pilot_overview(results: list[dict], entries: dict[str, definitions.Indicator
         e = entries.get(r["indicatore"])
         if e is None:
             continue
-        rows.append({
-            "indicatore": e.id, "nome": e.nome, "unita": e.unita, "effetto": r["effetto"], "ic_basso": r["ic_basso"],
-            "ic_alto": r["ic_alto"], "p_value": r["p_value"], "esito": verdict(r, e.direzione),
-        })  # fmt: skip
-    schema = {"indicatore": pl.String, "nome": pl.String, "unita": pl.String, "effetto": pl.Float64,
-              "ic_basso": pl.Float64, "ic_alto": pl.Float64, "p_value": pl.Float64, "esito": pl.String}  # fmt: skip
+        rows.append(
+            {
+                "indicatore": e.id,
+                "nome": e.nome,
+                "unita": e.unita,
+                "effetto": r["effetto"],
+                "ic_basso": r["ic_basso"],
+                "ic_alto": r["ic_alto"],
+                "p_value": r["p_value"],
+                "esito": verdict(r, e.direzione),
+            }
+        )
+    schema = {
+        "indicatore": pl.String,
+        "nome": pl.String,
+        "unita": pl.String,
+        "effetto": pl.Float64,
+        "ic_basso": pl.Float64,
+        "ic_alto": pl.Float64,
+        "p_value": pl.Float64,
+        "esito": pl.String,
+    }
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -347,8 +370,14 @@ def proximity_thresholds(soglia: float) -> list[tuple[float, str]]:
     return [(soglia / 2, "metà della soglia"), (float(soglia), "la soglia"), (soglia * 1.5, "1,5 volte la soglia")]
 
 
-def farthest_sentence(per_comune: pl.DataFrame, summary: pl.DataFrame, names: dict[str, str], soglia: float,
-                      sees_comuni: bool = True, method: str = "") -> str:  # fmt: skip
+def farthest_sentence(
+    per_comune: pl.DataFrame,
+    summary: pl.DataFrame,
+    names: dict[str, str],
+    soglia: float,
+    sees_comuni: bool = True,
+    method: str = "",
+) -> str:
     """Who is furthest from an access point: the comune (or, for the Regione, the sub-ambito of it), and the
     residents beyond the threshold when there are none (a zero needs saying in words)."""
     amb = summary.filter(pl.col("livello") == "ambito").row(0, named=True)
@@ -362,9 +391,11 @@ def farthest_sentence(per_comune: pl.DataFrame, summary: pl.DataFrame, names: di
     if far.height:
         r = far.row(0, named=True)
         sub = names.get(r["sub_ambito"], r["sub_ambito"])
-        where = f"il comune più lontano è {r['nome']} ({sub})" if sees_comuni else (
-            f"il comune più lontano è nel sub-ambito {sub}"
-        )  # fmt: skip
+        where = (
+            f"il comune più lontano è {r['nome']} ({sub})"
+            if sees_comuni
+            else (f"il comune più lontano è nel sub-ambito {sub}")
+        )
         text += f"{where[0].upper()}{where[1:]}: {num(r['minuti'])} minuti{method}."
     return text.strip()
 
@@ -428,9 +459,15 @@ def caseload_year(load: pl.DataFrame, year: int) -> pl.DataFrame:
     rows = load.filter(pl.col("anno") == year)
     keys = ["livello", "territorio"]
     equipe = rows.filter(pl.col("profilo") == workload.EQUIPE).select(
-        *keys, "persone_in_carico", pl.col("fte").alias("fte_equipe"), pl.col("casi_per_fte").alias("per_fte_equipe"),
-        "residenti_per_as", "leps_max", "leps_obiettivo", "soppresso",
-    )  # fmt: skip
+        *keys,
+        "persone_in_carico",
+        pl.col("fte").alias("fte_equipe"),
+        pl.col("casi_per_fte").alias("per_fte_equipe"),
+        "residenti_per_as",
+        "leps_max",
+        "leps_obiettivo",
+        "soppresso",
+    )
     social = rows.filter(pl.col("profilo") == "ASSISTENTE_SOCIALE").select(
         *keys, pl.col("fte").alias("fte_as"), pl.col("casi_per_fte").alias("per_as")
     )
@@ -491,9 +528,12 @@ def equity_year(eq: pl.DataFrame, year: int, entries: dict[str, definitions.Indi
     """`equity.equity_table` for one year, with the indicator's name and unit."""
     rows = eq.filter(pl.col("anno") == year)
     meta = pl.DataFrame(
-        {"indicatore": list(entries), "nome": [e.nome for e in entries.values()],
-         "unita": [e.unita for e in entries.values()]},
-    )  # fmt: skip
+        {
+            "indicatore": list(entries),
+            "nome": [e.nome for e in entries.values()],
+            "unita": [e.unita for e in entries.values()],
+        },
+    )
     return rows.join(meta, on="indicatore", how="inner", maintain_order="left")
 
 

@@ -30,9 +30,18 @@ LEPS_MAX = 5000.0
 LEPS_OBIETTIVO = 4000.0
 
 COLUMNS = (
-    "livello", "territorio", "anno", "profilo", "persone_in_carico", "fte", "casi_per_fte", "soppresso",
-    "residenti_per_as", "leps_max", "leps_obiettivo",
-)  # fmt: skip
+    "livello",
+    "territorio",
+    "anno",
+    "profilo",
+    "persone_in_carico",
+    "fte",
+    "casi_per_fte",
+    "soppresso",
+    "residenti_per_as",
+    "leps_max",
+    "leps_obiettivo",
+)
 
 
 def fte_by_profile(con: duckdb.DuckDBPyConnection, years: list[int], as_of: date) -> pl.DataFrame:
@@ -101,7 +110,15 @@ def caseload(
 
 
 _SCHEMA = {
-    "livello": pl.String, "territorio": pl.String, "anno": pl.Int32, "profilo": pl.String,
-    "persone_in_carico": pl.Float64, "fte": pl.Float64, "casi_per_fte": pl.Float64, "soppresso": pl.Boolean,
-    "residenti_per_as": pl.Float64, "leps_max": pl.Float64, "leps_obiettivo": pl.Float64,
-}  # fmt: skip
+    "livello": pl.String,
+    "territorio": pl.String,
+    "anno": pl.Int32,
+    "profilo": pl.String,
+    "persone_in_carico": pl.Float64,
+    "fte": pl.Float64,
+    "casi_per_fte": pl.Float64,
+    "soppresso": pl.Boolean,
+    "residenti_per_as": pl.Float64,
+    "leps_max": pl.Float64,
+    "leps_obiettivo": pl.Float64,
+}

@@ -48,11 +48,14 @@ with tab_pilot:
     else:
         first = next((i for i in ids if by_id[i]["effetto"] is not None), ids[0])
         chosen = st.selectbox(
-            "Indicatore", ids, index=ids.index(first), key="rio_indicatore",
+            "Indicatore",
+            ids,
+            index=ids.index(first),
+            key="rio_indicatore",
             format_func=lambda i: entries[i].nome + ("" if by_id[i]["effetto"] is not None else " (senza stima)"),
             help="Gli indicatori calcolati per comune. «Senza stima»: il confronto non si può fare o pubblicare "
             "(il motivo è nelle avvertenze).",
-        )  # fmt: skip
+        )
         entry, result = entries[chosen], by_id[chosen]
         table = data.full_table(f)
         trends = evaluation.pilot_trends(table, sub, chosen)
@@ -85,10 +88,8 @@ with tab_pilot:
                 rio.with_unit(rio.num(result["effetto"], entry.unita, True), entry.unita),
                 help="Variazione nei comuni pilota meno variazione negli altri comuni (dopo − prima).",
             )
-            interval = (
-                "non calcolabile" if result["ic_basso"] is None else
-                f"{rio.num(result['ic_basso'], entry.unita, True)} … {rio.num(result['ic_alto'], entry.unita, True)}"
-            )  # fmt: skip
+            low, high = (rio.num(result[k], entry.unita, True) for k in ("ic_basso", "ic_alto"))
+            interval = "non calcolabile" if result["ic_basso"] is None else f"{low} … {high}"
             c2.metric(f"Intervallo ({fmt.number((level or 0) * 100, 1)}%)", interval)
             c3.metric("p-value", rio.p_text(result["p_value"]))
         for line in rio.pilot_reading(result, entry, sub):
@@ -113,11 +114,15 @@ with tab_pilot:
 with tab_access:
     default = settings.access_threshold_minutes()
     soglia = st.slider(
-        "Soglia in minuti", min_value=1, max_value=max(60, int(round(default))), value=max(1, int(round(default))),
-        step=1, key="rio_soglia",
+        "Soglia in minuti",
+        min_value=1,
+        max_value=max(60, int(round(default))),
+        value=max(1, int(round(default))),
+        step=1,
+        key="rio_soglia",
         help="Oltre quanti minuti un punto di accesso è considerato lontano "
         f"(predefinita: {rio.threshold_text(default)}).",
-    )  # fmt: skip
+    )
     per_comune = data.nearest(f, soglia)
     summary = proximity.access_summary(per_comune)
     line_only = per_comune.filter(pl.col("metodo") == proximity.LINEA_ARIA).height == per_comune.height
@@ -126,54 +131,87 @@ with tab_access:
     method = " (stima in linea d'aria)" if line_only else ""
     amb = summary.filter(pl.col("livello") == "ambito").row(0, named=True)
     c1, c2, c3 = st.columns(3)
-    c1.metric(f"Residenti oltre {soglia} minuti", f"{fmt.number(amb['residenti_oltre'])}",
-              help=f"su {fmt.number(amb['residenti'])} residenti ({rio.num(amb['quota_oltre'])}%)")  # fmt: skip
-    c2.metric(f"Di 75 anni e più oltre {soglia} minuti", f"{fmt.number(amb['residenti_75_oltre'])}",
-              help=f"su {fmt.number(amb['residenti_75'])} ({rio.num(amb['quota_75_oltre'])}%)")  # fmt: skip
-    c3.metric("Minuti medi" + method, rio.num(amb["minuti_medi"]),
-              help="Media dei minuti dei comuni pesata con i residenti.")  # fmt: skip
+    c1.metric(
+        f"Residenti oltre {soglia} minuti",
+        f"{fmt.number(amb['residenti_oltre'])}",
+        help=f"su {fmt.number(amb['residenti'])} residenti ({rio.num(amb['quota_oltre'])}%)",
+    )
+    c2.metric(
+        f"Di 75 anni e più oltre {soglia} minuti",
+        f"{fmt.number(amb['residenti_75_oltre'])}",
+        help=f"su {fmt.number(amb['residenti_75'])} ({rio.num(amb['quota_75_oltre'])}%)",
+    )
+    c3.metric(
+        "Minuti medi" + method, rio.num(amb["minuti_medi"]), help="Media dei minuti dei comuni pesata con i residenti."
+    )
     st.markdown(rio.farthest_sentence(per_comune, summary, names, soglia, f.access.sees_comuni, method))
     sedi = session.sedi(f)
     if f.access.sees_comuni:
         highlight = f.comune or f.own_comune
         values = proximity.map_values(per_comune).with_columns(per_comune["residenti"])  # the largest are named
         fig = maps.choropleth(
-            values, session.sub_ambiti_table(f), "comune", "minuti", "basso",
-            title=f"Minuti dal punto di accesso più vicino del proprio sub-ambito{method}", highlight=highlight,
-            sedi=sedi, publish=published_geojson, thresholds=rio.proximity_thresholds(soglia), legend_title="Minuti",
-        )  # fmt: skip
+            values,
+            session.sub_ambiti_table(f),
+            "comune",
+            "minuti",
+            "basso",
+            title=f"Minuti dal punto di accesso più vicino del proprio sub-ambito{method}",
+            highlight=highlight,
+            sedi=sedi,
+            publish=published_geojson,
+            thresholds=rio.proximity_thresholds(soglia),
+            legend_title="Minuti",
+        )
         st.plotly_chart(
-            fig, key="rio_map", config=map_config(),
+            fig,
+            key="rio_map",
+            config=map_config(),
             alt="Mappa dei minuti dal punto di accesso più vicino, per comune, con hub e spoke. I valori sono nella "
             "tabella «Tutti i comuni» qui sotto.",
-        )  # fmt: skip
+        )
         if highlight:
             own = per_comune.filter(pl.col("comune") == highlight)
             if own.height:
                 r = own.row(0, named=True)
-                where = "nessuna sede nel sub-ambito" if r["sede"] is None else (
-                    f"sede più vicina a {r['nome_comune_sede']} ({r['tipo_sede'].lower()}), "
-                    f"{rio.num(r['minuti'])} minuti e {rio.num(r['km'])} km{method}"
-                )  # fmt: skip
+                where = (
+                    "nessuna sede nel sub-ambito"
+                    if r["sede"] is None
+                    else (
+                        f"sede più vicina a {r['nome_comune_sede']} ({r['tipo_sede'].lower()}), "
+                        f"{rio.num(r['minuti'])} minuti e {rio.num(r['km'])} km{method}"
+                    )
+                )
                 st.markdown(f"**{r['nome']}**: {where}.")
     else:  # the Regione: sub-ambiti only
         values = summary.filter(pl.col("livello") == "sub_ambito").select(
-            "territorio", pl.col("territorio").replace_strict(names, default=None).alias("nome"),
-            pl.col("quota_oltre").alias("valore"), pl.lit(False).alias("soppresso"),
-        )  # fmt: skip
+            "territorio",
+            pl.col("territorio").replace_strict(names, default=None).alias("nome"),
+            pl.col("quota_oltre").alias("valore"),
+            pl.lit(False).alias("soppresso"),
+        )
         fig = maps.choropleth(
-            values, session.sub_ambiti_table(f), "sub_ambito", "%", "basso",
-            title=f"Residenti oltre {soglia} minuti dal punto di accesso{method}", sedi=sedi, publish=published_geojson,
+            values,
+            session.sub_ambiti_table(f),
+            "sub_ambito",
+            "%",
+            "basso",
+            title=f"Residenti oltre {soglia} minuti dal punto di accesso{method}",
+            sedi=sedi,
+            publish=published_geojson,
             legend_title=f"% residenti oltre {soglia} minuti",
-        )  # fmt: skip
+        )
         st.plotly_chart(
-            fig, key="rio_map", config=map_config(),
+            fig,
+            key="rio_map",
+            config=map_config(),
             alt=f"Mappa dei residenti oltre {soglia} minuti per sub-ambito, con hub e spoke. I valori sono nella "
             "tabella per sub-ambito qui sotto.",
-        )  # fmt: skip
-    st.caption("Blu: entro la soglia (più scuro: entro metà); arancione: oltre la soglia (più scuro: oltre una volta "
-               "e mezza). Simboli: hub e spoke (punti di accesso). Senza colore: nessuna sede nel proprio "
-               "sub-ambito.")  # fmt: skip
+        )
+    st.caption(
+        "Blu: entro la soglia (più scuro: entro metà); arancione: oltre la soglia (più scuro: oltre una volta "
+        "e mezza). Simboli: hub e spoke (punti di accesso). Senza colore: nessuna sede nel proprio "
+        "sub-ambito."
+    )
     st.markdown(f"**Per sub-ambito** (soglia {soglia} minuti)")
     st.dataframe(rio.proximity_display(summary, names), hide_index=True, width="stretch")
     if f.access.sees_comuni:
@@ -187,11 +225,13 @@ with tab_access:
     options = [None, *comune_names]
     preset = f.comune or f.own_comune
     candidate = st.selectbox(
-        "Comune dove ipotizzare un nuovo spoke", options, key="rio_ipotesi",
+        "Comune dove ipotizzare un nuovo spoke",
+        options,
+        key="rio_ipotesi",
         index=options.index(preset) if preset in options else 0,
         format_func=lambda c: "— scegliere un comune senza sede —" if c is None else comune_names[c],
         help="Si calcola che cosa cambierebbe; nulla viene salvato.",
-    )  # fmt: skip
+    )
     if candidate:
         result = data.what_if(f, candidate, soglia)
         all_names = dict(zip(f.territories["comune"], f.territories["nome"])) | names
@@ -221,10 +261,11 @@ with tab_load:
         if sentence:
             st.markdown(sentence)
         st.plotly_chart(
-            charts.caseload_chart(load, names, title=f"Persone in carico per operatore ({year})"), key="rio_load",
+            charts.caseload_chart(load, names, title=f"Persone in carico per operatore ({year})"),
+            key="rio_load",
             alt="Persone in carico per operatore dell'équipe e per assistente sociale, per sub-ambito. I valori "
             "sono nella tabella qui sotto.",
-        )  # fmt: skip
+        )
         st.dataframe(rio.caseload_display(load, names), hide_index=True, width="stretch")
         if f.is_public:
             st.caption(fmt.SUPPRESSED_HELP)
@@ -250,19 +291,28 @@ with tab_equity:
         )
         eq_ids = eq["indicatore"].to_list()
         pick = st.selectbox(
-            "Indicatore", eq_ids, key="rio_equita", format_func=lambda i: entries[i].nome,
+            "Indicatore",
+            eq_ids,
+            key="rio_equita",
+            format_func=lambda i: entries[i].nome,
             index=eq_ids.index(chosen) if ids and chosen in eq_ids else 0,
-        )  # fmt: skip
+        )
         gaps = rio.equity_gaps(f.table, pick, f.year)
         st.plotly_chart(
-            charts.gaps_chart(gaps, names, entries[pick].unita,
-                              title=f"{entries[pick].nome}: ogni sub-ambito rispetto all'ambito ({f.year})"),
+            charts.gaps_chart(
+                gaps,
+                names,
+                entries[pick].unita,
+                title=f"{entries[pick].nome}: ogni sub-ambito rispetto all'ambito ({f.year})",
+            ),
             key="rio_gaps",
             alt=f"Scarto di ogni sub-ambito dal valore dell'ambito per {entries[pick].nome}. I valori sono nella "
             "tabella qui sotto.",
-        )  # fmt: skip
-        st.caption("Arancione: peggio del valore dell'ambito; blu: uguale o meglio (secondo la direzione "
-                   f"dell'indicatore: {api.DIRECTION_LABELS.get(entries[pick].direzione, '')}).")  # fmt: skip
+        )
+        st.caption(
+            "Arancione: peggio del valore dell'ambito; blu: uguale o meglio (secondo la direzione "
+            f"dell'indicatore: {api.DIRECTION_LABELS.get(entries[pick].direzione, '')})."
+        )
         st.dataframe(rio.gaps_display(gaps, names, entries[pick].unita), hide_index=True, width="stretch")
         st.markdown("**Tutti gli indicatori**")
         st.dataframe(rio.equity_display(eq, names), hide_index=True, width="stretch", height="content")

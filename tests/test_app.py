@@ -118,7 +118,7 @@ def test_dati_page_lists_the_load_history_only_for_the_office(demo_db):
         from etl.queries import load_history
 
         n = load_history(con).height
-    (history,) = [d.value for d in at.dataframe if "rows read" in d.value.columns]
+    (history,) = [d.value for d in at.dataframe if "righe lette" in d.value.columns]
     assert len(history) == n == 7  # the demo's seven files (accessi; docs/esempi/confronti.csv)
 
 

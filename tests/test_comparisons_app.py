@@ -44,8 +44,12 @@ def run_page(page: str, **query) -> AppTest:
     return open_page(at, page, **query)
 
 
+COMPARISON_COLUMNS = {"Territorio", "Anno", "Valore", "Fonte"}
+
+
 def shown_tables(at: AppTest) -> list[list[dict]]:
-    return [t.value.to_dict("records") for t in at.table]
+    """The comparison tables of the page (not the charts' «Dati» tables, also st.table)."""
+    return [t.value.to_dict("records") for t in at.table if set(t.value.columns) == COMPARISON_COLUMNS]
 
 
 def expected_outside(rows: list[dict], unita: str) -> list[dict]:

@@ -51,9 +51,15 @@ def expected(site):
         load = workload.caseload(con, table=regione_table)
     names = {k: f"{k} {v}" for k, v in sub.select("sub_ambito", "nome_sub_ambito").unique("sub_ambito").iter_rows()}
     return {
-        "tables": tables, "sub": sub, "per_comune": per_comune, "terr": terr, "candidate": candidate,
-        "whatif": whatif, "load": load, "names": names | {"AMBITO": "Ambito"},
-    }  # fmt: skip
+        "tables": tables,
+        "sub": sub,
+        "per_comune": per_comune,
+        "terr": terr,
+        "candidate": candidate,
+        "whatif": whatif,
+        "load": load,
+        "names": names | {"AMBITO": "Ambito"},
+    }
 
 
 def run_as(name: str, **query) -> AppTest:
@@ -141,12 +147,18 @@ def test_regione_sees_no_comune_row(site, expected):
     summary = proximity.access_summary(expected["per_comune"])
     assert _has_frame(at, rio.proximity_display(summary, expected["names"]))
     assert not _has_frame(at, rio.per_comune_display(expected["per_comune"]))
-    farthest = rio.farthest_sentence(expected["per_comune"], summary, expected["names"], 20, False,
-                                     " (stima in linea d'aria)")  # fmt: skip
+    farthest = rio.farthest_sentence(
+        expected["per_comune"], summary, expected["names"], 20, False, " (stima in linea d'aria)"
+    )
     assert farthest in _markdown(at) and "il comune più lontano è nel sub-ambito" in farthest.lower()
     # the map is by sub-ambito: its areas are the sub-ambiti, its values the shares beyond the threshold
-    located = [loc for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]
-               if t["type"] in ("choropleth", "choroplethmap") for loc in t.get("locations", [])]  # fmt: skip
+    located = [
+        loc
+        for c in at.get("plotly_chart")
+        for t in json.loads(c.proto.spec)["data"]
+        if t["type"] in ("choropleth", "choroplethmap")
+        for loc in t.get("locations", [])
+    ]
     assert located and set(located) <= set(expected["names"]) - {"AMBITO"}
     # the what-if answers for the ambito and the sub-ambito, without a table of comuni
     at.selectbox(key="rio_ipotesi").set_value(expected["candidate"]).run()

@@ -38,6 +38,7 @@ from core.sessions import Session, SessionRegistry
 from core.users import Access, Refusal
 from etl import audit
 from etl import queries as etl_queries
+from indicators import fmt
 
 SESSION_KEY = "pdz_auth"
 FLASH_KEY = "pdz_auth_flash"
@@ -235,6 +236,7 @@ def _from_cookie(fonte: str, utente: str | None = None) -> dict | None:
 
 
 def _open_session(utente: str, fonte: str, record: dict) -> None:
+    st.session_state.pop(FLASH_KEY, None)  # «sessione scaduta», «uscita eseguita»: said until this login
     token = _registry().open(utente, fonte)
     record["token"] = token
     st.session_state.pop(REFUSED_KEY, None)
@@ -436,7 +438,9 @@ def is_demo_warehouse(con) -> bool:
 
 
 def _flash() -> None:
-    message = st.session_state.pop(FLASH_KEY, None)
+    # kept until the next login, not popped: the cookie component's confirmation reruns the script at once,
+    # and a popped message would vanish before anybody read it
+    message = st.session_state.get(FLASH_KEY)
     if message:
         st.info(message, icon=":material/info:")
 
@@ -475,7 +479,7 @@ def login_screen() -> None:
     st.caption(
         "Gli account sono personali e li crea l'Ufficio di Piano. Password dimenticata: chiedere all'Ufficio di "
         "Piano di reimpostarla. La sessione si chiude dopo "
-        f"{settings.setting('idle_timeout_hours')} ore di inattività."
+        f"{fmt.duration(settings.idle_timeout_seconds())} di inattività."
     )
 
 

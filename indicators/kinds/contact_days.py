@@ -11,10 +11,13 @@ from indicators.kinds.contact_rate import contacts
 
 def compute(ctx, entry):
     return contacts(ctx).select(
-        "livello", "territorio", "anno",
-        pl.lit(None, dtype=pl.Float64).alias("numeratore"), pl.col("persone_giorni").alias("denominatore"),
+        "livello",
+        "territorio",
+        "anno",
+        pl.lit(None, dtype=pl.Float64).alias("numeratore"),
+        pl.col("persone_giorni").alias("denominatore"),
         pl.col("giorni_mediana").alias("valore"),
-    )  # fmt: skip
+    )
 
 
 def _line(m) -> list[str]:

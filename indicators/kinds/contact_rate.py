@@ -30,8 +30,9 @@ def contacts(ctx) -> pl.DataFrame:
 
 
 def compute(ctx, entry):
-    df = population_denominator(ctx, contacts(ctx).select("livello", "territorio", "anno",
-                                                          pl.col("contatti").alias("numeratore")), None)  # fmt: skip
+    df = population_denominator(
+        ctx, contacts(ctx).select("livello", "territorio", "anno", pl.col("contatti").alias("numeratore")), None
+    )
     recorded = df.filter((pl.col("livello") == "ambito") & (pl.col("numeratore") > 0))["anno"].implode()
     df = df.with_columns(pl.when(pl.col("anno").is_in(recorded)).then(pl.col("numeratore")).alias("numeratore"))
     return with_ratio(df, entry.moltiplicatore)

@@ -11,9 +11,12 @@ from indicators.kinds.contact_rate import contacts
 
 def compute(ctx, entry):
     df = contacts(ctx).select(
-        "livello", "territorio", "anno",
-        pl.col("contatti_spoke").alias("numeratore"), pl.col("contatti_in_sede").alias("denominatore"),
-    )  # fmt: skip
+        "livello",
+        "territorio",
+        "anno",
+        pl.col("contatti_spoke").alias("numeratore"),
+        pl.col("contatti_in_sede").alias("denominatore"),
+    )
     return with_ratio(df, entry.moltiplicatore)
 
 

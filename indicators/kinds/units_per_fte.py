@@ -34,8 +34,9 @@ def compute(ctx, entry):
 
     counts = ctx.shared("persone_in_carico:" + ",".join(codes), persons)
     df = staff(ctx, entry).drop("residenti").rename({"fte": "denominatore"})
-    return with_ratio(df.join(counts.drop("denominatore", strict=False), on=["livello", "territorio", "anno"],
-                              how="left"))  # fmt: skip
+    return with_ratio(
+        df.join(counts.drop("denominatore", strict=False), on=["livello", "territorio", "anno"], how="left")
+    )
 
 
 def _profili_line(m: Mapping[str, Any]) -> list[str]:

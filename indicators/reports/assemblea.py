@@ -24,11 +24,8 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     PageBreak,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
@@ -39,7 +36,21 @@ from core.users import ALL_LEVELS
 from indicators import assemblea, fmt
 from indicators.reports import common
 from indicators.reports.common import ReportContext, ReportError, prepare
-from indicators.reports.pdf import BLUE, BOLD, FONT, HEAD_BG, MUTED, RED, RULE, PNGImage, _box, _e, _fonts, _style
+from indicators.reports.pdf import (
+    BLUE,
+    BOLD,
+    FONT,
+    HEAD_BG,
+    MUTED,
+    RED,
+    RULE,
+    PNGImage,
+    _box,
+    _e,
+    _fonts,
+    _style,
+    build_document,
+)
 
 TITLE = "Assemblea dei Sindaci"
 MIME = "application/pdf"
@@ -221,7 +232,6 @@ def write_handout_ctx(
 ) -> Path:
     """The handout of an already prepared context (images from the report's cache, or drawn now)."""
     from indicators.reports.images import report_images
-    from indicators.reports.pdf import _NumberedCanvas as NumberedCanvas  # «pagina X di Y»
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -241,30 +251,15 @@ def write_handout_ctx(
         if i > 1:
             story.append(PageBreak())
         story += _page(ctx, s, i, len(slides), images)
-    doc = BaseDocTemplate(
-        str(out),
+    build_document(
+        out,
+        story,
         pagesize=(PAGE_W, PAGE_H),
-        leftMargin=MARGIN_X,
-        rightMargin=MARGIN_X,
-        topMargin=MARGIN_TOP,
-        bottomMargin=MARGIN_BOTTOM,
+        margins=(MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM),
         title=f"{TITLE} – {ctx.focus_label}, anno {ctx.year}" + (f" – {common.DEMO_LABEL}" if ctx.is_demo else ""),
         author=ctx.ambito_name,
-        lang="it-IT",
+        footer=partial(_footer, ctx),
     )
-    frame = Frame(
-        MARGIN_X,
-        MARGIN_BOTTOM,
-        WIDTH,
-        PAGE_H - MARGIN_TOP - MARGIN_BOTTOM,
-        id="body",
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-    )
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    doc.build(story, canvasmaker=partial(NumberedCanvas, footer=partial(_footer, ctx)))
     if progress:
         progress(1.0, "Pronto")
     return out

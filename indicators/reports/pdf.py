@@ -654,8 +654,10 @@ def _reorganisation(ctx: ReportContext, st: _Styles) -> list[Flowable]:
     out: list[Flowable] = [PageBreak(), *_h2("Riorganizzazione: il nuovo modello alla prova", st)]
     out += [Paragraph("Sub-ambiti pilota e altri", st.h3), Paragraph(_e(sec.design), st.body)]
     if sec.p_min:
-        out += [_box([Paragraph(_e(sec.p_min), st.reading)], background=HEAD_BG, left_rule=BLUE, padding=3 * mm),
-                Spacer(1, 2 * mm)]  # fmt: skip
+        out += [
+            _box([Paragraph(_e(sec.p_min), st.reading)], background=HEAD_BG, left_rule=BLUE, padding=3 * mm),
+            Spacer(1, 2 * mm),
+        ]
     pilot = sec.pilot_rows()
     if len(pilot) > 1:
         out.append(_text_grid(pilot, [52 * mm, 26 * mm, 22 * mm, 30 * mm, 16 * mm, 34 * mm], st, numeric_from=2))
@@ -663,8 +665,9 @@ def _reorganisation(ctx: ReportContext, st: _Styles) -> list[Flowable]:
         out.append(Paragraph("<b>Nessuna stima pubblicabile</b> per questo documento.", st.body))
     out += [Paragraph(_e(n), st.muted) for n in (*sec.pilot_notes, *sec.notes)]
     out += [Paragraph("Vicinanza dei punti di accesso (hub e spoke)", st.h3)]
-    out.append(_text_grid(sec.proximity_rows(), [36 * mm, 14 * mm, 14 * mm, 31 * mm, 29 * mm, 16 * mm, 16 * mm,
-                                                 24 * mm], st))  # fmt: skip
+    out.append(
+        _text_grid(sec.proximity_rows(), [36 * mm, 14 * mm, 14 * mm, 31 * mm, 29 * mm, 16 * mm, 16 * mm, 24 * mm], st)
+    )
     out += [Paragraph(_e(n), st.muted) for n in sec.proximity_notes]
     out += [CondPageBreak(60 * mm), Paragraph(f"Carico delle équipe ({sec.year})", st.h3)]
     if sec.caseload_note:
@@ -763,6 +766,48 @@ def _footer(ctx: ReportContext, canv: Canvas, number: int, total: int) -> None:
     canv.restoreState()
 
 
+def build_document(
+    out: Path,
+    flowables: list[Flowable],
+    *,
+    pagesize: tuple[float, float],
+    margins: tuple[float, float, float],
+    title: str,
+    author: str,
+    footer: Callable[[Canvas, int, int], None],
+    subject: str = "",
+) -> None:
+    """Every PDF of the house (report, Assemblea handout): one body frame inside the margins (side, top,
+    bottom), Italian document metadata, and `footer` drawn on each page with «pagina X di Y»."""
+    side, top, bottom = margins
+    page_w, page_h = pagesize
+    doc = BaseDocTemplate(
+        str(out),
+        pagesize=pagesize,
+        leftMargin=side,
+        rightMargin=side,
+        topMargin=top,
+        bottomMargin=bottom,
+        title=title,
+        author=author,
+        subject=subject,
+        lang="it-IT",
+    )
+    frame = Frame(
+        side,
+        bottom,
+        page_w - 2 * side,
+        page_h - top - bottom,
+        id="body",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    doc.build(flowables, canvasmaker=partial(_NumberedCanvas, footer=footer))
+
+
 def write_pdf(
     ctx: ReportContext,
     out: Path,
@@ -775,29 +820,14 @@ def write_pdf(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     images = images if images is not None else report_images(ctx, progress)
-    doc = BaseDocTemplate(
-        str(out),
+    build_document(
+        out,
+        story(ctx, images),
         pagesize=A4,
-        leftMargin=MARGIN_X,
-        rightMargin=MARGIN_X,
-        topMargin=MARGIN_TOP,
-        bottomMargin=MARGIN_BOTTOM,
+        margins=(MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM),
         title=TITLE + (f" – {common.DEMO_LABEL}" if ctx.is_demo else ""),
         author=ctx.ambito_name,
         subject=f"{ctx.focus_label}, anno {ctx.year}",
-        lang="it-IT",
+        footer=partial(_footer, ctx),
     )
-    frame = Frame(
-        MARGIN_X,
-        MARGIN_BOTTOM,
-        WIDTH,
-        PAGE_H - MARGIN_TOP - MARGIN_BOTTOM,
-        id="body",
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-    )
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    doc.build(story(ctx, images), canvasmaker=partial(_NumberedCanvas, footer=partial(_footer, ctx)))
     return out

@@ -431,8 +431,16 @@ def _reorganisation_slides(prs, ctx: ReportContext) -> None:
         notes.insert(0, f"Altre {more} stime nella relazione PDF e nel foglio Excel.")
     top = 2.6
     if len(shown) > 1:
-        _table(slide, Inches(0.4), Inches(top), Inches(12.5), shown, [3.9, 1.6, 1.3, 1.9, 1.0, 2.8], size=12,
-               row_height=0.38)  # fmt: skip
+        _table(
+            slide,
+            Inches(0.4),
+            Inches(top),
+            Inches(12.5),
+            shown,
+            [3.9, 1.6, 1.3, 1.9, 1.0, 2.8],
+            size=12,
+            row_height=0.38,
+        )
         top += 0.38 * len(shown) + 0.15
     else:
         notes.insert(0, "Nessuna stima pubblicabile per questo documento.")
@@ -442,10 +450,19 @@ def _reorganisation_slides(prs, ctx: ReportContext) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
     _title(slide, f"Vicinanza dei punti di accesso (soglia {reorganisation.threshold_text(sec.soglia)} minuti)")
     rows = sec.proximity_rows()
-    _table(slide, Inches(0.4), Inches(1.2), Inches(12.5), rows, [2.6, 0.9, 1.2, 2.3, 2.3, 1.0, 1.1, 1.1], size=12,
-           row_height=0.45)  # fmt: skip
-    _paragraphs(slide, Inches(0.4), Inches(1.35 + 0.45 * len(rows)), Inches(12.5), Inches(1.4),
-                sec.proximity_notes, size=11)  # fmt: skip
+    _table(
+        slide,
+        Inches(0.4),
+        Inches(1.2),
+        Inches(12.5),
+        rows,
+        [2.6, 0.9, 1.2, 2.3, 2.3, 1.0, 1.1, 1.1],
+        size=12,
+        row_height=0.45,
+    )
+    _paragraphs(
+        slide, Inches(0.4), Inches(1.35 + 0.45 * len(rows)), Inches(12.5), Inches(1.4), sec.proximity_notes, size=11
+    )
     _footer(slide, ctx, with_sub_ambiti=True)
 
     slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
@@ -453,8 +470,16 @@ def _reorganisation_slides(prs, ctx: ReportContext) -> None:
     rows = sec.caseload_rows()
     if sec.caseload_note:
         _paragraphs(slide, Inches(0.4), Inches(1.05), Inches(12.5), Inches(0.9), [sec.caseload_note], size=14)
-    _table(slide, Inches(0.4), Inches(2.0), Inches(12.5), rows, [2.9, 1.4, 1.2, 1.8, 1.6, 1.8, 1.8], size=12,
-           row_height=0.45)  # fmt: skip
+    _table(
+        slide,
+        Inches(0.4),
+        Inches(2.0),
+        Inches(12.5),
+        rows,
+        [2.9, 1.4, 1.2, 1.8, 1.6, 1.8, 1.8],
+        size=12,
+        row_height=0.45,
+    )
     _footer(slide, ctx, with_sub_ambiti=True)
 
     slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
@@ -465,8 +490,7 @@ def _reorganisation_slides(prs, ctx: ReportContext) -> None:
         "I 10 indicatori con la disparità più alta; tutti nella relazione PDF e nel foglio Excel."
     )
     _paragraphs(slide, Inches(0.4), Inches(1.0), Inches(12.5), Inches(0.6), [note], size=12)
-    _table(slide, Inches(0.4), Inches(1.65), Inches(12.5), rows, [4.6, 1.5, 1.4, 2.6, 2.4], size=11,
-           row_height=0.42)  # fmt: skip
+    _table(slide, Inches(0.4), Inches(1.65), Inches(12.5), rows, [4.6, 1.5, 1.4, 2.6, 2.4], size=11, row_height=0.42)
     _footer(slide, ctx, with_sub_ambiti=True)
 
 

@@ -11,6 +11,7 @@ never 0 and never blank.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import polars as pl
@@ -243,9 +244,10 @@ REORGANISATION_SHEET = "Riorganizzazione"
 
 
 def _cells(ws, row: int, values: list, f: _Formats, digits: int = 1) -> None:
-    """A row of mixed cells: numbers as numbers (`digits` decimals shown), None as n.d., text as text."""
+    """A row of mixed cells: numbers as numbers (`digits` decimals shown), None or not finite (a share of
+    nobody) as n.d., text as text."""
     for col, v in enumerate(values):
-        if v is None:
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
             ws.write_string(row, col, common.NOT_AVAILABLE, f.marker)
         elif isinstance(v, bool) or not isinstance(v, int | float):
             ws.write_string(row, col, str(v), f.wrap)
@@ -266,9 +268,23 @@ def _reorganisation_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
     row += 1
     ws.write_string(row, 0, "Sub-ambiti pilota e altri: differenza nelle differenze per comune", f.title)
     row += 1
-    columns = ["Indicatore", "Codice indicatore", "Unità di misura", "Effetto stimato", "Intervallo: da",
-               "Intervallo: a", "Livello dell'intervallo (%)", "p-value", "p minimo possibile", "Anni prima",
-               "Anni dopo", "Comuni pilota", "Altri comuni", "Lettura", "Avvertenze"]  # fmt: skip
+    columns = [
+        "Indicatore",
+        "Codice indicatore",
+        "Unità di misura",
+        "Effetto stimato",
+        "Intervallo: da",
+        "Intervallo: a",
+        "Livello dell'intervallo (%)",
+        "p-value",
+        "p minimo possibile",
+        "Anni prima",
+        "Anni dopo",
+        "Comuni pilota",
+        "Altri comuni",
+        "Lettura",
+        "Avvertenze",
+    ]
     ws.write_row(row, 0, columns, f.header)
     row += 1
     names = {e.id: e for e in ctx.entries}
@@ -277,12 +293,29 @@ def _reorganisation_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
         if e is None:
             continue
         level = r["livello_confidenza"]
-        _cells(ws, row, [
-            e.nome, e.id, e.unita, r["effetto"], r["ic_basso"], r["ic_alto"], None if level is None else level * 100,
-            r["p_value"], r["p_minimo"], ", ".join(map(str, r["anni_prima"])) or "–",
-            ", ".join(map(str, r["anni_dopo"])) or "–", r["n_comuni_pilota"], r["n_comuni_altri"],
-            reorganisation.verdict(r, e.direzione), " ".join(r["avvertenze"]),
-        ], f, digits=1)  # fmt: skip
+        _cells(
+            ws,
+            row,
+            [
+                e.nome,
+                e.id,
+                e.unita,
+                r["effetto"],
+                r["ic_basso"],
+                r["ic_alto"],
+                None if level is None else level * 100,
+                r["p_value"],
+                r["p_minimo"],
+                ", ".join(map(str, r["anni_prima"])) or "–",
+                ", ".join(map(str, r["anni_dopo"])) or "–",
+                r["n_comuni_pilota"],
+                r["n_comuni_altri"],
+                reorganisation.verdict(r, e.direzione),
+                " ".join(r["avvertenze"]),
+            ],
+            f,
+            digits=1,
+        )
         for col, value in ((7, r["p_value"]), (8, r["p_minimo"])):
             if value is not None:
                 ws.write_number(row, col, float(value), f.p_value)
@@ -292,20 +325,46 @@ def _reorganisation_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
         row += 1
 
     row += 1
-    ws.write_string(row, 0, f"Vicinanza dei punti di accesso (soglia {reorganisation.threshold_text(sec.soglia)} "
-                            "minuti)", f.title)  # fmt: skip
+    ws.write_string(
+        row, 0, f"Vicinanza dei punti di accesso (soglia {reorganisation.threshold_text(sec.soglia)} minuti)", f.title
+    )
     row += 1
-    columns = ["Territorio", "Comuni", "Comuni oltre la soglia", "Residenti", "Residenti oltre la soglia",
-               "Residenti oltre la soglia (%)", "Residenti 75+", "Residenti 75+ oltre la soglia",
-               "Residenti 75+ oltre la soglia (%)", "Minuti medi", "Minuti al massimo", "Metodo"]  # fmt: skip
+    columns = [
+        "Territorio",
+        "Comuni",
+        "Comuni oltre la soglia",
+        "Residenti",
+        "Residenti oltre la soglia",
+        "Residenti oltre la soglia (%)",
+        "Residenti 75+",
+        "Residenti 75+ oltre la soglia",
+        "Residenti 75+ oltre la soglia (%)",
+        "Minuti medi",
+        "Minuti al massimo",
+        "Metodo",
+    ]
     ws.write_row(row, 0, columns, f.header)
     row += 1
     for r in sec.proximity.iter_rows(named=True):
-        _cells(ws, row, [
-            sec.names.get(r["territorio"], r["territorio"]), r["comuni"], r["comuni_oltre"], r["residenti"],
-            r["residenti_oltre"], r["quota_oltre"], r["residenti_75"], r["residenti_75_oltre"], r["quota_75_oltre"],
-            r["minuti_medi"], r["minuti_max"], reorganisation.METHOD_LABELS.get(r["metodo"], r["metodo"]),
-        ], f)  # fmt: skip
+        _cells(
+            ws,
+            row,
+            [
+                sec.names.get(r["territorio"], r["territorio"]),
+                r["comuni"],
+                r["comuni_oltre"],
+                r["residenti"],
+                r["residenti_oltre"],
+                r["quota_oltre"],
+                r["residenti_75"],
+                r["residenti_75_oltre"],
+                r["quota_75_oltre"],
+                r["minuti_medi"],
+                r["minuti_max"],
+                reorganisation.METHOD_LABELS.get(r["metodo"], r["metodo"]),
+            ],
+            f,
+        )
         row += 1
     for note in sec.proximity_notes:
         ws.write_string(row, 0, note, f.note)
@@ -314,17 +373,35 @@ def _reorganisation_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
     row += 1
     ws.write_string(row, 0, f"Carico delle équipe ({sec.year})", f.title)
     row += 1
-    columns = ["Territorio", "Persone in carico", "FTE équipe", "Persone per FTE dell'équipe",
-               "FTE assistenti sociali", "Persone per assistente sociale", "Residenti per assistente sociale",
-               "LEPS: residenti per assistente sociale al massimo"]  # fmt: skip
+    columns = [
+        "Territorio",
+        "Persone in carico",
+        "FTE équipe",
+        "Persone per FTE dell'équipe",
+        "FTE assistenti sociali",
+        "Persone per assistente sociale",
+        "Residenti per assistente sociale",
+        "LEPS: residenti per assistente sociale al massimo",
+    ]
     ws.write_row(row, 0, columns, f.header)
     row += 1
     for r in sec.caseload.iter_rows(named=True):
         hidden = bool(r["soppresso"])
-        _cells(ws, row, [
-            sec.names.get(r["territorio"], r["territorio"]), r["persone_in_carico"], r["fte_equipe"],
-            r["per_fte_equipe"], r["fte_as"], r["per_as"], r["residenti_per_as"], r["leps_max"],
-        ], f)  # fmt: skip
+        _cells(
+            ws,
+            row,
+            [
+                sec.names.get(r["territorio"], r["territorio"]),
+                r["persone_in_carico"],
+                r["fte_equipe"],
+                r["per_fte_equipe"],
+                r["fte_as"],
+                r["per_as"],
+                r["residenti_per_as"],
+                r["leps_max"],
+            ],
+            f,
+        )
         if hidden:
             for col in (1, 3, 5):
                 ws.write_string(row, col, fmt.SUPPRESSED, f.marker)
@@ -336,24 +413,52 @@ def _reorganisation_sheet(ws, ctx: ReportContext, f: _Formats) -> None:
     row += 1
     ws.write_string(row, 0, f"Equità tra sub-ambiti ({sec.year})", f.title)
     row += 1
-    columns = ["Indicatore", "Codice indicatore", "Unità di misura", "Disparità (CV, %)", "Massimo / minimo",
-               "Sub-ambito con il valore più basso", "Valore più basso", "Sub-ambito con il valore più alto",
-               "Valore più alto", "Sub-ambito più lontano dall'ambito", "Scarto dall'ambito", "Anno di riferimento",
-               "CV nell'anno di riferimento (%)", "Anno di confronto", "CV nell'anno di confronto (%)",
-               "Tendenza"]  # fmt: skip
+    columns = [
+        "Indicatore",
+        "Codice indicatore",
+        "Unità di misura",
+        "Disparità (CV, %)",
+        "Massimo / minimo",
+        "Sub-ambito con il valore più basso",
+        "Valore più basso",
+        "Sub-ambito con il valore più alto",
+        "Valore più alto",
+        "Sub-ambito più lontano dall'ambito",
+        "Scarto dall'ambito",
+        "Anno di riferimento",
+        "CV nell'anno di riferimento (%)",
+        "Anno di confronto",
+        "CV nell'anno di confronto (%)",
+        "Tendenza",
+    ]
     ws.write_row(row, 0, columns, f.header)
     row += 1
     pct = lambda v: None if v is None else v * 100  # noqa: E731
     for r in sec.equity.iter_rows(named=True):
         label = sec.names.get
-        _cells(ws, row, [
-            r["nome"], r["indicatore"], r["unita"], pct(r["cv"]), r["rapporto_max_min"],
-            label(r["sub_ambito_min"], r["sub_ambito_min"]), r["valore_min"],
-            label(r["sub_ambito_max"], r["sub_ambito_max"]), r["valore_max"],
-            label(r["piu_lontano"], r["piu_lontano"]), r["scarto_piu_lontano"], str(r["anno_baseline"]),
-            pct(r["cv_baseline"]), "–" if r["anno_confronto"] is None else str(r["anno_confronto"]),
-            pct(r["cv_confronto"]), reorganisation.TREND_TEXT.get(r["tendenza"], r["tendenza"]),
-        ], f)  # fmt: skip
+        _cells(
+            ws,
+            row,
+            [
+                r["nome"],
+                r["indicatore"],
+                r["unita"],
+                pct(r["cv"]),
+                r["rapporto_max_min"],
+                label(r["sub_ambito_min"], r["sub_ambito_min"]),
+                r["valore_min"],
+                label(r["sub_ambito_max"], r["sub_ambito_max"]),
+                r["valore_max"],
+                label(r["piu_lontano"], r["piu_lontano"]),
+                r["scarto_piu_lontano"],
+                str(r["anno_baseline"]),
+                pct(r["cv_baseline"]),
+                "–" if r["anno_confronto"] is None else str(r["anno_confronto"]),
+                pct(r["cv_confronto"]),
+                reorganisation.TREND_TEXT.get(r["tendenza"], r["tendenza"]),
+            ],
+            f,
+        )
         row += 1
     ws.set_column(0, 0, 44)
     ws.set_column(1, 1, 30)

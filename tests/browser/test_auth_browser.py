@@ -205,7 +205,9 @@ def _session_cookie(context, timeout_s: float = 30.0) -> dict:
 
 
 def _asks_password(page) -> bool:
-    page.get_by_label("Nome utente").wait_for(timeout=60_000)
+    # under load a rerun briefly shows the stale login form beside the new one: wait for the run to end
+    page.get_by_label("Nome utente").first.wait_for(timeout=60_000)
+    _settle(page)
     return page.locator('[data-testid="stSidebarNavLink"]').count() == 0
 
 

@@ -179,7 +179,7 @@ def test_no_identifier_of_any_kind_stored_anywhere(tmp_path, db_path):
     found = []
     for table, column in text_cols:
         for (value,) in con.execute(f'SELECT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall():
-            # a pseudonym (64 hex digits, random with the key) may hold a run of 11 digits by chance: not a shape
+            # a pseudonym (64 hex digits) may hold an 11-digit run by chance: only the secrets are searched in it
             shaped = not PSEUDONYM.fullmatch(value) and IDENTIFIER_SHAPES.search(value)
             if shaped or any(s in value for s in secrets):
                 found.append((table, column, value))

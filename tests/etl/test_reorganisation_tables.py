@@ -17,14 +17,21 @@ GOOD_CF = make_cf("BNCGNN", 1950, 1, 2)
 WRONG_CHECK = GOOD_CF[:15] + ("A" if GOOD_CF[15] != "A" else "B")
 
 
-def accesso(id_: str, data: str = "2025-03-01", sede: str = "S1", comune: str = "019035", cf: str = "",
-            esito: str = "INFORMAZIONE") -> list[str]:  # fmt: skip
+def accesso(
+    id_: str,
+    data: str = "2025-03-01",
+    sede: str = "S1",
+    comune: str = "019035",
+    cf: str = "",
+    esito: str = "INFORMAZIONE",
+) -> list[str]:
     return [id_, data, sede, comune, cf, esito]
 
 
 def _sedi(tmp_path, db_path) -> None:
-    f = write_csv(tmp_path / "sedi.csv", SEDI_HEADER, [["S1", "Spoke di Crema", "SPOKE", "Crema"],
-                                                      ["H1", "Hub", "HUB", "Crema"]])  # fmt: skip
+    f = write_csv(
+        tmp_path / "sedi.csv", SEDI_HEADER, [["S1", "Spoke di Crema", "SPOKE", "Crema"], ["H1", "Hub", "HUB", "Crema"]]
+    )
     assert load_files([f], db=db_path)[0].status == "loaded"
 
 
@@ -46,15 +53,18 @@ ACCESSI_CASES = [
     (accesso("r4", cf="RSSMRA85T10"), "codice_fiscale", v.MSG_CF_FORMAT),
     (accesso("r5", cf=WRONG_CHECK), "codice_fiscale", v.MSG_CF_CHECK),
     (accesso("r6", cf=make_cf(month=2, day=30)), "codice_fiscale", v.MSG_CF_DATE),
-    (accesso("r7", esito="RICHIAMARE"), "esito",
-     "valore non ammesso (ammessi: INFORMAZIONE, INVIO_SERVIZIO, PRESA_IN_CARICO)"),
+    (
+        accesso("r7", esito="RICHIAMARE"),
+        "esito",
+        "valore non ammesso (ammessi: INFORMAZIONE, INVIO_SERVIZIO, PRESA_IN_CARICO)",
+    ),
     (accesso("r8", data="31/02/2025"), "data_accesso", v.MSG_DATE),
     (accesso("r9", data=""), "data_accesso", v.MSG_REQUIRED),
     (accesso("r10", sede=""), "id_sede", v.MSG_REQUIRED),
     (accesso("r11", comune=""), "comune_residenza", v.MSG_REQUIRED),
     (accesso(""), "id_accesso", v.MSG_REQUIRED),
     (accesso(GOOD_CF), "id_accesso", v.MSG_ID_CF),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("row,column,reason", ACCESSI_CASES, ids=[c[0][0] or "no-id" for c in ACCESSI_CASES])

@@ -97,8 +97,16 @@ def catalog_populations(entries: Iterable) -> dict[str, dict[str, Pop]]:
                     "denominatore": (*every, frozenset({"in sede"})),
                 }
         elif kind == "contact_days":
-            out[e.id] = {"denominatore": ("persona", frozenset({"accessi: primo contatto"}), "inizio", None, None,
-                                          frozenset({"intervento dopo"}))}  # fmt: skip
+            out[e.id] = {
+                "denominatore": (
+                    "persona",
+                    frozenset({"accessi: primo contatto"}),
+                    "inizio",
+                    None,
+                    None,
+                    frozenset({"intervento dopo"}),
+                )
+            }
         else:
             raise AssertionError(f"l'attaccante non sa leggere la misura {kind} di {e.id}")
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import polars as pl
+import pytest
 
 from indicators import fmt
 
@@ -49,3 +50,18 @@ def test_dates_and_frames():
     out = fmt.italian_frame(df)
     assert out.columns == ["comune", "numeratore", "valore", "attivo"]
     assert out.rows() == [("Crema", "1.234", "0,5", "sì"), ("Dovera", "n.p.", "n.p.", "")]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (8 * 3600, "8 ore"),
+        (3600, "1 ora"),
+        (5400, "1,5 ore"),
+        (1800, "30 minuti"),
+        (60, "1 minuto"),
+        (20, "20 secondi"),
+    ],
+)
+def test_duration_in_words_with_the_largest_fitting_unit(seconds, text):
+    assert fmt.duration(seconds) == text

@@ -25,12 +25,13 @@ from tests.indicators.conftest import (
     assert_values,
     counts_of,
     values_of,
-)  # fmt: skip
+)
 from tests.indicators.registry import covers
 
 
-def add_accesso(con, id_: str, data: str, sede: str, comune: str, persona: str | None = None,
-                esito: str | None = None) -> None:  # fmt: skip
+def add_accesso(
+    con, id_: str, data: str, sede: str, comune: str, persona: str | None = None, esito: str | None = None
+) -> None:
     """One contact at an access point (accessi), as the loader stores it."""
     con.execute(
         "INSERT INTO accessi VALUES (?, ?::DATE, ?, ?, ?, NULL, NULL, ?, 'test')",
@@ -80,8 +81,10 @@ def test_persone_per_as(con):
 def test_caseload_by_profile_beside_the_leps_ratio(con):
     _load(con)
     table = caseload(con, years=[2025], as_of=END_2025)
-    got = {(r["territorio"], r["profilo"]): (r["persone_in_carico"], r["fte"], r["casi_per_fte"])
-           for r in table.iter_rows(named=True)}  # fmt: skip
+    got = {
+        (r["territorio"], r["profilo"]): (r["persone_in_carico"], r["fte"], r["casi_per_fte"])
+        for r in table.iter_rows(named=True)
+    }
     assert got[("SA1", "EQUIPE")] == (4, 1.5, pytest.approx(4 / 1.5))
     assert got[("SA1", "EDUCATORE")] == (4, 0.5, 8.0)
     assert got[("SA1", "PSICOLOGO")] == (4, 0.0, None)  # no FTE: no ratio, never infinity
@@ -116,13 +119,17 @@ def _contacts(con) -> None:
     add_sede(con, "S1", "SPOKE", BAGNOLO)
     add_sede(con, "S2", "SPOKE", DOVERA)
     rows = [
-        ("a1", "2025-01-10", "H1", CREMA), ("a2", "2025-05-10", "H1", CREMA), ("a3", "2025-07-01", "S1", CREMA),
-        ("a4", "2025-02-01", "S1", BAGNOLO), ("a5", "2025-12-31", "S1", BAGNOLO),
-        ("a6", "2025-03-03", "H1", DOVERA), ("a7", "2025-04-04", "S2", DOVERA),
+        ("a1", "2025-01-10", "H1", CREMA),
+        ("a2", "2025-05-10", "H1", CREMA),
+        ("a3", "2025-07-01", "S1", CREMA),
+        ("a4", "2025-02-01", "S1", BAGNOLO),
+        ("a5", "2025-12-31", "S1", BAGNOLO),
+        ("a6", "2025-03-03", "H1", DOVERA),
+        ("a7", "2025-04-04", "S2", DOVERA),
         ("a8", "2025-06-06", "S9", AGNADELLO),  # a sede no longer in `sedi`: a contact, at no known sede
         ("a9", "2024-11-11", "H1", CREMA),  # 2024
         ("a10", "2026-01-01", "S1", CREMA),  # after the data date
-    ]  # fmt: skip
+    ]
     for row in rows:
         add_accesso(con, *row)
     add(con, "p1", "SAD", "2023-01-01")  # service data from 2023: the years 2023-2025 exist
@@ -133,8 +140,15 @@ def test_accessi_per_1000(con):
     _contacts(con)
     df = indicator_values(con, years=[2023, 2024, 2025], as_of=END_2025)
     # 2025: Crema a1 a2 a3 = 3; Bagnolo a4 a5 = 2; Dovera a6 a7 = 2; Agnadello a8 = 1; SA1 5; SA2 3; AMBITO 8
-    expected = {CREMA: 3 / 4100 * 1000, BAGNOLO: 2.0, DOVERA: 2.0, AGNADELLO: 1.0, "SA1": 5 / 5100 * 1000,
-                "SA2": 1.5, "AMBITO": 8 / 7100 * 1000}  # fmt: skip
+    expected = {
+        CREMA: 3 / 4100 * 1000,
+        BAGNOLO: 2.0,
+        DOVERA: 2.0,
+        AGNADELLO: 1.0,
+        "SA1": 5 / 5100 * 1000,
+        "SA2": 1.5,
+        "AMBITO": 8 / 7100 * 1000,
+    }
     assert_values(df, "org_accessi_1000", expected)
     assert_values(df, "org_accessi_1000", {CREMA: 1 / 4100 * 1000, BAGNOLO: 0.0, "AMBITO": 1 / 7100 * 1000}, anno=2024)
     # 2023: no contact recorded in the whole ambito: no value (not 0)
@@ -148,8 +162,15 @@ def test_accessi_quota_spoke(con):
     # at a SPOKE / at a known sede: Crema 1/3; Bagnolo 2/2; Dovera 1/2; Agnadello 0/0 (unknown sede) -> null;
     # SA1 3/5; SA2 1/2; AMBITO 4/7
     assert counts_of(df, "org_accessi_quota_spoke")[AGNADELLO] == (0, 0)
-    expected = {CREMA: 100 / 3, BAGNOLO: 100.0, DOVERA: 50.0, AGNADELLO: None, "SA1": 60.0, "SA2": 50.0,
-                "AMBITO": 400 / 7}  # fmt: skip
+    expected = {
+        CREMA: 100 / 3,
+        BAGNOLO: 100.0,
+        DOVERA: 50.0,
+        AGNADELLO: None,
+        "SA1": 60.0,
+        "SA2": 50.0,
+        "AMBITO": 400 / 7,
+    }
     assert_values(df, "org_accessi_quota_spoke", expected)
 
 
@@ -170,17 +191,20 @@ def test_accessi_public_suppresses_small_counts(con):
 def test_accessi_giorni_presa_in_carico(con):
     add_sede(con, "H1", "HUB", CREMA)
     contacts = [
-        ("c1", "2025-02-01", CREMA, "p1"), ("c1b", "2025-03-01", CREMA, "p1"),  # p1 first contact 1/2
+        ("c1", "2025-02-01", CREMA, "p1"),
+        ("c1b", "2025-03-01", CREMA, "p1"),  # p1 first contact 1/2
         ("c2", "2025-01-10", CREMA, "p2"),
         ("c3", "2025-03-01", BAGNOLO, "p3"),
         ("c4", "2025-04-01", CREMA, "p4"),  # p4 was already in care (intervention from 2024): left out
-        ("c5", "2024-12-20", DOVERA, "p5"), ("c5b", "2025-02-01", DOVERA, "p5"),  # first contact in 2024
+        ("c5", "2024-12-20", DOVERA, "p5"),
+        ("c5b", "2025-02-01", DOVERA, "p5"),  # first contact in 2024
         ("c6", "2025-05-01", DOVERA, "p6"),  # no intervention: left out
         ("c7", "2025-06-01", AGNADELLO, "p7"),
         ("c8", "2025-11-01", CREMA, "p8"),  # intervention after the data date: not known yet
-        ("c9", "2025-07-01", BAGNOLO, "p9"), ("c9b", "2025-07-02", CREMA, "p9"),  # territory of the first contact
+        ("c9", "2025-07-01", BAGNOLO, "p9"),
+        ("c9b", "2025-07-02", CREMA, "p9"),  # territory of the first contact
         ("c10", "2025-01-02", CREMA, None),  # no pseudonym: cannot be followed
-    ]  # fmt: skip
+    ]
     for id_, data, comune, persona in contacts:
         add_accesso(con, id_, data, "H1", comune, persona, "PRESA_IN_CARICO")
     add(con, "p1", "SAD", "2025-02-21")  # 20 days

@@ -33,10 +33,13 @@ def test_every_kind_is_a_declaration_beside_its_query():
         assert set(kind.counts) <= {"numeratore", "denominatore"}, name
     queries = {p.stem for p in folder.glob("*.sql")}
     shared = {
-        "staff_ratio": "_staff_fte", "staff_fte_rate": "_staff_fte",  # residents and FTE, both ways
+        "staff_ratio": "_staff_fte",
+        "staff_fte_rate": "_staff_fte",  # residents and FTE, both ways
         "units_per_fte": "_staff_fte",  # with the persons of distinct_units_rate.sql
-        "contact_rate": "_contacts", "contact_share": "_contacts", "contact_days": "_contacts",
-    }  # fmt: skip
+        "contact_rate": "_contacts",
+        "contact_share": "_contacts",
+        "contact_days": "_contacts",
+    }
     assert modules - set(shared) <= queries
     assert set(shared.values()) | {"_macros", "distinct_units_rate"} <= queries
 

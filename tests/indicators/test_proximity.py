@@ -188,8 +188,10 @@ def test_what_if_reduces_minutes_for_the_right_comuni_and_saves_nothing(con):
     before = con.execute("SELECT count(*) FROM sedi").fetchall()
     result = px.what_if(con, ["Bagnolo Cremasco", "crema"], soglia_minuti=8)
     assert result.nuove_sedi == [BAGNOLO] and result.gia_con_sede == [CREMA]  # Crema already has H1
-    diff = {r["comune"]: (r["minuti_prima"], r["minuti_dopo"], r["differenza_minuti"])
-            for r in result.confronto.iter_rows(named=True)}  # fmt: skip
+    diff = {
+        r["comune"]: (r["minuti_prima"], r["minuti_dopo"], r["differenza_minuti"])
+        for r in result.confronto.iter_rows(named=True)
+    }
     assert diff == {
         CREMA: (0.0, 0.0, 0.0),
         BAGNOLO: (9.0, 0.0, -9.0),
@@ -227,15 +229,30 @@ def test_what_if_unknown_comune_is_refused_in_italian(con):
 
 # --- the command line ----------------------------------------------------------------------
 
-CONTRACT = ["comune", "sub_ambito", "sede", "comune_sede", "tipo_sede", "minuti", "km", "metodo", "residenti",
-            "residenti_75", "oltre_soglia"]  # fmt: skip
+CONTRACT = [
+    "comune",
+    "sub_ambito",
+    "sede",
+    "comune_sede",
+    "tipo_sede",
+    "minuti",
+    "km",
+    "metodo",
+    "residenti",
+    "residenti_75",
+    "oltre_soglia",
+]
 
 
 def _run(db: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "indicators", "access", "--db", str(db), *args], cwd=REPO,
-        env={**os.environ, "PDZ_DB": str(db)}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-m", "indicators", "access", "--db", str(db), *args],
+        cwd=REPO,
+        env={**os.environ, "PDZ_DB": str(db)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_json_csv_what_if_and_errors(tmp_path):
@@ -249,13 +266,31 @@ def test_cli_json_csv_what_if_and_errors(tmp_path):
     rows = {r["comune"]: r for r in json.loads(done.stdout)}
     assert list(rows[BAGNOLO])[: len(CONTRACT)] == CONTRACT
     assert {k: rows[BAGNOLO][k] for k in CONTRACT} == {
-        "comune": BAGNOLO, "sub_ambito": "SA1", "sede": "S1", "comune_sede": DOVERA, "tipo_sede": "SPOKE",
-        "minuti": 9, "km": 11, "metodo": "matrice", "residenti": 1000, "residenti_75": 50, "oltre_soglia": True,
-    }  # fmt: skip
+        "comune": BAGNOLO,
+        "sub_ambito": "SA1",
+        "sede": "S1",
+        "comune_sede": DOVERA,
+        "tipo_sede": "SPOKE",
+        "minuti": 9,
+        "km": 11,
+        "metodo": "matrice",
+        "residenti": 1000,
+        "residenti_75": 50,
+        "oltre_soglia": True,
+    }
     assert "Residenti oltre 8 minuti" in done.stderr and "1.000 su 7.100" in done.stderr
 
-    hyp = _run(db, "--soglia-minuti", "8", "--sede-ipotetica", "Bagnolo Cremasco", "--format", "csv",
-               "--out", str(tmp_path / "out" / "accesso.csv"))  # fmt: skip
+    hyp = _run(
+        db,
+        "--soglia-minuti",
+        "8",
+        "--sede-ipotetica",
+        "Bagnolo Cremasco",
+        "--format",
+        "csv",
+        "--out",
+        str(tmp_path / "out" / "accesso.csv"),
+    )
     assert hyp.returncode == 0, hyp.stderr
     table = pl.read_csv(tmp_path / "out" / "accesso.csv", schema_overrides={"comune": pl.String})
     bag = table.filter(pl.col("comune") == BAGNOLO).row(0, named=True)

@@ -27,10 +27,18 @@ SUB = _named(sub_ambiti())  # 6 sub-ambiti, SA1 and SA2 pilots from 1 January 20
 
 def _result(**kw) -> dict:
     base = {
-        "indicatore": DAYS.id, "effetto": -11.0, "ic_basso": -17.0, "ic_alto": -6.0, "livello_confidenza": 14 / 15,
-        "p_value": 1 / 15, "p_minimo": 1 / 15, "n_assegnazioni": 15, "anni_prima": [2023, 2024], "anni_dopo": [2025],
+        "indicatore": DAYS.id,
+        "effetto": -11.0,
+        "ic_basso": -17.0,
+        "ic_alto": -6.0,
+        "livello_confidenza": 14 / 15,
+        "p_value": 1 / 15,
+        "p_minimo": 1 / 15,
+        "n_assegnazioni": 15,
+        "anni_prima": [2023, 2024],
+        "anni_dopo": [2025],
         "avvertenze": [],
-    }  # fmt: skip
+    }
     return base | kw
 
 
@@ -89,12 +97,14 @@ def test_sub_ambito_series_carry_the_group_and_hide_suppressed_values():
             "valore": [1.5, 2.0, 9.0, 7.0],
             "soppresso": [False, False, True, False],
             "parziale": [False] * 4,
-        }  # fmt: skip
+        }
     )
     got = rio.sub_ambito_series(rows, SUB, "x")
     assert got.select("sub_ambito", "gruppo", "valore", "soppresso").rows() == [
-        ("SA1", "pilota", 1.5, False), ("SA2", "pilota", None, True), ("SA3", "altri", 2.0, False),
-    ]  # fmt: skip
+        ("SA1", "pilota", 1.5, False),
+        ("SA2", "pilota", None, True),
+        ("SA3", "altri", 2.0, False),
+    ]
     assert got["nome"].to_list() == ["Nome SA1", "Nome SA2", "Nome SA3"]
 
 
@@ -122,12 +132,13 @@ def test_caseload_year_is_one_row_per_territory():
             "residenti_per_as": [4000.0, 4000.0, 6000.0, 6000.0],
             "leps_max": [5000.0] * 4,
             "leps_obiettivo": [4000.0] * 4,
-        }  # fmt: skip
+        }
     )
     rows = rio.caseload_year(load, 2025)
     assert rows.select("territorio", "per_fte_equipe", "per_as", "fte_as").rows() == [
-        ("AMBITO", 100.0, 200.0, 1.5), ("SA1", None, None, 1.0),
-    ]  # fmt: skip
+        ("AMBITO", 100.0, 200.0, 1.5),
+        ("SA1", None, None, 1.0),
+    ]
     shown = rio.caseload_display(rows, {"AMBITO": "Ambito", "SA1": "SA1 Crema"})
     assert shown.row(1) == ("SA1 Crema", "n.p.", "2,0", "n.p.", "1,0", "n.p.", "6.000")
     # SA1 hidden: the highest load is not named; nobody published above the LEPS
@@ -143,17 +154,26 @@ def test_trend_table_marks_hidden_group_means_and_the_partial_year():
             "valori_nascosti": [0, 2, 0, 0],
             "periodo": ["prima", "prima", "anno parziale", "anno parziale"],
             "parziale": [False, False, True, True],
-        }  # fmt: skip
+        }
     )
     series = pl.DataFrame(
-        {"anno": [2024, 2025], "sub_ambito": ["SA1", "SA1"], "nome": ["Crema", "Crema"], "gruppo": ["pilota"] * 2,
-         "valore": [1.0, 2.0], "soppresso": [False, False], "parziale": [False, True]},
+        {
+            "anno": [2024, 2025],
+            "sub_ambito": ["SA1", "SA1"],
+            "nome": ["Crema", "Crema"],
+            "gruppo": ["pilota"] * 2,
+            "valore": [1.0, 2.0],
+            "soppresso": [False, False],
+            "parziale": [False, True],
+        },
         schema_overrides={"anno": pl.Int32},
-    )  # fmt: skip
+    )
     shown = rio.trends_display(trends.with_columns(pl.col("anno").cast(pl.Int32)), series, "%")
     assert shown.columns == ["Anno", "Periodo", "Comuni pilota (media)", "Altri comuni (media)", "SA1 Crema (pilota)"]
-    assert shown.rows() == [("2024", "prima", "1,0", "n.p.", "1,0"), ("2025 (da inizio anno)", "anno parziale",
-                                                                        "2,0", "3,0", "2,0")]  # fmt: skip
+    assert shown.rows() == [
+        ("2024", "prima", "1,0", "n.p.", "1,0"),
+        ("2025 (da inizio anno)", "anno parziale", "2,0", "3,0", "2,0"),
+    ]
 
 
 def test_start_marker_position():
@@ -165,9 +185,13 @@ def test_start_marker_position():
 
 def test_the_farthest_comune_in_words():
     per_comune = pl.DataFrame(
-        {"comune": ["1", "2", "3"], "nome": ["Uno", "Due", "Tre"], "sub_ambito": ["SA1", "SA2", "SA2"],
-         "minuti": [3.0, 12.5, None]}
-    )  # fmt: skip
+        {
+            "comune": ["1", "2", "3"],
+            "nome": ["Uno", "Due", "Tre"],
+            "sub_ambito": ["SA1", "SA2", "SA2"],
+            "minuti": [3.0, 12.5, None],
+        }
+    )
     summary = pl.DataFrame({"livello": ["ambito"], "territorio": ["AMBITO"], "residenti_oltre": [0]})
     names = {"SA2": "SA2 Pandino"}
     assert rio.farthest_sentence(per_comune, summary, names, 20) == (
