@@ -27,9 +27,10 @@ def _from_records(monkeypatch):
     monkeypatch.setattr(person_years, "is_current", lambda con, years: False)
 
 
-@pytest.fixture
-def filled(wh_path: Path):
-    with warehouse.writer(wh_path) as con:
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    """The warehouse of the golden files, built once (700 records added as the loader adds them); only read."""
+    with warehouse.writer(tmp_path_factory.mktemp("golden") / "w.duckdb") as con:
         set_territory(con)
         _fill(con)
         yield con
