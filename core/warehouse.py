@@ -193,6 +193,25 @@ CREATE TABLE IF NOT EXISTS codifiche (
     descrizione VARCHAR,
     batch_id VARCHAR
 );
+CREATE TABLE IF NOT EXISTS persone (
+    persona_key INTEGER NOT NULL,
+    persona_id VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nuclei (
+    nucleo_key INTEGER NOT NULL,
+    nucleo_id VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS persone_anni (
+    intervento VARCHAR NOT NULL,
+    anno SMALLINT NOT NULL,
+    persona_key INTEGER NOT NULL,
+    nucleo_key INTEGER,
+    comune VARCHAR NOT NULL,
+    anno_nascita SMALLINT,
+    attivo_dal DATE NOT NULL,
+    inizio_il DATE,
+    fine_il DATE
+);
 CREATE TABLE IF NOT EXISTS prestazioni_in_attesa (
     fonte VARCHAR NOT NULL,
     id_prestazione VARCHAR NOT NULL,
@@ -309,8 +328,11 @@ RECORDS = "prestazioni"
 # The contacts at the access points: records of persons too, whose values are published the same way.
 CONTACTS = "accessi"
 
+# The person-years of the records (etl/person_years.py) and the integer keys of the pseudonyms they use.
+PERSONS, HOUSEHOLDS, PERSON_YEARS = "persone", "nuclei", "persone_anni"
+
 # Left out of a snapshot taken with `summarise` (the summary views stay, copied as tables).
-SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS)
+SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS, PERSONS, HOUSEHOLDS, PERSON_YEARS)
 
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 

@@ -15,7 +15,8 @@ held (its comune must still belong to the ambito) is rejected with its reason.
 Nothing is lost: every covered row is released or rejected, and the counts are
 checked before the commit.
 
-Both functions run inside the caller's open transaction and never commit.
+Both functions run inside the caller's open transaction and never commit; `release` tells
+`etl.person_years` whose records it changes (the caller runs `prepare` and `update` around it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import duckdb
 
 from core import warehouse
+from etl import person_years
 
 HELD = warehouse.HELD
 # The queue's columns that come from the staged record (core/warehouse.py declares the table).
@@ -101,6 +103,14 @@ def release(con: duckdb.DuckDBPyConnection, batch_id: str) -> tuple[int, int]:
         [batch_id, MSG_COMUNE_LEFT],
     )
     rejected = warehouse.scalar(con, f"SELECT count(*) {_COVERED} WHERE NOT ({_IN_AMBITO})")
+    person_years.touch(  # the persons of the records replaced, and of the released ones
+        con,
+        f"""
+        SELECT p.persona_id FROM prestazioni AS p WHERE EXISTS (
+            SELECT 1 {_COVERED} WHERE {_IN_AMBITO} AND h.fonte = p.fonte AND h.id_prestazione = p.id_prestazione)
+        UNION ALL SELECT h.persona_id {_COVERED} WHERE {_IN_AMBITO}
+        """,
+    )
     con.execute(
         f"""
         DELETE FROM prestazioni AS p WHERE EXISTS (

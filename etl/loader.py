@@ -49,7 +49,7 @@ import polars as pl
 
 from core import redact, settings, warehouse
 from etl import codice_fiscale as cf
-from etl import held
+from etl import held, person_years
 from etl.queries import STATUS_IN_PROGRESS, STATUS_INTERRUPTED
 from etl.readers import PROBLEM, RAW, ROW, ReadError, SourceFile, open_source
 from etl.schemas import TABLES, TableSpec, infer_table, match_columns, missing_columns
@@ -469,6 +469,7 @@ def _load_in_transaction(
 
         con.execute("BEGIN TRANSACTION")
         try:
+            person_years.prepare(con)  # in step before this load changes anything (a new warehouse: built)
             con.execute("INSERT INTO scarti SELECT * FROM _scarti_staging")
             _reject_duplicate_keys(con, spec, result)
             rows_held = held.hold_unmapped(con) if spec.name == "prestazioni" else 0
@@ -481,6 +482,7 @@ def _load_in_transaction(
             _upsert(con, spec)
             if spec.name == "codifiche":  # the mappings' held rows, in this same transaction
                 result.rows_released, result.rows_released_rejected = held.release(con, result.batch_id)
+            person_years.update(con)  # the person-years of the records this load changed, same transaction
             _fault_injection_pause()
             result.rows_read, result.rows_loaded, result.rows_rejected = rows_read, loaded, rejected
             result.rows_held = rows_held
@@ -689,6 +691,11 @@ def _upsert(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
         con.execute(f"DELETE FROM {spec.name}")
     else:
         match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        if spec.name == "prestazioni":  # the persons of the records replaced, and of the new ones
+            person_years.touch(
+                con, f"SELECT t.persona_id FROM prestazioni t WHERE EXISTS (SELECT 1 FROM _staging s WHERE {match})"
+            )
+            person_years.touch(con, "SELECT persona_id FROM _staging")
         con.execute(f"DELETE FROM {spec.name} t WHERE EXISTS (SELECT 1 FROM _staging s WHERE {match})")
     con.execute(f"INSERT INTO {spec.name} ({cols}) SELECT {cols} FROM _staging")
 

@@ -30,6 +30,7 @@ import polars as pl
 import pytest
 
 from core import warehouse
+from etl import person_years
 
 CREMA, BAGNOLO, AGNADELLO, DOVERA = "019035", "019005", "019002", "019041"
 SUB = {CREMA: "SA1", BAGNOLO: "SA1", AGNADELLO: "SA2", DOVERA: "SA2"}
@@ -86,7 +87,11 @@ def add(
     ore: float | None = None,
     esito: str | None = None,
 ) -> None:
-    """One service record (prestazioni), area taken from the intervention catalogue."""
+    """One service record (prestazioni), area taken from the intervention catalogue; the person-years kept in
+    step as the loader keeps them (etl/person_years.py), so the measures read them."""
+    con.execute("BEGIN TRANSACTION")
+    person_years.prepare(con)
+    person_years.touch(con, "SELECT ?", [persona])
     con.execute(
         """
         INSERT INTO prestazioni (fonte, id_prestazione, persona_id, sesso, anno_nascita, comune, intervento, area,
@@ -109,6 +114,8 @@ def add(
             intervento,
         ],
     )
+    person_years.update(con)
+    con.execute("COMMIT")
     assert con.execute("SELECT count(*) FROM interventi WHERE intervento = ?", [intervento]).fetchall()[0][0] == 1
 
 
