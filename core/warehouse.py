@@ -89,7 +89,12 @@ CREATE TABLE IF NOT EXISTS prestazioni (
     importo_euro DOUBLE,
     esito VARCHAR,
     nucleo_id VARCHAR,
-    batch_id VARCHAR
+    batch_id VARCHAR,
+    -- given at load (etl/person_years.py): the integer keys of persona_id and nucleo_id (tables persone,
+    -- nuclei), and the record's own (growing with each write; persone_anni refers to it)
+    persona_key INTEGER,
+    nucleo_key INTEGER,
+    record_key BIGINT
 );
 CREATE TABLE IF NOT EXISTS operatori (
     id_operatore VARCHAR NOT NULL,
@@ -210,7 +215,8 @@ CREATE TABLE IF NOT EXISTS persone_anni (
     anno_nascita SMALLINT,
     attivo_dal DATE NOT NULL,
     inizio_il DATE,
-    fine_il DATE
+    fine_il DATE,
+    record_key BIGINT
 );
 CREATE TABLE IF NOT EXISTS prestazioni_in_attesa (
     fonte VARCHAR NOT NULL,

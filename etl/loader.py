@@ -686,18 +686,22 @@ def _check_complete_cover(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> No
 
 def _upsert(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
     keys = KEYS[spec.name]
-    cols = ", ".join([*STORED[spec.name], "batch_id"])
+    columns = [*STORED[spec.name], "batch_id"]
+    records = spec.name == "prestazioni"  # their persons' keys and person-years: etl/person_years.py
     if spec.replace_all:
         con.execute(f"DELETE FROM {spec.name}")
     else:
         match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-        if spec.name == "prestazioni":  # the persons of the records replaced, and of the new ones
-            person_years.touch(
-                con, f"SELECT t.persona_id FROM prestazioni t WHERE EXISTS (SELECT 1 FROM _staging s WHERE {match})"
-            )
-            person_years.touch(con, "SELECT persona_id FROM _staging")
-        con.execute(f"DELETE FROM {spec.name} t WHERE EXISTS (SELECT 1 FROM _staging s WHERE {match})")
-    con.execute(f"INSERT INTO {spec.name} ({cols}) SELECT {cols} FROM _staging")
+        delete = f"DELETE FROM {spec.name} t WHERE EXISTS (SELECT 1 FROM _staging s WHERE {match})"
+        if records:
+            person_years.delete_records(con, delete)
+        else:
+            con.execute(delete)
+    if records:
+        person_years.insert_records(con, "_staging", columns, number="s._riga")  # the row in the file
+    else:
+        cols = ", ".join(columns)
+        con.execute(f"INSERT INTO {spec.name} ({cols}) SELECT {cols} FROM _staging")
 
 
 def _sources_of(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> str | None:

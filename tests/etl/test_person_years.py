@@ -73,6 +73,12 @@ def assert_as_rebuilt(db) -> list[tuple]:
         keys = con.execute("SELECT count(*), count(DISTINCT persona_id), count(DISTINCT persona_key) FROM persone")
         n, ids, distinct_keys = keys.fetchall()[0]
         assert n == ids == distinct_keys  # one key per pseudonym, never two
+        for key, pseudonym, table in (("persona_key", "persona_id", "persone"), ("nucleo_key", "nucleo_id", "nuclei")):
+            wrong = con.execute(  # every record carries the key of its pseudonym (none for no household)
+                f"SELECT count(*) FROM prestazioni AS p LEFT JOIN {table} AS k USING ({pseudonym}) "
+                f"WHERE p.{key} IS DISTINCT FROM k.{key}"
+            ).fetchall()[0][0]
+            assert wrong == 0, key
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM persone_anni")
         person_years.rebuild(con)
@@ -208,6 +214,8 @@ def test_a_warehouse_older_than_the_table_is_read_from_the_records_until_its_nex
     expected = indicator_values(con)
     for table in ("persone_anni", "persone", "nuclei"):  # as a warehouse written before them
         con.execute(f"DROP TABLE {table}")
+    for column in person_years.KEY_COLUMNS:
+        con.execute(f"ALTER TABLE prestazioni DROP COLUMN {column}")
     con.execute("DELETE FROM meta WHERE chiave LIKE 'persone_anni%'")
     assert not person_years.is_current(con, [2024])
     assert indicator_values(con).equals(expected)  # answered from the records
@@ -241,9 +249,15 @@ def test_a_record_written_without_the_loader_sends_the_measures_to_the_records(t
 @pytest.mark.parametrize("column", ["persona_id", "nucleo_id"])
 def test_no_pseudonym_has_two_keys_across_loads(tmp_path, db_path, column):
     db = db_path
+    table, key = {"persona_id": ("persone", "persona_key"), "nucleo_id": ("nuclei", "nucleo_key")}[column]
+    given: set[tuple] = set()
     for i in range(3):
         _load(tmp_path, f"{i}.csv", [row(str(i), P[0], nucleo="N1"), row(f"x{i}", P[i + 1], nucleo=f"M{i}")])
-    table, key = {"persona_id": ("persone", "persona_key"), "nucleo_id": ("nuclei", "nucleo_key")}[column]
+        con = duckdb.connect(str(db), read_only=True)
+        now = set(con.execute(f"SELECT {column}, {key} FROM {table}").fetchall())
+        con.close()
+        assert given <= now  # a key once given never changes
+        given = now
     con = duckdb.connect(str(db), read_only=True)
     n, ids, keys = con.execute(
         f"SELECT count(*), count(DISTINCT {column}), count(DISTINCT {key}) FROM {table}"

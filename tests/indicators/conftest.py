@@ -91,7 +91,6 @@ def add(
     step as the loader keeps them (etl/person_years.py), so the measures read them."""
     con.execute("BEGIN TRANSACTION")
     person_years.prepare(con)
-    person_years.touch(con, "SELECT ?", [persona])
     con.execute(
         """
         INSERT INTO prestazioni (fonte, id_prestazione, persona_id, sesso, anno_nascita, comune, intervento, area,
@@ -114,6 +113,7 @@ def add(
             intervento,
         ],
     )
+    person_years.fill_keys(con)  # the keys of a record written by hand (then `update` adds its rows)
     person_years.update(con)
     con.execute("COMMIT")
     assert con.execute("SELECT count(*) FROM interventi WHERE intervento = ?", [intervento]).fetchall()[0][0] == 1
