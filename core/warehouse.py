@@ -90,11 +90,9 @@ CREATE TABLE IF NOT EXISTS prestazioni (
     esito VARCHAR,
     nucleo_id VARCHAR,
     batch_id VARCHAR,
-    -- given at load (etl/person_years.py): the integer keys of persona_id and nucleo_id (tables persone,
-    -- nuclei), and the record's own (growing with each write; persone_anni refers to it)
+    -- the integer keys of persona_id and nucleo_id (tables persone, nuclei), given at load: etl/person_keys.py
     persona_key INTEGER,
-    nucleo_key INTEGER,
-    record_key BIGINT
+    nucleo_key INTEGER
 );
 CREATE TABLE IF NOT EXISTS operatori (
     id_operatore VARCHAR NOT NULL,
@@ -205,18 +203,6 @@ CREATE TABLE IF NOT EXISTS persone (
 CREATE TABLE IF NOT EXISTS nuclei (
     nucleo_key INTEGER NOT NULL,
     nucleo_id VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS persone_anni (
-    intervento VARCHAR NOT NULL,
-    anno SMALLINT NOT NULL,
-    persona_key INTEGER NOT NULL,
-    nucleo_key INTEGER,
-    comune VARCHAR NOT NULL,
-    anno_nascita SMALLINT,
-    attivo_dal DATE NOT NULL,
-    inizio_il DATE,
-    fine_il DATE,
-    record_key BIGINT
 );
 CREATE TABLE IF NOT EXISTS prestazioni_in_attesa (
     fonte VARCHAR NOT NULL,
@@ -334,11 +320,11 @@ RECORDS = "prestazioni"
 # The contacts at the access points: records of persons too, whose values are published the same way.
 CONTACTS = "accessi"
 
-# The person-years of the records (etl/person_years.py) and the integer keys of the pseudonyms they use.
-PERSONS, HOUSEHOLDS, PERSON_YEARS = "persone", "nuclei", "persone_anni"
+# The integer keys of the pseudonyms (etl/person_keys.py).
+PERSONS, HOUSEHOLDS = "persone", "nuclei"
 
 # Left out of a snapshot taken with `summarise` (the summary views stay, copied as tables).
-SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS, PERSONS, HOUSEHOLDS, PERSON_YEARS)
+SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS, PERSONS, HOUSEHOLDS)
 
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 

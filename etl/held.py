@@ -16,8 +16,7 @@ Nothing is lost: every covered row is released or rejected, and the counts are
 checked before the commit.
 
 Both functions run inside the caller's open transaction and never commit; `release` tells
-`etl.person_years` writes the records (their keys, the persons touched; the caller runs `prepare` and `update`
-around it).
+`etl.person_keys` writes the released records with their keys (the caller runs `prepare` and `mark` around it).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from __future__ import annotations
 import duckdb
 
 from core import warehouse
-from etl import person_years
+from etl import person_keys
 
 HELD = warehouse.HELD
 # The queue's columns that come from the staged record (core/warehouse.py declares the table).
@@ -47,7 +46,7 @@ HELD_COLUMNS = [
     "nucleo_id",
     "batch_id",
 ]
-# The columns of a record released into prestazioni (besides the keys that etl/person_years.py gives).
+# The columns of a record released into prestazioni (besides the keys that etl/person_keys.py gives).
 RECORD_COLUMNS = [
     "fonte",
     "id_prestazione",
@@ -123,14 +122,13 @@ def release(con: duckdb.DuckDBPyConnection, batch_id: str) -> tuple[int, int]:
         [batch_id, MSG_COMUNE_LEFT],
     )
     rejected = warehouse.scalar(con, f"SELECT count(*) {_COVERED} WHERE NOT ({_IN_AMBITO})")
-    person_years.delete_records(  # the records the released ones replace
-        con,
+    con.execute(  # the records the released ones replace
         f"""
         DELETE FROM prestazioni AS p WHERE EXISTS (
             SELECT 1 {_COVERED} WHERE {_IN_AMBITO} AND h.fonte = p.fonte AND h.id_prestazione = p.id_prestazione)
-        """,
+        """
     )
-    released = person_years.insert_records(  # with the keys of their persons and households
+    released = person_keys.insert_records(  # with the keys of their persons and households
         con,
         f"""(
         SELECT h.fonte, h.id_prestazione, h.persona_id, h.sesso, h.anno_nascita, h.comune, c.intervento, i.area,

@@ -10,10 +10,3 @@ CREATE OR REPLACE TEMP MACRO evento_in_anno(evento, inizio, fine, d0, d1) AS CAS
     WHEN 'inizio' THEN inizio BETWEEN d0 AND d1
     WHEN 'fine' THEN fine BETWEEN d0 AND d1
     ELSE false END;
--- data_evento: the earliest date of a person-year row (etl/person_years.py) with the event; the row has the
--- event in the window d0 .. d1 of its year when that date is on or before d1 (NULL: never).
-CREATE OR REPLACE TEMP MACRO data_evento(attivo_dal, inizio_il, fine_il, evento) AS CASE evento::VARCHAR
-    WHEN 'attivo' THEN attivo_dal
-    WHEN 'inizio' THEN inizio_il
-    WHEN 'fine' THEN fine_il
-    ELSE NULL END;

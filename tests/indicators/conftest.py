@@ -30,7 +30,7 @@ import polars as pl
 import pytest
 
 from core import warehouse
-from etl import person_years
+from etl import person_keys
 
 CREMA, BAGNOLO, AGNADELLO, DOVERA = "019035", "019005", "019002", "019041"
 SUB = {CREMA: "SA1", BAGNOLO: "SA1", AGNADELLO: "SA2", DOVERA: "SA2"}
@@ -87,10 +87,10 @@ def add(
     ore: float | None = None,
     esito: str | None = None,
 ) -> None:
-    """One service record (prestazioni), area taken from the intervention catalogue; the person-years kept in
-    step as the loader keeps them (etl/person_years.py), so the measures read them."""
+    """One service record (prestazioni), area taken from the intervention catalogue; keyed as the loader keys
+    records (etl/person_keys.py), so the measures count the keys."""
     con.execute("BEGIN TRANSACTION")
-    person_years.prepare(con)
+    person_keys.prepare(con)
     con.execute(
         """
         INSERT INTO prestazioni (fonte, id_prestazione, persona_id, sesso, anno_nascita, comune, intervento, area,
@@ -113,8 +113,8 @@ def add(
             intervento,
         ],
     )
-    person_years.fill_keys(con)  # the keys of a record written by hand (then `update` adds its rows)
-    person_years.update(con)
+    person_keys.fill_keys(con)  # the keys of a record written by hand
+    person_keys.mark(con)
     con.execute("COMMIT")
     assert con.execute("SELECT count(*) FROM interventi WHERE intervento = ?", [intervento]).fetchall()[0][0] == 1
 
