@@ -122,11 +122,32 @@ def insert_records(con: duckdb.DuckDBPyConnection, source: str, columns: list[st
     con.execute(_NEW_PERSON_KEYS.format(source=source, where=""))
     con.execute(_NEW_HOUSEHOLD_KEYS.format(source=source, and_where=""))
     before = _records(con)
+    persons, households = "persone", "nuclei"
+    if warehouse.scalar(con, "SELECT count(*) FROM persone") > warehouse.scalar(con, f"SELECT count(*) FROM {source}"):
+        # fewer rows than persons (a later file): the keys of these rows' pseudonyms only, so the join below
+        # holds them instead of every pseudonym of the warehouse (in Lombardia, 300 MiB less for 500,000 rows)
+        persons, households = _KEYS_OF_ROWS
+        for table, key, pseudonym in (
+            (persons, "persona_key", "persona_id"),
+            (households, "nucleo_key", "nucleo_id"),
+        ):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({pseudonym} VARCHAR, {key} INTEGER)")
+            con.execute(
+                f"INSERT INTO {table} SELECT k.{pseudonym}, k.{key} FROM {_TABLES[key]} AS k "
+                f"WHERE k.{pseudonym} IN (SELECT {pseudonym} FROM {source})"
+            )
     cols = ", ".join(columns)
     con.execute(
         f"INSERT INTO prestazioni ({cols}, persona_key, nucleo_key) "
         f"SELECT {', '.join(f's.{c}' for c in columns)}, k.persona_key, n.nucleo_key "
-        f"FROM {source} AS s JOIN persone AS k ON k.persona_id = s.persona_id "
-        "LEFT JOIN nuclei AS n ON n.nucleo_id = s.nucleo_id"
+        f"FROM {source} AS s JOIN {persons} AS k ON k.persona_id = s.persona_id "
+        f"LEFT JOIN {households} AS n ON n.nucleo_id = s.nucleo_id"
     )
+    if persons != "persone":
+        for table in _KEYS_OF_ROWS:
+            con.execute(f"DROP TABLE {table}")
     return _records(con) - before
+
+
+_KEYS_OF_ROWS = ("_chiavi_persone", "_chiavi_nuclei")  # temporary
+_TABLES = {"persona_key": "persone", "nucleo_key": "nuclei"}
