@@ -15,8 +15,8 @@ held (its comune must still belong to the ambito) is rejected with its reason.
 Nothing is lost: every covered row is released or rejected, and the counts are
 checked before the commit.
 
-Both functions run inside the caller's open transaction and never commit; `release` tells
-`etl.person_keys` writes the released records with their keys (the caller runs `prepare` and `mark` around it).
+Both functions run inside the caller's open transaction and never commit; `release` writes the released
+records through `etl.person_keys`, which gives them their keys (the caller runs `prepare` and `mark` around it).
 """
 
 from __future__ import annotations
