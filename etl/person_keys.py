@@ -41,19 +41,28 @@ KEY_COLUMNS = {"persona_key": "INTEGER", "nucleo_key": "INTEGER"}
 
 # New integer keys for the pseudonyms of `source` (a relation with a column persona_id, or nucleo_id) not yet
 # in the table (numbered in no particular order: a key only has to stay the same once given).
+# (Numbered by a sequence as they stream: a window function would hold every row in memory, and at national
+# scale, 20 million pseudonyms, that passed the load's memory limit.)
 _NEW_PERSON_KEYS = """
 INSERT INTO persone (persona_key, persona_id)
-SELECT coalesce((SELECT max(persona_key) FROM persone), 0) + row_number() OVER (), s.persona_id
+SELECT {next}, s.persona_id
 FROM (SELECT DISTINCT persona_id FROM {source} {where}) AS s
 WHERE NOT EXISTS (SELECT 1 FROM persone AS k WHERE k.persona_id = s.persona_id)
 """
 _NEW_HOUSEHOLD_KEYS = """
 INSERT INTO nuclei (nucleo_key, nucleo_id)
-SELECT coalesce((SELECT max(nucleo_key) FROM nuclei), 0) + row_number() OVER (), s.nucleo_id
+SELECT {next}, s.nucleo_id
 FROM (SELECT DISTINCT nucleo_id FROM {source} WHERE nucleo_id IS NOT NULL {and_where}) AS s
 WHERE NOT EXISTS (SELECT 1 FROM nuclei AS k WHERE k.nucleo_id = s.nucleo_id)
 """
 _MISSING = "persona_key IS NULL OR (nucleo_key IS NULL AND nucleo_id IS NOT NULL)"
+
+
+def _next_key(con: duckdb.DuckDBPyConnection, table: str, key: str) -> str:
+    """A temporary sequence that numbers new keys above every key of `table`: its `nextval` expression."""
+    start = int(warehouse.scalar(con, f"SELECT coalesce(max({key}), 0) + 1 FROM {table}"))
+    con.execute(f"CREATE OR REPLACE TEMP SEQUENCE _nuove_{key} START WITH {start}")
+    return f"nextval('_nuove_{key}')"
 
 
 def _records(con: duckdb.DuckDBPyConnection) -> int:
@@ -94,8 +103,11 @@ def fill_keys(con: duckdb.DuckDBPyConnection) -> int:
     n = warehouse.scalar(con, f"SELECT count(*) FROM prestazioni WHERE {_MISSING}")
     if not n:
         return 0
-    con.execute(_NEW_PERSON_KEYS.format(source="prestazioni", where="WHERE persona_key IS NULL"))
-    con.execute(_NEW_HOUSEHOLD_KEYS.format(source="prestazioni", and_where="AND nucleo_key IS NULL"))
+    next_person, next_household = _next_key(con, "persone", "persona_key"), _next_key(con, "nuclei", "nucleo_key")
+    con.execute(_NEW_PERSON_KEYS.format(source="prestazioni", where="WHERE persona_key IS NULL", next=next_person))
+    con.execute(
+        _NEW_HOUSEHOLD_KEYS.format(source="prestazioni", and_where="AND nucleo_key IS NULL", next=next_household)
+    )
     for column, table, pseudonym in (("persona_key", "persone", "persona_id"), ("nucleo_key", "nuclei", "nucleo_id")):
         con.execute(
             f"UPDATE prestazioni AS p SET {column} = k.{column} FROM {table} AS k "
@@ -129,15 +141,22 @@ def insert_records(con: duckdb.DuckDBPyConnection, source: str, columns: list[st
         _keys_of_rows(con, source, "nuclei", "nucleo_key", "nucleo_id", households)
     else:  # a first load, or a file as large: every pseudonym anyway
         persons, households = "persone", "nuclei"
-        con.execute(_NEW_PERSON_KEYS.format(source=source, where=""))
-        con.execute(_NEW_HOUSEHOLD_KEYS.format(source=source, and_where=""))
+        next_person, next_household = _next_key(con, "persone", "persona_key"), _next_key(con, "nuclei", "nucleo_key")
+        con.execute(_NEW_PERSON_KEYS.format(source=source, where="", next=next_person))
+        con.execute(_NEW_HOUSEHOLD_KEYS.format(source=source, and_where="", next=next_household))
     cols = ", ".join(columns)
-    con.execute(
-        f"INSERT INTO prestazioni ({cols}, persona_key, nucleo_key) "
-        f"SELECT {', '.join(f's.{c}' for c in columns)}, k.persona_key, n.nucleo_key "
-        f"FROM {source} AS s JOIN {persons} AS k ON k.persona_id = s.persona_id "
-        f"LEFT JOIN {households} AS n ON n.nucleo_id = s.nucleo_id"
-    )
+    # The records in no particular order (they have none): DuckDB then streams the joined rows into the table
+    # instead of buffering them to keep the order.
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(
+            f"INSERT INTO prestazioni ({cols}, persona_key, nucleo_key) "
+            f"SELECT {', '.join(f's.{c}' for c in columns)}, k.persona_key, n.nucleo_key "
+            f"FROM {source} AS s JOIN {persons} AS k ON k.persona_id = s.persona_id "
+            f"LEFT JOIN {households} AS n ON n.nucleo_id = s.nucleo_id"
+        )
+    finally:
+        con.execute("RESET preserve_insertion_order")
     if persons != "persone":
         con.execute(f"DROP TABLE {persons}")
         con.execute(f"DROP TABLE {households}")
@@ -154,8 +173,7 @@ def _keys_of_rows(con: duckdb.DuckDBPyConnection, source: str, table: str, key: 
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _chiavi_nuove ({pseudonym} VARCHAR, {key} INTEGER)")
     con.execute(
-        f"INSERT INTO _chiavi_nuove SELECT s.{pseudonym}, "
-        f"coalesce((SELECT max({key}) FROM {table}), 0) + row_number() OVER () "
+        f"INSERT INTO _chiavi_nuove SELECT s.{pseudonym}, {_next_key(con, table, key)} "
         f"FROM (SELECT DISTINCT {pseudonym} FROM {source} WHERE {pseudonym} IS NOT NULL) AS s "
         f"WHERE NOT EXISTS (SELECT 1 FROM {into} AS c WHERE c.{pseudonym} = s.{pseudonym})"
     )
