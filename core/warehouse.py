@@ -89,7 +89,10 @@ CREATE TABLE IF NOT EXISTS prestazioni (
     importo_euro DOUBLE,
     esito VARCHAR,
     nucleo_id VARCHAR,
-    batch_id VARCHAR
+    batch_id VARCHAR,
+    -- the integer keys of persona_id and nucleo_id (tables persone, nuclei), given at load: etl/person_keys.py
+    persona_key INTEGER,
+    nucleo_key INTEGER
 );
 CREATE TABLE IF NOT EXISTS operatori (
     id_operatore VARCHAR NOT NULL,
@@ -192,6 +195,14 @@ CREATE TABLE IF NOT EXISTS codifiche (
     intervento VARCHAR NOT NULL,
     descrizione VARCHAR,
     batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS persone (
+    persona_key INTEGER NOT NULL,
+    persona_id VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nuclei (
+    nucleo_key INTEGER NOT NULL,
+    nucleo_id VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS prestazioni_in_attesa (
     fonte VARCHAR NOT NULL,
@@ -309,8 +320,11 @@ RECORDS = "prestazioni"
 # The contacts at the access points: records of persons too, whose values are published the same way.
 CONTACTS = "accessi"
 
+# The integer keys of the pseudonyms (etl/person_keys.py).
+PERSONS, HOUSEHOLDS = "persone", "nuclei"
+
 # Left out of a snapshot taken with `summarise` (the summary views stay, copied as tables).
-SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS)
+SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS, PERSONS, HOUSEHOLDS)
 
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 

@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from core import redact, warehouse
-from etl import held
+from etl import held, person_keys
 from etl.loader import LoadResult, _fault_injection_pause, _new_batch_id
 from etl.readers import ROW
 from etl.schemas import CODIFICHE
@@ -51,12 +51,14 @@ def save_mapping(
         result = LoadResult(file=label, table="codifiche", batch_id=batch_id, status="failed", rows_read=1)
         con.execute("BEGIN TRANSACTION")
         try:
+            person_keys.prepare(con)
             con.execute("DELETE FROM codifiche WHERE sistema = ? AND codice = ?", [row["sistema"], row["codice"]])
             con.execute(
                 "INSERT INTO codifiche (sistema, codice, intervento, descrizione, batch_id) VALUES (?, ?, ?, ?, ?)",
                 [row["sistema"], row["codice"], row["intervento"], row["descrizione"], batch_id],
             )
             result.rows_released, result.rows_released_rejected = held.release(con, batch_id)
+            person_keys.mark(con)
             _log(con, result, started, user)
             _fault_injection_pause()
             con.execute("COMMIT")

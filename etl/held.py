@@ -15,7 +15,8 @@ held (its comune must still belong to the ambito) is rejected with its reason.
 Nothing is lost: every covered row is released or rejected, and the counts are
 checked before the commit.
 
-Both functions run inside the caller's open transaction and never commit.
+Both functions run inside the caller's open transaction and never commit; `release` writes the released
+records through `etl.person_keys`, which gives them their keys (the caller runs `prepare` and `mark` around it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import duckdb
 
 from core import warehouse
+from etl import person_keys
 
 HELD = warehouse.HELD
 # The queue's columns that come from the staged record (core/warehouse.py declares the table).
@@ -35,6 +37,25 @@ HELD_COLUMNS = [
     "comune",
     "sistema_codifica",
     "codice_intervento",
+    "data_richiesta",
+    "data_inizio",
+    "data_fine",
+    "ore",
+    "importo_euro",
+    "esito",
+    "nucleo_id",
+    "batch_id",
+]
+# The columns of a record released into prestazioni (besides the keys that etl/person_keys.py gives).
+RECORD_COLUMNS = [
+    "fonte",
+    "id_prestazione",
+    "persona_id",
+    "sesso",
+    "anno_nascita",
+    "comune",
+    "intervento",
+    "area",
     "data_richiesta",
     "data_inizio",
     "data_fine",
@@ -101,24 +122,22 @@ def release(con: duckdb.DuckDBPyConnection, batch_id: str) -> tuple[int, int]:
         [batch_id, MSG_COMUNE_LEFT],
     )
     rejected = warehouse.scalar(con, f"SELECT count(*) {_COVERED} WHERE NOT ({_IN_AMBITO})")
-    con.execute(
+    con.execute(  # the records the released ones replace
         f"""
         DELETE FROM prestazioni AS p WHERE EXISTS (
             SELECT 1 {_COVERED} WHERE {_IN_AMBITO} AND h.fonte = p.fonte AND h.id_prestazione = p.id_prestazione)
         """
     )
-    before = warehouse.scalar(con, "SELECT count(*) FROM prestazioni")
-    con.execute(
-        f"""
-        INSERT INTO prestazioni (fonte, id_prestazione, persona_id, sesso, anno_nascita, comune, intervento, area,
-                                 data_richiesta, data_inizio, data_fine, ore, importo_euro, esito, nucleo_id, batch_id)
+    released = person_keys.insert_records(  # with the keys of their persons and households
+        con,
+        f"""(
         SELECT h.fonte, h.id_prestazione, h.persona_id, h.sesso, h.anno_nascita, h.comune, c.intervento, i.area,
                h.data_richiesta, h.data_inizio, h.data_fine, h.ore, h.importo_euro, h.esito, h.nucleo_id, h.batch_id
         {_COVERED}
         WHERE {_IN_AMBITO}
-        """
+        )""",
+        RECORD_COLUMNS,
     )
-    released = warehouse.scalar(con, "SELECT count(*) FROM prestazioni") - before
     con.execute(
         f"DELETE FROM {HELD} AS h WHERE EXISTS (SELECT 1 FROM codifiche AS c JOIN interventi AS i "
         "ON i.intervento = c.intervento WHERE c.sistema = h.sistema_codifica AND c.codice = h.codice_intervento)"

@@ -54,7 +54,7 @@ import polars as pl
 
 from core import redact, settings, warehouse
 from etl import codice_fiscale as cf
-from etl import held
+from etl import held, person_keys
 from etl.queries import STATUS_IN_PROGRESS, STATUS_INTERRUPTED
 from etl.readers import PROBLEM, RAW, ROW, ReadError, SourceFile, open_source
 from etl.schemas import TABLES, TableSpec, infer_table, match_columns, missing_columns
@@ -471,6 +471,7 @@ def _load_in_transaction(
 
         con.execute("BEGIN TRANSACTION")
         try:
+            person_keys.prepare(con)  # every record keyed before this load changes anything (an old warehouse)
             con.execute("INSERT INTO scarti SELECT * FROM _scarti_staging")
             _reject_duplicate_keys(con, spec, result)
             rows_held = held.hold_unmapped(con) if spec.name == "prestazioni" else 0
@@ -483,6 +484,7 @@ def _load_in_transaction(
             _upsert(con, spec)
             if spec.name == "codifiche":  # the mappings' held rows, in this same transaction
                 result.rows_released, result.rows_released_rejected = held.release(con, result.batch_id)
+            person_keys.mark(con)  # the keys in step with the records as this load leaves them
             _fault_injection_pause()
             result.rows_read, result.rows_loaded, result.rows_rejected = rows_read, loaded, rejected
             result.rows_held = rows_held
@@ -697,13 +699,17 @@ def _check_complete_cover(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> No
 
 def _upsert(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
     keys = KEYS[spec.name]
-    cols = ", ".join([*STORED[spec.name], "batch_id"])
+    columns = [*STORED[spec.name], "batch_id"]
     if spec.replace_all:
         con.execute(f"DELETE FROM {spec.name}")
     else:
         match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
         con.execute(f"DELETE FROM {spec.name} t WHERE EXISTS (SELECT 1 FROM _staging s WHERE {match})")
-    con.execute(f"INSERT INTO {spec.name} ({cols}) SELECT {cols} FROM _staging")
+    if spec.name == "prestazioni":  # with the integer keys of their persons and households: etl/person_keys.py
+        person_keys.insert_records(con, "_staging", columns)
+    else:
+        cols = ", ".join(columns)
+        con.execute(f"INSERT INTO {spec.name} ({cols}) SELECT {cols} FROM _staging")
 
 
 def _sources_of(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> str | None:

@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from core.warehouse import query_pl
+from etl import person_keys
 
 KINDS_DIR = Path(__file__).resolve().parent
 
@@ -59,6 +60,20 @@ class Context:
     as_of: date
     _population: dict[tuple[int | None, int | None], pl.DataFrame] = field(default_factory=dict)
     _shared: dict[str, pl.DataFrame] = field(default_factory=dict)
+    _person_keys: bool | None = None
+
+    @property
+    def has_person_keys(self) -> bool:
+        """Every record carries the integer keys of its person and household (etl/person_keys.py): a warehouse
+        not loaded since the keys exist, or written around the loader, has not."""
+        if self._person_keys is None:
+            self._person_keys = person_keys.is_in_step(self.con)
+        return self._person_keys
+
+    def persons_query(self, query: Path) -> Path:
+        """A kind's query that counts persons: `<tipo>.sql` counts their integer keys; when the records lack
+        them, `_records_<tipo>.sql` beside it counts the same persons by their pseudonyms."""
+        return query if self.has_person_keys else query.with_name(f"_records_{query.name}")
 
     def shared(self, key: str, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
         """A result several indicators use (the counts of the contacts, the persons in care), computed once

@@ -26,7 +26,7 @@ SQL = sql_beside(__file__)
 def compute(ctx, entry):
     m = entry.misura
     counts = ctx.run(
-        SQL,
+        ctx.persons_query(SQL),
         {
             "interventi": list(m["interventi"]),
             "evento": m["evento"],

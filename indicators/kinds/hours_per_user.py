@@ -9,7 +9,7 @@ SQL = sql_beside(__file__)
 
 
 def compute(ctx, entry):
-    counts = ctx.run(SQL, {"interventi": list(entry.misura["interventi"])})
+    counts = ctx.run(ctx.persons_query(SQL), {"interventi": list(entry.misura["interventi"])})
     return with_ratio(on_skeleton(ctx, counts, {"numeratore": 0.0, "denominatore": 0.0}))
 
 

@@ -1,14 +1,18 @@
 -- hours_per_user: hours of $interventi delivered in the year per distinct person with a record active
 -- in the year. The hours of a record are spread evenly over its days (an open record runs to $as_of),
--- and the year takes the days of the record that fall in its window.
+-- and the year takes the days of the record that fall in its window. Persons: the integer keys of their
+-- pseudonyms (etl/person_keys.py); `_records_hours_per_user.sql` counts the pseudonyms (a warehouse whose
+-- records lack keys). The scan reads only the records that can touch the years (no hours, no person outside).
 WITH anni AS (SELECT * FROM anni_finestra($anni, $as_of)),
 record AS (
     SELECT p.*, coalesce(p.data_fine, greatest($as_of::DATE, p.data_inizio)) AS fine_eff
     FROM prestazioni AS p
     WHERE list_contains($interventi::VARCHAR[], p.intervento)
+      AND p.data_inizio <= make_date(list_max($anni::INTEGER[]), 12, 31)
+      AND (p.data_fine IS NULL OR p.data_fine >= make_date(list_min($anni::INTEGER[]), 1, 1))
 ),
 righe AS (
-    SELECT a.anno, r.comune, s.sub_ambito, r.persona_id,
+    SELECT a.anno, r.comune, s.sub_ambito, r.persona_key,
            coalesce(r.ore, 0) * greatest(date_diff('day', greatest(r.data_inizio, a.d0), least(r.fine_eff, a.d1)) + 1, 0)
                / (date_diff('day', r.data_inizio, r.fine_eff) + 1) AS ore_anno
     FROM record AS r
@@ -21,6 +25,6 @@ SELECT anno,
        CASE WHEN grouping(comune) = 0 THEN comune WHEN grouping(sub_ambito) = 0 THEN sub_ambito
             ELSE 'AMBITO' END AS territorio,
        sum(ore_anno)::DOUBLE AS numeratore,
-       count(DISTINCT persona_id)::DOUBLE AS denominatore
+       count(DISTINCT persona_key)::DOUBLE AS denominatore
 FROM righe
 GROUP BY GROUPING SETS ((anno, comune), (anno, sub_ambito), (anno))

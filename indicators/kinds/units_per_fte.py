@@ -30,7 +30,7 @@ def compute(ctx, entry):
 
     def persons():
         params = {"interventi": codes, "evento": "attivo", "per_nucleo": False, "eta_min": None, "eta_max": None}
-        return on_skeleton(ctx, ctx.run(PERSONS_SQL, params), {"numeratore": 0.0})
+        return on_skeleton(ctx, ctx.run(ctx.persons_query(PERSONS_SQL), params), {"numeratore": 0.0})
 
     counts = ctx.shared("persone_in_carico:" + ",".join(codes), persons)
     df = staff(ctx, entry).drop("residenti").rename({"fte": "denominatore"})

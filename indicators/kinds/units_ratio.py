@@ -23,7 +23,7 @@ SIDE = Group(fields={"interventi": Interventi(), "evento": Choice(values=EVENTS)
 def compute(ctx, entry):
     m = entry.misura
     counts = ctx.run(
-        SQL,
+        ctx.persons_query(SQL),
         {
             "num_interventi": list(m["numeratore"]["interventi"]),
             "num_evento": m["numeratore"]["evento"],

@@ -30,6 +30,7 @@ import polars as pl
 import pytest
 
 from core import warehouse
+from etl import person_keys
 
 CREMA, BAGNOLO, AGNADELLO, DOVERA = "019035", "019005", "019002", "019041"
 SUB = {CREMA: "SA1", BAGNOLO: "SA1", AGNADELLO: "SA2", DOVERA: "SA2"}
@@ -86,7 +87,10 @@ def add(
     ore: float | None = None,
     esito: str | None = None,
 ) -> None:
-    """One service record (prestazioni), area taken from the intervention catalogue."""
+    """One service record (prestazioni), area taken from the intervention catalogue; keyed as the loader keys
+    records (etl/person_keys.py), so the measures count the keys."""
+    con.execute("BEGIN TRANSACTION")
+    person_keys.prepare(con)
     con.execute(
         """
         INSERT INTO prestazioni (fonte, id_prestazione, persona_id, sesso, anno_nascita, comune, intervento, area,
@@ -109,6 +113,9 @@ def add(
             intervento,
         ],
     )
+    person_keys.fill_keys(con)  # the keys of a record written by hand
+    person_keys.mark(con)
+    con.execute("COMMIT")
     assert con.execute("SELECT count(*) FROM interventi WHERE intervento = ?", [intervento]).fetchall()[0][0] == 1
 
 
