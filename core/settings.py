@@ -8,6 +8,7 @@ from the settings table in docs/IMPOSTAZIONI.md.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -119,12 +120,33 @@ SETTINGS: dict[str, Setting] = {
             "1000",
             "Largest total uncompressed size of an XLSX archive, in MB (guard against zip bombs).",
         ),
+        Setting(
+            "memory_limit",
+            "PDZ_MEMORY_LIMIT",
+            "25%",
+            "DuckDB's memory for reading the warehouse (indicators, the dashboard's copy): beyond it, queries "
+            "spill to disk beside the warehouse. A size (4GB, 512MB) or a share of the machine's memory (25%).",
+        ),
     ]
 }
 
 
 def setting(name: str) -> str:
     return SETTINGS[name].raw()
+
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(%|[KMGT]i?B)", re.IGNORECASE)
+
+
+def memory_limit() -> str:
+    """PDZ_MEMORY_LIMIT, checked (DuckDB's own message would read as a broken warehouse)."""
+    value = setting("memory_limit").strip()
+    if not _MEMORY.fullmatch(value) or (value.endswith("%") and not 0 < float(value[:-1]) <= 100):
+        raise ValueError(
+            f"PDZ_MEMORY_LIMIT={value!r} non è valido: indicare una quantità (per esempio 4GB o 512MB) "
+            "o una percentuale della memoria della macchina (per esempio 25%)."
+        )
+    return value
 
 
 def db_path() -> Path:

@@ -90,9 +90,9 @@ CREATE TABLE IF NOT EXISTS prestazioni (
     esito VARCHAR,
     nucleo_id VARCHAR,
     batch_id VARCHAR,
-    -- the integer keys of persona_id and nucleo_id (tables persone, nuclei), given at load: etl/person_keys.py
-    persona_key INTEGER,
-    nucleo_key INTEGER
+    -- integers derived from persona_id and nucleo_id, given at load: etl/person_keys.py
+    persona_key HUGEINT,
+    nucleo_key HUGEINT
 );
 CREATE TABLE IF NOT EXISTS operatori (
     id_operatore VARCHAR NOT NULL,
@@ -196,14 +196,6 @@ CREATE TABLE IF NOT EXISTS codifiche (
     descrizione VARCHAR,
     batch_id VARCHAR
 );
-CREATE TABLE IF NOT EXISTS persone (
-    persona_key INTEGER NOT NULL,
-    persona_id VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS nuclei (
-    nucleo_key INTEGER NOT NULL,
-    nucleo_id VARCHAR NOT NULL
-);
 CREATE TABLE IF NOT EXISTS prestazioni_in_attesa (
     fonte VARCHAR NOT NULL,
     id_prestazione VARCHAR NOT NULL,
@@ -250,7 +242,7 @@ def _connect_with_wait(path: Path, read_only: bool, wait_seconds: float) -> duck
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": settings.memory_limit()})
         except duckdb.Error as exc:
             text = str(exc).lower()
             # another process holds the lock, or this process has the file open the other way
@@ -320,18 +312,17 @@ RECORDS = "prestazioni"
 # The contacts at the access points: records of persons too, whose values are published the same way.
 CONTACTS = "accessi"
 
-# The integer keys of the pseudonyms (etl/person_keys.py).
-PERSONS, HOUSEHOLDS = "persone", "nuclei"
-
 # Left out of a snapshot taken with `summarise` (the summary views stay, copied as tables).
-SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS, PERSONS, HOUSEHOLDS)
+SUMMARISED = (RECORDS, RECORDS_BY_SOURCE, HELD, CONTACTS)
 
 Summarise = Callable[[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], None]
 
 
 def memory_db() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB database whose spill files go to `spill_dir()`, never to `./.tmp`."""
-    return duckdb.connect(":memory:", config={"temp_directory": str(spill_dir())})
+    return duckdb.connect(
+        ":memory:", config={"temp_directory": str(spill_dir()), "memory_limit": settings.memory_limit()}
+    )
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -510,7 +510,8 @@ def _load_in_transaction(
     finally:
         con.execute("DROP TABLE IF EXISTS _staging")
         con.execute("DROP TABLE IF EXISTS _scarti_staging")
-        con.execute("RESET memory_limit")
+        # the connection's own limit back (RESET would give DuckDB's default, not PDZ_MEMORY_LIMIT)
+        con.execute(f"SET memory_limit = '{settings.memory_limit()}'")
         if bar is not None:
             bar.close()
 

@@ -143,13 +143,12 @@ def indicator_values(
         return _published_values(con, years, as_of, wanted)
     as_of = as_of or default_as_of(con)
     years = sorted(set(years)) if years else default_years(con, as_of)
-    ctx = Context(con=con, years=years, as_of=as_of)
     partial_years = [y for y in years if is_partial(y, as_of)]
     entries = tuple(catalog() if entries is None else entries)
+    chosen = tuple(e for e in entries if wanted is None or e.id in wanted)
+    ctx = Context(con=con, years=years, as_of=as_of, entries=chosen)
     frames = []
-    for entry in entries:
-        if wanted is not None and entry.id not in wanted:
-            continue
+    for entry in ctx.entries:
         df = entry.kind.compute(ctx, entry).filter(pl.col("livello").is_in(list(entry.livelli)))
         frames.append(
             df.with_columns(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import alternatives, api, charts, maps, views
+from indicators import alternatives, api, maps, views
 from ui import figures, session
 from ui.alternatives import CHART, chart_data
 from ui.banners import banners
@@ -100,24 +100,12 @@ def render(area: str) -> None:
         by_comune = territorio.isdigit() and "comune" not in entry.livelli
         shown_at = (parent or "AMBITO") if by_comune else territorio
         rows = views.series(f.table, entry.id, shown_at)
-        baseline, targets, projection = views.plan_targets(rows)
+        plan = baseline, targets, projection = views.plan_targets(rows)
         cell = views.cell(f.table, entry.id, shown_at, f.year)
         left, right = st.columns([3, 2])
         with left:
             st.plotly_chart(
-                figures.cached(
-                    f,
-                    ("trend", entry.id, shown_at),
-                    charts.trend,
-                    rows,
-                    entry.unita,
-                    baseline,
-                    targets,
-                    projection,
-                    title=f.name_of(shown_at),
-                    height=400,
-                    owner=views.plan_owner(rows),
-                ),
+                figures.trend(f, entry, shown_at, rows, plan, title=f.name_of(shown_at), height=400),
                 key=f"trend_{entry.id}",
                 alt=f"Andamento: {entry.nome}, {f.name_of(shown_at)}. Valori in «{CHART}».",
             )

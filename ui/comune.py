@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from indicators import alternatives, api, charts, fmt, maps, views
+from indicators import alternatives, api, fmt, maps, views
 from ui import figures, session
 from ui.alternatives import CHART, MAP, chart_data
 from ui.filters import Frame
@@ -74,21 +74,9 @@ def map_and_trend(f: Frame, entry, row: dict, overview: pl.DataFrame) -> None:
             )
     with right:
         rows = views.series(f.table, entry.id, f.comune)
-        baseline, targets, projection = views.plan_targets(rows)
+        plan = baseline, targets, projection = views.plan_targets(rows)
         st.plotly_chart(
-            figures.cached(
-                f,
-                ("comune_trend", entry.id, f.comune),
-                charts.trend,
-                rows,
-                entry.unita,
-                baseline,
-                targets,
-                projection,
-                title=f"{row['nome']} · {entry.nome}",
-                height=440,
-                owner=views.plan_owner(rows),
-            ),
+            figures.trend(f, entry, f.comune, rows, plan, title=f"{row['nome']} · {entry.nome}", height=440),
             key="comune_trend",
             alt=f"Andamento: {entry.nome}, {row['nome']}. Valori in «{CHART}».",
         )

@@ -14,8 +14,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
+from indicators import charts, views
 from ui.filters import Frame
 
 MAX_FIGURES = 512  # about 40 kB each (boundaries are served as files, not embedded): ~20 MB at most
@@ -73,3 +75,22 @@ def cached(f: Frame, what: tuple[Hashable, ...], build: Callable[..., go.Figure]
         spec = build(*args, **kwargs).to_dict()
         store.put(key, spec)
     return as_figure(spec)
+
+
+def trend(f: Frame, entry, territory: str, rows: pl.DataFrame, plan: tuple, *, title: str, height: int) -> go.Figure:
+    """The trend of an indicator in a territory with its plan (`views.plan_targets(rows)`: baseline, targets,
+    projection), as the area and comune pages draw it."""
+    baseline, targets, projection = plan
+    return cached(
+        f,
+        ("trend", entry.id, territory, title, height),
+        charts.trend,
+        rows,
+        entry.unita,
+        baseline,
+        targets,
+        projection,
+        title=title,
+        height=height,
+        owner=views.plan_owner(rows),
+    )

@@ -60,7 +60,9 @@ class Context:
     as_of: date
     _population: dict[tuple[int | None, int | None], pl.DataFrame] = field(default_factory=dict)
     _shared: dict[str, pl.DataFrame] = field(default_factory=dict)
+    entries: tuple = ()  # the entries this run computes (`units` counts what they declare together)
     _person_keys: bool | None = None
+    _declared: dict[str, dict] | None = None
 
     @property
     def has_person_keys(self) -> bool:
@@ -82,6 +84,17 @@ class Context:
             self._shared[key] = compute()
         return self._shared[key]
 
+    def units(self, measure: dict, count_all: Callable[[Context, list[dict]], pl.DataFrame]) -> pl.DataFrame:
+        """anno, livello, territorio, numeratore: the distinct units of `measure` (a dict with its `id`), from one
+        result for every count of distinct units that this run's entries declare (their kinds' `units`):
+        `count_all(ctx, measures)` counts them all, each measure's id in the column `indicatore` (one query
+        instead of one per indicator). A measure no entry of the run declares is counted alone."""
+        if self._declared is None:
+            self._declared = {m["id"]: m for e in self.entries if e.kind.units for m in e.kind.units(self, e)}
+        todo = list(self._declared.values()) if self._declared.get(measure["id"]) == measure else [measure]
+        counts = self.shared("units:" + ",".join(m["id"] for m in todo), lambda: count_all(self, todo))
+        return counts.filter(pl.col("indicatore") == measure["id"]).drop("indicatore")
+
     def run(self, query: str | Path, params: dict) -> pl.DataFrame:
         """A kind's query with `anni` and `as_of` added to its parameters."""
         return run(self.con, query, {"anni": self.years, "as_of": self.as_of, **params})
@@ -90,8 +103,31 @@ class Context:
         """livello, territorio, residenti (every territory, also those with 0 residents)."""
         key = (eta_min, eta_max)
         if key not in self._population:
-            pop = run(self.con, "_population", {"eta_min": eta_min, "eta_max": eta_max})
-            self._population[key] = pop.filter(pl.col("territorio").is_not_null())
+            by_age = self.shared("_residenti_per_eta", lambda: run(self.con, "_population", {}))
+            in_range = pl.lit(True)
+            if eta_min is not None:
+                in_range &= pl.col("eta") >= eta_min
+            if eta_max is not None:
+                in_range &= pl.col("eta") <= eta_max
+            comuni = by_age.group_by("comune", "sub_ambito").agg(
+                pl.col("residenti").filter(in_range.fill_null(False)).sum()
+            )
+            self._population[key] = pl.concat(
+                [
+                    comuni.select(pl.lit("comune").alias("livello"), pl.col("comune").alias("territorio"), "residenti"),
+                    comuni.filter(pl.col("sub_ambito").is_not_null())
+                    .group_by("sub_ambito")
+                    .agg(pl.col("residenti").sum())
+                    .select(
+                        pl.lit("sub_ambito").alias("livello"), pl.col("sub_ambito").alias("territorio"), "residenti"
+                    ),
+                    comuni.select(
+                        pl.lit("ambito").alias("livello"),
+                        pl.lit("AMBITO").alias("territorio"),
+                        pl.col("residenti").sum(),
+                    ),
+                ]
+            )
         return self._population[key]
 
     def skeleton(self) -> pl.DataFrame:

@@ -261,6 +261,9 @@ class Kind:
     compute: Callable[[Context, Indicator], pl.DataFrame]
     sentences: tuple[Sentence, ...] = ()
     name: str = ""
+    # The counts of distinct persons or households an entry reads (`distinct_units_rate.measure`), declared so
+    # that the engine counts those of every entry of a run in one query (`Context.units`).
+    units: Callable[[Context, Indicator], list[dict]] | None = None
 
     def describe(self, misura: Mapping[str, Any]) -> list[str]:
         """The lines of the indicator sheet about the measure."""

@@ -1,4 +1,4 @@
-"""units_per_fte: persons in care per full-time operator (the persons of `distinct_units_rate.sql` over the FTE
+"""units_per_fte: persons in care per full-time operator (the persons of `distinct_units_rate.count_units` over the FTE
 of `_staff_fte.sql`, by sub-ambito and ambito).
 
 The persons are those resident in the territory with an intervention of `interventi` (absent: any intervention
@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from indicators.kinds._compute import on_skeleton, sql_beside, with_ratio
+from indicators.kinds._compute import on_skeleton, with_ratio
 from indicators.kinds._declare import Interventi, Kind, interventi_line
+from indicators.kinds.distinct_units_rate import count_units, measure
 from indicators.kinds.staff_ratio import PARAMS, staff
-
-PERSONS_SQL = sql_beside(__file__, "distinct_units_rate")
 
 
 def interventi_codes(ctx, misura: Mapping[str, Any]) -> list[str]:
@@ -25,14 +24,15 @@ def interventi_codes(ctx, misura: Mapping[str, Any]) -> list[str]:
     return sorted(r[0] for r in ctx.con.execute("SELECT intervento FROM interventi").fetchall())
 
 
-def compute(ctx, entry):
+def persons_in_care(ctx, entry) -> dict:
+    """The count of distinct persons this entry reads (`distinct_units_rate.measure`): equal for every entry
+    with the same interventions, so counted once per table."""
     codes = interventi_codes(ctx, entry.misura)
+    return measure("persone_in_carico:" + ",".join(codes), {"interventi": codes, "evento": "attivo"})
 
-    def persons():
-        params = {"interventi": codes, "evento": "attivo", "per_nucleo": False, "eta_min": None, "eta_max": None}
-        return on_skeleton(ctx, ctx.run(ctx.persons_query(PERSONS_SQL), params), {"numeratore": 0.0})
 
-    counts = ctx.shared("persone_in_carico:" + ",".join(codes), persons)
+def compute(ctx, entry):
+    counts = on_skeleton(ctx, ctx.units(persons_in_care(ctx, entry), count_units), {"numeratore": 0.0})
     df = staff(ctx, entry).drop("residenti").rename({"fte": "denominatore"})
     return with_ratio(
         df.join(counts.drop("denominatore", strict=False), on=["livello", "territorio", "anno"], how="left")
@@ -58,5 +58,6 @@ KIND = Kind(
     counts=("numeratore",),
     complement=None,
     compute=compute,
+    units=lambda ctx, entry: [persons_in_care(ctx, entry)],
     sentences=(_persone_line, _profili_line),
 )

@@ -87,15 +87,16 @@ def add(
     ore: float | None = None,
     esito: str | None = None,
 ) -> None:
-    """One service record (prestazioni), area taken from the intervention catalogue; keyed as the loader keys
-    records (etl/person_keys.py), so the measures count the keys."""
+    """One service record (prestazioni), area taken from the intervention catalogue. `persona` and `nucleo` are
+    labels: stored, as the loader stores codes, as 64-hex-digit pseudonyms (here their SHA-256), and keyed as
+    the loader keys records (etl/person_keys.py), so the measures count the keys."""
     con.execute("BEGIN TRANSACTION")
-    person_keys.prepare(con)
     con.execute(
         """
         INSERT INTO prestazioni (fonte, id_prestazione, persona_id, sesso, anno_nascita, comune, intervento, area,
                                  data_richiesta, data_inizio, data_fine, ore, importo_euro, esito, nucleo_id, batch_id)
-        SELECT 'test', ?, ?, 'M', ?, ?, ?, area, ?::DATE, ?::DATE, ?::DATE, ?, NULL, ?, ?, 'test'
+        SELECT 'test', ?, sha256(?::VARCHAR), 'M', ?, ?, ?, area, ?::DATE, ?::DATE, ?::DATE, ?, NULL, ?,
+               sha256(?::VARCHAR), 'test'
         FROM interventi WHERE intervento = ?
         """,
         [
@@ -113,8 +114,7 @@ def add(
             intervento,
         ],
     )
-    person_keys.fill_keys(con)  # the keys of a record written by hand
-    person_keys.mark(con)
+    person_keys.prepare(con)  # the keys of a record written by hand
     con.execute("COMMIT")
     assert con.execute("SELECT count(*) FROM interventi WHERE intervento = ?", [intervento]).fetchall()[0][0] == 1
 

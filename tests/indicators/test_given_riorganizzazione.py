@@ -32,9 +32,10 @@ from tests.indicators.registry import covers
 def add_accesso(
     con, id_: str, data: str, sede: str, comune: str, persona: str | None = None, esito: str | None = None
 ) -> None:
-    """One contact at an access point (accessi), as the loader stores it."""
+    """One contact at an access point (accessi), as the loader stores it (the person's label as `add` stores
+    it: its SHA-256 stands for the pseudonym)."""
     con.execute(
-        "INSERT INTO accessi VALUES (?, ?::DATE, ?, ?, ?, NULL, NULL, ?, 'test')",
+        "INSERT INTO accessi VALUES (?, ?::DATE, ?, ?, sha256(?::VARCHAR), NULL, NULL, ?, 'test')",
         [id_, data, sede, comune, persona, esito],
     )
 
