@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from core import settings
+import pytest
+
+from core import settings, warehouse
 from core.settings import REPO_ROOT
 
 
@@ -18,3 +20,21 @@ def test_every_setting_is_in_the_readme_table_with_its_default():
     assert set(rows) == {s.env for s in settings.SETTINGS.values()}, (
         "docs/IMPOSTAZIONI.md lists a setting the registry lacks"
     )
+
+
+@pytest.mark.parametrize("value", ["4GB", "512MB", "1.5GiB", "25%", "100%"])
+def test_a_memory_limit_duckdb_reads_is_accepted_and_applied(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("PDZ_MEMORY_LIMIT", value)
+    assert settings.memory_limit() == value
+    with warehouse.writer(tmp_path / "w.duckdb") as con:
+        limit = warehouse.scalar(con, "SELECT current_setting('memory_limit')")
+    assert limit.endswith("iB") and float(limit.split()[0]) > 0  # DuckDB took it (shown in its own unit)
+
+
+@pytest.mark.parametrize("value", ["tanta", "4", "0%", "150%", "-1GB", "4GB; DROP TABLE meta"])
+def test_a_wrong_memory_limit_is_explained_in_italian_before_duckdb_sees_it(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("PDZ_MEMORY_LIMIT", value)
+    with pytest.raises(ValueError, match="PDZ_MEMORY_LIMIT=.* non è valido"):
+        settings.memory_limit()
+    with pytest.raises(ValueError, match="PDZ_MEMORY_LIMIT"), warehouse.writer(tmp_path / "w.duckdb"):
+        pass
