@@ -24,21 +24,41 @@ def download_button(who: Frame | Access, label: str, data, file_name: str, mime:
 PREPARED_KEY = "pdz_prepared_files"
 
 
+def _prepared(key: str, identity: tuple, button: str, button_key: str, icon: str, make, hint: str | None = None):
+    """A file made when its button is clicked and kept for this session while `identity` (data version, name,
+    territory...) stays the same: None until then (the button is shown), the file's bytes after. `make()`
+    shows its own progress and returns the bytes, or None when it could not (it says why)."""
+    store = st.session_state.setdefault(PREPARED_KEY, {})
+    ready = store.get(key)
+    if ready and ready[0] == identity:
+        return ready[1]
+    if not st.button(button, key=button_key, icon=icon, help=hint):
+        return None
+    data = make()
+    if data is not None:
+        store[key] = (identity, data)
+    return data
+
+
 def prepared_download(f: Frame, label: str, make, file_name: str, mime: str, what: str, key: str, wait: str) -> None:
     """An export that takes more than a second: a button prepares it under a spinner with the seconds
     counting, then the download button hands the file over (kept for this session, this data and name)."""
-    store = st.session_state.setdefault(PREPARED_KEY, {})
-    identity = (file_name, f.version)
-    ready = store.get(key)
-    if not (ready and ready[0] == identity):
-        hint = f"Il file viene preparato ora ({wait}); poi compare il pulsante per scaricarlo."
-        what_file = label.removeprefix("Scarica ")
-        if not st.button(f"Prepara: {what_file}", key=f"{key}_prepara", icon=":material/hourglass_top:", help=hint):
-            return
+
+    def with_spinner():
         with st.spinner(f"Preparo {label}… ({wait})", show_time=True):
-            data = make()
-        store[key] = ready = (identity, data)
-    download_button(f, label, ready[1], file_name, mime, what, key=key, icon=":material/download:", type="primary")
+            return make()
+
+    data = _prepared(
+        key,
+        (file_name, f.version),
+        f"Prepara: {label.removeprefix('Scarica ')}",
+        f"{key}_prepara",
+        ":material/hourglass_top:",
+        with_spinner,
+        hint=f"Il file viene preparato ora ({wait}); poi compare il pulsante per scaricarlo.",
+    )
+    if data is not None:
+        download_button(f, label, data, file_name, mime, what, key=key, icon=":material/download:", type="primary")
 
 
 REPORT_LABELS = {
@@ -69,12 +89,7 @@ def report_downloads(f: Frame, territorio: str) -> None:
 def _report(f: Frame, territorio: str, fmt: str, label: str) -> None:
     from indicators import reports
 
-    ready_key = f"report_ready_{fmt}"
-    ident = (f.version, territorio, f.year, tuple(f.access.levels))
-    ready = st.session_state.get(ready_key)
-    if not (ready and ready[0] == ident):
-        if not st.button(f"Prepara: {label}", key=f"report_make_{fmt}", icon=":material/description:"):
-            return
+    def with_progress():
         with st.status(f"Preparo: {label}", expanded=True) as status:
             bar = st.progress(0.0, text="Leggo i dati pubblici…")
             try:
@@ -89,17 +104,22 @@ def _report(f: Frame, territorio: str, fmt: str, label: str) -> None:
             except reports.ReportError as exc:
                 status.update(label=f"{label}: non preparato", state="error")
                 st.error(str(exc))
-                return
+                return None
             status.update(label=f"{label}: pronto", state="complete", expanded=False)
-        ready = (ident, data)
-        st.session_state[ready_key] = ready
-    download_button(
-        f,
-        f"Scarica: {label}",
-        ready[1],
-        reports.default_filename(fmt, territorio, f.year),
-        reports.MIME_TYPES[fmt],
-        what=f"report {fmt} {territorio} {f.year}",
-        key=f"report_{fmt}",
-        icon=":material/download:",
+        return data
+
+    identity = (f.version, territorio, f.year, tuple(f.access.levels))
+    data = _prepared(
+        f"report_{fmt}", identity, f"Prepara: {label}", f"report_make_{fmt}", ":material/description:", with_progress
     )
+    if data is not None:
+        download_button(
+            f,
+            f"Scarica: {label}",
+            data,
+            reports.default_filename(fmt, territorio, f.year),
+            reports.MIME_TYPES[fmt],
+            what=f"report {fmt} {territorio} {f.year}",
+            key=f"report_{fmt}",
+            icon=":material/download:",
+        )
