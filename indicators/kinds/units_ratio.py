@@ -1,8 +1,11 @@
-"""units_ratio: distinct persons or households with some interventions over those with others."""
+"""units_ratio: distinct persons or households with some interventions over those with others (both counts are
+declared in `units`, so the engine makes them with every other count of distinct units, in one query)."""
 
 from __future__ import annotations
 
-from indicators.kinds._compute import on_skeleton, sql_beside, with_ratio
+import polars as pl
+
+from indicators.kinds._compute import on_skeleton, with_ratio
 from indicators.kinds._declare import (
     COUNT_UNITS,
     EVENTS,
@@ -15,23 +18,28 @@ from indicators.kinds._declare import (
     sides_lines,
     unita_line,
 )
+from indicators.kinds.distinct_units_rate import count_units, measure
 
-SQL = sql_beside(__file__)
 SIDE = Group(fields={"interventi": Interventi(), "evento": Choice(values=EVENTS)})
+SIDES = {"numeratore": "N", "denominatore": "D"}
+
+
+def sides(ctx, entry) -> list[dict]:
+    """The two counts of distinct units (`distinct_units_rate.measure`): numerator and denominator."""
+    m = entry.misura
+    return [
+        measure(f"{entry.id}:{tag}", {**m[side], "unita_conteggio": m["unita_conteggio"]})
+        for side, tag in SIDES.items()
+    ]
 
 
 def compute(ctx, entry):
-    m = entry.misura
-    counts = ctx.run(
-        ctx.persons_query(SQL),
-        {
-            "num_interventi": list(m["numeratore"]["interventi"]),
-            "num_evento": m["numeratore"]["evento"],
-            "den_interventi": list(m["denominatore"]["interventi"]),
-            "den_evento": m["denominatore"]["evento"],
-            "per_nucleo": m["unita_conteggio"] == "nucleo",
-        },
+    keys = ["anno", "livello", "territorio"]
+    num, den = (ctx.units(side, count_units) for side in sides(ctx, entry))
+    counts = num.rename({"numeratore": "n"}).join(
+        den.rename({"numeratore": "d"}), on=keys, how="full", coalesce=True, nulls_equal=True
     )
+    counts = counts.select(*keys, pl.col("n").alias("numeratore"), pl.col("d").alias("denominatore"))
     return with_ratio(on_skeleton(ctx, counts, {"numeratore": 0.0, "denominatore": 0.0}), entry.moltiplicatore)
 
 
@@ -47,5 +55,6 @@ KIND = Kind(
     counts=("numeratore", "denominatore"),
     complement=False,
     compute=compute,
+    units=sides,
     sentences=(sides_lines, unita_line, moltiplicatore_line),
 )

@@ -36,6 +36,7 @@ def test_every_kind_is_a_declaration_beside_its_query():
         "staff_ratio": "_staff_fte",
         "staff_fte_rate": "_staff_fte",  # residents and FTE, both ways
         "units_per_fte": "_staff_fte",  # with the persons of distinct_units_rate.sql
+        "units_ratio": "distinct_units_rate",  # both sides are counts of distinct units (Kind.units)
         "contact_rate": "_contacts",
         "contact_share": "_contacts",
         "contact_days": "_contacts",
