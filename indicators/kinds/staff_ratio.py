@@ -12,9 +12,12 @@ PARAMS = {"profili": Codes(values=PROFILI, empty_ok=True), "contratti": Codes(va
 
 def staff(ctx, entry):
     """FTE and residents per sub-ambito and ambito (the frame both staff kinds start from)."""
-    m = entry.misura
-    fte = ctx.run(SQL, {"profili": list(m["profili"]), "contratti": list(m["contratti"])})
-    df = on_skeleton(ctx, fte, {"fte": 0.0})
+    profili, contratti = sorted(entry.misura["profili"]), sorted(entry.misura["contratti"])
+
+    def fte():  # once per table for the same profiles and contracts (several indicators ask for the same FTE)
+        return on_skeleton(ctx, ctx.run(SQL, {"profili": profili, "contratti": contratti}), {"fte": 0.0})
+
+    df = ctx.shared(f"fte:{','.join(profili)}|{','.join(contratti)}", fte)
     return df.join(ctx.population(), on=["livello", "territorio"], how="left")
 
 
