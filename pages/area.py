@@ -100,7 +100,7 @@ def render(area: str) -> None:
         by_comune = territorio.isdigit() and "comune" not in entry.livelli
         shown_at = (parent or "AMBITO") if by_comune else territorio
         rows = views.series(f.table, entry.id, shown_at)
-        plan = baseline, targets, projection = views.plan_targets(rows)
+        plan = views.plan_targets(rows)  # baseline, targets, projection
         cell = views.cell(f.table, entry.id, shown_at, f.year)
         left, right = st.columns([3, 2])
         with left:
@@ -111,7 +111,7 @@ def render(area: str) -> None:
             )
             chart_data(
                 CHART,
-                alternatives.trend_table(rows, entry.unita, baseline, targets, projection),
+                alternatives.trend_table(rows, entry.unita, *plan),
                 f"andamento per {f.name_of(shown_at)}",
             )
         with right:

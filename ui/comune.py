@@ -74,14 +74,14 @@ def map_and_trend(f: Frame, entry, row: dict, overview: pl.DataFrame) -> None:
             )
     with right:
         rows = views.series(f.table, entry.id, f.comune)
-        plan = baseline, targets, projection = views.plan_targets(rows)
+        plan = views.plan_targets(rows)  # baseline, targets, projection
         st.plotly_chart(  # titled by the comune: the indicator is named by the selector above (a chart title
             # does not wrap, and the comune and indicator together were cut at 768 px)
             figures.trend(f, entry, f.comune, rows, plan, title=row["nome"], height=440),
             key="comune_trend",
             alt=f"Andamento: {entry.nome}, {row['nome']}. Valori in «{CHART}».",
         )
-        trend_rows = alternatives.trend_table(rows, entry.unita, baseline, targets, projection)
+        trend_rows = alternatives.trend_table(rows, entry.unita, *plan)
         chart_data(CHART, trend_rows, f"andamento per {row['nome']}")
         if cell:
             st.markdown(views.reading(cell, f.year))
