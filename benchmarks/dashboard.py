@@ -5,9 +5,13 @@ scale, so each scale's memory is measured on its own. Prints one JSON object per
 line, as soon as each figure exists (a run stopped by the time budget or the
 memory guard keeps what it printed):
 
+* {"kind": "compute", "cold": s, "runs": [s, ...], "rows": N}: computing every
+  indicator value (`indicators.engine.indicator_values(con, stored=False)`), what
+  each load now does once after it (etl/stored_values.py);
 * {"kind": "indicators", "audience": ..., "cold": s, "runs": [s, ...], "rows": N}:
   `indicators.api.indicator_table(con, audience)` on a read-only connection to
-  the warehouse file; the first call (cold) then `repeat` warm calls;
+  the warehouse file (it reads the values kept by the load); the first call
+  (cold) then `repeat` warm calls;
 * {"kind": "app_cold", "seconds": s}: the first run of app.py in the process
   (it copies the warehouse into memory and computes the indicator tables);
 * {"kind": "page", "page": ..., "first": s, "runs": [s, ...], "exception": ...}:
@@ -70,9 +74,15 @@ def new_app(timeout: float):
 
 
 def measure_indicators(repeat: int) -> None:
-    from indicators import api
+    from indicators import api, engine
 
     with warehouse.reader() as con:
+        runs = []
+        for _ in range(repeat + 1):
+            t0 = time.perf_counter()
+            values = engine.indicator_values(con, stored=False)
+            runs.append(time.perf_counter() - t0)
+        emit({"kind": "compute", "cold": runs[0], "runs": runs[1:], "rows": values.height})
         for audience in api.AUDIENCES:
             t0 = time.perf_counter()
             table = api.indicator_table(con, audience)

@@ -88,6 +88,11 @@ def summarise(scale: dict) -> dict:
         out["floor_rows_per_s"] = rows / out["floor_s"]
     if "load_s" in out and pandas_s:
         out["ratio_pandas_load"] = pandas_s / out["load_s"]
+    if load.get("status") == "ok" and load.get("values_seconds") is not None:
+        out["values_s"] = load["values_seconds"]
+    compute = dash.get("compute") or {}
+    if compute.get("runs"):
+        out["compute_s"] = median(compute["runs"])
     ind = dash.get("indicators") or {}
     for audience, m in ind.items():
         out[f"indicators_{audience}_s"] = median(m.get("runs", []))
@@ -133,9 +138,16 @@ def goals(name: str, s: dict, load: dict) -> list[dict]:
             "ratio",
         ),
         _goal(
-            f"tutti gli indicatori (soglia {indicator_where})",
+            f"tutti gli indicatori, come li legge il cruscotto (soglia {indicator_where})",
             f"< {it_number(GOALS['indicators_s'][indicator_level], 1)} s",
             ind_max,
+            lambda v: v < GOALS["indicators_s"][indicator_level],
+            "s",
+        ),
+        _goal(
+            f"calcolo di tutti gli indicatori, fatto una volta dopo ogni caricamento (soglia {indicator_where})",
+            f"< {it_number(GOALS['indicators_s'][indicator_level], 1)} s",
+            s.get("compute_s"),
             lambda v: v < GOALS["indicators_s"][indicator_level],
             "s",
         ),
@@ -292,6 +304,10 @@ def markdown(results: dict) -> str:
     row("  righe/s", [_cell_step(s, "load", "rate") for s in scales])
     row("  memoria di picco (RSS)", [_cell_step(s, "load", "rss") for s in scales])
     row("  righe caricate / scartate (attese)", [_load_counts(s) for s in scales])
+    row(
+        "  poi: valori degli indicatori calcolati e conservati (non inclusi sopra)",
+        [fmt_s(s["summary"].get("values_s")) for s in scales],
+    )
     row("pavimento: DuckDB `read_csv` senza controlli", [_cell_step(s, "floor", "s") for s in scales])
     row("  righe/s", [_cell_step(s, "floor", "rate") for s in scales])
     row("  memoria di picco (RSS)", [_cell_step(s, "floor", "rss") for s in scales])
@@ -306,6 +322,10 @@ def markdown(results: dict) -> str:
             + (" (stima)" if s["summary"].get("pandas_is_estimate") and s["summary"].get("ratio_pandas_load") else "")
             for s in scales
         ],
+    )
+    row(
+        f"calcolo di tutti gli indicatori, senza i valori conservati ({warm})",
+        [fmt_s(s["summary"].get("compute_s")) for s in scales],
     )
     row(
         f"indicatori, vista Ufficio ({warm})",

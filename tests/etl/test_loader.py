@@ -27,9 +27,9 @@ def _dump(db_path) -> dict:
     try:
         tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
         out = {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"').fetchall())) for t in tables}
-        # meta.data_version marks every write that may change what the dashboard shows (its snapshot key),
-        # even a load that changes nothing: it is not data
-        out["meta"] = [r for r in out.get("meta", []) if "'data_version'" not in r]
+        # meta.data_version and meta.valori_input mark every write that may change what the dashboard shows
+        # (its snapshot key, the kept values' key), even a load that changes nothing: they are not data
+        out["meta"] = [r for r in out.get("meta", []) if "'data_version'" not in r and "'valori_input'" not in r]
         return out
     finally:
         con.close()
