@@ -136,6 +136,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {table:<14} {fmt_int(n):>12}")
     print(f"Righe in attesa di codifica: {fmt_int(status['in_attesa'])}")
     print(f"Dati dimostrativi: {'sì' if status['demo'] else 'no'}")
+    kept = status["valori_indicatori"]
+    if kept is not None and kept["validi"]:
+        seconds = f"{kept['secondi'] or 0:.1f}".replace(".", ",")
+        print(f"Valori degli indicatori: {fmt_int(kept['righe'])} righe, calcolati dopo il caricamento in {seconds} s")
+    else:
+        print(
+            "Valori degli indicatori: non conservati per questi dati (il cruscotto e i report li calcolano a ogni "
+            "lettura; li conserva il prossimo caricamento)"
+        )
     if status.get("reali_nel_dimostrativo"):
         print(
             "Attenzione: il database dimostrativo contiene anche dati reali ("
@@ -178,6 +187,25 @@ def warehouse_status(con) -> dict:
         "demo": demo,
         "reali_nel_dimostrativo": real_loads_in_demo(con),
         "in_attesa": held_count(con),
+        "valori_indicatori": kept_values_status(con),
+    }
+
+
+def kept_values_status(con) -> dict | None:
+    """The indicator values kept by the last load (etl/stored_values.py): rows, date of the data, seconds,
+    and whether they are the ones this version would compute (else readers compute them); None: none kept."""
+    from etl import stored_values
+    from indicators.engine import values_key
+
+    if not warehouse.has_table(con, stored_values.TABLE):
+        return None
+    seconds = warehouse.get_meta(con, stored_values.SECONDS)
+    key = warehouse.get_meta(con, stored_values.KEY)
+    return {
+        "righe": warehouse.scalar(con, f"SELECT count(*) FROM {stored_values.TABLE}"),
+        "data_dei_dati": warehouse.get_meta(con, stored_values.AS_OF),
+        "secondi": float(seconds) if seconds else None,
+        "validi": key is not None and key == values_key(con),
     }
 
 

@@ -44,6 +44,12 @@ def test_load_json_status_and_rejected(tmp_path):
     status = json.loads(r.stdout)
     assert status["tables"]["prestazioni"] == 1
     assert [b["status"] for b in status["batches"]].count("loaded") == 1
+    # the load kept the indicator values, and they are the ones this code computes
+    kept = status["valori_indicatori"]
+    assert kept["validi"] is True and kept["righe"] > 0 and kept["secondi"] > 0
+    r = run("status", "--db", str(db))
+    rows = f"{kept['righe']:,}".replace(",", ".")
+    assert f"Valori degli indicatori: {rows} righe, calcolati dopo il caricamento in" in r.stdout
 
     out = tmp_path / "scarti.csv"
     r = run("rejected", "--db", str(db), "--batch", obj["batch_id"], "--out", str(out))

@@ -211,6 +211,11 @@ def test_t_quantile_matches_tables():
     assert t_quantile(0.9, 10) == pytest.approx(1.3722, abs=1e-3)
     assert t_quantile(0.975, 5) == pytest.approx(2.5706, abs=1e-3)
     assert t_quantile(0.9, 1000) == pytest.approx(1.2824, abs=1e-3)
+    from scipy.special import stdtrit  # the closed forms of 1 and 2 degrees of freedom agree with scipy
+
+    for dof in (1, 2):
+        for p in (0.55, 0.8, 0.9, 0.95, 0.975, 0.999):
+            assert t_quantile.__wrapped__(p, dof) == pytest.approx(float(stdtrit(dof, p)), rel=1e-12)
 
 
 def test_projection_by_hand():
