@@ -175,6 +175,12 @@ def test_the_office_sees_the_rejected_rows_of_its_upload_in_the_same_run(site, t
     assert any("caricate 1, scartate 1" in w.value for w in at.warning)
     reasons = at.table[0].value
     assert "comune sconosciuto" in " ".join(str(v) for v in reasons.to_numpy().ravel())
+    # the dashboard's load kept the indicator values of the new data, as the command line's does
+    from indicators import engine
+
+    with warehouse.reader(site) as con:
+        kept = engine._kept_values(con)
+        assert kept is not None and kept[1].equals(engine.indicator_values(con, stored=False))
 
 
 # --- figures shared across sessions (ui/figures.py) ------------------------------------------------------

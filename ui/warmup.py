@@ -34,7 +34,7 @@ def warm_snapshot() -> bool:
 
 
 def warm_first_page() -> tuple | None:
-    """The shell's imports, the first snapshot, the public indicator table, the territories."""
+    """The shell's imports, the first snapshot, the public indicator table, the territories, pandas."""
     from ui import session
 
     if not warm_snapshot():
@@ -43,6 +43,8 @@ def warm_first_page() -> tuple | None:
     path = str(session.db_path())
     session.indicator_table(version, first_audience(con), path)
     session.territories(version, path)
+    import pandas  # noqa: F401  (st.dataframe and st.table convert Polars frames through it: 0,3 s, measured)
+
     return version
 
 
@@ -59,7 +61,6 @@ def first_audience(con) -> str:
 
 def warm_other_pages(version: tuple) -> None:
     """The office's table, the libraries of maps and charts, the ambito's boundaries."""
-    import pandas  # noqa: F401  (st.dataframe converts Polars frames through it)
     import plotly.express  # noqa: F401
 
     from indicators import api, maps, views  # noqa: F401
