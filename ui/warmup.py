@@ -3,9 +3,10 @@
 `streamlit run app.py` finds `app` (an `st.App`) and starts the server with this lifespan: one
 background thread, started while the server already answers, does first what the default page
 (the Panoramica, in the view of its first visitor) needs, in the order it needs it: the shell's imports, the warehouse's
-first snapshot, the public indicator table and the territories; then what other pages need: the
+first snapshot (with the indicator values kept by the last load: etl/stored_values.py), the public indicator
+table, the territories and pandas (the page's tables go through it); then what other pages need: the
 office's table, the maps' libraries and the ambito's boundaries. Measured on this machine, the first
-part is about 1.3 s of CPU (measured by hand), about what a browser takes to load Streamlit's
+part is about 1.2 s of CPU (measured by hand), about what a browser takes to load Streamlit's
 frontend, so the first visitor finds it ready or nearly so. A page arriving meanwhile waits only for
 what is still missing (the snapshot's and the caches' own locks), never computes it twice. A missing
 or unreadable warehouse is left to the first page, which builds the demo or explains the problem.
