@@ -404,7 +404,7 @@ def _mark_written(con: duckdb.DuckDBPyConnection, values: bool) -> None:
     if not values:
         return
     set_meta(con, VALUES_INPUT, version)
-    for name, hook in _after_values_input_write.items():
+    for name, hook in list(_after_values_input_write.items()):  # a copy: another thread may register meanwhile
         try:
             hook(con)
         except Exception:  # committed data stays; what the hook derives is computed by its readers instead

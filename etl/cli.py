@@ -195,17 +195,16 @@ def kept_values_status(con) -> dict | None:
     """The indicator values kept by the last load (etl/stored_values.py): rows, date of the data, seconds,
     and whether they are the ones this version would compute (else readers compute them); None: none kept."""
     from etl import stored_values
-    from indicators.engine import values_key
+    from indicators.engine import kept_as_of
 
     if not warehouse.has_table(con, stored_values.TABLE):
         return None
     seconds = warehouse.get_meta(con, stored_values.SECONDS)
-    key = warehouse.get_meta(con, stored_values.KEY)
     return {
         "righe": warehouse.scalar(con, f"SELECT count(*) FROM {stored_values.TABLE}"),
         "data_dei_dati": warehouse.get_meta(con, stored_values.AS_OF),
         "secondi": float(seconds) if seconds else None,
-        "validi": key is not None and key == values_key(con),
+        "validi": kept_as_of(con) is not None,
     }
 
 

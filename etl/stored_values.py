@@ -24,12 +24,16 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from core import warehouse
+from core import settings, warehouse
 
 TABLE = "valori_indicatori"
 KEY = "valori_chiave"
 AS_OF = "valori_data"  # the date of the data the values were computed at (as in a dashboard snapshot)
 SECONDS = "valori_secondi"  # how long the last computation took (`python -m etl status`, the benchmark)
+# DuckDB's memory while computing them in the writer, as for the load's staging: a national load stays under
+# 4 GiB (issue 16). Measured on 50M records: 1GB 71 s and 1,34 GiB peak; 2GB 68 s and 3,75 GiB; the reader's
+# 25% of 24 GiB 72 s and 6,8 GiB (docs/PERFORMANCE.md, session 7)
+MEMORY_LIMIT = "1GB"
 
 # con -> (key, date of the data, values): indicators.engine.values_to_store
 Compute = Callable[[duckdb.DuckDBPyConnection], tuple[str, date, pl.DataFrame]]
@@ -46,7 +50,11 @@ def store(con: duckdb.DuckDBPyConnection, compute: Compute) -> None:
     """Compute the values on the writer's connection and replace the kept ones, in one transaction."""
     con.execute("DELETE FROM meta WHERE chiave = ?", [KEY])  # a failure below leaves no valid key behind
     t0 = time.perf_counter()
-    key, as_of, values = compute(con)
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    try:
+        key, as_of, values = compute(con)
+    finally:
+        con.execute(f"SET memory_limit = '{settings.memory_limit()}'")
     # explicit DDL, then INSERT and a count (DuckDB 2.0 can lose rows of a table made by CREATE ... AS and
     # filled inside a transaction: docs/PERFORMANCE.md, loader)
     columns = ", ".join(f'"{name}" {_DUCKDB_TYPES[dtype.base_type()]}' for name, dtype in values.schema.items())

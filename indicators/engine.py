@@ -141,15 +141,22 @@ def keep_values() -> None:
     stored_values.keep(values_to_store)
 
 
-def _kept_values(con: duckdb.DuckDBPyConnection) -> tuple[date, pl.DataFrame] | None:
-    """The values kept beside the records, when their key is the one this code would compute."""
+def kept_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The date of the data of the values kept beside the records, when their key is the one this code would
+    compute; else None (none kept, or not valid for these data and this code)."""
     key = values_key(con)
     if key is None or not has_table(con, PUBLISHED) or get_meta(con, stored_values.KEY) != key:
         return None
     as_of = get_meta(con, PUBLISHED_AS_OF)
+    return date.fromisoformat(as_of) if as_of else None
+
+
+def _kept_values(con: duckdb.DuckDBPyConnection) -> tuple[date, pl.DataFrame] | None:
+    """The values kept beside the records and their date, when valid (`kept_as_of`)."""
+    as_of = kept_as_of(con)
     if as_of is None:
         return None
-    return date.fromisoformat(as_of), query_pl(con, f"SELECT * FROM {PUBLISHED}").cast(SCHEMA)
+    return as_of, query_pl(con, f"SELECT * FROM {PUBLISHED}").cast(SCHEMA)
 
 
 def publish_values(source: duckdb.DuckDBPyConnection, snapshot: duckdb.DuckDBPyConnection) -> None:
@@ -157,7 +164,7 @@ def publish_values(source: duckdb.DuckDBPyConnection, snapshot: duckdb.DuckDBPyC
 
     The kept values were copied with the other tables: when valid they stay, else they are computed here.
     """
-    if _kept_values(source) is not None and has_table(snapshot, PUBLISHED):
+    if kept_as_of(source) is not None and has_table(snapshot, PUBLISHED):
         return
     as_of = default_as_of(source)
     values = indicator_values(source, as_of=as_of, stored=False)
@@ -217,8 +224,8 @@ def indicator_values(
     wanted = set(indicators) if indicators is not None else None
     if not has_table(con, RECORDS):
         return _published_values(con, years, as_of, wanted)
-    kept = _kept_values(con) if stored and entries is None else None
-    if kept is not None and as_of in (None, kept[0]) and (not years or set(years) <= set(kept[1]["anno"])):
+    kept = _kept_values(con) if stored and entries is None and as_of in (None, kept_as_of(con)) else None
+    if kept is not None and (not years or set(years) <= set(kept[1]["anno"])):
         return _chosen(kept[1], years, wanted)
     as_of = as_of or default_as_of(con)
     years = sorted(set(years)) if years else default_years(con, as_of)
