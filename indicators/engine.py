@@ -26,7 +26,7 @@ import duckdb
 import polars as pl
 
 from core.settings import REPO_ROOT
-from core.warehouse import RECORDS, VALUES_INPUT, get_meta, has_table, query_pl, records_by_source
+from core.warehouse import RECORDS, VALUES_INPUT, get_meta, has_table, query_pl, records_by_source, scalar
 from etl import stored_values
 from indicators.definitions import Indicator, catalog
 from indicators.kinds import Context
@@ -63,7 +63,12 @@ LEVEL_ORDER = {"ambito": 0, "sub_ambito": 1, "comune": 2}
 
 def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
     """The date of the data: the latest data_inizio in prestazioni, else today."""
-    return records_by_source(con)["ultima_data_inizio"].max() or date.today()
+    return records_by_source(con)["ultima_data_inizio"].max() or today()
+
+
+def today() -> date:
+    """Today's date (the date of the data of a warehouse without service records)."""
+    return date.today()
 
 
 def default_years(con: duckdb.DuckDBPyConnection, as_of: date) -> list[int]:
@@ -116,14 +121,22 @@ def values_key(con: duckdb.DuckDBPyConnection) -> str | None:
     """The key of the values this code would compute on this warehouse (None: the inputs carry no version).
 
     The write that last changed the values' inputs (`meta.valori_input`), the reference data (comuni,
-    population and its year, catalogue of interventions, ambito files), and `code_fingerprint()`.
+    population and its year, catalogue of interventions, ambito files), `code_fingerprint()`, and, for a
+    warehouse without service records (whose date of the data is today: `default_as_of`), today's date.
     """
     if not has_table(con, "meta"):
         return None
     written = get_meta(con, VALUES_INPUT)
     if written is None:
         return None
-    parts = (written, get_meta(con, "reference_hash"), get_meta(con, "popolazione_anno"), code_fingerprint())
+    dated_today = not has_table(con, RECORDS) or not scalar(con, f"SELECT count(*) FROM (FROM {RECORDS} LIMIT 1)")
+    parts = (
+        written,
+        get_meta(con, "reference_hash"),
+        get_meta(con, "popolazione_anno"),
+        code_fingerprint(),
+        today().isoformat() if dated_today else "",
+    )
     return hashlib.sha256("\0".join(str(p) for p in parts).encode()).hexdigest()
 
 

@@ -239,3 +239,25 @@ def test_what_a_values_false_write_changes_is_never_read_by_the_values():
     assert readers == []
     calls = re.findall(r"writer\([^)]*values=False", (REPO_ROOT / "etl" / "targets.py").read_text(encoding="utf-8"))
     assert len(calls) == 1
+
+
+def test_without_service_records_the_values_are_of_the_day_they_were_computed(tmp_path, monkeypatch):
+    """Without records the date of the data is today (`default_as_of`): the values kept yesterday are not today's."""
+    engine.keep_values()
+    monkeypatch.setattr(engine, "today", lambda: date(2026, 12, 31))
+    staff = write_csv(
+        tmp_path / "op.csv",
+        ["id_operatore", "profilo", "sub_ambito", "fte"],
+        [["O1", "ASSISTENTE_SOCIALE", "SA1", "1"]],
+    )
+    [res] = load_files([staff], db=tmp_path / "warehouse.duckdb")
+    assert res.status == "loaded"
+    con = _read(tmp_path / "warehouse.duckdb")
+    try:
+        assert engine.kept_as_of(con) == date(2026, 12, 31)
+        assert engine.indicator_values(con)["anno"].unique().to_list() == [2026]
+        monkeypatch.setattr(engine, "today", lambda: date(2027, 1, 2))  # the next day, in a new year
+        assert engine.kept_as_of(con) is None
+        assert engine.indicator_values(con)["anno"].unique().to_list() == [2027]
+    finally:
+        con.close()
