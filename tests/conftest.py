@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,3 +153,15 @@ def wait_for_published(db: Path, seconds: float = 30.0) -> None:
     while live.current().data_version != wanted:
         assert time.monotonic() < deadline, "the new snapshot was never published"
         time.sleep(0.05)
+
+
+def kill_9_when(proc: subprocess.Popen, marker: str, timeout: float = 120) -> None:
+    """kill -9 the process as soon as it prints `marker` on its standard error (it is then inside the step
+    the test interrupts), or after `timeout` seconds; fails unless the kill is what ended it."""
+    deadline = time.monotonic() + timeout
+    for line in proc.stderr:
+        if marker in line or time.monotonic() > deadline:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL

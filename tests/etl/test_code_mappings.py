@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import duckdb
 import polars as pl
@@ -20,7 +18,7 @@ from core.settings import DATA_DIR, REPO_ROOT
 from etl import held, validate
 from etl.codifiche import MappingRefused, remove_mapping, save_mapping
 from etl.loader import load_files
-from tests.conftest import make_cf, write_csv
+from tests.conftest import kill_9_when, make_cf, write_csv
 
 HEADER = [
     "id_prestazione",
@@ -292,13 +290,8 @@ def _killed_mid_transaction(command: list[str], db_path) -> None:
     proc = subprocess.Popen(
         command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )
-    deadline = time.monotonic() + 120
-    for line in proc.stderr:  # the writer says when its transaction holds the mapping and the released rows
-        if "PDZ_IN_TRANSACTION" in line or time.monotonic() > deadline:
-            break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    # the writer says when its transaction holds the mapping and the released rows
+    kill_9_when(proc, "PDZ_IN_TRANSACTION")
 
 
 @pytest.mark.parametrize("how", ["file", "form"])

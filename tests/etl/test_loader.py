@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import stat
 import subprocess
 import sys
-import time
 
 import duckdb
 import pytest
@@ -18,7 +16,7 @@ from core import warehouse
 from core.settings import REPO_ROOT
 from etl.codice_fiscale import CF_ANYWHERE
 from etl.loader import load_files
-from tests.conftest import PRESTAZIONI_HEADER, make_cf, prestazione, write_csv
+from tests.conftest import PRESTAZIONI_HEADER, kill_9_when, make_cf, prestazione, write_csv
 
 
 def _dump(db_path) -> dict:
@@ -152,13 +150,7 @@ def test_kill_9_mid_transaction_leaves_previous_state(tmp_path, db_path):
         stdout=subprocess.DEVNULL,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    for line in proc.stderr:  # the loader says when its transaction holds the new rows
-        if "PDZ_IN_TRANSACTION" in line or time.monotonic() > deadline:
-            break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    kill_9_when(proc, "PDZ_IN_TRANSACTION")  # the loader says when its transaction holds the new rows
     after = _dump(db_path)
     history_before, history_after = before.pop("caricamenti"), after.pop("caricamenti")
     assert after == before  # opening replays the WAL: no data of the killed load survives

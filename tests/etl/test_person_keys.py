@@ -11,10 +11,8 @@ them.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import duckdb
 
@@ -22,7 +20,7 @@ from core.settings import REPO_ROOT
 from etl import person_keys
 from etl.codifiche import save_mapping
 from etl.loader import load_files
-from tests.conftest import make_cf, write_csv
+from tests.conftest import kill_9_when, make_cf, write_csv
 
 HEADER = [
     "id_prestazione",
@@ -164,13 +162,7 @@ def test_kill_9_during_a_load_leaves_records_and_keys_as_they_were(tmp_path, db_
         stdout=subprocess.DEVNULL,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    for line in proc.stderr:  # the loader says when its transaction holds the new rows and keys
-        if "PDZ_IN_TRANSACTION" in line or time.monotonic() > deadline:
-            break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    kill_9_when(proc, "PDZ_IN_TRANSACTION")  # the loader says when its transaction holds the new rows and keys
     assert assert_keyed(db) == before  # opening replays the WAL: nothing of the killed load survives
     assert _keys(db) == keys_before
     _load(tmp_path, "c.csv", big)  # and the next load keys them

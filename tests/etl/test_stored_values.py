@@ -12,10 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from datetime import date
 
 import duckdb
@@ -30,7 +28,7 @@ from etl.loader import load_files
 from etl.targets import save_plan_rows
 from indicators import api, engine
 from indicators.catalog import catalog
-from tests.conftest import make_cf, write_csv
+from tests.conftest import kill_9_when, make_cf, write_csv
 
 SAD = "anziani_sad_copertura_65"
 HEADER = ["id_prestazione", "codice_fiscale", "comune_residenza", "intervento", "data_inizio", "data_fine", "id_nucleo"]
@@ -210,13 +208,7 @@ def test_kill_9_while_computing_leaves_the_load_and_no_valid_values(kept, tmp_pa
         stdout=subprocess.DEVNULL,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    for line in proc.stderr:
-        if "PDZ_COMPUTED" in line or time.monotonic() > deadline:
-            break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    kill_9_when(proc, "PDZ_COMPUTED")  # printed once the values are computed, before they are written
     con = _read(kept)
     try:
         assert engine._kept_values(con) is None  # the load committed, its values did not
