@@ -393,16 +393,12 @@ class Bench:
 
 def kept_values_seconds(db: Path) -> float | None:
     """How long the load spent computing the indicator values it kept (`meta.valori_secondi`), if it did."""
-    import duckdb
-
+    from core import warehouse
     from etl import stored_values
 
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        row = con.execute("SELECT valore FROM meta WHERE chiave = ?", [stored_values.SECONDS]).fetchone()
-    finally:
-        con.close()
-    return float(row[0]) if row else None
+    with warehouse.reader(db) as con:
+        seconds = warehouse.get_meta(con, stored_values.SECONDS)
+    return float(seconds) if seconds else None
 
 
 class _Stop(Exception):

@@ -237,8 +237,8 @@ def indicator_values(
     wanted = set(indicators) if indicators is not None else None
     if not has_table(con, RECORDS):
         return _published_values(con, years, as_of, wanted)
-    kept = _kept_values(con) if stored and entries is None and as_of in (None, kept_as_of(con)) else None
-    if kept is not None and (not years or set(years) <= set(kept[1]["anno"])):
+    kept = _kept_values(con) if stored and entries is None else None
+    if kept is not None and as_of in (None, kept[0]) and (not years or set(years) <= set(kept[1]["anno"])):
         return _chosen(kept[1], years, wanted)
     as_of = as_of or default_as_of(con)
     years = sorted(set(years)) if years else default_years(con, as_of)
