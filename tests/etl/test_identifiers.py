@@ -197,7 +197,13 @@ def test_a_warehouse_written_before_the_rule_is_masked_on_export_and_on_the_next
     con.close()
     assert (shown["file"], shown["valore"]) == (f"{CF[:3]}{'*' * 13}.csv", CF[:3] + "*" * 13)
     load_files([write_csv(tmp_path / "b.csv", PRESTAZIONI_HEADER, [prestazione("2")])], db=db_path)
-    assert [(t, c) for t, c, v in _every_text_value(db_path) if redact.identifiers_in(v)] == []
+    # a pseudonym (64 hex digits) may hold an 11-digit run by chance (it failed a CI rehearsal in session 7): only
+    # the real codes are searched in it, as in test_no_identifier_survives_in_any_text_column_of_any_table
+    assert [
+        (t, c)
+        for t, c, v in _every_text_value(db_path)
+        if (redact.identifiers_in(v) and not PSEUDONYM.fullmatch(v)) or any(code in v for code in (CF, STP))
+    ] == []
 
 
 def test_an_id_holding_a_person_code_is_refused_with_the_reason(tmp_path, db_path):
